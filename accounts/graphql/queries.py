@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from accounts.graphql.permissions import IsAuthenticated, current_user
+from accounts.graphql.types import ApiTokenType, CreditLedgerEntryType, MeType
+from accounts.selectors import account_overview
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry_django.field(
+        description="The signed-in user, or null when the request is anonymous."
+    )
+    def me(self, info: Info) -> MeType | None:
+        user = current_user(info)
+        if user is None:
+            return None
+        return MeType.from_overview(user, account_overview(user))
+
+    credit_ledger: DjangoListConnection[CreditLedgerEntryType] = strawberry_django.connection(
+        description="The viewer's credit movements, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+
+    api_tokens: DjangoListConnection[ApiTokenType] = strawberry_django.connection(
+        description="The viewer's API tokens, newest first, revoked ones included.",
+        permission_classes=[IsAuthenticated],
+    )

@@ -1,0 +1,137 @@
+"""GraphQL types of the accounts app. Every list is owner-scoped in `get_queryset`, which
+relay `node(id:)` lookups go through too."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+
+from accounts import models
+from accounts.graphql.permissions import current_user
+from accounts.selectors import AccountOverview
+
+
+def owned_by_viewer(queryset: QuerySet[Any], info: Info, *, field: str = "user") -> QuerySet[Any]:
+    user = current_user(info)
+    if user is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}_id": user.pk})
+
+
+@strawberry.enum(description="What moved the credits.")
+class LedgerKind(Enum):
+    GRANT = "grant"
+    DEBIT = "debit"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+
+
+@strawberry_django.type(models.MembershipTier, name="MembershipTier")
+class MembershipTierType:
+    """A membership level and what it allows."""
+
+    code: str = strawberry_django.field(description="Stable machine name, e.g. `pro`.")
+    name: str = strawberry_django.field(description="Name shown to users.")
+    element_limit: int = strawberry_django.field(
+        description="How many elements a user of this tier may keep."
+    )
+    daily_free_multiview: int = strawberry_django.field(
+        description="Free AI multi-view completions per day."
+    )
+    daily_credit_grant: int = strawberry_django.field(
+        description="Credits granted every day by the daily reset."
+    )
+
+    @strawberry_django.field(description="Whether this is a paid membership tier.", only=["code"])
+    def is_member_tier(self, root: models.MembershipTier) -> bool:
+        return root.is_member_tier
+
+
+@strawberry_django.type(models.CreditLedgerEntry, name="CreditLedgerEntry")
+class CreditLedgerEntryType(relay.Node):
+    """One movement of the viewer's credits."""
+
+    kind: LedgerKind = strawberry_django.field(description="What moved the credits.")
+    amount: int = strawberry_django.field(
+        description="Signed change: positive adds credits, negative takes them."
+    )
+    balance_after: int = strawberry_django.field(description="The balance right after it.")
+    reason: str = strawberry_django.field(description="Why the credits moved.")
+    reference: str = strawberry_django.field(
+        description="What caused it, e.g. `generation.job:<id>`; empty for staff adjustments."
+    )
+    created_at: datetime.datetime = strawberry_django.field(description="When it happened.")
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        return owned_by_viewer(queryset, info)
+
+
+@strawberry_django.type(models.ApiToken, name="ApiToken")
+class ApiTokenType(relay.Node):
+    """A personal API token of the viewer. The secret is shown only when it is created."""
+
+    name: str = strawberry_django.field(description="The owner's label.")
+    prefix: str = strawberry_django.field(
+        description="The first characters of the secret, to recognise it."
+    )
+    created_at: datetime.datetime = strawberry_django.field(description="When it was created.")
+    last_used_at: datetime.datetime | None = strawberry_django.field(
+        description="When it last authenticated a request (to the minute); null if never."
+    )
+    revoked_at: datetime.datetime | None = strawberry_django.field(
+        description="When it was revoked; null while it is active."
+    )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        return owned_by_viewer(queryset, info)
+
+
+@strawberry.type(name="Me", description="The signed-in user and what they may do now.")
+class MeType:
+    username: str = strawberry.field(description="The login name.")
+    email: str = strawberry.field(description="The email address; empty if none was given.")
+    display_name: str = strawberry.field(description="The name shown to others.")
+    is_staff: bool = strawberry.field(description="Whether the user may use the admin.")
+    tier: MembershipTierType = strawberry.field(
+        description="The tier in force now (non-member once a membership has expired)."
+    )
+    is_member: bool = strawberry.field(description="Whether a paid membership is in force.")
+    membership_expires_at: datetime.datetime | None = strawberry.field(
+        description="When the membership in force ends; null for non-members or no end date."
+    )
+    element_limit: int = strawberry.field(description="Elements the tier in force allows.")
+    element_count: int = strawberry.field(description="Elements in the library now.")
+    credit_balance: int = strawberry.field(description="Credits available now.")
+    free_multiview_uses_per_day: int = strawberry.field(
+        description="Free AI multi-view completions the tier gives each day."
+    )
+    free_multiview_uses_left_today: int = strawberry.field(
+        description="Free AI multi-view completions left today (service time zone)."
+    )
+
+    @classmethod
+    def from_overview(cls, user: models.User, overview: AccountOverview) -> MeType:
+        entitlements = overview.entitlements
+        return cls(
+            username=user.username,
+            email=user.email,
+            display_name=user.shown_name,
+            is_staff=user.is_staff,
+            tier=entitlements.tier,  # type: ignore[arg-type]
+            is_member=entitlements.is_member,
+            membership_expires_at=entitlements.membership_expires_at,
+            element_limit=entitlements.element_limit,
+            element_count=overview.element_count,
+            credit_balance=overview.credit_balance,
+            free_multiview_uses_per_day=entitlements.daily_free_multiview,
+            free_multiview_uses_left_today=overview.free_multiview_left_today,
+        )

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import TEST_PASSWORD, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def service_missing(reason: str) -> None:
+    """Skip a test whose outside service (PostgreSQL, Redis…) is absent; fail in CI, where
+    every service must be there."""
+    if IN_CI:
+        pytest.fail(f"service missing in CI: {reason}")
+    pytest.skip(f"service missing: {reason}")
+
+
+class GraphQLClient:
+    """Posts GraphQL operations to /graphql like a real client, cookies and CSRF included."""
+
+    def __init__(self, client: Client | None = None, token: str | None = None) -> None:
+        self.client = client or Client(enforce_csrf_checks=True)
+        self.token = token
+
+    def csrf_token(self) -> str:
+        if "csrftoken" not in self.client.cookies:
+            self.client.get("/admin/login/")
+        return self.client.cookies["csrftoken"].value
+
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, csrf: bool = True
+    ) -> Any:
+        headers: dict[str, str] = {}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif csrf:
+            headers["X-CSRFToken"] = self.csrf_token()
+        return self.client.post(
+            "/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.post(query, variables)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def gql() -> GraphQLClient:
+    return GraphQLClient()
+
+
+@pytest.fixture
+def user(db: None) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def logged_in(user: Any) -> Callable[[], GraphQLClient]:
+    def make() -> GraphQLClient:
+        client = Client(enforce_csrf_checks=True)
+        assert client.login(username=user.username, password=TEST_PASSWORD)
+        return GraphQLClient(client)
+
+    return make

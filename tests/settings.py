@@ -1,0 +1,21 @@
+"""Test settings: the real settings with tasks run inline and a fast password hasher.
+
+The database is whatever DATABASE_URL says (SQLite by default, PostgreSQL in CI); SQLite tests
+use a file, not memory, so threads in concurrency tests share one database.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from elementsite.settings import *  # noqa: E402, F403
+from elementsite.settings import DATA_DIR, DATABASES, Q_CLUSTER  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+Q_CLUSTER["sync"] = True
+MEDIA_ROOT = DATA_DIR / "test-media"
+if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
+    STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
