@@ -8,7 +8,9 @@ setting variables (PostgreSQL, Redis broker, S3). Every variable is documented i
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -150,23 +152,41 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
 
-AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
-if AWS_STORAGE_BUCKET_NAME:
-    MEDIA_STORAGE: dict = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-            # User uploads must never silently replace one another.
-            "file_overwrite": False,
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 900),
-        },
+
+def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:
+    """django-storages' S3Storage options from the AWS_* variables in `env`, or None when
+    no bucket is set (media then stays on the local filesystem). The S3 test builds its
+    storage with this function, so it tests the options the service runs with."""
+    bucket = env.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+    if not bucket:
+        return None
+    expire = env.get("AWS_QUERYSTRING_EXPIRE", "").strip() or "900"
+    try:
+        querystring_expire = int(expire)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"AWS_QUERYSTRING_EXPIRE must be an integer, got {expire!r}"
+        ) from exc
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": env.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": env.get("AWS_S3_REGION_NAME") or None,
+        "access_key": env.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": env.get("AWS_SECRET_ACCESS_KEY") or None,
+        # User uploads must never silently replace one another.
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": querystring_expire,
+        # botocore presigns S3 URLs with the deprecated Signature Version 2 unless told;
+        # regions opened since 2014 accept only version 4.
+        "signature_version": "s3v4",
     }
+
+
+_s3_options = s3_storage_options(os.environ)
+if _s3_options is not None:
+    MEDIA_STORAGE: dict = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
 else:
     MEDIA_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -221,6 +241,8 @@ STRAWBERRY_DJANGO = {
     "PAGINATION_DEFAULT_LIMIT": 50,
     "PAGINATION_MAX_LIMIT": 100,
 }
+# The in-browser IDE at /graphql; on with DEBUG unless set.
+GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)

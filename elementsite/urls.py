@@ -12,7 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "graphql",
-        GraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.DEBUG else None),
+        GraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.GRAPHIQL else None),
         name="graphql",
     ),
 ]

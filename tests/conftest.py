@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -19,6 +20,18 @@ def service_missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"service missing in CI: {reason}")
     pytest.skip(f"service missing: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the database, data migrations included: seed it again."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    importlib.import_module("accounts.migrations.0002_seed_membership_tiers").seed(apps, None)
 
 
 class GraphQLClient:

@@ -1,0 +1,33 @@
+"""The committed schema.graphql is the schema clients build against: it must match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import GraphQLObjectType, GraphQLInputObjectType
+from strawberry.printer import print_schema
+
+from elementsite.schema import schema
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def test_committed_schema_matches_the_live_schema():
+    assert SCHEMA_FILE.read_text() == print_schema(schema), (
+        "schema.graphql is stale: run `make schema` and commit the result."
+    )
+
+
+def test_every_field_and_argument_has_a_description():
+    missing = []
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__") or not isinstance(
+            graphql_type, GraphQLObjectType | GraphQLInputObjectType
+        ):
+            continue
+        if name in {"PageInfo", "OperationInfo", "OperationMessage"}:
+            continue  # defined by strawberry / strawberry-django, described there
+        for field_name, field in graphql_type.fields.items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+    assert missing == []
