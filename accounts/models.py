@@ -8,12 +8,14 @@ balance or a ledger entry whose sign does not match its kind.
 from __future__ import annotations
 
 import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -29,13 +31,13 @@ class UserManager(DjangoUserManager["User"]):
 class User(AbstractUser):
     """A person using the service, through the web app, a client app or the admin."""
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     display_name = models.CharField(
         max_length=60, blank=True, help_text="Name shown to other users; the username if empty."
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
@@ -87,8 +89,26 @@ class Membership(models.Model):
         null=True, blank=True, help_text="When the membership ends; empty means no end date."
     )
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("started_at")),
+                name="accounts_membership_ends_after_it_starts",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.user} — {self.tier}"
+
+    def clean(self) -> None:
+        if self.expires_at is not None and self.started_at and self.expires_at <= self.started_at:
+            raise ValidationError(
+                {
+                    "expires_at": ValidationError(
+                        "A membership must end after it starts.", code="ends_before_start"
+                    )
+                }
+            )
 
     def is_active_at(self, moment: datetime.datetime) -> bool:
         return self.started_at <= moment and (self.expires_at is None or self.expires_at > moment)
@@ -138,7 +158,8 @@ class CreditLedgerEntry(models.Model):
         blank=True,
         help_text="What caused the movement, e.g. `generation.job:<id>` or `daily-grant:<day>`.",
     )
-    idempotency_key = models.CharField(
+    # NULL, not "", for "no key": the partial unique constraint below skips NULLs.
+    idempotency_key = models.CharField(  # noqa: DJ001
         max_length=120,
         null=True,
         blank=True,

@@ -78,7 +78,9 @@ def user_register(*, username: str, password: str, email: str = "") -> User:
         try:
             validate_email(email)
         except ValidationError:
-            raise _error("email", "Enter a valid email address.", AccountErrorCode.INVALID_EMAIL)
+            raise _error(
+                "email", "Enter a valid email address.", AccountErrorCode.INVALID_EMAIL
+            ) from None
     if User.objects.filter(username__iexact=username).exists():
         raise _error("username", "This username is taken.", AccountErrorCode.USERNAME_TAKEN)
 
@@ -128,7 +130,7 @@ def user_logout(*, request: HttpRequest) -> bool:
 
 # --- API tokens ---------------------------------------------------------------------------
 
-API_TOKEN_PREFIX = "elk_"
+API_TOKEN_PREFIX = "elk_"  # noqa: S105 (a public prefix, not a secret)
 
 
 class ApiTokenError(Exception):
@@ -235,14 +237,12 @@ def membership_set(
     started_at: datetime.datetime | None = None,
 ) -> Membership:
     """Give `user` the `tier` until `expires_at` (an upgrade, renewal or downgrade)."""
-    membership, _ = Membership.objects.update_or_create(
-        user_id=user.pk,
-        defaults={
-            "tier": tier,
-            "expires_at": expires_at,
-            "started_at": started_at or timezone.now(),
-        },
-    )
+    membership = Membership.objects.filter(user_id=user.pk).first() or Membership(user_id=user.pk)
+    membership.tier = tier
+    membership.expires_at = expires_at
+    membership.started_at = started_at or timezone.now()
+    membership.full_clean(exclude=["user"])
+    membership.save()
     return membership
 
 
@@ -260,9 +260,7 @@ def _check_amount(amount: object, *, allow_negative: bool = False) -> int:
 def _check_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 200:
-        raise _error(
-            "reason", "Give a reason of 1–200 characters.", CreditErrorCode.INVALID_REASON
-        )
+        raise _error("reason", "Give a reason of 1–200 characters.", CreditErrorCode.INVALID_REASON)
     return reason
 
 
@@ -384,7 +382,12 @@ def credits_refund(*, debit: CreditLedgerEntry, reason: str) -> CreditLedgerEntr
 
 
 def credits_adjust(
-    *, user: AbstractBaseUser, amount: int, reason: str, actor: AbstractBaseUser
+    *,
+    user: AbstractBaseUser,
+    amount: int,
+    reason: str,
+    actor: AbstractBaseUser,
+    idempotency_key: str | None = None,
 ) -> CreditLedgerEntry:
     """A staff correction of `amount` credits (either sign); never below a zero balance."""
     return _post_entry(
@@ -392,6 +395,7 @@ def credits_adjust(
         kind=LedgerKind.ADJUSTMENT,
         amount=_check_amount(amount, allow_negative=True),
         reason=_check_reason(reason),
+        idempotency_key=idempotency_key,
         actor=actor,
     )
 
@@ -415,9 +419,7 @@ def free_use_consume(
         return None
     day = service_day(at)
     with transaction.atomic():
-        counter, _ = FreeUseCounter.objects.get_or_create(
-            user_id=user.pk, feature=feature, day=day
-        )
+        counter, _ = FreeUseCounter.objects.get_or_create(user_id=user.pk, feature=feature, day=day)
         taken = FreeUseCounter.objects.filter(pk=counter.pk, used__lt=allowance).update(
             used=F("used") + 1
         )
@@ -522,7 +524,9 @@ def daily_reset(
     for day in days:
         record, _ = DailyReset.objects.get_or_create(day=day)
         grants += _apply_daily_grants(day, progress)
-        record.grants = CreditLedgerEntry.objects.filter(idempotency_key=daily_grant_key(day)).count()
+        record.grants = CreditLedgerEntry.objects.filter(
+            idempotency_key=daily_grant_key(day)
+        ).count()
         record.counters_pruned += pruned if day == today else 0
         record.finished_at = timezone.now()
         record.save(update_fields=["grants", "counters_pruned", "finished_at"])

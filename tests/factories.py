@@ -43,5 +43,5 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     tier = factory.LazyFunction(lambda: tier("standard"))
-    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=365))
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))

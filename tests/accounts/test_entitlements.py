@@ -16,8 +16,13 @@ DAY = datetime.timedelta(days=1)
 
 @pytest.mark.parametrize(
     ("code", "limit", "free"),
-    [("non_member", 30, 0), ("standard", 50, 3), ("pro", 150, 3), ("premier", 150, 3),
-     ("ultra", 500, 3)],
+    [
+        ("non_member", 30, 0),
+        ("standard", 50, 3),
+        ("pro", 150, 3),
+        ("premier", 150, 3),
+        ("ultra", 500, 3),
+    ],
 )
 def test_seeded_tiers_carry_the_guide_numbers(code, limit, free):
     row = tier(code)
@@ -70,3 +75,13 @@ def test_staff_edits_of_a_tier_apply_to_its_members(user):
     pro.element_limit = 175
     pro.save()
     assert user_entitlements(user).element_limit == 175
+
+
+def test_membership_cannot_end_before_it_starts(user):
+    from django.core.exceptions import ValidationError
+
+    now = timezone.now()
+    with pytest.raises(ValidationError) as excinfo:
+        services.membership_set(user=user, tier=tier("pro"), expires_at=now, started_at=now)
+    assert excinfo.value.error_dict["expires_at"][0].code == "ends_before_start"
+    assert not hasattr(user, "membership") or user_entitlements(user).tier.code == "non_member"

@@ -1,0 +1,86 @@
+"""Settings come from the environment: each case loads elementsite.settings in a fresh
+interpreter with only the variables under test."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json
+from elementsite import settings as s
+db = s.DATABASES["default"]
+print(json.dumps({
+    "debug": s.DEBUG,
+    "engine": db["ENGINE"],
+    "name": str(db["NAME"]),
+    "options": {k: v for k, v in db.get("OPTIONS", {}).items() if k != "init_command"},
+    "broker": "redis" if "redis" in s.Q_CLUSTER else s.Q_CLUSTER.get("orm"),
+    "storage": s.STORAGES["default"]["BACKEND"],
+    "file_overwrite": s.STORAGES["default"]["OPTIONS"].get("file_overwrite"),
+    "time_zone": s.TIME_ZONE,
+    "q_time_zone": s.Q_CLUSTER["time_zone"],
+}))
+"""
+
+
+def load(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "Q_"))}
+    for name in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "TIME_ZONE"):
+        base.pop(name, None)
+    base.update({"DATA_DIR": str(tmp_path), **env})
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def settings_for(tmp_path: Path, **env: str) -> dict:
+    result = load(tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = load(tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_embedded_defaults(tmp_path):
+    s = settings_for(tmp_path, DEBUG="1")
+    assert s["debug"] is True
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"] == str(tmp_path / "elementsite.sqlite3")
+    assert s["options"] == {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    assert s["broker"] == "default"
+    assert s["storage"] == "django.core.files.storage.FileSystemStorage"
+    assert s["time_zone"] == s["q_time_zone"] == "UTC"
+
+
+def test_production_configuration(tmp_path):
+    s = settings_for(
+        tmp_path,
+        SECRET_KEY="x" * 50,
+        DATABASE_URL="postgres://app@db.internal:5432/elements",
+        REDIS_URL="redis://cache.internal:6379/0",
+        AWS_STORAGE_BUCKET_NAME="media",
+        TIME_ZONE="Asia/Shanghai",
+    )
+    assert s["debug"] is False
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["name"] == "elements"
+    assert s["broker"] == "redis"
+    assert s["storage"] == "storages.backends.s3.S3Storage"
+    assert s["file_overwrite"] is False
+    assert s["time_zone"] == s["q_time_zone"] == "Asia/Shanghai"
