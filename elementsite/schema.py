@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+import strawberry_django
 from django.conf import settings
 from strawberry import relay
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -10,7 +11,6 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
-import strawberry_django
 
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery

@@ -8,8 +8,8 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 
-from elementsite.settings import *  # noqa: E402, F403
-from elementsite.settings import DATA_DIR, DATABASES, Q_CLUSTER  # noqa: E402
+from elementsite.settings import *  # noqa: F403
+from elementsite.settings import DATA_DIR, DATABASES, Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER["sync"] = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphql import GraphQLObjectType, GraphQLInputObjectType
+from graphql import GraphQLInputObjectType, GraphQLObjectType
 from strawberry.printer import print_schema
 
 from elementsite.schema import schema

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def codes(exc: ValidationError) -> list[str]:
-    return [e.code for e in exc.error_list] if not hasattr(exc, "error_dict") else [
-        e.code for errors in exc.error_dict.values() for e in errors
-    ]
+    return (
+        [e.code for e in exc.error_list]
+        if not hasattr(exc, "error_dict")
+        else [e.code for errors in exc.error_dict.values() for e in errors]
+    )
 
 
 def test_grant_then_debit_writes_ledger_with_running_balance(user):
@@ -121,9 +123,7 @@ def test_idempotency_key_makes_a_repeat_a_no_op(user):
     first = services.credits_grant(user=user, amount=7, reason="daily", idempotency_key="k1")
     again = services.credits_grant(user=user, amount=7, reason="daily", idempotency_key="k1")
     other_user = UserFactory()
-    theirs = services.credits_grant(
-        user=other_user, amount=7, reason="daily", idempotency_key="k1"
-    )
+    theirs = services.credits_grant(user=other_user, amount=7, reason="daily", idempotency_key="k1")
 
     assert first.pk == again.pk
     assert theirs.pk != first.pk

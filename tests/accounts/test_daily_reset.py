@@ -78,7 +78,9 @@ def test_catch_up_is_bounded(user, granting_pro, settings):
 def test_each_missed_day_uses_the_tier_the_user_had_then(user, granting_pro):
     today = service_day()
     # Pro until yesterday's noon: a member at the start of yesterday, not of today.
-    long_membership(user, granting_pro, expires_at=day_start(today - DAY) + 12 * datetime.timedelta(hours=1))
+    long_membership(
+        user, granting_pro, expires_at=day_start(today - DAY) + 12 * datetime.timedelta(hours=1)
+    )
     DailyReset.objects.create(day=today - 2 * DAY, finished_at=timezone.now())
 
     services.daily_reset(today=today)

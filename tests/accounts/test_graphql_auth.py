@@ -206,8 +206,9 @@ def test_token_count_is_limited(logged_in, user, settings):
 
 
 def test_another_users_token_looks_like_no_token(logged_in, user):
-    from accounts import services
     from strawberry import relay
+
+    from accounts import services
 
     stranger_token, _ = services.api_token_create(user=UserFactory(), name="theirs")
     global_id = str(relay.GlobalID("ApiToken", str(stranger_token.pk)))
