@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import path
-from strawberry.django.views import GraphQLView
 
 from elementsite.schema import schema
+from elementsite.views import GraphQLView
 
 admin.site.site_header = "Element Library administration"
 admin.site.site_title = "Element Library admin"

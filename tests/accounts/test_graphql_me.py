@@ -148,7 +148,26 @@ def test_too_many_tokens_are_refused(logged_in, user, settings):
     assert "more than 50 tokens" in body["errors"][0]["message"]
 
 
-def test_graphiql_is_served_in_debug(client, db):
-    response = client.get("/graphql", headers={"Accept": "text/html"})
-    assert response.status_code == 200
-    assert b"graphiql" in response.content.lower()
+def test_graphiql_sets_the_csrf_cookie_its_login_needs(user):
+    from django.test import Client
+
+    from tests.conftest import GraphQLClient
+    from tests.factories import TEST_PASSWORD
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert b"graphiql" in page.content.lower()
+    token = browser.cookies["csrftoken"].value
+
+    login = GraphQLClient(browser).client.post(
+        "/graphql",
+        data={
+            "query": "mutation ($u: String!, $p: String!) { login(input: {username: $u, "
+            "password: $p}) { __typename } }",
+            "variables": {"u": user.username, "p": TEST_PASSWORD},
+        },
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert login.json()["data"]["login"]["__typename"] == "LoginResult"
