@@ -1,0 +1,459 @@
+"""The management commands: schedules, the daily reset by hand, API tokens, demo data and
+`serve`, which is run for real as a subprocess against a throwaway SQLite database."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from django_q.models import Schedule
+
+from accounts import services
+from accounts.management.commands.seed_demo import (
+    DEMO_CREDITS,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    STAFF_PASSWORD,
+    STAFF_USERNAME,
+)
+from accounts.models import ApiToken, CreditLedgerEntry, LedgerKind, User
+from accounts.selectors import credit_balance, service_day, user_entitlements
+from accounts.tasks import DAILY_RESET_CRON, DAILY_RESET_FUNC, DAILY_RESET_SCHEDULE_NAME
+from tests.factories import MembershipFactory, UserFactory, tier
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def run(*args: Any) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+# --- ensure_schedules ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ensure_schedules_twice_leaves_one_midnight_schedule():
+    # when
+    run("ensure_schedules")
+    run("ensure_schedules")
+
+    # then
+    schedule = Schedule.objects.get(name=DAILY_RESET_SCHEDULE_NAME)
+    assert Schedule.objects.count() == 1
+    assert schedule.func == DAILY_RESET_FUNC == "accounts.tasks.daily_reset_task"
+    assert schedule.schedule_type == Schedule.CRON
+    assert schedule.cron == DAILY_RESET_CRON == "0 0 * * *"
+    assert schedule.repeats == -1
+    local_next = timezone.localtime(schedule.next_run)  # settings.TIME_ZONE
+    assert (local_next.hour, local_next.minute, local_next.second) == (0, 0, 0)
+    assert local_next.date() == service_day() + datetime.timedelta(days=1)
+
+
+@pytest.mark.django_db
+def test_ensure_schedules_repairs_an_edited_schedule_and_drops_twins():
+    # given: staff changed the cron in admin, and a twin was added by hand
+    Schedule.objects.create(
+        name=DAILY_RESET_SCHEDULE_NAME,
+        func="other.func",
+        schedule_type=Schedule.CRON,
+        cron="5 * * * *",
+    )
+    Schedule.objects.create(name=DAILY_RESET_SCHEDULE_NAME, func=DAILY_RESET_FUNC)
+
+    # when
+    run("ensure_schedules")
+
+    # then
+    schedule = Schedule.objects.get(name=DAILY_RESET_SCHEDULE_NAME)
+    assert (schedule.func, schedule.cron) == (DAILY_RESET_FUNC, DAILY_RESET_CRON)
+    assert timezone.localtime(schedule.next_run).time() == datetime.time(0, 0)
+
+
+@pytest.mark.django_db
+def test_daily_reset_task_returns_a_json_summary():
+    from accounts.tasks import daily_reset_task
+
+    summary = daily_reset_task()
+
+    assert json.loads(json.dumps(summary)) == summary
+    assert summary["days"] == [service_day().isoformat()]
+    assert summary["grants"] == 0
+
+
+# --- daily_reset ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def granting_standard(db: None) -> Any:
+    standard = tier("standard")
+    standard.daily_credit_grant = 25
+    standard.save()
+    return standard
+
+
+@pytest.mark.django_db
+def test_daily_reset_command_prints_the_summary_and_grants_once(user, granting_standard):
+    # given
+    MembershipFactory(user=user, tier=granting_standard)
+    today = service_day().isoformat()
+
+    # when
+    first_out, first_err = run("daily_reset")
+    second_out, _ = run("daily_reset")
+
+    # then
+    assert f"Days reset: {today}" in first_out
+    assert "Credit grants: 1" in first_out
+    assert "Free-use counters pruned: 0" in first_out
+    assert "[" + "#" * 30 + "] 1/1" in first_err  # the progress bar, finished
+    assert "Credit grants: 0" in second_out
+    assert credit_balance(user) == 25
+    grants = CreditLedgerEntry.objects.filter(user=user, kind=LedgerKind.GRANT)
+    assert grants.count() == 1
+
+
+@pytest.mark.django_db
+def test_daily_reset_command_runs_a_given_past_day(granting_standard):
+    yesterday = service_day() - datetime.timedelta(days=1)
+    MembershipFactory(
+        tier=granting_standard, started_at=timezone.now() - datetime.timedelta(days=5)
+    )
+
+    out, _ = run("daily_reset", "--day", yesterday.isoformat())
+
+    assert f"Days reset: {yesterday.isoformat()}" in out
+    assert "Credit grants: 1" in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("day", ["2026-13-40", "tomorrow", "9999-12-31"])
+def test_daily_reset_command_refuses_a_bad_or_future_day(day):
+    with pytest.raises(CommandError):
+        run("daily_reset", "--day", day)
+
+
+# --- createapitoken -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_createapitoken_prints_a_token_that_authenticates(user):
+    # when
+    out, err = run("createapitoken", user.username.upper())
+
+    # then: the secret alone is stdout's last line
+    secret = out.strip().splitlines()[-1]
+    assert services.api_token_authenticate(raw=secret) == user
+    token = ApiToken.objects.get(user=user)
+    assert token.name.startswith("cli-")
+    assert token.prefix in err
+
+
+@pytest.mark.django_db
+def test_createapitoken_names_and_default_names_never_clash(user):
+    run("createapitoken", user.username, "--name", "deploy bot")
+    run("createapitoken", user.username)
+    run("createapitoken", user.username)  # same second, same default name: gets a suffix
+
+    names = set(ApiToken.objects.filter(user=user).values_list("name", flat=True))
+    assert len(names) == 3
+    assert "deploy bot" in names
+    with pytest.raises(CommandError, match="already have an active token"):
+        run("createapitoken", user.username, "--name", "Deploy Bot")
+
+
+@pytest.mark.django_db
+def test_createapitoken_fails_for_an_unknown_user():
+    with pytest.raises(CommandError, match="No user named"):
+        run("createapitoken", "nobody-here")
+    assert not ApiToken.objects.exists()
+
+
+# --- seed_demo ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def debug_on(settings: Any) -> None:
+    settings.DEBUG = True
+
+
+@pytest.mark.django_db
+def test_seed_demo_if_empty_does_nothing_when_a_user_exists(debug_on, user):
+    out, _ = run("seed_demo", "--if-empty")
+
+    assert "no demo data" in out
+    assert list(User.objects.all()) == [user]
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_both_accounts_once(debug_on):
+    # when
+    run("seed_demo", "--if-empty")
+    run("seed_demo")
+
+    # then
+    assert User.objects.count() == 2
+    demo = User.objects.get(username=DEMO_USERNAME)
+    assert demo.check_password(DEMO_PASSWORD)
+    assert not demo.is_staff
+    entitlements = user_entitlements(demo)
+    assert entitlements.tier.code == "standard"
+    assert entitlements.membership_expires_at is not None
+    assert entitlements.membership_expires_at > timezone.now() + datetime.timedelta(days=29)
+    assert credit_balance(demo) == DEMO_CREDITS == 500
+    entry = CreditLedgerEntry.objects.get(user=demo)
+    assert (entry.kind, entry.amount) == (LedgerKind.GRANT, 500)
+    assert entry.reason
+
+    staff = User.objects.get(username=STAFF_USERNAME)
+    assert staff.check_password(STAFF_PASSWORD)
+    assert staff.is_staff and staff.is_superuser
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_an_existing_demo_account_alone(debug_on):
+    UserFactory(username=DEMO_USERNAME)
+    demo = User.objects.get(username=DEMO_USERNAME)
+
+    run("seed_demo")
+
+    assert credit_balance(demo) == 0
+    assert User.objects.filter(username=STAFF_USERNAME).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_does_nothing_with_debug_off(settings):
+    settings.DEBUG = False
+
+    run("seed_demo")
+
+    assert not User.objects.exists()
+
+
+# --- serve ----------------------------------------------------------------------------------
+# Run for real: `manage.py serve` in a subprocess against a throwaway SQLite database. Its
+# processes are found through /proc by a marker in their environment, which every child and
+# every process the cluster forks inherits.
+
+MARKER = "ELEMENTSITE_SERVE_TEST_MARKER"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 30.0
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/environ").exists(), reason="process checks read /proc (Linux)"
+)
+
+
+def marked_processes(marker: str) -> dict[int, str]:
+    """Live (non-zombie) processes carrying `marker` in their environment: pid → cmdline."""
+    found: dict[int, str] = {}
+    needle = f"{MARKER}={marker}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if stat.rpartition(")")[2].split()[0] != "Z":
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def me(port: int, token: str) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": "{ me { username } }"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310
+            return json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+class Served:
+    def __init__(self, env: dict[str, str], token: str, log: Path) -> None:
+        self.env = env
+        self.token = token
+        self.log = log
+        self.marker = env[MARKER]
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), *args],
+            env=self.env,
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, port: int) -> subprocess.Popen[bytes]:
+        with self.log.open("wb") as log:
+            command = ["serve", "--port", str(port), "--workers", "1"]
+            return subprocess.Popen(
+                [sys.executable, str(BASE_DIR / "manage.py"), *command],
+                env=self.env,
+                cwd=BASE_DIR,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_until_ready(self, serve: subprocess.Popen[bytes], port: int) -> None:
+        def answered() -> Any:
+            if serve.poll() is not None:
+                pytest.fail(f"serve exited early ({serve.returncode}):\n{self.output()}")
+            return me(port, self.token)
+
+        body = wait_for(answered, START_TIMEOUT, "the web server to answer")
+        assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
+        wait_for(
+            lambda: "Q Cluster" in self.output() and "running." in self.output(),
+            START_TIMEOUT,
+            "the task cluster to run",
+        )
+
+    def cleanup(self, serve: subprocess.Popen[bytes]) -> None:
+        # Only reached when the test failed to stop everything: kill what this test started.
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait(timeout=10)
+        for pid in marked_processes(self.marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data = tmp_path_factory.mktemp("serve")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # Hermetic: the embedded defaults only, whatever the suite itself runs against.
+        if key not in {"REDIS_URL", "Q_SYNC", "AWS_STORAGE_BUCKET_NAME", "MEDIA_ROOT"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="elementsite.settings",
+        DATABASE_URL=f"sqlite:///{data / 'x.sqlite3'}",
+        DATA_DIR=str(data),
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="INFO",  # the test reads the cluster's "running." log line
+        **{MARKER: uuid.uuid4().hex},
+    )
+    served = Served(env, token="", log=data / "serve.log")
+    served.manage("migrate", "--noinput")
+    served.manage("seed_demo", "--if-empty")
+    served.token = served.manage("createapitoken", DEMO_USERNAME).strip().splitlines()[-1]
+    yield served
+    assert not marked_processes(served.env[MARKER]), "a process outlived the serve tests"
+
+
+@needs_proc
+def test_serve_runs_web_and_cluster_and_ctrl_c_stops_both(served):
+    # given
+    port = free_port()
+    serve = served.start(port)
+    try:
+        served.wait_until_ready(serve, port)
+        processes = marked_processes(served.marker)
+        assert any("runserver" in cmd for cmd in processes.values())
+        assert sum("qcluster" in cmd for cmd in processes.values()) >= 3  # cluster + forks
+        banner = served.output()
+        assert f"http://127.0.0.1:{port}/graphql" in banner
+        assert f"http://127.0.0.1:{port}/admin/" in banner
+        assert f"{DEMO_USERNAME} / {DEMO_PASSWORD}" in banner
+        assert f"{STAFF_USERNAME} / {STAFF_PASSWORD}" in banner
+
+        # when: Ctrl-C
+        serve.send_signal(signal.SIGINT)
+
+        # then
+        assert serve.wait(timeout=STOP_TIMEOUT) == 0, served.output()
+        wait_for(lambda: not marked_processes(served.marker), 10, "every child to exit")
+        assert not port_open(port)
+        assert "Stopped." in served.output()
+    finally:
+        served.cleanup(serve)
+
+
+@needs_proc
+def test_serve_stops_everything_and_fails_when_a_child_dies(served):
+    # given
+    port = free_port()
+    serve = served.start(port)
+    try:
+        served.wait_until_ready(serve, port)
+        leader = next(
+            pid
+            for pid, cmd in marked_processes(served.marker).items()
+            if cmd.rstrip().endswith("manage.py qcluster") and _parent(pid) == serve.pid
+        )
+
+        # when: the cluster dies without a chance to stop its own workers
+        os.kill(leader, signal.SIGKILL)
+
+        # then: the web server is stopped, the cluster's orphans are swept, serve fails
+        assert serve.wait(timeout=STOP_TIMEOUT) != 0
+        wait_for(lambda: not marked_processes(served.marker), 10, "every child to exit")
+        assert not port_open(port)
+        assert "task cluster exited" in served.output()
+    finally:
+        served.cleanup(serve)
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
