@@ -249,12 +249,21 @@ def membership_set(
 # --- Credits --------------------------------------------------------------------------------
 
 
+# GraphQL's Int is 32-bit: balances and amounts stay below 2^31 so every client can read them.
+MAX_BALANCE = 2_000_000_000
+MAX_AMOUNT = 1_000_000_000
+
+
 def _check_amount(amount: object, *, allow_negative: bool = False) -> int:
     valid = isinstance(amount, int) and not isinstance(amount, bool)
-    if valid and (amount != 0 if allow_negative else amount > 0):  # type: ignore[operator]
+    if valid and abs(amount) <= MAX_AMOUNT and (amount != 0 if allow_negative else amount > 0):  # type: ignore[arg-type, operator]
         return int(amount)  # type: ignore[call-overload]
     expected = "a whole number other than zero" if allow_negative else "a whole number above zero"
-    raise _error("amount", f"The amount must be {expected}.", CreditErrorCode.INVALID_AMOUNT)
+    raise _error(
+        "amount",
+        f"The amount must be {expected}, at most {MAX_AMOUNT:,} in size.",
+        CreditErrorCode.INVALID_AMOUNT,
+    )
 
 
 def _check_reason(reason: str) -> str:
@@ -298,7 +307,15 @@ def _post_entry(
             wallet = CreditWallet.objects.filter(user_id=user_id)
             if amount < 0:
                 wallet = wallet.filter(balance__gte=-amount)
+            else:
+                wallet = wallet.filter(balance__lte=MAX_BALANCE - amount)
             if not wallet.update(balance=F("balance") + amount, updated_at=timezone.now()):
+                if amount > 0:
+                    raise _error(
+                        "amount",
+                        f"A balance can't exceed {MAX_BALANCE:,} credits.",
+                        CreditErrorCode.BALANCE_LIMIT,
+                    )
                 raise _error(
                     "amount",
                     f"Not enough credits: this needs {-amount}.",

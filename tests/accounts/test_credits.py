@@ -57,7 +57,7 @@ def test_debit_beyond_balance_is_refused_and_moves_nothing(user):
     assert CreditLedgerEntry.objects.filter(user=user).count() == 1
 
 
-@pytest.mark.parametrize("amount", [0, -1, -100, 1.5, "10", True, None])
+@pytest.mark.parametrize("amount", [0, -1, -100, 1.5, "10", True, None, 1_000_000_001])
 @pytest.mark.parametrize("operation", ["grant", "debit"])
 def test_zero_negative_or_non_integer_amounts_are_refused(user, operation, amount):
     services.credits_grant(user=user, amount=10, reason="seed")
@@ -161,3 +161,15 @@ def test_wallet_is_created_on_first_movement_for_users_made_elsewhere(db):
     assert credit_balance(user) == 0
     services.credits_grant(user=user, amount=3, reason="a")
     assert credit_balance(user) == 3
+
+
+def test_balance_stays_within_graphql_int(user):
+    services.credits_grant(user=user, amount=1_000_000_000, reason="a")
+    services.credits_grant(user=user, amount=1_000_000_000, reason="b")
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.credits_grant(user=user, amount=1, reason="c")
+
+    assert codes(excinfo.value) == [CreditErrorCode.BALANCE_LIMIT]
+    assert credit_balance(user) == 2_000_000_000
+    assert CreditLedgerEntry.objects.filter(user=user).count() == 2
