@@ -53,7 +53,7 @@ def _balance(user: User) -> int:
     return wallet.balance if wallet is not None else 0
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyMixin:
     """Records written only by services: staff look, nothing more."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -64,6 +64,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 # --- Users --------------------------------------------------------------------------------
@@ -92,7 +96,7 @@ class RecentLedgerFormSet(BaseInlineFormSet):
         return self._recent
 
 
-class CreditLedgerInline(admin.TabularInline):
+class CreditLedgerInline(ReadOnlyMixin, admin.TabularInline):
     model = CreditLedgerEntry
     fk_name = "user"  # `actor` points at users too
     formset = RecentLedgerFormSet
@@ -104,15 +108,6 @@ class CreditLedgerInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreditLedgerEntry]:
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class UserChangeList(ChangeList):
