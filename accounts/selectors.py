@@ -132,6 +132,31 @@ class AccountOverview:
     credit_balance: int
     free_multiview_left_today: int
 
+    @property
+    def can_create_elements(self) -> bool:
+        return self.element_count < self.entitlements.element_limit
+
+    @property
+    def can_edit_elements(self) -> bool:
+        # Over the limit (after a downgrade or expiry) elements stay usable but frozen.
+        return self.element_count <= self.entitlements.element_limit
+
+    @property
+    def element_quota_reason(self) -> str | None:
+        count, limit = self.element_count, self.entitlements.element_limit
+        if count > limit:
+            return (
+                f"Your library holds {count} elements, more than the {limit} of your "
+                f"{self.entitlements.tier.name} tier: delete some or upgrade to create or "
+                "edit elements. They all still work in generation."
+            )
+        if count == limit:
+            return (
+                f"Your library is full ({limit} elements for your {self.entitlements.tier.name}"
+                " tier): delete some or upgrade to create more."
+            )
+        return None
+
 
 def account_overview(user: AbstractBaseUser) -> AccountOverview:
     from elements.selectors import element_count

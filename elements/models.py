@@ -1,11 +1,23 @@
-"""The element library. The foundation keeps only what quotas need; the library issue
-adds reference images, voices and moderation on top of this model."""
+"""The element library: elements, their reference images, and voices.
+
+Rules within one row live here as constraints; rules across rows (the tier limit, 2–4
+images, only characters speak) live in `elements.services`.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
+from django.utils import timezone
+
+ELEMENT_NAME_MAX = 40
+ELEMENT_DESCRIPTION_MAX = 500
+# Characters that would break a `[@Name]` mention, or a line of a prompt.
+ELEMENT_NAME_FORBIDDEN = ("[", "]", "@", "\n", "\r")
+MAX_IMAGES = 4
+MIN_IMAGES = 2
 
 
 class ElementType(models.TextChoices):
@@ -18,22 +30,230 @@ class ElementType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ElementSource(models.TextChoices):
+    IMAGES = "images", "Reference images"
+    VIDEO = "video", "Video"
+
+
+class ElementStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PROCESSING = "processing", "Processing"
+    BLOCKED = "blocked", "Blocked by moderation"
+
+
+class VoiceSource(models.TextChoices):
+    PRESET = "preset", "Voice Library preset"
+    UPLOAD = "upload", "Uploaded sample"
+    VIDEO = "video", "Extracted from a video"
+
+
+class VoiceStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    TAKEN_DOWN = "taken_down", "Taken down by moderation"
+
+
+class Voice(models.Model):
+    """A voice a character speaks with: a user's own sample, or a shared preset."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="voices",
+        help_text="The uploader; empty for presets of the shared Voice Library.",
+    )
+    name = models.CharField(max_length=60)
+    audio = models.FileField(upload_to="voices/", max_length=200)
+    duration_ms = models.PositiveIntegerField(help_text="Length of the normalized audio.")
+    sha256 = models.CharField(max_length=64)
+    language = models.CharField(max_length=16, blank=True, help_text="e.g. `en`, `zh`.")
+    style_tags = models.JSONField(default=list, blank=True, help_text="e.g. calm, warm, deep.")
+    source = models.CharField(max_length=16, choices=VoiceSource.choices)
+    consent_statement = models.TextField(
+        blank=True, help_text="The uploader's statement that they may use this voice."
+    )
+    consent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=VoiceStatus.choices, default=VoiceStatus.ACTIVE
+    )
+    taken_down_reason = models.CharField(max_length=300, blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    quality = models.JSONField(default=dict, blank=True, help_text="The quality report.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(source="preset") & Q(owner__isnull=True))
+                | (~Q(source="preset") & Q(owner__isnull=False)),
+                name="elements_voice_presets_have_no_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="preset")
+                | (~Q(consent_statement="") & Q(consent_at__isnull=False)),
+                name="elements_voice_uploads_record_consent",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | ~Q(taken_down_reason=""),
+                name="elements_voice_takedown_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_preset(self) -> bool:
+        return self.owner_id is None
+
+
 class Element(models.Model):
     """A reusable character, prop or scene in its owner's library."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="elements"
     )
-    name = models.CharField(max_length=40, help_text="Unique in the owner's library; `[@Name]`.")
+    name = models.CharField(
+        max_length=ELEMENT_NAME_MAX, help_text="Unique in the owner's library; `[@Name]`."
+    )
     type = models.CharField(max_length=16, choices=ElementType.choices, default=ElementType.OTHER)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    description = models.TextField(blank=True, max_length=ELEMENT_DESCRIPTION_MAX)
+    source = models.CharField(
+        max_length=16, choices=ElementSource.choices, default=ElementSource.IMAGES
+    )
+    voice = models.ForeignKey(
+        Voice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="elements",
+        help_text="The bound voice; characters only.",
+    )
+    voice_notice = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the bound voice was removed (e.g. taken down), shown to the owner.",
+    )
+    status = models.CharField(
+        max_length=16, choices=ElementStatus.choices, default=ElementStatus.ACTIVE
+    )
+    blocked_reason = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Grows on every change.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at", "-id"]),
+            models.Index(Lower("name"), "owner", name="elements_owner_lower_name"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("name"), "owner", name="elements_name_unique_per_owner"),
+            models.CheckConstraint(
+                condition=Q(name=Trim("name")) & ~Q(name=""),
+                name="elements_name_trimmed_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name__contains="[")
+                & ~Q(name__contains="]")
+                & ~Q(name__contains="@")
+                & ~Q(name__contains="\n")
+                & ~Q(name__contains="\r"),
+                name="elements_name_mentionable",
+            ),
+            models.CheckConstraint(
+                condition=Q(voice__isnull=True) | Q(type="character"),
+                name="elements_only_characters_have_voices",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="blocked") | ~Q(blocked_reason=""),
+                name="elements_block_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImageRole(models.TextChoices):
+    MAIN = "main", "Main reference"
+    EXTRA = "extra", "Supplementary"
+
+
+class ImageOrigin(models.TextChoices):
+    UPLOAD = "upload", "Uploaded"
+    HISTORY = "history", "From generation history"
+    MULTIVIEW = "multiview", "AI multi-view completion"
+    VIDEO_FRAME = "video_frame", "Frame of the element's video"
+
+
+class ReferenceImage(models.Model):
+    """One reference image of an element: the main one (position 0) or a supplementary one."""
+
+    element = models.ForeignKey(Element, on_delete=models.CASCADE, related_name="images")
+    role = models.CharField(max_length=8, choices=ImageRole.choices)
+    position = models.PositiveSmallIntegerField(help_text="0 for the main image, then 1–3.")
+    image = models.ImageField(upload_to="elements/", max_length=200)
+    thumbnail = models.ImageField(upload_to="elements/thumbs/", max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    origin = models.CharField(
+        max_length=16, choices=ImageOrigin.choices, default=ImageOrigin.UPLOAD
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["element"],
+                condition=Q(role="main"),
+                name="elements_one_main_image",
+            ),
+            models.CheckConstraint(
+                condition=(Q(role="main") & Q(position=0))
+                | (Q(role="extra") & Q(position__gte=1) & Q(position__lte=MAX_IMAGES - 1)),
+                name="elements_image_role_matches_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.element} #{self.position} ({self.role})"
+
+
+class ModerationAction(models.TextChoices):
+    ELEMENT_BLOCKED = "element_blocked", "Element blocked"
+    ELEMENT_UNBLOCKED = "element_unblocked", "Element unblocked"
+    VOICE_TAKEN_DOWN = "voice_taken_down", "Voice taken down"
+    VOICE_RESTORED = "voice_restored", "Voice restored"
+
+
+class ModerationEvent(models.Model):
+    """The audit trail of staff moderation; rows stay when the element or voice goes."""
+
+    action = models.CharField(max_length=24, choices=ModerationAction.choices)
+    element = models.ForeignKey(
+        Element, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    voice = models.ForeignKey(
+        Voice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(max_length=120, help_text="Name of what was moderated, kept.")
+    reason = models.CharField(max_length=300)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    affected = models.PositiveIntegerField(
+        default=0, help_text="Elements that lost a voice taken down."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.subject}"

@@ -2,11 +2,118 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+import difflib
+from dataclasses import dataclass
 
-from elements.models import Element
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from elements.models import (
+    Element,
+    ElementStatus,
+    ReferenceImage,
+    Voice,
+    VoiceSource,
+    VoiceStatus,
+)
 
 
 def element_count(*, owner: AbstractBaseUser) -> int:
     """How many elements `owner` keeps, the number compared with the tier's element limit."""
     return Element.objects.filter(owner_id=owner.pk).count()
+
+
+@dataclass(frozen=True)
+class ElementFilters:
+    type: str | None = None
+    status: str | None = None
+    search: str | None = None
+
+
+def element_list(
+    *, owner: AbstractBaseUser, filters: ElementFilters | None = None
+) -> QuerySet[Element]:
+    """The owner's elements, newest change first, optionally filtered."""
+    qs = Element.objects.filter(owner_id=owner.pk)
+    if filters is not None:
+        if filters.type:
+            qs = qs.filter(type=filters.type)
+        if filters.status:
+            qs = qs.filter(status=filters.status)
+        if filters.search and filters.search.strip():
+            term = filters.search.strip()
+            qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term))
+    return qs.order_by("-updated_at", "-id")
+
+
+def element_get(*, owner: AbstractBaseUser, element_id: int) -> Element | None:
+    return (
+        Element.objects.filter(owner_id=owner.pk, pk=element_id)
+        .select_related("voice")
+        .prefetch_related(Prefetch("images", ReferenceImage.objects.order_by("position")))
+        .first()
+    )
+
+
+def usable_elements(*, owner: AbstractBaseUser) -> QuerySet[Element]:
+    """Elements the owner can use in generation now (not blocked, not processing)."""
+    return Element.objects.filter(owner_id=owner.pk, status=ElementStatus.ACTIVE)
+
+
+@dataclass(frozen=True)
+class MentionSuggestion:
+    element_id: int
+    name: str
+    type: str
+    match: str  # "prefix", "contains" or "fuzzy"
+
+
+def mention_suggestions(
+    *, owner: AbstractBaseUser, query: str, first: int = 10
+) -> list[MentionSuggestion]:
+    """For the `@` picker: names starting with `query` first, then names containing it, then
+    close names (typos). Only the owner's usable elements; one query of names."""
+    first = max(1, min(first, 50))
+    term = (query or "").strip().lstrip("@[").casefold()
+    rows = list(usable_elements(owner=owner).values_list("pk", "name", "type"))
+    if not term:
+        rows.sort(key=lambda r: r[1].casefold())
+        return [MentionSuggestion(pk, name, kind, "prefix") for pk, name, kind in rows[:first]]
+    prefix, contains, rest = [], [], []
+    for row in rows:
+        folded = row[1].casefold()
+        if folded.startswith(term):
+            prefix.append(row)
+        elif term in folded:
+            contains.append(row)
+        else:
+            rest.append(row)
+    prefix.sort(key=lambda r: (len(r[1]), r[1].casefold()))
+    contains.sort(key=lambda r: (r[1].casefold().index(term), r[1].casefold()))
+    out = [MentionSuggestion(pk, n, k, "prefix") for pk, n, k in prefix]
+    out += [MentionSuggestion(pk, n, k, "contains") for pk, n, k in contains]
+    if len(out) < first and rest:
+        scored = []
+        for pk, name, kind in rest:
+            folded = name.casefold()
+            # Compare with the name's start as well, so "banan" finds "Banana Cat".
+            ratio = max(
+                difflib.SequenceMatcher(None, term, folded).ratio(),
+                difflib.SequenceMatcher(None, term, folded[: len(term) + 1]).ratio(),
+            )
+            if ratio >= 0.6:
+                scored.append((-ratio, folded, pk, name, kind))
+        scored.sort()
+        out += [MentionSuggestion(pk, n, k, "fuzzy") for _, _, pk, n, k in scored]
+    return out[:first]
+
+
+def voice_list(*, owner: AbstractBaseUser, source: str | None = None) -> QuerySet[Voice]:
+    """Presets of the Voice Library and the owner's own voices, active ones only."""
+    qs = Voice.objects.filter(
+        Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET),
+        status=VoiceStatus.ACTIVE,
+    )
+    if source:
+        qs = qs.filter(source=source)
+    return qs.order_by("source", "name", "id")

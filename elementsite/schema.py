@@ -14,6 +14,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
+from elements.graphql.mutations import ElementMutation
+from elements.graphql.queries import ElementQuery
 
 
 @strawberry.type
@@ -23,8 +25,8 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (AccountQuery, NodeQuery))
-Mutation = merge_types("Mutation", (AccountMutation,))
+Query = merge_types("Query", (AccountQuery, ElementQuery, NodeQuery))
+Mutation = merge_types("Mutation", (AccountMutation, ElementMutation))
 
 
 def _is_introspection(context: IgnoreContext) -> bool:

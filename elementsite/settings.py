@@ -151,6 +151,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
+MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 900)
+# Uploads, checked by elements/media: a reference image's bytes, its pixels (read from the
+# header before any is decoded; a 48-megapixel photo passes) and its shortest side, and a
+# voice sample's bytes.
+ELEMENT_IMAGE_MAX_BYTES = env_int("ELEMENT_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
+ELEMENT_IMAGE_MAX_PIXELS = env_int("ELEMENT_IMAGE_MAX_PIXELS", 50_000_000)
+ELEMENT_IMAGE_MIN_SIDE = env_int("ELEMENT_IMAGE_MIN_SIDE", 300)
+VOICE_MAX_BYTES = env_int("VOICE_MAX_BYTES", 50 * 1024 * 1024)
 
 
 def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
+from elements.views import media_file
 from elementsite.schema import schema
 from elementsite.views import GraphQLView
 
@@ -12,7 +13,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "graphql",
-        GraphQLView.as_view(schema=schema, graphql_ide="graphiql" if settings.GRAPHIQL else None),
+        GraphQLView.as_view(
+            schema=schema,
+            graphql_ide="graphiql" if settings.GRAPHIQL else None,
+            # Uploads of reference images and voice samples. The view stays CSRF-protected:
+            # a multipart POST skips the browser's CORS preflight, so only bearer-token
+            # requests are exempt (accounts.middleware).
+            multipart_uploads_enabled=True,
+        ),
         name="graphql",
     ),
+    path("media-files/<str:token>", media_file, name="media-file"),
 ]

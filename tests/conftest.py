@@ -3,7 +3,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +14,20 @@ from django.test import Client
 from tests.factories import TEST_PASSWORD, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from django.conf import settings
+
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+def media_files() -> set[str]:
+    """Every file under the test MEDIA_ROOT, to prove bad input left none behind."""
+    from django.conf import settings
+
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 def service_missing(reason: str) -> None:

@@ -13,7 +13,8 @@ from elementsite.settings import DATA_DIR, DATABASES, Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 Q_CLUSTER["sync"] = True
-MEDIA_ROOT = DATA_DIR / "test-media"
+# Per run, like the database, and removed when the run ends (tests/conftest.py).
+MEDIA_ROOT = DATA_DIR / f"test-media-{os.getpid()}"
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
 

@@ -111,6 +111,15 @@ class MeType:
     element_limit: int = strawberry.field(description="Elements the tier in force allows.")
     element_count: int = strawberry.field(description="Elements in the library now.")
     credit_balance: int = strawberry.field(description="Credits available now.")
+    can_create_elements: bool = strawberry.field(
+        description="Whether a new element may be created now (below the element limit)."
+    )
+    can_edit_elements: bool = strawberry.field(
+        description="Whether elements may be edited now (not over the element limit)."
+    )
+    element_quota_reason: str | None = strawberry.field(
+        description="Why creating or editing is not allowed; null when both are."
+    )
     free_multiview_uses_per_day: int = strawberry.field(
         description="Free AI multi-view completions the tier gives each day."
     )
@@ -131,6 +140,9 @@ class MeType:
             membership_expires_at=entitlements.membership_expires_at,
             element_limit=entitlements.element_limit,
             element_count=overview.element_count,
+            can_create_elements=overview.can_create_elements,
+            can_edit_elements=overview.can_edit_elements,
+            element_quota_reason=overview.element_quota_reason,
             credit_balance=overview.credit_balance,
             free_multiview_uses_per_day=entitlements.daily_free_multiview,
             free_multiview_uses_left_today=overview.free_multiview_left_today,

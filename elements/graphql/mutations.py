@@ -1,0 +1,299 @@
+"""Element library mutations. Files arrive through the GraphQL multipart request spec; each
+mutation returns its result or an `OperationInfo` whose messages carry stable codes from
+`elements.error_codes` and `elements.media.errors`."""
+
+from __future__ import annotations
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import ValidationError
+from strawberry import relay
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from accounts.graphql.permissions import require_user
+from elements import services
+from elements.error_codes import ElementErrorCode
+from elements.graphql.types import (
+    ElementNode,
+    ElementTypeEnum,
+    QualityWarning,
+    ReferenceImageNode,
+    VoiceNode,
+)
+from elements.media.audio import QualityWarning as MediaQualityWarning
+
+
+def _node_id(global_id: relay.GlobalID, type_name: str, field: str) -> str:
+    """The row id inside a global id of `type_name`; anything else is "not found"."""
+    if global_id.type_name != type_name:
+        raise ValidationError(
+            {field: ValidationError(f"No such {type_name}.", code=ElementErrorCode.NOT_FOUND)}
+        )
+    return global_id.node_id
+
+
+def _warnings(warnings: tuple[MediaQualityWarning, ...]) -> list[QualityWarning]:
+    return [QualityWarning(code=w.code, message=w.message) for w in warnings]
+
+
+@strawberry.input(description="A new voice sample: 5–30 s of one speaker.")
+class VoiceSampleInput:
+    file: Upload = strawberry.field(
+        description="mp3, wav, m4a, aac, ogg, flac, or the audio track of mp4/mov/webm."
+    )
+    name: str = strawberry.field(description="A name for the voice, 1–60 characters.")
+    consent_statement: str = strawberry.field(
+        description="Your statement that you may use this voice; it is recorded with the time."
+    )
+    language: str = strawberry.field(default="", description="Language tag, e.g. `en`.")
+    style_tags: list[str] = strawberry.field(
+        default_factory=list, description="Style tags, e.g. calm, warm."
+    )
+
+    def to_service(self) -> services.VoiceUpload:
+        return services.VoiceUpload(
+            file=self.file,
+            name=self.name,
+            consent_statement=self.consent_statement,
+            language=self.language,
+            style_tags=tuple(self.style_tags),
+        )
+
+
+@strawberry.input(
+    description="The voice of a new character: an existing one, a new sample, or none."
+)
+class VoiceChoiceInput:
+    voice_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="One of your voices or a Voice Library preset."
+    )
+    sample: VoiceSampleInput | None = strawberry.field(
+        default=None, description="A new sample to upload."
+    )
+
+
+@strawberry.input(description="A new multi-image element.")
+class ElementCreateInput:
+    name: str = strawberry.field(description="Unique in your library ignoring case; ≤ 40 chars.")
+    type: ElementTypeEnum = strawberry.field(description="What the element is.")
+    main_image: Upload = strawberry.field(description="The main reference image (front-facing).")
+    extra_images: list[Upload] = strawberry.field(description="1–3 supplementary images.")
+    description: str = strawberry.field(default="", description="Key features, ≤ 500 chars.")
+    voice: VoiceChoiceInput | None = strawberry.field(
+        default=None, description="Characters only: the voice to bind; none if omitted."
+    )
+
+
+@strawberry.input(description="Changes to an element; omitted fields stay as they are.")
+class ElementUpdateInput:
+    id: relay.GlobalID = strawberry.field(description="The element.")
+    name: str | None = strawberry.field(default=None, description="A new name.")
+    type: ElementTypeEnum | None = strawberry.field(default=None, description="A new type.")
+    description: str | None = strawberry.field(default=None, description="A new description.")
+
+
+@strawberry.input(description="An element to act on.")
+class ElementIdInput:
+    id: relay.GlobalID = strawberry.field(description="The element.")
+
+
+@strawberry.input(description="An image to add to an element.")
+class ElementImageAddInput:
+    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    file: Upload = strawberry.field(description="JPEG, PNG or WebP; at least 300 px a side.")
+
+
+@strawberry.input(description="An image of an element.")
+class ElementImageInput:
+    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    image_id: relay.GlobalID = strawberry.field(description="One of its images.")
+
+
+@strawberry.input(description="A new file for one image of an element.")
+class ElementImageReplaceInput:
+    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    image_id: relay.GlobalID = strawberry.field(description="The image to replace.")
+    file: Upload = strawberry.field(description="JPEG, PNG or WebP; at least 300 px a side.")
+
+
+@strawberry.input(description="A new order of an element's supplementary images.")
+class ElementImageReorderInput:
+    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    image_ids: list[relay.GlobalID] = strawberry.field(
+        description="Every supplementary image once, in the new order."
+    )
+
+
+@strawberry.input(description="A voice to bind to a character.")
+class ElementVoiceBindInput:
+    element_id: relay.GlobalID = strawberry.field(description="The character element.")
+    voice_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="One of your voices or a preset."
+    )
+    sample: VoiceSampleInput | None = strawberry.field(
+        default=None, description="Or a new sample to upload and bind."
+    )
+
+
+@strawberry.input(description="A voice to delete.")
+class VoiceIdInput:
+    id: relay.GlobalID = strawberry.field(description="One of your voices.")
+
+
+@strawberry.type(description="The element and any advice on its voice sample.")
+class ElementWithWarningsResult:
+    element: ElementNode = strawberry.field(description="The element.")
+    voice_warnings: list[QualityWarning] = strawberry.field(
+        description="Quality remarks on an uploaded voice sample; empty if none."
+    )
+
+
+@strawberry.type(description="The element after the change.")
+class ElementResult:
+    element: ElementNode = strawberry.field(description="The element.")
+
+
+@strawberry.type(description="The element and the image that was added or replaced.")
+class ElementImageResult:
+    element: ElementNode = strawberry.field(description="The element.")
+    image: ReferenceImageNode = strawberry.field(description="The new image.")
+
+
+@strawberry.type(description="What was deleted.")
+class DeleteResult:
+    deleted_id: relay.GlobalID = strawberry.field(description="The global id that is gone.")
+
+
+@strawberry.type(description="The stored voice and advice on the sample.")
+class VoiceUploadResult:
+    voice: VoiceNode = strawberry.field(description="The new voice.")
+    warnings: list[QualityWarning] = strawberry.field(
+        description="Quality remarks (silence, clipping, noise); empty if none."
+    )
+
+
+def _reload(element_id: int) -> ElementNode:
+    from elements.models import Element
+
+    return Element.objects.get(pk=element_id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class ElementMutation:
+    @strawberry_django.mutation(description="Create a multi-image element (free).")
+    def element_create(self, info: Info, input: ElementCreateInput) -> ElementWithWarningsResult:
+        owner = require_user(info)
+        voice = input.voice or VoiceChoiceInput()
+        result = services.element_create(
+            owner=owner,
+            name=input.name,
+            element_type=input.type.value,
+            description=input.description,
+            main_image=input.main_image,
+            extra_images=list(input.extra_images),
+            voice_id=_node_id(voice.voice_id, "Voice", "voiceId") if voice.voice_id else None,
+            voice_upload=voice.sample.to_service() if voice.sample else None,
+        )
+        return ElementWithWarningsResult(
+            element=result.element,  # type: ignore[arg-type]
+            voice_warnings=_warnings(result.voice_warnings),
+        )
+
+    @strawberry_django.mutation(description="Rename, retype or redescribe an element.")
+    def element_update(self, info: Info, input: ElementUpdateInput) -> ElementResult:
+        owner = require_user(info)
+        changes = {}
+        if input.name is not None:
+            changes["name"] = input.name
+        if input.type is not None:
+            changes["element_type"] = input.type.value
+        if input.description is not None:
+            changes["description"] = input.description
+        element = services.element_update(
+            owner=owner, element_id=_node_id(input.id, "Element", "id"), **changes
+        )
+        return ElementResult(element=element)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Delete an element and its images.")
+    def element_delete(self, info: Info, input: ElementIdInput) -> DeleteResult:
+        services.element_delete(
+            owner=require_user(info), element_id=_node_id(input.id, "Element", "id")
+        )
+        return DeleteResult(deleted_id=input.id)
+
+    @strawberry_django.mutation(description="Add a supplementary image (4 images at most).")
+    def element_image_add(self, info: Info, input: ElementImageAddInput) -> ElementImageResult:
+        element_id = _node_id(input.element_id, "Element", "elementId")
+        image = services.element_image_add(
+            owner=require_user(info), element_id=element_id, file=input.file
+        )
+        return ElementImageResult(element=_reload(image.element_id), image=image)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Replace the file of one image.")
+    def element_image_replace(
+        self, info: Info, input: ElementImageReplaceInput
+    ) -> ElementImageResult:
+        image = services.element_image_replace(
+            owner=require_user(info),
+            element_id=_node_id(input.element_id, "Element", "elementId"),
+            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+            file=input.file,
+        )
+        return ElementImageResult(element=_reload(image.element_id), image=image)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Remove a supplementary image (2 images at least).")
+    def element_image_remove(self, info: Info, input: ElementImageInput) -> ElementResult:
+        element = services.element_image_remove(
+            owner=require_user(info),
+            element_id=_node_id(input.element_id, "Element", "elementId"),
+            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+        )
+        return ElementResult(element=element)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Make an image the main one.")
+    def element_image_set_main(self, info: Info, input: ElementImageInput) -> ElementResult:
+        element = services.element_image_set_main(
+            owner=require_user(info),
+            element_id=_node_id(input.element_id, "Element", "elementId"),
+            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+        )
+        return ElementResult(element=element)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Order the supplementary images.")
+    def element_image_reorder(self, info: Info, input: ElementImageReorderInput) -> ElementResult:
+        element = services.element_image_reorder(
+            owner=require_user(info),
+            element_id=_node_id(input.element_id, "Element", "elementId"),
+            image_ids=[_node_id(i, "ReferenceImage", "imageIds") for i in input.image_ids],
+        )
+        return ElementResult(element=element)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Upload a voice sample (with your consent).")
+    def voice_upload(self, info: Info, input: VoiceSampleInput) -> VoiceUploadResult:
+        result = services.voice_upload(owner=require_user(info), upload=input.to_service())
+        return VoiceUploadResult(voice=result.voice, warnings=_warnings(result.warnings))  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Delete one of your voices; characters lose it.")
+    def voice_delete(self, info: Info, input: VoiceIdInput) -> DeleteResult:
+        services.voice_delete(owner=require_user(info), voice_id=_node_id(input.id, "Voice", "id"))
+        return DeleteResult(deleted_id=input.id)
+
+    @strawberry_django.mutation(description="Bind a voice to a character.")
+    def element_voice_bind(
+        self, info: Info, input: ElementVoiceBindInput
+    ) -> ElementWithWarningsResult:
+        element, warnings = services.voice_bind(
+            owner=require_user(info),
+            element_id=_node_id(input.element_id, "Element", "elementId"),
+            voice_id=_node_id(input.voice_id, "Voice", "voiceId") if input.voice_id else None,
+            upload=input.sample.to_service() if input.sample else None,
+        )
+        return ElementWithWarningsResult(element=element, voice_warnings=_warnings(warnings))  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Remove a character's voice.")
+    def element_voice_unbind(self, info: Info, input: ElementIdInput) -> ElementResult:
+        element = services.voice_unbind(
+            owner=require_user(info), element_id=_node_id(input.id, "Element", "id")
+        )
+        return ElementResult(element=element)  # type: ignore[arg-type]

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from accounts.graphql.permissions import IsAuthenticated, require_user
+from elements import selectors
+from elements.graphql.types import (
+    ElementNode,
+    ElementStatus,
+    ElementTypeEnum,
+    ElementTypeInfo,
+    MentionSuggestion,
+    VoiceNode,
+    VoiceSource,
+)
+from elements.models import Element, ElementType, Voice
+
+MAX_SUGGESTIONS = 50
+
+
+@strawberry.enum(description="How to order the library.")
+class ElementOrder(Enum):
+    UPDATED_DESC = "updated_desc"
+    UPDATED_ASC = "updated_asc"
+    NAME_ASC = "name_asc"
+    NAME_DESC = "name_desc"
+
+
+_ORDERING = {
+    ElementOrder.UPDATED_DESC: ("-updated_at", "-id"),
+    ElementOrder.UPDATED_ASC: ("updated_at", "id"),
+    ElementOrder.NAME_ASC: ("name", "id"),
+    ElementOrder.NAME_DESC: ("-name", "-id"),
+}
+
+
+@strawberry.type
+class ElementQuery:
+    @strawberry_django.connection(
+        DjangoListConnection[ElementNode],
+        description="The viewer's elements, filtered and ordered (newest change first).",
+        permission_classes=[IsAuthenticated],
+    )
+    def elements(
+        self,
+        info: Info,
+        type: Annotated[
+            ElementTypeEnum | None, strawberry.argument(description="Only elements of this type.")
+        ] = None,
+        status: Annotated[
+            ElementStatus | None, strawberry.argument(description="Only elements in this state.")
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Words to find in name or description.")
+        ] = None,
+        order: Annotated[
+            ElementOrder, strawberry.argument(description="The order of the list.")
+        ] = ElementOrder.UPDATED_DESC,
+    ) -> QuerySet[Element]:
+        filters = selectors.ElementFilters(
+            type=type.value if type else None,
+            status=status.value if status else None,
+            search=search,
+        )
+        qs = selectors.element_list(owner=require_user(info), filters=filters)
+        return qs.order_by(*_ORDERING[order])
+
+    element: ElementNode | None = strawberry_django.node(
+        description="One of the viewer's elements by its global id; null if none."
+    )
+
+    @strawberry_django.field(
+        description="Elements for the `@` picker: names starting with `query`, then names "
+        "containing it, then close names. Only usable elements (not blocked).",
+        permission_classes=[IsAuthenticated],
+    )
+    def mention_suggestions(
+        self,
+        info: Info,
+        query: Annotated[str, strawberry.argument(description="What was typed after `@`.")],
+        first: Annotated[int, strawberry.argument(description="At most this many (≤ 50).")] = 10,
+    ) -> list[MentionSuggestion]:
+        rows = selectors.mention_suggestions(
+            owner=require_user(info), query=query, first=min(max(first, 1), MAX_SUGGESTIONS)
+        )
+        return [
+            MentionSuggestion(
+                id=relay.GlobalID("Element", str(row.element_id)),
+                name=row.name,
+                type=ElementTypeEnum(row.type),
+                match=row.match,
+                mention=f"[@{row.name}]",
+            )
+            for row in rows
+        ]
+
+    @strawberry_django.connection(
+        DjangoListConnection[VoiceNode],
+        description="Voices the viewer can bind: Voice Library presets and their own.",
+        permission_classes=[IsAuthenticated],
+    )
+    def voices(
+        self,
+        info: Info,
+        # Not named `source` in Python: the permission extension takes a `source` argument.
+        source_filter: Annotated[
+            VoiceSource | None,
+            strawberry.argument(name="source", description="Only voices from this source."),
+        ] = None,
+    ) -> QuerySet[Voice]:
+        return selectors.voice_list(
+            owner=require_user(info), source=source_filter.value if source_filter else None
+        )
+
+    @strawberry.field(description="The element types, with labels, for pickers.")
+    def element_types(self) -> list[ElementTypeInfo]:
+        return [
+            ElementTypeInfo(
+                value=ElementTypeEnum(value),
+                label=str(label),
+                can_have_voice=value == ElementType.CHARACTER,
+            )
+            for value, label in ElementType.choices
+        ]

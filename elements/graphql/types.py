@@ -1,0 +1,240 @@
+"""GraphQL types of the element library. Every type is scoped in `get_queryset` to what the
+viewer may see, and relay `node(id:)` lookups go through it too."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.db.models import Q, QuerySet
+from strawberry import relay
+from strawberry.types import Info
+
+from accounts.graphql.permissions import current_user
+from elements import models
+from elements.media_urls import media_url
+
+
+@strawberry.enum(name="ElementType", description="What an element is.")
+class ElementTypeEnum(Enum):
+    CHARACTER = "character"
+    ANIMAL = "animal"
+    PROP = "prop"
+    COSTUME = "costume"
+    SCENE = "scene"
+    EFFECT = "effect"
+    OTHER = "other"
+
+
+@strawberry.enum(description="What an element was made from.")
+class ElementSource(Enum):
+    IMAGES = "images"
+    VIDEO = "video"
+
+
+@strawberry.enum(description="Whether an element can be used and edited.")
+class ElementStatus(Enum):
+    ACTIVE = "active"
+    PROCESSING = "processing"
+    BLOCKED = "blocked"
+
+
+@strawberry.enum(description="The part an image plays in its element.")
+class ImageRole(Enum):
+    MAIN = "main"
+    EXTRA = "extra"
+
+
+@strawberry.enum(description="Where a reference image came from.")
+class ImageOrigin(Enum):
+    UPLOAD = "upload"
+    HISTORY = "history"
+    MULTIVIEW = "multiview"
+    VIDEO_FRAME = "video_frame"
+
+
+@strawberry.enum(description="Where a voice came from.")
+class VoiceSource(Enum):
+    PRESET = "preset"
+    UPLOAD = "upload"
+    VIDEO = "video"
+
+
+@strawberry.enum(description="Whether a voice can be used.")
+class VoiceStatus(Enum):
+    ACTIVE = "active"
+    TAKEN_DOWN = "taken_down"
+
+
+def _viewer_id(info: Info) -> int | None:
+    user = current_user(info)
+    return user.pk if user is not None else None
+
+
+def _request(info: Info) -> Any:
+    return info.context.request
+
+
+@strawberry.type(description="A remark on a voice sample's quality; it never blocks the upload.")
+class QualityWarning:
+    code: str = strawberry.field(description="MOSTLY_SILENT, CLIPPING, TOO_QUIET or NOISY.")
+    message: str = strawberry.field(description="What to do about it.")
+
+
+@strawberry.type(description="Measurements of a voice sample.")
+class VoiceQuality:
+    silence_ratio: float = strawberry.field(description="Share of the sample that is silent.")
+    clipping_ratio: float = strawberry.field(description="Share of samples at full scale.")
+    loudness_dbfs: float = strawberry.field(description="Overall loudness in dBFS.")
+    noise_floor_dbfs: float = strawberry.field(description="Rough background noise level.")
+    warnings: list[QualityWarning] = strawberry.field(description="Advice for a better sample.")
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any]) -> VoiceQuality | None:
+        if not report:
+            return None
+        return cls(
+            silence_ratio=float(report.get("silence_ratio", 0.0)),
+            clipping_ratio=float(report.get("clipping_ratio", 0.0)),
+            loudness_dbfs=float(report.get("loudness_dbfs", 0.0)),
+            noise_floor_dbfs=float(report.get("noise_floor_dbfs", 0.0)),
+            warnings=[
+                QualityWarning(code=w["code"], message=w["message"])
+                for w in report.get("warnings", [])
+            ],
+        )
+
+
+@strawberry_django.type(models.Voice, name="Voice")
+class VoiceNode(relay.Node):
+    """A voice: one of the viewer's own samples or a preset of the shared Voice Library."""
+
+    name: str = strawberry_django.field(description="The voice's name.")
+    duration_ms: int = strawberry_django.field(description="Length of the sample in ms.")
+    language: str = strawberry_django.field(description="Language tag, e.g. `en`; may be empty.")
+    style_tags: list[str] = strawberry_django.field(description="Style tags, e.g. calm, warm.")
+    source: VoiceSource = strawberry_django.field(description="Where the voice came from.")
+    status: VoiceStatus = strawberry_django.field(description="Whether it can be used.")
+    taken_down_reason: str = strawberry_django.field(
+        description="Why moderation took it down; empty while active."
+    )
+    created_at: datetime.datetime = strawberry_django.field(description="When it was added.")
+
+    @strawberry_django.field(description="Whether this is a shared preset.", only=["owner_id"])
+    def is_preset(self, root: models.Voice) -> bool:
+        return root.owner_id is None
+
+    @strawberry_django.field(
+        description="A short-lived URL of the normalized audio (WAV).",
+        only=["audio", "owner_id"],
+    )
+    def audio_url(self, root: models.Voice, info: Info) -> str:
+        return media_url(root.audio.name, owner_id=root.owner_id, request=_request(info))
+
+    @strawberry_django.field(
+        description="The sample's quality report; null for presets.", only=["quality"]
+    )
+    def quality(self, root: models.Voice) -> VoiceQuality | None:
+        return VoiceQuality.from_report(root.quality)
+
+    @strawberry_django.field(
+        description="When the uploader recorded their consent; null for presets.",
+        only=["consent_at"],
+    )
+    def consent_at(self, root: models.Voice) -> datetime.datetime | None:
+        return root.consent_at
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer_id(info)
+        if viewer is None:
+            return queryset.none()
+        # Own voices in any state (so the owner sees a takedown), presets only while active.
+        return queryset.filter(
+            Q(owner_id=viewer) | Q(owner__isnull=True, status=models.VoiceStatus.ACTIVE)
+        )
+
+
+@strawberry_django.type(models.ReferenceImage, name="ReferenceImage")
+class ReferenceImageNode(relay.Node):
+    """One reference image of an element."""
+
+    role: ImageRole = strawberry_django.field(description="Main or supplementary.")
+    position: int = strawberry_django.field(description="0 for the main image, then 1–3.")
+    width: int = strawberry_django.field(description="Width in pixels.")
+    height: int = strawberry_django.field(description="Height in pixels.")
+    sha256: str = strawberry_django.field(description="SHA-256 of the stored image.")
+    origin: ImageOrigin = strawberry_django.field(description="Where the image came from.")
+
+    # get_queryset lets through only images of the viewer's elements, so the viewer is the
+    # owner: no need to load each image's element to sign its URL.
+    @strawberry_django.field(description="A short-lived URL of the image.", only=["image"])
+    def url(self, root: models.ReferenceImage, info: Info) -> str:
+        return media_url(root.image.name, owner_id=_viewer_id(info), request=_request(info))
+
+    @strawberry_django.field(
+        description="A short-lived URL of a small preview.", only=["thumbnail"]
+    )
+    def thumbnail_url(self, root: models.ReferenceImage, info: Info) -> str:
+        return media_url(root.thumbnail.name, owner_id=_viewer_id(info), request=_request(info))
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer_id(info)
+        if viewer is None:
+            return queryset.none()
+        return queryset.filter(element__owner_id=viewer)
+
+
+@strawberry_django.type(models.Element, name="Element")
+class ElementNode(relay.Node):
+    """A reusable character, prop or scene of the viewer's library."""
+
+    name: str = strawberry_django.field(
+        description="Unique in the library; mention it as `[@Name]`."
+    )
+    type: ElementTypeEnum = strawberry_django.field(description="What the element is.")
+    description: str = strawberry_django.field(description="Key features, typed or AI-made.")
+    source: ElementSource = strawberry_django.field(description="Images or a video.")
+    status: ElementStatus = strawberry_django.field(description="Usable, processing or blocked.")
+    blocked_reason: str = strawberry_django.field(
+        description="Why moderation blocked it; empty unless blocked."
+    )
+    version: int = strawberry_django.field(description="Grows by one on every change.")
+    created_at: datetime.datetime = strawberry_django.field(description="When it was created.")
+    updated_at: datetime.datetime = strawberry_django.field(description="When it last changed.")
+    voice: VoiceNode | None = strawberry_django.field(
+        description="The bound voice (characters only); null for none."
+    )
+    voice_notice: str = strawberry_django.field(
+        description="Why a bound voice went away (deleted or taken down); empty otherwise."
+    )
+    images: list[ReferenceImageNode] = strawberry_django.field(
+        description="The reference images, main image first."
+    )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer_id(info)
+        if viewer is None:
+            return queryset.none()
+        return queryset.filter(owner_id=viewer)
+
+
+@strawberry.type(description="One element type and its label, for pickers.")
+class ElementTypeInfo:
+    value: ElementTypeEnum = strawberry.field(description="The enum value.")
+    label: str = strawberry.field(description="The name shown to users.")
+    can_have_voice: bool = strawberry.field(description="Whether elements of it can speak.")
+
+
+@strawberry.type(description="An element for the `@` picker.")
+class MentionSuggestion:
+    id: relay.GlobalID = strawberry.field(description="The element's global id.")
+    name: str = strawberry.field(description="The name to insert as `[@Name]`.")
+    type: ElementTypeEnum = strawberry.field(description="What the element is.")
+    match: str = strawberry.field(description="`prefix`, `contains` or `fuzzy`.")
+    mention: str = strawberry.field(description="The text to insert: `[@Name]`.")

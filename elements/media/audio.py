@@ -1,0 +1,456 @@
+"""Validation and normalization of uploaded voice samples.
+
+The container is recognized from its magic bytes (never from the client's name or content
+type), the file is saved under a name we choose, probed with PyAV using the sniffed demuxer,
+decoded with pydub through the ffmpeg binary of imageio-ffmpeg, and stored as WAV, mono,
+24 kHz, 16-bit, with a quality report whose warnings do not block the upload.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import hashlib
+import io
+import math
+import sys
+import tempfile
+import warnings
+import wave
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import av
+import imageio_ffmpeg
+from django.conf import settings
+
+from elements.media._upload import copy_capped
+from elements.media.errors import MediaErrorCode, media_error
+
+with warnings.catch_warnings():
+    # pydub looks for an `ffmpeg` on PATH when its module is imported and warns when there is
+    # none; there is none on purpose, the converter is set just below.
+    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
+    warnings.filterwarnings(
+        "ignore", message="'audioop' is deprecated", category=DeprecationWarning
+    )
+    from pydub import AudioSegment
+    from pydub.exceptions import CouldntDecodeError
+    from pydub.utils import audioop  # the stdlib module, or its backport after Python 3.12
+
+AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+SAMPLE_RATE = 24_000
+SAMPLE_WIDTH = 2  # bytes: 16-bit
+FRAME_MS = 50
+SILENCE_DBFS = -50.0
+# What a 16-bit sample can express; digital silence (-inf) is reported as this.
+DBFS_FLOOR = -96.0
+MOSTLY_SILENT_RATIO = 0.6
+CLIPPING_RATIO = 0.001
+TOO_QUIET_DBFS = -35.0
+NOISY_FLOOR_DBFS = -40.0
+NOISE_FLOOR_PERCENTILE = 0.10
+# PyAV reads this many packets at most to find one that decodes.
+PROBE_PACKETS = 200
+# Bytes after an ID3 tag searched for the first audio frame (encoders may pad).
+ID3_SLACK = 4096
+
+
+@dataclass(frozen=True)
+class QualityWarning:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AudioQuality:
+    silence_ratio: float
+    clipping_ratio: float
+    loudness_dbfs: float
+    noise_floor_dbfs: float
+    warnings: tuple[QualityWarning, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["warnings"] = [asdict(warning) for warning in self.warnings]
+        return data
+
+
+@dataclass(frozen=True)
+class ProcessedAudio:
+    content: bytes
+    extension: str
+    content_type: str
+    duration_ms: int
+    sha256: str
+    source_format: str
+    quality: AudioQuality
+
+
+@dataclass(frozen=True)
+class _Container:
+    demuxer: str  # ffmpeg's name, forced on PyAV and on the ffmpeg binary
+    source_format: str
+    extension: str
+
+
+# --- Sniffing -------------------------------------------------------------------------------
+
+
+def _is_adts(header: bytes) -> bool:
+    # 12-bit sync, layer 00, and a sampling-frequency index that exists.
+    return (
+        len(header) >= 3
+        and header[0] == 0xFF
+        and header[1] & 0xF6 == 0xF0
+        and (header[2] >> 2) & 0x0F < 13
+    )
+
+
+def _is_mpeg_audio(header: bytes) -> bool:
+    # 11-bit sync; version, layer, bitrate and sample-rate fields not reserved or invalid.
+    return (
+        len(header) >= 3
+        and header[0] == 0xFF
+        and header[1] & 0xE0 == 0xE0
+        and (header[1] >> 3) & 0x03 != 0x01
+        and (header[1] >> 1) & 0x03 != 0x00
+        and header[2] >> 4 != 0x0F
+        and (header[2] >> 2) & 0x03 != 0x03
+    )
+
+
+MP3 = _Container("mp3", "mp3", "mp3")
+AAC = _Container("aac", "aac", "aac")
+FLAC = _Container("flac", "flac", "flac")
+
+
+def _sniff_raw_stream(data: bytes) -> _Container | None:
+    if data.startswith(b"fLaC"):
+        return FLAC
+    if _is_adts(data):
+        return AAC
+    if _is_mpeg_audio(data):
+        return MP3
+    return None
+
+
+def _sniff_after_id3(file: IO[bytes], head: bytes) -> _Container | None:
+    """An ID3v2 tag may front an MP3, an ADTS AAC or a FLAC stream: look past it."""
+    if len(head) < 10 or head[5] & 0x0F or any(byte & 0x80 for byte in head[6:10]):
+        return None
+    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+    footer = 10 if head[5] & 0x10 else 0
+    file.seek(10 + size + footer)
+    following = file.read(ID3_SLACK)
+    for offset in range(max(0, len(following) - 3)):
+        if following[offset] in (0xFF, 0x66):  # a frame sync or the "f" of "fLaC"
+            found = _sniff_raw_stream(following[offset : offset + 4])
+            if found is not None:
+                return found
+        elif following[offset] != 0:  # only zero padding may come before the first frame
+            return None
+    return None
+
+
+def _sniff_container(file: IO[bytes]) -> _Container | None:
+    """The container of an audio file from its first bytes, or None when it isn't one we
+    accept (text, a playlist, an image…)."""
+    file.seek(0)
+    head = file.read(64)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return _Container("wav", "wav", "wav")
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return _Container("aiff", "aiff", "aiff")
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return _Container("mov", "mov", "mov")
+        if brand in (b"M4A ", b"M4B "):
+            return _Container("mov", "m4a", "m4a")
+        if brand.startswith(b"3g"):
+            return _Container("mov", "3gp", "3gp")
+        return _Container("mov", "mp4", "mp4")
+    if head[:4] == b"OggS":
+        return _Container("ogg", "ogg", "ogg")
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        if b"webm" in head:
+            return _Container("matroska", "webm", "webm")
+        return _Container("matroska", "mkv", "mkv")
+    if head[:3] == b"ID3":
+        return _sniff_after_id3(file, head)
+    return _sniff_raw_stream(head)
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+def _unsupported() -> Exception:
+    return media_error(
+        "This file is not a supported audio file: upload MP3, WAV, M4A, AAC, OGG, FLAC, "
+        "or an MP4, MOV or WebM video with sound.",
+        MediaErrorCode.AUDIO_UNSUPPORTED_FORMAT,
+    )
+
+
+def _corrupt() -> Exception:
+    return media_error(
+        "The audio could not be decoded: the file is damaged or incomplete.",
+        MediaErrorCode.AUDIO_CORRUPT,
+    )
+
+
+def _seconds(value: float, rounding: Any = round) -> str:
+    """Tenths of a second; `math.ceil` / `math.floor` so that 30.03 s reads "30.1 s", never
+    "30 s", when the limit is 30."""
+    return f"{rounding(value * 10) / 10:.1f}".removesuffix(".0")
+
+
+# --- Probe and decode -----------------------------------------------------------------------
+
+
+def _probe(path: Path, container: _Container) -> tuple[str, float | None]:
+    """The decoder name of the first audio stream and the container's duration in seconds,
+    after checking that at least one audio frame decodes."""
+    try:
+        with av.open(str(path), format=container.demuxer) as media:
+            if not media.streams.audio:
+                raise media_error(
+                    "The file has no audio track: upload a recording, or a video with sound.",
+                    MediaErrorCode.AUDIO_NO_AUDIO_TRACK,
+                )
+            stream = media.streams.audio[0]
+            decoded = False
+            for count, packet in enumerate(media.demux(stream)):
+                # A damaged first packet is not yet a damaged file.
+                with contextlib.suppress(av.FFmpegError):
+                    decoded = any(True for _ in packet.decode())
+                if decoded or count >= PROBE_PACKETS:
+                    break
+            if not decoded:
+                raise _corrupt()
+            duration = media.duration / av.time_base if media.duration else None
+            return stream.codec_context.name, duration
+    except (av.FFmpegError, OSError, ValueError, EOFError):
+        raise _corrupt() from None
+
+
+def _decode(path: Path, container: _Container, codec: str, max_seconds: float) -> AudioSegment:
+    # `codec=` makes pydub skip its ffprobe call (there is no ffprobe); `format=` forces the
+    # sniffed demuxer on ffmpeg too. ffmpeg stops after `duration`, so a file longer than
+    # its header says costs no more than the limit to decode.
+    limit = max_seconds + 1
+    try:
+        if container.demuxer == "wav":
+            # pydub reads WAV itself from a file object; given a path it would leave the file
+            # open on that path.
+            with path.open("rb") as file:
+                return AudioSegment.from_file(file, format="wav", codec=codec, duration=limit)
+        return AudioSegment.from_file(
+            str(path), format=container.demuxer, codec=codec, duration=limit
+        )
+    except (CouldntDecodeError, OSError, ValueError, audioop.error):
+        raise _corrupt() from None
+
+
+# --- Normalize ------------------------------------------------------------------------------
+
+
+def _samples(raw: bytes) -> array.array[int]:
+    samples = array.array("h", raw)
+    if sys.byteorder == "big":  # WAV data is little-endian
+        samples.byteswap()
+    return samples
+
+
+def _mono(raw: bytes, channels: int) -> bytes:
+    if channels == 1:
+        return raw
+    if channels == 2:
+        return audioop.tomono(raw, SAMPLE_WIDTH, 0.5, 0.5)
+    samples = _samples(raw)
+    mixed = b""
+    for channel in range(channels):
+        part = audioop.mul(_samples_bytes(samples[channel::channels]), SAMPLE_WIDTH, 1 / channels)
+        mixed = part if not mixed else audioop.add(mixed, part, SAMPLE_WIDTH)
+    return mixed
+
+
+def _samples_bytes(samples: array.array[int]) -> bytes:
+    if sys.byteorder == "big":
+        samples = array.array("h", samples)
+        samples.byteswap()
+    return samples.tobytes()
+
+
+def _resample(mono: bytes, rate: int) -> bytes:
+    """16-bit mono PCM at `rate` → SAMPLE_RATE, with libswresample's filtered resampler
+    (pydub's `set_frame_rate` interpolates without a low-pass filter, which folds everything
+    above 12 kHz back into the voice band)."""
+    if rate == SAMPLE_RATE:
+        return mono
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    out = bytearray()
+
+    def collect(frames: list[av.AudioFrame]) -> None:
+        for frame in frames:
+            out.extend(bytes(frame.planes[0])[: frame.samples * SAMPLE_WIDTH])
+
+    step = rate * SAMPLE_WIDTH  # one second per frame
+    for offset in range(0, len(mono), step):
+        chunk = mono[offset : offset + step]
+        frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk) // SAMPLE_WIDTH)
+        frame.sample_rate = rate
+        frame.planes[0].update(chunk)
+        collect(resampler.resample(frame))
+    collect(resampler.resample(None))
+    return bytes(out)
+
+
+def _wav(pcm: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(SAMPLE_WIDTH)
+        writer.setframerate(SAMPLE_RATE)
+        writer.writeframes(pcm)
+    return buffer.getvalue()
+
+
+# --- Quality --------------------------------------------------------------------------------
+
+
+def _dbfs(rms: float) -> float:
+    if rms <= 0:
+        return DBFS_FLOOR
+    return max(DBFS_FLOOR, 20 * math.log10(rms / 32768))
+
+
+def _clipping_ratio(raw: bytes) -> float:
+    """Share of samples (all channels, before mixing) at full scale."""
+    samples = _samples(raw)
+    if not samples:
+        return 0.0
+    clipped = samples.count(32767) + samples.count(-32767) + samples.count(-32768)
+    return clipped / len(samples)
+
+
+def _quality(pcm: bytes, clipping_ratio: float) -> AudioQuality:
+    frame_bytes = SAMPLE_RATE * FRAME_MS // 1000 * SAMPLE_WIDTH
+    levels = [
+        _dbfs(audioop.rms(pcm[offset : offset + frame_bytes], SAMPLE_WIDTH))
+        for offset in range(0, len(pcm) - frame_bytes + 1, frame_bytes)
+    ] or [_dbfs(audioop.rms(pcm, SAMPLE_WIDTH))]
+    silence_ratio = sum(level < SILENCE_DBFS for level in levels) / len(levels)
+    loudness = _dbfs(audioop.rms(pcm, SAMPLE_WIDTH))
+    noise_floor = sorted(levels)[int(NOISE_FLOOR_PERCENTILE * (len(levels) - 1))]
+
+    found: list[QualityWarning] = []
+    mostly_silent = silence_ratio > MOSTLY_SILENT_RATIO
+    if mostly_silent:
+        found.append(
+            QualityWarning(
+                "MOSTLY_SILENT",
+                f"{silence_ratio:.0%} of the recording is silent (more than "
+                f"{MOSTLY_SILENT_RATIO:.0%}): the voice may not be cloned well.",
+            )
+        )
+    if clipping_ratio > CLIPPING_RATIO:
+        found.append(
+            QualityWarning(
+                "CLIPPING",
+                f"The recording is distorted: {clipping_ratio:.1%} of its samples are at full "
+                f"scale (more than {CLIPPING_RATIO:.1%}). Record at a lower input level.",
+            )
+        )
+    # A mostly silent recording is quiet and has a low floor by definition: its own warning
+    # says it all.
+    if not mostly_silent and loudness < TOO_QUIET_DBFS:
+        found.append(
+            QualityWarning(
+                "TOO_QUIET",
+                f"The recording is quiet ({loudness:.0f} dBFS, below {TOO_QUIET_DBFS:.0f}): "
+                "speak closer to the microphone or raise the input level.",
+            )
+        )
+    if not mostly_silent and noise_floor > NOISY_FLOOR_DBFS:
+        found.append(
+            QualityWarning(
+                "NOISY",
+                f"The background is noisy (floor {noise_floor:.0f} dBFS, above "
+                f"{NOISY_FLOOR_DBFS:.0f}): record in a quieter place.",
+            )
+        )
+    return AudioQuality(
+        silence_ratio=round(silence_ratio, 4),
+        clipping_ratio=round(clipping_ratio, 6),
+        loudness_dbfs=round(loudness, 1),
+        noise_floor_dbfs=round(noise_floor, 1),
+        warnings=tuple(found),
+    )
+
+
+# --- Entry point ----------------------------------------------------------------------------
+
+
+def process_audio(
+    upload: Any, *, min_seconds: float = 5, max_seconds: float = 30
+) -> ProcessedAudio:
+    """Validates an uploaded voice sample and returns it normalized (WAV, mono, 24 kHz,
+    16-bit) with its duration and a quality report.
+
+    Raises `ValidationError(message, code=MediaErrorCode.X)`: EMPTY_FILE, FILE_TOO_LARGE,
+    AUDIO_UNSUPPORTED_FORMAT, AUDIO_CORRUPT, AUDIO_NO_AUDIO_TRACK, AUDIO_TOO_SHORT,
+    AUDIO_TOO_LONG. Quality problems are warnings in the report, never errors.
+    """
+    max_bytes = int(getattr(settings, "VOICE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    with tempfile.TemporaryDirectory(prefix="elements-audio-") as workdir:
+        staging = Path(workdir) / "upload"
+        with staging.open("wb") as file:
+            copy_capped(upload, file, max_bytes=max_bytes, kind="audio")
+        with staging.open("rb") as file:
+            container = _sniff_container(file)
+        if container is None:
+            raise _unsupported()
+        # The name decides nothing (the demuxer is forced), but a name ffmpeg could read as a
+        # playlist or an image sequence must never reach it.
+        path = staging.rename(Path(workdir) / f"input.{container.extension}")
+        codec, container_seconds = _probe(path, container)
+        segment = _decode(path, container, codec, max_seconds)
+
+    seconds = len(segment) / 1000
+    if seconds > max_seconds:
+        # Decoding stopped just past the limit; the header tells how long the whole file is.
+        found = (
+            f"{_seconds(container_seconds, math.ceil)} s long"
+            if container_seconds and container_seconds > max_seconds
+            else f"longer than {_seconds(max_seconds)} s"
+        )
+        raise media_error(
+            f"The recording is {found}: it must last between {_seconds(min_seconds)} and "
+            f"{_seconds(max_seconds)} seconds.",
+            MediaErrorCode.AUDIO_TOO_LONG,
+        )
+    if seconds < min_seconds:
+        raise media_error(
+            f"The recording is {_seconds(seconds, math.floor)} s long: it must last between "
+            f"{_seconds(min_seconds)} and {_seconds(max_seconds)} seconds.",
+            MediaErrorCode.AUDIO_TOO_SHORT,
+        )
+
+    raw = segment.set_sample_width(SAMPLE_WIDTH).raw_data
+    clipping = _clipping_ratio(raw)
+    pcm = _resample(_mono(raw, segment.channels), segment.frame_rate)
+    content = _wav(pcm)
+    return ProcessedAudio(
+        content=content,
+        extension="wav",
+        content_type="audio/wav",
+        duration_ms=round(len(pcm) / SAMPLE_WIDTH * 1000 / SAMPLE_RATE),
+        sha256=hashlib.sha256(content).hexdigest(),
+        source_format=container.source_format,
+        quality=_quality(pcm, clipping),
+    )

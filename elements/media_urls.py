@@ -1,0 +1,115 @@
+"""URLs of stored media (reference images, thumbnails, voices) that are neither guessable nor
+public.
+
+Two ways, chosen by the class of `default_storage`:
+
+- **Local storage** (`FileSystemStorage`, or Django's `InMemoryStorage`): nothing under
+  `MEDIA_ROOT` is served as is. `media_url` hands out the address of the `media-file` view
+  with one path segment, a token signed with `SECRET_KEY` (salt `elements.media`) over the
+  storage name and the id of the user who may read it (`None`: a shared preset any logged-in
+  user may read). The view checks the signature, the age (`MEDIA_URL_TTL` seconds) and that
+  the requesting user is that owner. The token is signed, not encrypted: the storage name can
+  be decoded from it, but not changed, so it reveals nothing the owner does not already have
+  and grants nothing beyond that one file for that one user.
+- **Any other storage** (S3 through django-storages): `default_storage.url(name)`, a
+  presigned URL that expires after `AWS_QUERYSTRING_EXPIRE` seconds. A presigned URL is a
+  bearer URL: whoever holds it can fetch the object until it expires, and S3 knows nothing
+  of our users. Ownership is therefore enforced *before* a URL is made: callers (the GraphQL
+  types and selectors, which are owner-scoped) only ever pass names of files the requesting
+  user owns, or presets. `owner_id` is not checked on this path; never call `media_url` for a
+  file the caller may not read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, InMemoryStorage, Storage, default_storage
+from django.http import HttpRequest
+from django.urls import reverse
+
+# A namespace for the signatures, not a secret: the secret is SECRET_KEY.
+MEDIA_TOKEN_SALT = "elements.media"  # noqa: S105
+DEFAULT_MEDIA_URL_TTL = 900
+
+
+class MediaTokenExpired(Exception):
+    """The token was ours and valid, but is older than `MEDIA_URL_TTL`."""
+
+
+class MediaTokenInvalid(Exception):
+    """The token was not signed by us for media, or does not hold a usable name."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaGrant:
+    """What a valid token allows: reading `name` as `owner_id` (None: any logged-in user)."""
+
+    name: str
+    owner_id: int | None
+    expires_in: int
+
+
+def media_url_ttl() -> int:
+    return int(getattr(settings, "MEDIA_URL_TTL", DEFAULT_MEDIA_URL_TTL))
+
+
+def is_safe_name(name: object) -> bool:
+    """A relative storage name with no way up the tree. Storage names are ours (services
+    choose them), so anything else is refused rather than cleaned."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and ".." not in name
+        and not name.startswith(("/", "\\"))
+        and "\x00" not in name
+    )
+
+
+def served_by_view(storage: Storage) -> bool:
+    """Storages with no access control of their own: their files go through `media-file`."""
+    return isinstance(storage, FileSystemStorage | InMemoryStorage)
+
+
+def media_url(name: str, *, owner_id: int | None, request: HttpRequest | None = None) -> str:
+    """The URL at which `owner_id` (None: any logged-in user, for presets) can read the file
+    `name` of `default_storage`, for a limited time. Absolute when `request` is given (a
+    presigned S3 URL always is)."""
+    if not is_safe_name(name):
+        raise ValueError(f"not a storage name media URLs are made for: {name!r}")
+    if not served_by_view(default_storage):
+        if getattr(default_storage, "querystring_auth", True) is False:
+            # A plain object URL would be public and permanent.
+            raise ImproperlyConfigured("Media storage must presign its URLs (querystring_auth).")
+        return default_storage.url(name)
+    token = signing.dumps({"n": name, "o": owner_id}, salt=MEDIA_TOKEN_SALT, compress=True)
+    path = reverse("media-file", kwargs={"token": token})
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def read_media_token(token: str) -> MediaGrant:
+    """The grant in a token made by `media_url`. Raises `MediaTokenExpired` for a genuine but
+    old token and `MediaTokenInvalid` for anything else."""
+    ttl = media_url_ttl()
+    try:
+        payload = signing.loads(token, salt=MEDIA_TOKEN_SALT, max_age=ttl)
+    except signing.SignatureExpired as exc:
+        raise MediaTokenExpired from exc
+    except (signing.BadSignature, ValueError) as exc:
+        # ValueError: a signature that checks out over a payload that doesn't decode, which
+        # only a holder of SECRET_KEY could make; refused all the same.
+        raise MediaTokenInvalid from exc
+    if not isinstance(payload, dict):
+        raise MediaTokenInvalid
+    name, owner_id = payload.get("n"), payload.get("o")
+    if not is_safe_name(name) or not (owner_id is None or type(owner_id) is int):
+        raise MediaTokenInvalid
+    assert isinstance(name, str)
+    # A TimestampSigner value is `payload:timestamp:signature`; loads() checked all three.
+    issued_at = signing.b62_decode(token.rsplit(":", 2)[1])
+    expires_in = max(0, min(ttl, int(issued_at + ttl - time.time())))
+    return MediaGrant(name=name, owner_id=owner_id, expires_in=expires_in)

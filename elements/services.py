@@ -1,0 +1,836 @@
+"""Writes to the element library.
+
+Every service validates all media before it touches the database, writes rows and files in
+one transaction, and deletes any file it saved if that transaction fails, so bad input leaves
+no row and no file behind. Files of deleted rows are removed only after the commit.
+
+The tier limit is checked with the owner's row locked (PostgreSQL) or inside an IMMEDIATE
+transaction (SQLite), so parallel creates can't pass it together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import user_entitlements
+from elements.error_codes import ElementErrorCode
+from elements.media.audio import ProcessedAudio, QualityWarning, process_audio
+from elements.media.images import ProcessedImage, process_image
+from elements.models import (
+    ELEMENT_DESCRIPTION_MAX,
+    ELEMENT_NAME_FORBIDDEN,
+    ELEMENT_NAME_MAX,
+    MAX_IMAGES,
+    MIN_IMAGES,
+    Element,
+    ElementStatus,
+    ElementType,
+    ImageOrigin,
+    ImageRole,
+    ModerationAction,
+    ModerationEvent,
+    ReferenceImage,
+    Voice,
+    VoiceSource,
+    VoiceStatus,
+)
+
+# An uploaded file of any kind (Django's UploadedFile, File, a stream): the media modules
+# read it under a byte cap and trust nothing the client said about it.
+Upload = Any
+
+
+def _error(field: str | None, message: str, code: str) -> ValidationError:
+    inner = ValidationError(message, code=code)
+    return inner if field is None else ValidationError({field: inner})
+
+
+def _not_found(field: str, what: str) -> ValidationError:
+    # Another user's object is reported exactly like one that does not exist.
+    return _error(field, f"No such {what}.", ElementErrorCode.NOT_FOUND)
+
+
+# --- Files ----------------------------------------------------------------------------------
+
+
+class _FileBatch:
+    """Files saved during one service call: deleted again if its transaction fails."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] = []
+
+    def save(self, folder: str, content: bytes, extension: str) -> str:
+        # A random name: nothing about the file, its owner or its order can be guessed.
+        name = default_storage.save(
+            f"{folder}/{uuid.uuid4().hex}.{extension}", ContentFile(content)
+        )
+        self.saved.append(name)
+        return name
+
+    def discard(self) -> None:
+        for name in self.saved:
+            default_storage.delete(name)
+
+
+@contextmanager
+def _writing() -> Iterator[_FileBatch]:
+    batch = _FileBatch()
+    try:
+        with transaction.atomic():
+            yield batch
+    except BaseException:
+        batch.discard()
+        raise
+
+
+def _delete_files_after_commit(names: Sequence[str]) -> None:
+    names = [n for n in names if n]
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def _image_files(images: Sequence[ReferenceImage]) -> list[str]:
+    return [name for image in images for name in (image.image.name, image.thumbnail.name)]
+
+
+# --- Validation helpers -----------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise _error("name", "Give the element a name.", ElementErrorCode.NAME_REQUIRED)
+    if len(name) > ELEMENT_NAME_MAX:
+        raise _error(
+            "name",
+            f"Names are at most {ELEMENT_NAME_MAX} characters.",
+            ElementErrorCode.NAME_TOO_LONG,
+        )
+    if any(ch in name for ch in ELEMENT_NAME_FORBIDDEN) or not name.isprintable():
+        raise _error(
+            "name",
+            "A name can't contain '[', ']', '@' or line breaks: it must fit in a [@Name] mention.",
+            ElementErrorCode.NAME_INVALID_CHARACTERS,
+        )
+    return name
+
+
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > ELEMENT_DESCRIPTION_MAX:
+        raise _error(
+            "description",
+            f"Descriptions are at most {ELEMENT_DESCRIPTION_MAX} characters.",
+            ElementErrorCode.DESCRIPTION_TOO_LONG,
+        )
+    return description
+
+
+def _check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | None = None) -> None:
+    taken = Element.objects.filter(owner_id=owner.pk, name__iexact=name)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise _name_taken()
+
+
+def _name_taken() -> ValidationError:
+    return _error(
+        "name",
+        "You already have an element with this name (names ignore case).",
+        ElementErrorCode.NAME_TAKEN,
+    )
+
+
+def _check_type(element_type: str) -> str:
+    if element_type not in ElementType.values:
+        raise _error("type", f"Unknown element type {element_type!r}.", "INVALID_TYPE")
+    return element_type
+
+
+def _process_image(upload: Upload, field: str) -> ProcessedImage:
+    try:
+        return process_image(upload)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None
+
+
+def _process_audio(upload: Upload, field: str) -> ProcessedAudio:
+    try:
+        return process_audio(upload)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.error_list}) from None
+
+
+def _lock_owner(owner: AbstractBaseUser) -> None:
+    # PostgreSQL: serialises this owner's library writes. SQLite: a no-op, but transactions
+    # there are IMMEDIATE, which serialises all writers anyway.
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+
+
+def _check_can_create(owner: AbstractBaseUser) -> None:
+    limit = user_entitlements(owner).element_limit
+    count = Element.objects.filter(owner_id=owner.pk).count()
+    if count >= limit:
+        raise _error(
+            None,
+            f"Your library holds {count} elements, the limit of your tier is {limit}: "
+            "delete some or upgrade to create more.",
+            ElementErrorCode.ELEMENT_LIMIT_REACHED,
+        )
+
+
+def _check_can_edit(element: Element) -> None:
+    if element.status == ElementStatus.BLOCKED:
+        raise _error(
+            None,
+            f"This element was blocked by moderation: {element.blocked_reason}",
+            ElementErrorCode.ELEMENT_BLOCKED,
+        )
+    if element.status == ElementStatus.PROCESSING:
+        raise _error(
+            None, "This element is still being processed.", ElementErrorCode.ELEMENT_PROCESSING
+        )
+    limit = user_entitlements(element.owner).element_limit
+    count = Element.objects.filter(owner_id=element.owner_id).count()
+    if count > limit:
+        raise _error(
+            None,
+            f"Your library holds {count} elements, more than the {limit} your tier allows "
+            "now: delete some (or upgrade) before editing. Your elements still work in "
+            "generation.",
+            ElementErrorCode.OVER_ELEMENT_LIMIT,
+        )
+
+
+def _locked_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
+    """The owner's element, locked for this transaction, ready to edit."""
+    _lock_owner(owner)
+    element = (
+        Element.objects.select_for_update()
+        .select_related("owner")
+        .filter(owner_id=owner.pk, pk=_pk(element_id))
+        .first()
+    )
+    if element is None:
+        raise _not_found("id", "element")
+    _check_can_edit(element)
+    return element
+
+
+def _pk(value: int | str | None) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return -1
+
+
+def _touch(element: Element, **fields: Any) -> None:
+    """Save changed fields and bump the version: every change is a new version."""
+    fields.update(version=F("version") + 1, updated_at=timezone.now())
+    Element.objects.filter(pk=element.pk).update(**fields)
+    element.refresh_from_db()
+
+
+# --- Voices -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoiceUpload:
+    """An audio sample to turn into the owner's voice."""
+
+    file: Upload
+    name: str
+    consent_statement: str
+    language: str = ""
+    style_tags: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class VoiceResult:
+    voice: Voice
+    warnings: tuple[QualityWarning, ...]
+
+
+def _clean_voice_name(name: str) -> str:
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 60 or not name.isprintable():
+        raise _error(
+            "voiceName",
+            "Give the voice a name of 1–60 characters.",
+            ElementErrorCode.VOICE_NAME_INVALID,
+        )
+    return name
+
+
+def _check_consent(statement: str) -> str:
+    statement = (statement or "").strip()
+    if len(statement) < 10:
+        raise _error(
+            "consentStatement",
+            "State that you have the right to use this voice (at least a sentence).",
+            ElementErrorCode.CONSENT_REQUIRED,
+        )
+    return statement[:2000]
+
+
+@dataclass(frozen=True)
+class _PreparedVoice:
+    upload: VoiceUpload
+    name: str
+    consent: str
+    audio: ProcessedAudio
+
+
+def _prepare_voice(upload: VoiceUpload, field: str = "file") -> _PreparedVoice:
+    name = _clean_voice_name(upload.name)
+    consent = _check_consent(upload.consent_statement)
+    return _PreparedVoice(upload, name, consent, _process_audio(upload.file, field))
+
+
+def _create_voice(owner: AbstractBaseUser, prepared: _PreparedVoice, files: _FileBatch) -> Voice:
+    audio = prepared.audio
+    voice = Voice(
+        owner_id=owner.pk,
+        name=prepared.name,
+        duration_ms=audio.duration_ms,
+        sha256=audio.sha256,
+        language=(prepared.upload.language or "").strip()[:16],
+        style_tags=[str(t).strip()[:30] for t in prepared.upload.style_tags if str(t).strip()][:10],
+        source=VoiceSource.UPLOAD,
+        consent_statement=prepared.consent,
+        consent_at=timezone.now(),
+        quality=audio.quality.as_dict(),
+    )
+    voice.audio.name = files.save("voices", audio.content, audio.extension)
+    voice.full_clean()
+    voice.save()
+    return voice
+
+
+def voice_upload(*, owner: AbstractBaseUser, upload: VoiceUpload) -> VoiceResult:
+    """Store an audio sample (5–30 s of one speaker) as the owner's voice.
+
+    The uploader's consent statement is recorded with the time. A poor sample (silence,
+    clipping, noise) is accepted; its warnings come back to show the user.
+    """
+    prepared = _prepare_voice(upload)
+    with _writing() as files:
+        voice = _create_voice(owner, prepared, files)
+    return VoiceResult(voice, prepared.audio.quality.warnings)
+
+
+def _usable_voice(owner: AbstractBaseUser, voice_id: int | str, field: str = "voiceId") -> Voice:
+    voice = (
+        Voice.objects.filter(pk=_pk(voice_id))
+        .filter(Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET))
+        .first()
+    )
+    if voice is None:
+        raise _not_found(field, "voice")
+    if voice.status == VoiceStatus.TAKEN_DOWN:
+        raise _error(
+            field,
+            f"This voice was taken down by moderation: {voice.taken_down_reason}",
+            ElementErrorCode.VOICE_TAKEN_DOWN,
+        )
+    return voice
+
+
+def _check_voice_allowed(element_type: str) -> None:
+    if element_type != ElementType.CHARACTER:
+        raise _error(
+            "voice",
+            "Only character elements can have a voice.",
+            ElementErrorCode.VOICE_NOT_ALLOWED,
+        )
+
+
+def voice_delete(*, owner: AbstractBaseUser, voice_id: int | str) -> None:
+    """Delete one of the owner's voices; elements bound to it lose it (a new version)."""
+    with transaction.atomic():
+        voice = Voice.objects.filter(owner_id=owner.pk, pk=_pk(voice_id)).first()
+        if voice is None:
+            raise _not_found("id", "voice")
+        Element.objects.filter(voice=voice).update(
+            voice=None,
+            voice_notice=f"The voice “{voice.name}” was deleted.",
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        name = voice.audio.name
+        voice.delete()
+        _delete_files_after_commit([name])
+
+
+def voice_bind(
+    *,
+    owner: AbstractBaseUser,
+    element_id: int | str,
+    voice_id: int | str | None = None,
+    upload: VoiceUpload | None = None,
+) -> tuple[Element, tuple[QualityWarning, ...]]:
+    """Bind a voice to a character: one of the owner's voices or a preset (`voice_id`), or a
+    new sample (`upload`). Replaces any voice bound before."""
+    if (voice_id is None) == (upload is None):
+        raise _error(
+            "voice",
+            "Choose either an existing voice or a new sample.",
+            ElementErrorCode.VOICE_CHOICE_CONFLICT,
+        )
+    prepared = _prepare_voice(upload, "voiceFile") if upload is not None else None
+    with _writing() as files:
+        element = _locked_element(owner, element_id)
+        _check_voice_allowed(element.type)
+        if prepared is not None:
+            voice = _create_voice(owner, prepared, files)
+        else:
+            voice = _usable_voice(owner, voice_id)  # type: ignore[arg-type]
+        _touch(element, voice=voice, voice_notice="")
+    return element, (prepared.audio.quality.warnings if prepared else ())
+
+
+def voice_unbind(*, owner: AbstractBaseUser, element_id: int | str) -> Element:
+    """Make a character speak with no voice of its own."""
+    with transaction.atomic():
+        element = _locked_element(owner, element_id)
+        if element.voice_id is not None:
+            _touch(element, voice=None, voice_notice="")
+    return element
+
+
+def voice_take_down(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> int:
+    """Moderation: take a voice down. Every element bound to it loses it, its owner sees
+    why, and an audit record stays. Returns how many elements lost it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason", "Say why the voice is taken down.", ElementErrorCode.REASON_REQUIRED)
+    with transaction.atomic():
+        now = timezone.now()
+        Voice.objects.filter(pk=voice.pk).update(
+            status=VoiceStatus.TAKEN_DOWN, taken_down_reason=reason[:300], taken_down_at=now
+        )
+        affected = Element.objects.filter(voice_id=voice.pk).update(
+            voice=None,
+            voice_notice=f"The voice “{voice.name}” was taken down by moderation: {reason}"[:300],
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        ModerationEvent.objects.create(
+            action=ModerationAction.VOICE_TAKEN_DOWN,
+            voice=voice,
+            subject=voice.name[:120],
+            reason=reason[:300],
+            staff_id=staff.pk,
+            affected=affected,
+        )
+    voice.refresh_from_db()
+    return affected
+
+
+def voice_restore(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> None:
+    """Moderation: make a taken-down voice usable again (elements are not re-bound)."""
+    reason = (reason or "").strip() or "Restored"
+    with transaction.atomic():
+        Voice.objects.filter(pk=voice.pk).update(
+            status=VoiceStatus.ACTIVE, taken_down_reason="", taken_down_at=None
+        )
+        ModerationEvent.objects.create(
+            action=ModerationAction.VOICE_RESTORED,
+            voice=voice,
+            subject=voice.name[:120],
+            reason=reason[:300],
+            staff_id=staff.pk,
+        )
+    voice.refresh_from_db()
+
+
+# --- Elements -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElementResult:
+    element: Element
+    voice_warnings: tuple[QualityWarning, ...] = ()
+
+
+def _add_image(
+    element: Element,
+    processed: ProcessedImage,
+    *,
+    role: str,
+    position: int,
+    origin: str,
+    files: _FileBatch,
+) -> ReferenceImage:
+    image = ReferenceImage(
+        element=element,
+        role=role,
+        position=position,
+        width=processed.width,
+        height=processed.height,
+        sha256=processed.sha256,
+        origin=origin,
+    )
+    image.image.name = files.save("elements", processed.content, processed.extension)
+    image.thumbnail.name = files.save(
+        "elements/thumbs", processed.thumbnail, processed.thumbnail_extension
+    )
+    image.save()
+    return image
+
+
+def _check_image_count(count: int) -> None:
+    if count < MIN_IMAGES:
+        raise _error(
+            "images",
+            f"An element needs a main image and at least one more ({MIN_IMAGES}–{MAX_IMAGES} "
+            "in all).",
+            ElementErrorCode.TOO_FEW_IMAGES,
+        )
+    if count > MAX_IMAGES:
+        raise _error(
+            "images",
+            f"An element holds at most {MAX_IMAGES} images: one main and up to "
+            f"{MAX_IMAGES - 1} more.",
+            ElementErrorCode.TOO_MANY_IMAGES,
+        )
+
+
+def element_create(
+    *,
+    owner: AbstractBaseUser,
+    name: str,
+    element_type: str,
+    main_image: Upload,
+    extra_images: Sequence[Upload],
+    description: str = "",
+    voice_id: int | str | None = None,
+    voice_upload: VoiceUpload | None = None,
+) -> ElementResult:
+    """Create a multi-image element: 1 main image + 1–3 supplementary ones, a name unique in
+    the owner's library (ignoring case), and for characters an optional voice: a new sample
+    (`voice_upload`), an existing voice or preset (`voice_id`), or none.
+
+    Refused at the tier's element limit. Creating is free.
+    """
+    name = _clean_name(name)
+    description = _clean_description(description)
+    element_type = _check_type(element_type)
+    _check_image_count(1 + len(extra_images))
+    if voice_id is not None or voice_upload is not None:
+        _check_voice_allowed(element_type)
+        if voice_id is not None and voice_upload is not None:
+            raise _error(
+                "voice",
+                "Choose either an existing voice or a new sample.",
+                ElementErrorCode.VOICE_CHOICE_CONFLICT,
+            )
+    # Cheap checks first, then all the media, and only then the database.
+    _check_name_free(owner, name)
+    main = _process_image(main_image, "mainImage")
+    extras = [_process_image(f, f"extraImages.{i}") for i, f in enumerate(extra_images)]
+    prepared_voice = _prepare_voice(voice_upload, "voiceFile") if voice_upload else None
+
+    try:
+        with _writing() as files:
+            _lock_owner(owner)
+            _check_can_create(owner)
+            _check_name_free(owner, name)
+            voice = None
+            if prepared_voice is not None:
+                voice = _create_voice(owner, prepared_voice, files)
+            elif voice_id is not None:
+                voice = _usable_voice(owner, voice_id)
+            element = Element.objects.create(
+                owner_id=owner.pk,
+                name=name,
+                type=element_type,
+                description=description,
+                voice=voice,
+            )
+            _add_image(
+                element,
+                main,
+                role=ImageRole.MAIN,
+                position=0,
+                origin=ImageOrigin.UPLOAD,
+                files=files,
+            )
+            for position, processed in enumerate(extras, start=1):
+                _add_image(
+                    element,
+                    processed,
+                    role=ImageRole.EXTRA,
+                    position=position,
+                    origin=ImageOrigin.UPLOAD,
+                    files=files,
+                )
+    except IntegrityError:
+        # The same name committed by a parallel request after our check.
+        raise _name_taken() from None
+    warnings = prepared_voice.audio.quality.warnings if prepared_voice else ()
+    return ElementResult(element, warnings)
+
+
+_UNSET: Any = object()
+
+
+def element_update(
+    *,
+    owner: AbstractBaseUser,
+    element_id: int | str,
+    name: str = _UNSET,
+    element_type: str = _UNSET,
+    description: str = _UNSET,
+) -> Element:
+    """Rename, retype or redescribe an element (a new version). A character with a bound
+    voice can't become another type until the voice is unbound."""
+    changes: dict[str, Any] = {}
+    if name is not _UNSET:
+        changes["name"] = _clean_name(name)
+    if description is not _UNSET:
+        changes["description"] = _clean_description(description)
+    if element_type is not _UNSET:
+        changes["type"] = _check_type(element_type)
+    try:
+        with transaction.atomic():
+            element = _locked_element(owner, element_id)
+            if "name" in changes:
+                _check_name_free(owner, changes["name"], exclude_pk=element.pk)
+            if (
+                changes.get("type", ElementType.CHARACTER) != ElementType.CHARACTER
+                and element.voice_id
+            ):
+                raise _error(
+                    "type",
+                    "Unbind the voice first: only characters can have a voice.",
+                    ElementErrorCode.VOICE_NOT_ALLOWED,
+                )
+            changed = {k: v for k, v in changes.items() if getattr(element, k) != v}
+            if changed:
+                _touch(element, **changed)
+    except IntegrityError:
+        raise _name_taken() from None
+    return element
+
+
+def element_delete(*, owner: AbstractBaseUser, element_id: int | str) -> None:
+    """Delete an element and its image files. Allowed over the tier limit and when blocked."""
+    with transaction.atomic():
+        element = Element.objects.filter(owner_id=owner.pk, pk=_pk(element_id)).first()
+        if element is None:
+            raise _not_found("id", "element")
+        names = _image_files(list(element.images.all()))
+        element.delete()
+        _delete_files_after_commit(names)
+
+
+def _element_image(element: Element, image_id: int | str, field: str = "imageId") -> ReferenceImage:
+    image = element.images.filter(pk=_pk(image_id)).first()
+    if image is None:
+        raise _not_found(field, "image of this element")
+    return image
+
+
+def _compact_extras(element: Element) -> None:
+    for position, image in enumerate(
+        element.images.filter(role=ImageRole.EXTRA).order_by("position", "id"), start=1
+    ):
+        if image.position != position:
+            ReferenceImage.objects.filter(pk=image.pk).update(position=position)
+
+
+def element_image_add(
+    *, owner: AbstractBaseUser, element_id: int | str, file: Upload
+) -> ReferenceImage:
+    """Add a supplementary image (at most 4 images in all)."""
+    processed = _process_image(file, "file")
+    with _writing() as files:
+        element = _locked_element(owner, element_id)
+        count = element.images.count()
+        if count >= MAX_IMAGES:
+            _check_image_count(count + 1)
+        image = _add_image(
+            element,
+            processed,
+            role=ImageRole.EXTRA,
+            position=count,
+            origin=ImageOrigin.UPLOAD,
+            files=files,
+        )
+        _touch(element)
+    return image
+
+
+def element_image_replace(
+    *, owner: AbstractBaseUser, element_id: int | str, image_id: int | str, file: Upload
+) -> ReferenceImage:
+    """Replace the file of one image, keeping its role and place."""
+    processed = _process_image(file, "file")
+    with _writing() as files:
+        element = _locked_element(owner, element_id)
+        old = _element_image(element, image_id)
+        old_files = _image_files([old])
+        old.delete()
+        image = _add_image(
+            element,
+            processed,
+            role=old.role,
+            position=old.position,
+            origin=ImageOrigin.UPLOAD,
+            files=files,
+        )
+        _touch(element)
+        _delete_files_after_commit(old_files)
+    return image
+
+
+def element_image_remove(
+    *, owner: AbstractBaseUser, element_id: int | str, image_id: int | str
+) -> Element:
+    """Remove a supplementary image; an element keeps its main image and at least 2 in all."""
+    with transaction.atomic():
+        element = _locked_element(owner, element_id)
+        image = _element_image(element, image_id)
+        if image.role == ImageRole.MAIN:
+            raise _error(
+                "imageId",
+                "Make another image the main one before removing this one.",
+                ElementErrorCode.CANNOT_REMOVE_MAIN_IMAGE,
+            )
+        _check_image_count(element.images.count() - 1)
+        names = _image_files([image])
+        image.delete()
+        _compact_extras(element)
+        _touch(element)
+        _delete_files_after_commit(names)
+    return element
+
+
+def element_image_set_main(
+    *, owner: AbstractBaseUser, element_id: int | str, image_id: int | str
+) -> Element:
+    """Make a supplementary image the main one; the old main takes its place."""
+    with transaction.atomic():
+        element = _locked_element(owner, element_id)
+        image = _element_image(element, image_id)
+        if image.role != ImageRole.MAIN:
+            # Old main first, so there is never a second main row (a unique constraint).
+            element.images.filter(role=ImageRole.MAIN).update(
+                role=ImageRole.EXTRA, position=image.position
+            )
+            ReferenceImage.objects.filter(pk=image.pk).update(role=ImageRole.MAIN, position=0)
+            _touch(element)
+    return element
+
+
+def element_image_reorder(
+    *, owner: AbstractBaseUser, element_id: int | str, image_ids: Sequence[int | str]
+) -> Element:
+    """Order the supplementary images: `image_ids` lists each of them once."""
+    with transaction.atomic():
+        element = _locked_element(owner, element_id)
+        extras = {image.pk: image for image in element.images.filter(role=ImageRole.EXTRA)}
+        wanted = [_pk(i) for i in image_ids]
+        if sorted(wanted) != sorted(extras):
+            raise _error(
+                "imageIds",
+                "List every supplementary image of the element once (not the main image).",
+                ElementErrorCode.INVALID_IMAGE_ORDER,
+            )
+        for position, pk in enumerate(wanted, start=1):
+            if extras[pk].position != position:
+                ReferenceImage.objects.filter(pk=pk).update(position=position)
+        _touch(element)
+    return element
+
+
+# --- Moderation -----------------------------------------------------------------------------
+
+
+def element_block(*, staff: AbstractBaseUser, element: Element, reason: str) -> None:
+    """Moderation: a blocked element can't be edited or used; its owner sees the reason."""
+    if not staff.is_staff:  # type: ignore[attr-defined]
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise _error("reason", "Say why the element is blocked.", ElementErrorCode.REASON_REQUIRED)
+    with transaction.atomic():
+        Element.objects.filter(pk=element.pk).update(
+            status=ElementStatus.BLOCKED, blocked_reason=reason[:300], updated_at=timezone.now()
+        )
+        ModerationEvent.objects.create(
+            action=ModerationAction.ELEMENT_BLOCKED,
+            element=element,
+            subject=element.name,
+            reason=reason[:300],
+            staff_id=staff.pk,
+        )
+    element.refresh_from_db()
+
+
+def element_unblock(*, staff: AbstractBaseUser, element: Element, reason: str = "") -> None:
+    if not staff.is_staff:  # type: ignore[attr-defined]
+        raise PermissionDenied
+    with transaction.atomic():
+        Element.objects.filter(pk=element.pk).update(
+            status=ElementStatus.ACTIVE, blocked_reason="", updated_at=timezone.now()
+        )
+        ModerationEvent.objects.create(
+            action=ModerationAction.ELEMENT_UNBLOCKED,
+            element=element,
+            subject=element.name,
+            reason=(reason or "Unblocked").strip()[:300],
+            staff_id=staff.pk,
+        )
+    element.refresh_from_db()
+
+
+def voice_preset_create(
+    *,
+    staff: AbstractBaseUser,
+    file: Upload,
+    name: str,
+    language: str = "",
+    style_tags: Sequence[str] = (),
+) -> Voice:
+    """Moderation: add a preset to the shared Voice Library (no owner). Its audio goes through
+    the same validation and normalization as a user's sample; staff vouch for the rights, so
+    no consent statement is recorded. Quality warnings are kept in the voice's report."""
+    if not staff.is_staff:  # type: ignore[attr-defined]
+        raise PermissionDenied
+    name = _clean_voice_name(name)
+    audio = _process_audio(file, "file")
+    with _writing() as files:
+        voice = Voice(
+            owner=None,
+            name=name,
+            duration_ms=audio.duration_ms,
+            sha256=audio.sha256,
+            language=(language or "").strip()[:16],
+            style_tags=[str(t).strip()[:30] for t in style_tags if str(t).strip()][:10],
+            source=VoiceSource.PRESET,
+            quality=audio.quality.as_dict(),
+        )
+        voice.audio.name = files.save("voices", audio.content, audio.extension)
+        voice.full_clean()
+        voice.save()
+    return voice

@@ -1,0 +1,57 @@
+"""The one view that serves media from local storage (see `elements.media_urls`)."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseForbidden
+from django.http.response import HttpResponseBase
+from django.views.decorators.http import require_safe
+
+from elements.media_urls import MediaTokenExpired, MediaTokenInvalid, read_media_token
+
+
+@require_safe
+def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Stream the file a `media_url` token names, to its owner (any logged-in user for a
+    preset).
+
+    A bad token, an anonymous caller, another user, and a missing file all get the same bare
+    404: "not found" and "not yours" look alike, and an anonymous caller learns nothing
+    either, even about presets. Only a genuine token past its age gets a 403 that says so,
+    so the client knows to ask for a fresh URL rather than give up.
+    """
+    try:
+        grant = read_media_token(token)
+    except MediaTokenExpired:
+        expired = HttpResponseForbidden(
+            "This media link has expired; ask for a fresh one.\n",
+            content_type="text/plain; charset=utf-8",
+        )
+        expired.headers["Cache-Control"] = "no-store"
+        return expired
+    except MediaTokenInvalid:
+        raise Http404 from None
+
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    if grant.owner_id is not None and user.pk != grant.owner_id:
+        raise Http404
+
+    try:
+        handle = default_storage.open(grant.name, "rb")
+    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
+        raise Http404 from None
+
+    # The type comes from the extension of the name we stored, never from the uploader.
+    content_type, encoding = mimetypes.guess_type(grant.name)
+    if content_type is None or encoding is not None:
+        content_type = "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = f"private, max-age={grant.expires_in}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
