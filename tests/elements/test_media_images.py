@@ -10,7 +10,7 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, PngImagePlugin
 
 from elements.media.errors import MediaErrorCode
 from elements.media.images import THUMBNAIL_SIZE, ProcessedImage, process_image
@@ -60,12 +60,7 @@ def png_header_only(width: int, height: int) -> bytes:
     compressor = zlib.compressobj(9)
     idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", idat)
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 # --- accepted --------------------------------------------------------------------------------
@@ -106,7 +101,7 @@ def test_transparent_png_stays_png_with_alpha() -> None:
     )
     stored = reopen(result.content)
     assert (stored.format, stored.mode, stored.size) == ("PNG", "RGBA", (400, 600))
-    assert stored.getpixel((150, 150))[3] == 0
+    assert stored.getpixel((150, 150)) == (0, 0, 0, 0)
     thumbnail = reopen(result.thumbnail)
     assert (thumbnail.format, thumbnail.mode, thumbnail.size) == ("PNG", "RGBA", (213, 320))
 
@@ -125,7 +120,7 @@ def test_palette_png_with_transparent_colour_stays_png() -> None:
     result = process_image(io.BytesIO(encode(image, "PNG", transparency=index)))
 
     assert result.extension == "png"
-    assert reopen(result.content).getpixel((0, 0))[3] == 0
+    assert reopen(result.content).getchannel("A").getpixel((0, 0)) == 0
 
 
 def test_sixteen_bit_greyscale_png_keeps_its_tones() -> None:
@@ -191,6 +186,35 @@ def test_metadata_is_stripped() -> None:
         assert secret not in result.thumbnail
 
 
+def test_jpeg_comment_alone_is_stripped() -> None:
+    # Pillow's JPEG encoder copies a comment from the image it was decoded from.
+    data = encode(picture(640, 480), "JPEG", comment=b"home address")
+
+    result = process_image(io.BytesIO(data))
+
+    assert b"home address" not in result.content
+    assert "comment" not in reopen(result.content).info
+
+
+def test_transparent_png_metadata_is_stripped() -> None:
+    # Pillow's PNG encoder copies an ICC profile from the image it was decoded from.
+    image = picture(400, 400, "RGBA")
+    image.paste((0, 0, 0, 0), (0, 0, 100, 100))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "home address")
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = encode(image, "PNG", exif=exif.tobytes(), pnginfo=text, icc_profile=srgb)
+
+    result = process_image(io.BytesIO(data))
+
+    assert result.extension == "png"
+    stored = reopen(result.content)
+    assert not {"exif", "Comment", "icc_profile"} & set(stored.info)
+    assert b"SecretCam" not in result.content and b"home address" not in result.content
+
+
 def test_webp_metadata_is_stripped() -> None:
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"
@@ -198,6 +222,12 @@ def test_webp_metadata_is_stripped() -> None:
     result = process_image(io.BytesIO(encode(picture(640, 480), "WEBP", exif=exif.tobytes())))
 
     assert b"SecretCam" not in result.content
+
+
+def test_a_broken_colour_profile_is_ignored() -> None:
+    result = process_image(io.BytesIO(encode(picture(), "JPEG", icc_profile=b"not a profile")))
+
+    assert "icc_profile" not in reopen(result.content).info
 
 
 def test_a_twelve_megapixel_photo_passes() -> None:
