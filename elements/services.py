@@ -419,6 +419,8 @@ def voice_unbind(*, owner: AbstractBaseUser, element_id: int | str) -> Element:
 def voice_take_down(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> int:
     """Moderation: take a voice down. Every element bound to it loses it, its owner sees
     why, and an audit record stays. Returns how many elements lost it."""
+    if not staff.is_staff:  # type: ignore[attr-defined]
+        raise PermissionDenied
     reason = (reason or "").strip()
     if not reason:
         raise _error("reason", "Say why the voice is taken down.", ElementErrorCode.REASON_REQUIRED)
@@ -447,6 +449,8 @@ def voice_take_down(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> in
 
 def voice_restore(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> None:
     """Moderation: make a taken-down voice usable again (elements are not re-bound)."""
+    if not staff.is_staff:  # type: ignore[attr-defined]
+        raise PermissionDenied
     reason = (reason or "").strip() or "Restored"
     with transaction.atomic():
         Voice.objects.filter(pk=voice.pk).update(
@@ -775,7 +779,10 @@ def element_block(*, staff: AbstractBaseUser, element: Element, reason: str) -> 
         raise _error("reason", "Say why the element is blocked.", ElementErrorCode.REASON_REQUIRED)
     with transaction.atomic():
         Element.objects.filter(pk=element.pk).update(
-            status=ElementStatus.BLOCKED, blocked_reason=reason[:300], updated_at=timezone.now()
+            status=ElementStatus.BLOCKED,
+            blocked_reason=reason[:300],
+            version=F("version") + 1,
+            updated_at=timezone.now(),
         )
         ModerationEvent.objects.create(
             action=ModerationAction.ELEMENT_BLOCKED,
@@ -792,7 +799,10 @@ def element_unblock(*, staff: AbstractBaseUser, element: Element, reason: str = 
         raise PermissionDenied
     with transaction.atomic():
         Element.objects.filter(pk=element.pk).update(
-            status=ElementStatus.ACTIVE, blocked_reason="", updated_at=timezone.now()
+            status=ElementStatus.ACTIVE,
+            blocked_reason="",
+            version=F("version") + 1,
+            updated_at=timezone.now(),
         )
         ModerationEvent.objects.create(
             action=ModerationAction.ELEMENT_UNBLOCKED,

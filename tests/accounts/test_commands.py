@@ -30,7 +30,9 @@ from django_q.models import Schedule
 from accounts import services
 from accounts.management.commands.seed_demo import (
     DEMO_CREDITS,
+    DEMO_ELEMENTS,
     DEMO_PASSWORD,
+    DEMO_PRESETS,
     DEMO_USERNAME,
     STAFF_PASSWORD,
     STAFF_USERNAME,
@@ -38,6 +40,8 @@ from accounts.management.commands.seed_demo import (
 from accounts.models import ApiToken, CreditLedgerEntry, LedgerKind, User
 from accounts.selectors import credit_balance, service_day, user_entitlements
 from accounts.tasks import DAILY_RESET_CRON, DAILY_RESET_FUNC, DAILY_RESET_SCHEDULE_NAME
+from elements.models import Element, ImageRole, ReferenceImage, Voice, VoiceSource
+from tests.conftest import media_files
 from tests.factories import MembershipFactory, UserFactory, tier
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -231,6 +235,50 @@ def test_seed_demo_creates_both_accounts_once(debug_on):
 
 
 @pytest.mark.django_db
+def test_seed_demo_creates_presets_and_the_demo_library_once(debug_on):
+    # when
+    out, _ = run("seed_demo", "--if-empty")
+    files = media_files()
+    run("seed_demo")
+
+    # then: three presets of the shared Voice Library, from audio that passed validation
+    presets = Voice.objects.filter(owner__isnull=True)
+    assert sorted(presets.values_list("name", flat=True)) == sorted(p.name for p in DEMO_PRESETS)
+    for preset in presets:
+        assert preset.source == VoiceSource.PRESET
+        assert 6000 <= preset.duration_ms <= 10000
+        assert preset.language and preset.style_tags
+        assert preset.quality["warnings"] == []
+    assert Voice.objects.count() == 3
+
+    # and the demo user's elements, 2–3 images each, the character speaking with a preset
+    demo = User.objects.get(username=DEMO_USERNAME)
+    elements = {e.name: e for e in Element.objects.filter(owner=demo).select_related("voice")}
+    assert {name: e.type for name, e in elements.items()} == {
+        "Little Scholar": "character",
+        "Butterfly Perfume": "prop",
+        "Tokyo Street": "scene",
+    }
+    assert elements["Little Scholar"].voice is not None
+    assert elements["Little Scholar"].voice.name == "Bright Child"
+    assert elements["Little Scholar"].voice.is_preset
+    assert elements["Butterfly Perfume"].voice is None
+    for spec in DEMO_ELEMENTS:
+        images = list(ReferenceImage.objects.filter(element=elements[spec.name]))
+        assert len(images) == len(spec.views)
+        assert 2 <= len(images) <= 3
+        assert [i.role for i in images].count(ImageRole.MAIN) == 1
+        assert all(min(i.width, i.height) >= 640 for i in images)
+        assert len({i.sha256 for i in images}) == len(images)  # distinct drawings
+    assert "Added preset voices" in out
+    assert "Little Scholar" in out
+
+    # the second run added nothing, not even a file
+    assert Element.objects.count() == 3
+    assert media_files() == files
+
+
+@pytest.mark.django_db
 def test_seed_demo_leaves_an_existing_demo_account_alone(debug_on):
     UserFactory(username=DEMO_USERNAME)
     demo = User.objects.get(username=DEMO_USERNAME)
@@ -239,6 +287,23 @@ def test_seed_demo_leaves_an_existing_demo_account_alone(debug_on):
 
     assert credit_balance(demo) == 0
     assert User.objects.filter(username=STAFF_USERNAME).exists()
+    # The library is the user's own; the shared presets come anyway.
+    assert not Element.objects.filter(owner=demo).exists()
+    assert Voice.objects.filter(owner__isnull=True).count() == len(DEMO_PRESETS)
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_back_a_missing_preset_only(debug_on):
+    run("seed_demo")
+    Voice.objects.filter(name=DEMO_PRESETS[0].name).delete()
+    kept = set(Voice.objects.values_list("pk", flat=True))
+
+    out, _ = run("seed_demo")
+
+    assert kept < set(Voice.objects.values_list("pk", flat=True))
+    assert Voice.objects.filter(owner__isnull=True).count() == len(DEMO_PRESETS)
+    assert f"Added preset voices: {DEMO_PRESETS[0].name}." in out
+    assert Element.objects.count() == len(DEMO_ELEMENTS)
 
 
 @pytest.mark.django_db
@@ -248,6 +313,8 @@ def test_seed_demo_does_nothing_with_debug_off(settings):
     run("seed_demo")
 
     assert not User.objects.exists()
+    assert not Voice.objects.exists()
+    assert not Element.objects.exists()
 
 
 # --- serve ----------------------------------------------------------------------------------
