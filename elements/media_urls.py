@@ -23,6 +23,8 @@ Two ways, chosen by the class of `default_storage`:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import time
 
 from django.conf import settings
@@ -30,7 +32,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, InMemoryStorage, Storage, default_storage
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 # A namespace for the signatures, not a secret: the secret is SECRET_KEY.
 MEDIA_TOKEN_SALT = "elements.media"  # noqa: S105
@@ -75,6 +77,43 @@ def served_by_view(storage: Storage) -> bool:
     return isinstance(storage, FileSystemStorage | InMemoryStorage)
 
 
+# A listing signs a few URLs per row, so the per-URL work below is kept to the signature:
+# the signer is made once per key, and the path in front of the token once per URLconf.
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(key: str) -> signing.TimestampSigner:
+    # What `signing.dumps(..., salt=MEDIA_TOKEN_SALT)` builds on every call; keyed by the key,
+    # so a changed SECRET_KEY takes effect.
+    return signing.TimestampSigner(key=key, salt=MEDIA_TOKEN_SALT)
+
+
+# Every character a token can hold (URL-safe base64, the `.` of a compressed payload, the
+# `:` between the parts): all left as they are by `reverse()` and by `iri_to_uri()`. The
+# probe is a made-up token with one of each kind, not a secret.
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.:]+")
+_PROBE_TOKEN = ".Probe-09_:Az"  # noqa: S105
+
+
+@functools.lru_cache(maxsize=16)
+def _path_prefix(urlconf: str, script_prefix: str) -> str | None:
+    """What `reverse("media-file", …)` puts in front of the token, or None if that URL
+    doesn't end with the token as given (then each URL goes through `reverse()`)."""
+    probe = reverse("media-file", urlconf=urlconf, kwargs={"token": _PROBE_TOKEN})
+    return probe.removesuffix(_PROBE_TOKEN) if probe.endswith("/" + _PROBE_TOKEN) else None
+
+
+def _media_path(token: str) -> str:
+    """`reverse("media-file", kwargs={"token": token})`, without resolving it each time."""
+    # The cache is keyed by what reverse() depends on: the URLconf (the thread's, set per
+    # request, or the setting) and the script prefix.
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    prefix = _path_prefix(urlconf, get_script_prefix())
+    if prefix is None or not _TOKEN_CHARS.fullmatch(token):
+        return reverse("media-file", urlconf=urlconf, kwargs={"token": token})
+    return prefix + token
+
+
 def media_url(name: str, *, owner_id: int | None, request: HttpRequest | None = None) -> str:
     """The URL at which `owner_id` (None: any logged-in user, for presets) can read the file
     `name` of `default_storage`, for a limited time. Absolute when `request` is given (a
@@ -86,8 +125,9 @@ def media_url(name: str, *, owner_id: int | None, request: HttpRequest | None = 
             # A plain object URL would be public and permanent.
             raise ImproperlyConfigured("Media storage must presign its URLs (querystring_auth).")
         return default_storage.url(name)
-    token = signing.dumps({"n": name, "o": owner_id}, salt=MEDIA_TOKEN_SALT, compress=True)
-    path = reverse("media-file", kwargs={"token": token})
+    # The same token as signing.dumps({...}, salt=MEDIA_TOKEN_SALT, compress=True).
+    token = _signer(settings.SECRET_KEY).sign_object({"n": name, "o": owner_id}, compress=True)
+    path = _media_path(token)
     return request.build_absolute_uri(path) if request is not None else path
 
 

@@ -97,11 +97,17 @@ def _writing() -> Iterator[_FileBatch]:
 
 
 def _delete_files_after_commit(names: Sequence[str]) -> None:
+    """Delete files once the transaction commits, except those a submitted job still pins
+    (jobs share the element's files rather than copying them)."""
+    from generation.selectors import pinned_file_names
+
     names = [n for n in names if n]
 
     def delete() -> None:
+        pinned = pinned_file_names(names)
         for name in names:
-            default_storage.delete(name)
+            if name not in pinned:
+                default_storage.delete(name)
 
     transaction.on_commit(delete)
 
@@ -528,10 +534,12 @@ def element_create(
     description: str = "",
     voice_id: int | str | None = None,
     voice_upload: VoiceUpload | None = None,
+    main_origin: str = ImageOrigin.UPLOAD,
 ) -> ElementResult:
     """Create a multi-image element: 1 main image + 1–3 supplementary ones, a name unique in
     the owner's library (ignoring case), and for characters an optional voice: a new sample
-    (`voice_upload`), an existing voice or preset (`voice_id`), or none.
+    (`voice_upload`), an existing voice or preset (`voice_id`), or none. The main image may
+    come from the owner's generation history (`main_origin="history"`).
 
     Refused at the tier's element limit. Creating is free.
     """
@@ -575,7 +583,7 @@ def element_create(
                 main,
                 role=ImageRole.MAIN,
                 position=0,
-                origin=ImageOrigin.UPLOAD,
+                origin=main_origin,
                 files=files,
             )
             for position, processed in enumerate(extras, start=1):
@@ -663,9 +671,13 @@ def _compact_extras(element: Element) -> None:
 
 
 def element_image_add(
-    *, owner: AbstractBaseUser, element_id: int | str, file: Upload
+    *,
+    owner: AbstractBaseUser,
+    element_id: int | str,
+    file: Upload,
+    origin: str = ImageOrigin.UPLOAD,
 ) -> ReferenceImage:
-    """Add a supplementary image (at most 4 images in all)."""
+    """Add a supplementary image (at most 4 images in all), uploaded or from history."""
     processed = _process_image(file, "file")
     with _writing() as files:
         element = _locked_element(owner, element_id)
@@ -677,7 +689,7 @@ def element_image_add(
             processed,
             role=ImageRole.EXTRA,
             position=count,
-            origin=ImageOrigin.UPLOAD,
+            origin=origin,
             files=files,
         )
         _touch(element)

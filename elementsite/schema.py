@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 import strawberry_django
 from django.conf import settings
+from graphql import ASTValidationRule
 from strawberry import relay
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -16,6 +26,8 @@ from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
+from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
+from generation.graphql.queries import GenerationQuery
 
 
 @strawberry.type
@@ -25,13 +37,37 @@ class NodeQuery:
     )
 
 
-Query = merge_types("Query", (AccountQuery, ElementQuery, NodeQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ElementMutation))
+Query = merge_types(
+    "Query", (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery)
+)
+Mutation = merge_types("Mutation", (AccountMutation, ElementMutation, GenerationMutation))
 
 
 def _is_introspection(context: IgnoreContext) -> bool:
     # GraphiQL's introspection query is deeper than any real one; it is bounded anyway.
     return context.field_name.startswith("__")
+
+
+@functools.cache
+def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias limits as validation rules, built once per pair of limits.
+
+    `QueryDepthLimiter` and `MaxAliasesLimiter` make a new rule class per instance, and the
+    validation cache is keyed by the rules: built per request, every request would miss it.
+    The instances made here only lend their (stateless) rule classes; the extension each
+    request gets is its own `AddValidationRules`.
+    """
+    return (
+        *QueryDepthLimiter(max_depth=max_depth, should_ignore=_is_introspection).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    )
+
+
+def _limits() -> AddValidationRules:
+    # Settings read per request, so a changed limit (tests) takes effect.
+    return AddValidationRules(
+        list(_limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES))
+    )
 
 
 schema = strawberry.Schema(
@@ -40,10 +76,14 @@ schema = strawberry.Schema(
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
     extensions=[
         DjangoOptimizerExtension,
-        lambda: QueryDepthLimiter(
-            max_depth=settings.GRAPHQL_MAX_DEPTH, should_ignore=_is_introspection
-        ),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+        _limits,
         lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        # Clients send the same few query texts again and again: parsing and validating
+        # the library listing costs about 2 ms a request, a lookup a few µs. Both caches
+        # are bounded LRUs (128 entries) shared by all requests; parsing is keyed by the
+        # text and the token limit, validation by the parsed document and the rules, so a
+        # changed limit can't be served a stale answer.
+        ParserCache,
+        ValidationCache,
     ],
 )

@@ -263,6 +263,16 @@ DAILY_GRANT_CATCH_UP_DAYS = env_int("DAILY_GRANT_CATCH_UP_DAYS", 7)
 # Free-use counters are kept this many days for support and audit, then pruned by the reset.
 FREE_USE_RETENTION_DAYS = env_int("FREE_USE_RETENTION_DAYS", 30)
 
+# --- Generation -------------------------------------------------------------------------------
+# Which provider renders which model: `local` (built in, renders on the worker) unless set,
+# e.g. GENERATION_PROVIDERS="*=local" or "VIDEO_3_0_OMNI=kling,*=local".
+GENERATION_PROVIDERS = dict(
+    item.split("=", 1) for item in env_list("GENERATION_PROVIDERS", ["*=local"]) if "=" in item
+)
+# A running job writes a heartbeat; one silent this long is taken again (its worker died).
+GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
+GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

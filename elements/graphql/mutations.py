@@ -4,6 +4,8 @@ mutation returns its result or an `OperationInfo` whose messages carry stable co
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ from elements.graphql.types import (
     VoiceNode,
 )
 from elements.media.audio import QualityWarning as MediaQualityWarning
+from elements.models import ImageOrigin
 
 
 def _node_id(global_id: relay.GlobalID, type_name: str, field: str) -> str:
@@ -73,11 +76,52 @@ class VoiceChoiceInput:
     )
 
 
+@strawberry.input(description="An image from your generation history.")
+class HistoryImageInput:
+    output_id: relay.GlobalID = strawberry.field(description="A GenerationOutput of yours.")
+    at: float | None = strawberry.field(
+        default=None, description="For a video: the time of the frame, in seconds (default 0)."
+    )
+
+
+def _history_image(info: Info, source: HistoryImageInput) -> Any:
+    from generation.services import output_still
+
+    if source.output_id.type_name != "GenerationOutput":
+        raise ValidationError(
+            {"outputId": ValidationError("No such output.", code=ElementErrorCode.NOT_FOUND)}
+        )
+    return output_still(owner=require_user(info), output_id=source.output_id.node_id, at=source.at)
+
+
+def _one_image(
+    upload: Any, history: HistoryImageInput | None, info: Info, field: str
+) -> tuple[Any, str]:
+    """The file and its origin: an upload or a still of the user's history, exactly one."""
+    if (upload is None) == (history is None):
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    "Give either a file or an image from your history.",
+                    code="IMAGE_SOURCE_CONFLICT",
+                )
+            }
+        )
+    if history is not None:
+        return _history_image(info, history), ImageOrigin.HISTORY
+    return upload, ImageOrigin.UPLOAD
+
+
 @strawberry.input(description="A new multi-image element.")
 class ElementCreateInput:
     name: str = strawberry.field(description="Unique in your library ignoring case; ≤ 40 chars.")
     type: ElementTypeEnum = strawberry.field(description="What the element is.")
-    main_image: Upload = strawberry.field(description="The main reference image (front-facing).")
+    main_image: Upload | None = strawberry.field(
+        default=None, description="The main reference image (front-facing), uploaded."
+    )
+    main_image_from_history: HistoryImageInput | None = strawberry.field(
+        default=None, description="Or the main image from your generation history."
+    )
     extra_images: list[Upload] = strawberry.field(description="1–3 supplementary images.")
     description: str = strawberry.field(default="", description="Key features, ≤ 500 chars.")
     voice: VoiceChoiceInput | None = strawberry.field(
@@ -101,7 +145,12 @@ class ElementIdInput:
 @strawberry.input(description="An image to add to an element.")
 class ElementImageAddInput:
     element_id: relay.GlobalID = strawberry.field(description="The element.")
-    file: Upload = strawberry.field(description="JPEG, PNG or WebP; at least 300 px a side.")
+    file: Upload | None = strawberry.field(
+        default=None, description="JPEG, PNG or WebP; at least 300 px a side."
+    )
+    from_history: HistoryImageInput | None = strawberry.field(
+        default=None, description="Or an image (or video frame) from your history."
+    )
 
 
 @strawberry.input(description="An image of an element.")
@@ -185,12 +234,16 @@ class ElementMutation:
     def element_create(self, info: Info, input: ElementCreateInput) -> ElementWithWarningsResult:
         owner = require_user(info)
         voice = input.voice or VoiceChoiceInput()
+        main_image, main_origin = _one_image(
+            input.main_image, input.main_image_from_history, info, "mainImage"
+        )
         result = services.element_create(
             owner=owner,
             name=input.name,
             element_type=input.type.value,
             description=input.description,
-            main_image=input.main_image,
+            main_image=main_image,
+            main_origin=main_origin,
             extra_images=list(input.extra_images),
             voice_id=_node_id(voice.voice_id, "Voice", "voiceId") if voice.voice_id else None,
             voice_upload=voice.sample.to_service() if voice.sample else None,
@@ -225,8 +278,9 @@ class ElementMutation:
     @strawberry_django.mutation(description="Add a supplementary image (4 images at most).")
     def element_image_add(self, info: Info, input: ElementImageAddInput) -> ElementImageResult:
         element_id = _node_id(input.element_id, "Element", "elementId")
+        file, origin = _one_image(input.file, input.from_history, info, "file")
         image = services.element_image_add(
-            owner=require_user(info), element_id=element_id, file=input.file
+            owner=require_user(info), element_id=element_id, file=file, origin=origin
         )
         return ElementImageResult(element=_reload(image.element_id), image=image)  # type: ignore[arg-type]
 

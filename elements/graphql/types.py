@@ -12,6 +12,7 @@ import strawberry_django
 from django.db.models import Q, QuerySet
 from strawberry import relay
 from strawberry.types import Info
+from strawberry_django.fields.field import StrawberryDjangoField
 
 from accounts.graphql.permissions import current_user
 from elements import models
@@ -69,6 +70,27 @@ class VoiceStatus(Enum):
     TAKEN_DOWN = "taken_down"
 
 
+class ColumnField(StrawberryDjangoField):
+    """A model column, returned as loaded.
+
+    strawberry-django resolves every field through strawberry's full resolver path: an
+    `Info` object, argument parsing and a chain of wrappers, for each value of each row. A
+    column needs none of it, so it takes strawberry's path for plain attributes (about a
+    quarter less per value; a listing page resolves over a thousand). The value still comes
+    from `StrawberryDjangoField.get_result` (raw enum values, an empty file as null, a
+    deferred column loaded), and the optimizer still sees the field for its `only()`.
+    """
+
+    @property
+    def is_basic_field(self) -> bool:
+        return self.base_resolver is None and not self.is_relation and not self.extensions
+
+
+def column(*, description: str) -> Any:
+    """A `strawberry_django.field` for a plain column (see `ColumnField`)."""
+    return strawberry_django.field(description=description, field_cls=ColumnField)
+
+
 def _viewer_id(info: Info) -> int | None:
     user = current_user(info)
     return user.pk if user is not None else None
@@ -112,16 +134,14 @@ class VoiceQuality:
 class VoiceNode(relay.Node):
     """A voice: one of the viewer's own samples or a preset of the shared Voice Library."""
 
-    name: str = strawberry_django.field(description="The voice's name.")
-    duration_ms: int = strawberry_django.field(description="Length of the sample in ms.")
-    language: str = strawberry_django.field(description="Language tag, e.g. `en`; may be empty.")
-    style_tags: list[str] = strawberry_django.field(description="Style tags, e.g. calm, warm.")
-    source: VoiceSource = strawberry_django.field(description="Where the voice came from.")
-    status: VoiceStatus = strawberry_django.field(description="Whether it can be used.")
-    taken_down_reason: str = strawberry_django.field(
-        description="Why moderation took it down; empty while active."
-    )
-    created_at: datetime.datetime = strawberry_django.field(description="When it was added.")
+    name: str = column(description="The voice's name.")
+    duration_ms: int = column(description="Length of the sample in ms.")
+    language: str = column(description="Language tag, e.g. `en`; may be empty.")
+    style_tags: list[str] = column(description="Style tags, e.g. calm, warm.")
+    source: VoiceSource = column(description="Where the voice came from.")
+    status: VoiceStatus = column(description="Whether it can be used.")
+    taken_down_reason: str = column(description="Why moderation took it down; empty while active.")
+    created_at: datetime.datetime = column(description="When it was added.")
 
     @strawberry_django.field(description="Whether this is a shared preset.", only=["owner_id"])
     def is_preset(self, root: models.Voice) -> bool:
@@ -162,12 +182,12 @@ class VoiceNode(relay.Node):
 class ReferenceImageNode(relay.Node):
     """One reference image of an element."""
 
-    role: ImageRole = strawberry_django.field(description="Main or supplementary.")
-    position: int = strawberry_django.field(description="0 for the main image, then 1–3.")
-    width: int = strawberry_django.field(description="Width in pixels.")
-    height: int = strawberry_django.field(description="Height in pixels.")
-    sha256: str = strawberry_django.field(description="SHA-256 of the stored image.")
-    origin: ImageOrigin = strawberry_django.field(description="Where the image came from.")
+    role: ImageRole = column(description="Main or supplementary.")
+    position: int = column(description="0 for the main image, then 1–3.")
+    width: int = column(description="Width in pixels.")
+    height: int = column(description="Height in pixels.")
+    sha256: str = column(description="SHA-256 of the stored image.")
+    origin: ImageOrigin = column(description="Where the image came from.")
 
     # get_queryset lets through only images of the viewer's elements, so the viewer is the
     # owner: no need to load each image's element to sign its URL.
@@ -193,23 +213,19 @@ class ReferenceImageNode(relay.Node):
 class ElementNode(relay.Node):
     """A reusable character, prop or scene of the viewer's library."""
 
-    name: str = strawberry_django.field(
-        description="Unique in the library; mention it as `[@Name]`."
-    )
-    type: ElementTypeEnum = strawberry_django.field(description="What the element is.")
-    description: str = strawberry_django.field(description="Key features, typed or AI-made.")
-    source: ElementSource = strawberry_django.field(description="Images or a video.")
-    status: ElementStatus = strawberry_django.field(description="Usable, processing or blocked.")
-    blocked_reason: str = strawberry_django.field(
-        description="Why moderation blocked it; empty unless blocked."
-    )
-    version: int = strawberry_django.field(description="Grows by one on every change.")
-    created_at: datetime.datetime = strawberry_django.field(description="When it was created.")
-    updated_at: datetime.datetime = strawberry_django.field(description="When it last changed.")
+    name: str = column(description="Unique in the library; mention it as `[@Name]`.")
+    type: ElementTypeEnum = column(description="What the element is.")
+    description: str = column(description="Key features, typed or AI-made.")
+    source: ElementSource = column(description="Images or a video.")
+    status: ElementStatus = column(description="Usable, processing or blocked.")
+    blocked_reason: str = column(description="Why moderation blocked it; empty unless blocked.")
+    version: int = column(description="Grows by one on every change.")
+    created_at: datetime.datetime = column(description="When it was created.")
+    updated_at: datetime.datetime = column(description="When it last changed.")
     voice: VoiceNode | None = strawberry_django.field(
         description="The bound voice (characters only); null for none."
     )
-    voice_notice: str = strawberry_django.field(
+    voice_notice: str = column(
         description="Why a bound voice went away (deleted or taken down); empty otherwise."
     )
     images: list[ReferenceImageNode] = strawberry_django.field(

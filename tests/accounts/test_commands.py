@@ -64,7 +64,12 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
 
     # then
     schedule = Schedule.objects.get(name=DAILY_RESET_SCHEDULE_NAME)
-    assert Schedule.objects.count() == 1
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == [
+        DAILY_RESET_SCHEDULE_NAME,
+        "generation.sweep_stale_jobs",
+    ]
+    sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")
+    assert (sweep.func, sweep.cron) == ("generation.tasks.sweep_stale_jobs", "* * * * *")
     assert schedule.func == DAILY_RESET_FUNC == "accounts.tasks.daily_reset_task"
     assert schedule.schedule_type == Schedule.CRON
     assert schedule.cron == DAILY_RESET_CRON == "0 0 * * *"

@@ -59,16 +59,25 @@ def ensure_cron_schedule(*, name: str, func: str, cron: str) -> tuple[Schedule, 
         return schedule, False
 
 
+SCHEDULES = (
+    (DAILY_RESET_SCHEDULE_NAME, DAILY_RESET_FUNC, DAILY_RESET_CRON),
+    # Jobs whose worker died (no heartbeat) are taken again; the Redis broker would lose them.
+    ("generation.sweep_stale_jobs", "generation.tasks.sweep_stale_jobs", "* * * * *"),
+)
+
+
 class Command(BaseCommand):
-    help = "Create or update the scheduled tasks (the daily reset at midnight in TIME_ZONE)."
+    help = (
+        "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE, and "
+        "the sweep of generation jobs whose worker died, every minute."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        schedule, created = ensure_cron_schedule(
-            name=DAILY_RESET_SCHEDULE_NAME, func=DAILY_RESET_FUNC, cron=DAILY_RESET_CRON
-        )
-        verb = "Created" if created else "Updated"
-        next_run = localtime(schedule.next_run).isoformat() if schedule.next_run else "—"
-        self.stdout.write(
-            f"{verb} schedule {schedule.name!r} → {schedule.func} "
-            f"(cron {schedule.cron!r}, next run {next_run})"
-        )
+        for name, func, cron in SCHEDULES:
+            schedule, created = ensure_cron_schedule(name=name, func=func, cron=cron)
+            verb = "Created" if created else "Updated"
+            next_run = localtime(schedule.next_run).isoformat() if schedule.next_run else "—"
+            self.stdout.write(
+                f"{verb} schedule {schedule.name!r} → {schedule.func} "
+                f"(cron {schedule.cron!r}, next run {next_run})"
+            )

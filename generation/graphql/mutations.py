@@ -1,0 +1,229 @@
+"""Generation: preview (a query), submit and cancel."""
+
+from __future__ import annotations
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import ValidationError
+from strawberry import relay
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from accounts.graphql.permissions import IsAuthenticated, require_user
+from generation import services
+from generation.catalog import ModelCode
+from generation.error_codes import GenerationErrorCode
+from generation.graphql.types import GenerationJobNode, GenerationModel
+
+
+def _element_ids(ids: list[relay.GlobalID]) -> list[int]:
+    out = []
+    for gid in ids:
+        if gid.type_name != "Element" or not gid.node_id.isdigit():
+            # Unknown ids are dropped here and reported by the compiler like any unknown.
+            raise ValidationError(
+                {"elementIds": ValidationError("No such element.", code="UNKNOWN_MENTION")}
+            )
+        out.append(int(gid.node_id))
+    return out
+
+
+@strawberry.input(description="A job to preview: the files are only counted.")
+class GenerationPreviewInput:
+    model: GenerationModel = strawberry.field(description="The model.")
+    prompt: str = strawberry.field(
+        description="Mention elements as `[@Name]`, images as `[@Image1]`."
+    )
+    mode: str | None = strawberry.field(default=None, description="`std` or `pro` (video).")
+    duration: int | None = strawberry.field(default=None, description="Seconds (video).")
+    aspect_ratio: str | None = strawberry.field(default=None, description="e.g. `16:9`.")
+    attached_images: int = strawberry.field(default=0, description="How many images attached.")
+    start_frame: bool = strawberry.field(
+        default=False, description="Whether a start frame is given."
+    )
+    end_frame: bool = strawberry.field(default=False, description="Whether an end frame is given.")
+    element_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="Elements attached without a mention."
+    )
+
+
+@strawberry.input(description="A job to run.")
+class GenerationSubmitInput:
+    model: GenerationModel = strawberry.field(description="The model.")
+    prompt: str = strawberry.field(
+        description="Mention elements as `[@Name]`, images as `[@Image1]`."
+    )
+    mode: str | None = strawberry.field(default=None, description="`std` or `pro` (video).")
+    duration: int | None = strawberry.field(
+        default=None, description="Seconds (video); the shots' sum if omitted."
+    )
+    aspect_ratio: str | None = strawberry.field(default=None, description="e.g. `16:9`.")
+    images: list[Upload] = strawberry.field(
+        default_factory=list, description="Attached images, `[@Image1]` first."
+    )
+    start_frame: Upload | None = strawberry.field(
+        default=None, description="Video 3.0: first frame."
+    )
+    end_frame: Upload | None = strawberry.field(default=None, description="Video 3.0: last frame.")
+    element_ids: list[relay.GlobalID] = strawberry.field(
+        default_factory=list, description="Elements attached without a mention."
+    )
+
+
+@strawberry.type(description="One problem with a previewed job.")
+class PreviewIssue:
+    code: str = strawberry.field(description="A stable code, e.g. UNKNOWN_MENTION.")
+    message: str = strawberry.field(description="What is wrong.")
+    field: str | None = strawberry.field(description="The input it is about.")
+    suggestions: list[str] = strawberry.field(description="Close element names, if any.")
+
+
+@strawberry.type(description="An element the job would use.")
+class PreviewElement:
+    position: int = strawberry.field(description="N in `<<<element_N>>>`.")
+    id: relay.GlobalID = strawberry.field(description="The element.")
+    name: str = strawberry.field(description="Its name.")
+    mentioned: bool = strawberry.field(description="False when attached without a mention.")
+    has_voice: bool = strawberry.field(description="Whether it speaks with its own voice.")
+
+
+@strawberry.type(description="A shot of a multi-shot prompt.")
+class PreviewShot:
+    index: int = strawberry.field(description="1-based.")
+    duration: int | None = strawberry.field(description="Seconds.")
+    text: str = strawberry.field(description="The shot's words.")
+    camera_move: str | None = strawberry.field(description="The move read from the words.")
+
+
+@strawberry.type(description="A quoted line and who says it.")
+class PreviewDialogue:
+    shot_index: int = strawberry.field(description="The shot it is in.")
+    text: str = strawberry.field(description="The words spoken.")
+    speaker: str | None = strawberry.field(description="The character speaking; null if none.")
+    has_voice: bool = strawberry.field(description="Whether that character has a voice.")
+
+
+@strawberry.type(description="A compiled, priced job that was not submitted.")
+class GenerationPreview:
+    ok: bool = strawberry.field(description="Whether submitting it would be accepted.")
+    price: int | None = strawberry.field(description="Credits it would cost.")
+    reference_count: int = strawberry.field(description="Images + elements used.")
+    reference_limit: int = strawberry.field(description="The model's limit for this job.")
+    total_duration: int | None = strawberry.field(description="Seconds of video.")
+    elements: list[PreviewElement] = strawberry.field(description="Elements used, in order.")
+    shots: list[PreviewShot] = strawberry.field(description="The shots.")
+    dialogue: list[PreviewDialogue] = strawberry.field(description="Quoted lines.")
+    provider_prompt: str = strawberry.field(description="The prompt as the provider gets it.")
+    issues: list[PreviewIssue] = strawberry.field(description="Every problem; empty if ok.")
+
+
+@strawberry.type(description="The submitted or canceled job.")
+class GenerationJobResult:
+    job: GenerationJobNode = strawberry.field(description="The job.")
+
+
+def _request(
+    data: GenerationPreviewInput | GenerationSubmitInput, **files: object
+) -> services.JobRequest:
+    return services.JobRequest(
+        model=ModelCode(data.model),
+        prompt=data.prompt,
+        mode=data.mode,
+        duration=data.duration,
+        aspect_ratio=data.aspect_ratio,
+        bound_element_ids=_element_ids(data.element_ids),
+        **files,  # type: ignore[arg-type]
+    )
+
+
+@strawberry.type
+class GenerationPreviewQuery:
+    @strawberry_django.field(
+        description="Compile and price a job without submitting it.",
+        permission_classes=[IsAuthenticated],
+    )
+    def generation_prompt_preview(
+        self, info: Info, input: GenerationPreviewInput
+    ) -> GenerationPreview:
+        request = _request(
+            input,
+            images=[None] * max(0, min(input.attached_images, 20)),
+            start_frame=object() if input.start_frame else None,
+            end_frame=object() if input.end_frame else None,
+        )
+        preview = services.generation_preview(owner=require_user(info), request=request)
+        plan = preview.plan
+        names = {ref.element_id: ref for ref in plan.elements}
+        issues = [
+            PreviewIssue(
+                code=str(i.code), message=i.message, field=i.field, suggestions=list(i.suggestions)
+            )
+            for i in plan.issues
+        ]
+        for error in preview.issues:
+            for field_name, errors in error.error_dict.items():
+                issues += [
+                    PreviewIssue(
+                        code=str(e.code), message=e.messages[0], field=field_name, suggestions=[]
+                    )
+                    for e in errors
+                ]
+        return GenerationPreview(
+            ok=preview.ok,
+            price=preview.price,
+            reference_count=plan.reference_count,
+            reference_limit=plan.reference_limit,
+            total_duration=plan.total_duration,
+            elements=[
+                PreviewElement(
+                    position=r.position,
+                    id=relay.GlobalID("Element", str(r.element_id)),
+                    name=r.name,
+                    mentioned=r.mentioned,
+                    has_voice=r.element.has_voice,
+                )
+                for r in plan.elements
+            ],
+            shots=[
+                PreviewShot(
+                    index=s.index, duration=s.duration, text=s.text, camera_move=s.camera_move
+                )
+                for s in plan.shots
+            ],
+            dialogue=[
+                PreviewDialogue(
+                    shot_index=d.shot_index,
+                    text=d.text,
+                    speaker=names[d.speaker_element_id].name
+                    if d.speaker_element_id in names
+                    else None,
+                    has_voice=d.has_voice,
+                )
+                for d in plan.dialogue
+            ],
+            provider_prompt=plan.provider_prompt,
+            issues=issues,
+        )
+
+
+@strawberry.type
+class GenerationMutation:
+    @strawberry_django.mutation(description="Submit a job; its price is debited at once.")
+    def generation_submit(self, info: Info, input: GenerationSubmitInput) -> GenerationJobResult:
+        request = _request(
+            input,
+            images=list(input.images),
+            start_frame=input.start_frame,
+            end_frame=input.end_frame,
+        )
+        job = services.generation_submit(owner=require_user(info), request=request)
+        return GenerationJobResult(job=job)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Cancel a queued or running job (refunded).")
+    def generation_cancel(self, info: Info, id: relay.GlobalID) -> GenerationJobResult:
+        if id.type_name != "GenerationJob":
+            raise ValidationError(
+                {"id": ValidationError("No such job.", code=GenerationErrorCode.NOT_FOUND)}
+            )
+        job = services.generation_cancel(owner=require_user(info), job_id=id.node_id)
+        return GenerationJobResult(job=job)  # type: ignore[arg-type]

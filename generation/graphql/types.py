@@ -1,0 +1,134 @@
+"""GraphQL types of generation, scoped to the viewer in `get_queryset`."""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+
+from accounts.graphql.permissions import current_user
+from elements.media_urls import media_url
+from generation import models
+from generation.catalog import ModelCode
+
+# The catalog's own enum: the GraphQL values are exactly the models in `generation.catalog`.
+strawberry.enum(ModelCode, name="GenerationModel", description="The models offered.")
+GenerationModel = ModelCode
+
+
+@strawberry.enum(description="Where a job is in its life.")
+class JobStatus(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@strawberry.enum(description="What an output is.")
+class OutputKind(Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+def _viewer(info: Info) -> int | None:
+    user = current_user(info)
+    return user.pk if user is not None else None
+
+
+@strawberry_django.type(models.GenerationOutput, name="GenerationOutput")
+class GenerationOutputNode(relay.Node):
+    """A finished image or video of the viewer's: their creation history."""
+
+    kind: OutputKind = strawberry_django.field(description="Image or video.")
+    width: int = strawberry_django.field(description="Width in pixels.")
+    height: int = strawberry_django.field(description="Height in pixels.")
+    duration_ms: int | None = strawberry_django.field(description="Video length; null for images.")
+    has_audio: bool = strawberry_django.field(description="Whether a video has a sound track.")
+    created_at: datetime.datetime = strawberry_django.field(description="When it was made.")
+
+    @strawberry_django.field(description="A short-lived URL of the file.", only=["file"])
+    def url(self, root: models.GenerationOutput, info: Info) -> str:
+        return media_url(root.file.name, owner_id=_viewer(info), request=info.context.request)
+
+    @strawberry_django.field(description="A short-lived URL of the poster.", only=["poster"])
+    def poster_url(self, root: models.GenerationOutput, info: Info) -> str:
+        return media_url(root.poster.name, owner_id=_viewer(info), request=info.context.request)
+
+    @strawberry_django.field(
+        description="A short-lived URL of a small preview.", only=["thumbnail"]
+    )
+    def thumbnail_url(self, root: models.GenerationOutput, info: Info) -> str:
+        return media_url(root.thumbnail.name, owner_id=_viewer(info), request=info.context.request)
+
+    @strawberry_django.field(description="The job that made it.", only=["job_id"])
+    def job_id(self, root: models.GenerationOutput) -> relay.GlobalID:
+        return relay.GlobalID("GenerationJob", str(root.job_id))
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer(info)
+        return queryset.none() if viewer is None else queryset.filter(owner_id=viewer)
+
+
+@strawberry.type(description="An element as the job pinned it when it was submitted.")
+class PinnedElement:
+    position: int = strawberry.field(description="N in the provider's `<<<element_N>>>`.")
+    name: str = strawberry.field(description="The name it had then.")
+    type: str = strawberry.field(description="The type it had then.")
+    version: int = strawberry.field(description="The element version the job uses.")
+    voice_name: str = strawberry.field(description="The bound voice then; empty for none.")
+
+
+@strawberry_django.type(models.GenerationJob, name="GenerationJob")
+class GenerationJobNode(relay.Node):
+    """A generation job of the viewer's, with its progress and outputs."""
+
+    model: GenerationModel = strawberry_django.field(description="The model.")
+    mode: str = strawberry_django.field(description="`std`/`pro` for video; `-` for images.")
+    prompt: str = strawberry_django.field(description="The prompt as written.")
+    duration: int | None = strawberry_django.field(description="Seconds of video.")
+    aspect_ratio: str = strawberry_django.field(description="The frame's shape.")
+    status: JobStatus = strawberry_django.field(description="Where the job is.")
+    progress: int = strawberry_django.field(description="0–100.")
+    error_code: str = strawberry_django.field(description="Why it failed; empty otherwise.")
+    error_message: str = strawberry_django.field(description="What to tell the user.")
+    credits_charged: int = strawberry_django.field(description="What it cost when submitted.")
+    created_at: datetime.datetime = strawberry_django.field(description="When submitted.")
+    started_at: datetime.datetime | None = strawberry_django.field(description="When it began.")
+    finished_at: datetime.datetime | None = strawberry_django.field(description="When it ended.")
+    outputs: list[GenerationOutputNode] = strawberry_django.field(description="What it made.")
+
+    @strawberry_django.field(
+        description="Whether the credits came back (failed or canceled jobs).",
+        prefetch_related=["debit__refunded_by"],
+        only=["debit_id"],
+    )
+    def refunded(self, root: models.GenerationJob) -> bool:
+        return root.debit is not None and hasattr(root.debit, "refunded_by")
+
+    @strawberry_django.field(
+        description="The elements as pinned at submission.", prefetch_related=["elements"]
+    )
+    def elements(self, root: models.GenerationJob) -> list[PinnedElement]:
+        return [
+            PinnedElement(
+                position=e.position,
+                name=e.name,
+                type=e.type,
+                version=e.version,
+                voice_name=e.voice_name,
+            )
+            for e in root.elements.all()
+        ]
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer(info)
+        return queryset.none() if viewer is None else queryset.filter(owner_id=viewer)

@@ -1,0 +1,229 @@
+"""The built-in provider: renders for real on the worker, no account anywhere.
+
+Image models compose the attached images and the pinned elements' main images (a scene or
+the first attached image behind, characters and props in front) with the prompt as caption.
+Video models render one segment per shot with its parsed duration, the shot's elements
+composed under a camera move taken from the shot's words, dialogue burned in as subtitles
+and the speaking character's pinned voice placed on the audio track at that line; a start
+or end frame opens or closes the video.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+
+from generation.catalog import MODELS, ModelCode, ModelKind
+from generation.models import GenerationJob, InputKind, JobElement
+from generation.providers import local_render as render
+from generation.providers.base import Progress, Provider, ProviderError, RenderedOutput
+
+VIDEO_SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}
+IMAGE_SIZES = {
+    "16:9": (1344, 756),
+    "9:16": (756, 1344),
+    "4:3": (1152, 864),
+    "3:4": (864, 1152),
+    "3:2": (1248, 832),
+    "2:3": (832, 1248),
+    "21:9": (1512, 648),
+}
+SECONDS_PER_LINE_MIN = 1.0
+
+
+class _Files:
+    """Copies stored files into the worker's scratch folder (storage may be S3)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.copied: dict[str, Path] = {}
+
+    def local(self, name: str) -> Path:
+        if name not in self.copied:
+            target = self.workdir / f"in-{len(self.copied)}{Path(name).suffix}"
+            with default_storage.open(name, "rb") as src, target.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+            self.copied[name] = target
+        return self.copied[name]
+
+
+def _main_image(pinned: JobElement) -> str | None:
+    images = sorted(pinned.images.all(), key=lambda i: i.position)
+    return images[0].file if images else None
+
+
+class LocalProvider(Provider):
+    name = "local"
+
+    def run(self, job: GenerationJob, *, workdir: Path, progress: Progress) -> list[RenderedOutput]:
+        files = _Files(workdir)
+        elements = list(job.elements.prefetch_related("images").order_by("position"))
+        inputs = list(job.inputs.order_by("kind", "position"))
+        attached = [files.local(i.file) for i in inputs if i.kind == InputKind.IMAGE]
+        start = next((files.local(i.file) for i in inputs if i.kind == InputKind.START_FRAME), None)
+        end = next((files.local(i.file) for i in inputs if i.kind == InputKind.END_FRAME), None)
+        try:
+            if MODELS[ModelCode(job.model)].kind == ModelKind.IMAGE:
+                return [self._image(job, elements, attached, files, workdir, progress)]
+            return [self._video(job, elements, attached, start, end, files, workdir, progress)]
+        except render.RenderError as exc:
+            raise ProviderError("RENDER_FAILED", f"Rendering failed: {exc}") from exc
+
+    # --- images ---------------------------------------------------------------------------
+
+    def _layers(
+        self, elements: Sequence[JobElement], attached: Sequence[Path], files: _Files
+    ) -> list[render.Layer]:
+        background: Path | None = None
+        subjects: list[Path] = []
+        for pinned in elements:
+            main = _main_image(pinned)
+            if main is None:
+                continue
+            if pinned.type == "scene" and background is None:
+                background = files.local(main)
+            else:
+                subjects.append(files.local(main))
+        remaining = list(attached)
+        if background is None and remaining:
+            background = remaining.pop(0)
+        subjects.extend(remaining)
+        layers = [render.Layer(path=background, role="background")] if background else []
+        return layers + [render.Layer(path=p, role="subject") for p in subjects]
+
+    def _image(
+        self,
+        job: GenerationJob,
+        elements: Sequence[JobElement],
+        attached: Sequence[Path],
+        files: _Files,
+        workdir: Path,
+        progress: Progress,
+    ) -> RenderedOutput:
+        progress(10)
+        width, height = IMAGE_SIZES.get(job.aspect_ratio, (1024, 1024))
+        result = render.render_image(
+            self._layers(elements, attached, files),
+            _caption(job),
+            workdir / "output.png",
+            width=width,
+            height=height,
+        )
+        progress(80)
+        thumb = render.make_thumbnail(result.path, workdir / "thumb.jpg")
+        return RenderedOutput(
+            kind="image",
+            path=result.path,
+            poster=result.path,
+            thumbnail=thumb.path,
+            width=result.width,
+            height=result.height,
+        )
+
+    # --- video ----------------------------------------------------------------------------
+
+    def _video(
+        self,
+        job: GenerationJob,
+        elements: Sequence[JobElement],
+        attached: Sequence[Path],
+        start: Path | None,
+        end: Path | None,
+        files: _Files,
+        workdir: Path,
+        progress: Progress,
+    ) -> RenderedOutput:
+        by_id = {p.element_id: p for p in elements if p.element_id is not None}
+        plan = job.plan or {}
+        shots = plan.get("shots") or []
+        total = job.duration or plan.get("total_duration") or 5
+        if not shots:
+            shots = [
+                {
+                    "index": 1,
+                    "duration": total,
+                    "text": job.prompt,
+                    "element_ids": [p.element_id for p in elements],
+                    "camera_move": None,
+                }
+            ]
+        dialogue = plan.get("dialogue") or []
+        specs: list[render.ShotSpec] = []
+        for shot in shots:
+            duration = float(shot.get("duration") or total / len(shots))
+            in_shot = [by_id[i] for i in shot.get("element_ids", []) if i in by_id] or list(
+                elements
+            )
+            lines = [d for d in dialogue if d.get("shot_index") == shot["index"]]
+            subtitles, cues = self._speech(lines, duration, by_id, files)
+            specs.append(
+                render.ShotSpec(
+                    duration=duration,
+                    text=shot.get("text", ""),
+                    layers=self._layers(in_shot, attached, files),
+                    subtitles=subtitles,
+                    voice_cues=cues,
+                    camera=shot.get("camera_move") or None,
+                )
+            )
+        width, height = VIDEO_SIZES.get(job.aspect_ratio, (1280, 720))
+        result = render.render_video(
+            specs,
+            workdir / "output.mp4",
+            width=width,
+            height=height,
+            start_frame=start,
+            end_frame=end,
+            progress=lambda fraction: progress(int(fraction * 95)),
+        )
+        poster = render.make_poster(result.path, workdir / "poster.jpg")
+        thumb = render.make_thumbnail(poster.path, workdir / "thumb.jpg")
+        return RenderedOutput(
+            kind="video",
+            path=result.path,
+            poster=poster.path,
+            thumbnail=thumb.path,
+            width=result.width,
+            height=result.height,
+            duration_ms=round(result.duration * 1000),
+            has_audio=result.has_audio,
+        )
+
+    def _speech(
+        self,
+        lines: Sequence[dict],
+        duration: float,
+        by_id: dict[int, JobElement],
+        files: _Files,
+    ) -> tuple[list[render.Subtitle], list[render.VoiceCue]]:
+        """Spread a shot's lines over it; each spoken by its character's pinned voice."""
+        if not lines:
+            return [], []
+        slot = duration / len(lines)
+        subtitles, cues = [], []
+        for n, line in enumerate(lines):
+            begin, finish = n * slot, (n + 1) * slot
+            speaker = by_id.get(line.get("speaker_element_id") or -1)
+            subtitles.append(
+                render.Subtitle(
+                    start=begin,
+                    end=finish,
+                    text=line["text"],
+                    speaker=speaker.name if speaker else None,
+                )
+            )
+            if speaker is not None and speaker.voice_file and slot >= SECONDS_PER_LINE_MIN / 2:
+                cues.append(
+                    render.VoiceCue(
+                        audio_path=files.local(speaker.voice_file), start=begin, text=line["text"]
+                    )
+                )
+        return subtitles, cues
+
+
+def _caption(job: GenerationJob) -> str:
+    text = " ".join(job.prompt.split())
+    return text if len(text) <= 180 else text[:177] + "…"

@@ -1,0 +1,38 @@
+"""Reads of generation jobs and outputs, always scoped to an owner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
+
+from generation.models import GenerationJob, GenerationOutput, JobElement, JobElementImage, JobInput
+
+
+def pinned_file_names(names: Iterable[str]) -> set[str]:
+    """Which of these stored files a submitted job still pins (and so must be kept)."""
+    names = [n for n in names if n]
+    if not names:
+        return set()
+    pinned = set(JobElementImage.objects.filter(file__in=names).values_list("file", flat=True))
+    pinned |= set(
+        JobElement.objects.filter(voice_file__in=names).values_list("voice_file", flat=True)
+    )
+    pinned |= set(JobInput.objects.filter(file__in=names).values_list("file", flat=True))
+    return pinned
+
+
+def job_list(
+    *, owner: AbstractBaseUser, status: str | None = None, model: str | None = None
+) -> QuerySet[GenerationJob]:
+    qs = GenerationJob.objects.filter(owner_id=owner.pk)
+    if status:
+        qs = qs.filter(status=status)
+    if model:
+        qs = qs.filter(model=model)
+    return qs.order_by("-created_at")
+
+
+def output_list(*, owner: AbstractBaseUser) -> QuerySet[GenerationOutput]:
+    return GenerationOutput.objects.filter(owner_id=owner.pk).order_by("-created_at", "-id")

@@ -1,0 +1,409 @@
+"""Writes of generation: preview, submit, cancel, and the ends of a job.
+
+Submitting compiles the prompt against the owner's own library (another user's element is
+simply unknown), validates every file, then in one transaction creates the job, pins a
+snapshot of each element, stores the inputs and debits the price. The task is enqueued only
+after that transaction commits. A job that fails or is canceled gets its credits back exactly
+once (the refund is keyed to the debit).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.services import credits_debit, credits_refund
+from elements.media.images import ProcessedImage, process_image
+from elements.models import Element, ElementStatus, ReferenceImage, VoiceStatus
+from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
+from generation.error_codes import GenerationErrorCode
+from generation.models import (
+    GenerationJob,
+    InputKind,
+    JobElement,
+    JobElementImage,
+    JobInput,
+    JobStatus,
+    PriceRule,
+)
+from generation.prompts import LibraryElement, PromptPlan, compile_prompt
+
+logger = logging.getLogger(__name__)
+
+IMAGE_MODE = "-"
+
+
+def _error(field_name: str | None, message: str, code: str) -> ValidationError:
+    inner = ValidationError(message, code=code)
+    return inner if field_name is None else ValidationError({field_name: inner})
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a user asks for. Files are uploads; only their count matters for a preview."""
+
+    model: ModelCode
+    prompt: str
+    mode: str | None = None
+    duration: int | None = None
+    aspect_ratio: str | None = None
+    images: Sequence[Any] = ()
+    start_frame: Any = None
+    end_frame: Any = None
+    bound_element_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class Preview:
+    plan: PromptPlan
+    spec: ModelSpec
+    mode: str
+    aspect_ratio: str
+    price: int | None
+    issues: list[ValidationError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok and not self.issues and self.price is not None
+
+
+def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
+    """The owner's elements as the compiler sees them (one query)."""
+    rows = Element.objects.filter(owner_id=owner.pk).values_list(
+        "pk", "name", "type", "status", "source", "voice_id", "voice__status"
+    )
+    return [
+        LibraryElement(
+            element_id=pk,
+            name=name,
+            type=kind,
+            status=status,
+            source=source,
+            has_voice=voice_id is not None and voice_status == VoiceStatus.ACTIVE,
+        )
+        for pk, name, kind, status, source, voice_id, voice_status in rows
+    ]
+
+
+def job_price(spec: ModelSpec, mode: str, duration: int | None) -> int | None:
+    rule = PriceRule.objects.filter(model=spec.code, mode=mode).first()
+    return rule.price(duration if spec.kind == ModelKind.VIDEO else None) if rule else None
+
+
+def _settings_issues(
+    spec: ModelSpec, request: JobRequest
+) -> tuple[str, str, list[ValidationError]]:
+    issues: list[ValidationError] = []
+    if spec.kind == ModelKind.VIDEO:
+        mode = request.mode or spec.modes[0]
+        if mode not in spec.modes:
+            issues.append(
+                _error(
+                    "mode",
+                    f"{spec.label} offers the modes {', '.join(spec.modes)}.",
+                    GenerationErrorCode.INVALID_MODE,
+                )
+            )
+    else:
+        mode = IMAGE_MODE
+    aspect_ratio = request.aspect_ratio or spec.aspect_ratios[0]
+    if aspect_ratio not in spec.aspect_ratios:
+        issues.append(
+            _error(
+                "aspectRatio",
+                f"{spec.label} offers the aspect ratios {', '.join(spec.aspect_ratios)}.",
+                GenerationErrorCode.INVALID_ASPECT_RATIO,
+            )
+        )
+    return mode, aspect_ratio, issues
+
+
+def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Preview:
+    """Compile and price a job without submitting it: every problem is reported, none raised."""
+    spec = MODELS[request.model]
+    plan = compile_prompt(
+        request.prompt,
+        model=spec,
+        library=owner_library(owner),
+        attached_images=len(request.images),
+        bound_element_ids=list(request.bound_element_ids),
+        duration=request.duration,
+        start_frame=request.start_frame is not None,
+        end_frame=request.end_frame is not None,
+    )
+    mode, aspect_ratio, issues = _settings_issues(spec, request)
+    price = job_price(spec, mode, plan.total_duration)
+    if price is None and not issues:
+        issues.append(
+            _error(
+                "model",
+                f"{spec.label} has no price for this mode yet.",
+                GenerationErrorCode.PRICE_NOT_SET,
+            )
+        )
+    return Preview(plan, spec, mode, aspect_ratio, price, issues)
+
+
+def _raise_preview(preview: Preview) -> None:
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        preview.plan.raise_if_invalid()
+    except ValidationError as exc:
+        for name, found in exc.error_dict.items():
+            errors.setdefault(name, []).extend(found)
+    for issue in preview.issues:
+        for name, found in issue.error_dict.items():
+            errors.setdefault(name, []).extend(found)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _process_inputs(request: JobRequest) -> list[tuple[str, int, ProcessedImage]]:
+    inputs: list[tuple[str, int, ProcessedImage]] = []
+
+    def process(upload: Any, field_name: str) -> ProcessedImage:
+        try:
+            return process_image(upload)
+        except ValidationError as exc:
+            raise ValidationError({field_name: exc.error_list}) from None
+
+    for number, upload in enumerate(request.images, start=1):
+        inputs.append((InputKind.IMAGE, number, process(upload, f"images.{number - 1}")))
+    if request.start_frame is not None:
+        inputs.append((InputKind.START_FRAME, 1, process(request.start_frame, "startFrame")))
+    if request.end_frame is not None:
+        inputs.append((InputKind.END_FRAME, 1, process(request.end_frame, "endFrame")))
+    return inputs
+
+
+def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser) -> None:
+    """Snapshot each element as it is now; the images share the element's stored files."""
+    elements = {
+        e.pk: e
+        for e in Element.objects.filter(owner_id=owner.pk, pk__in=plan.element_ids)
+        .select_related("voice")
+        .prefetch_related("images")
+    }
+    for ref in plan.elements:
+        element = elements.get(ref.element_id)
+        if element is None or element.status != ElementStatus.ACTIVE:
+            # Deleted or blocked between the compile and now.
+            raise _error(
+                "prompt",
+                f"The element “{ref.name}” can no longer be used.",
+                "UNKNOWN_MENTION",
+            )
+        voice = (
+            element.voice if element.voice and element.voice.status == VoiceStatus.ACTIVE else None
+        )
+        pinned = JobElement.objects.create(
+            job=job,
+            position=ref.position,
+            element=element,
+            name=element.name,
+            type=element.type,
+            description=element.description,
+            version=element.version,
+            voice_name=voice.name if voice else "",
+            voice_file=voice.audio.name if voice else "",
+        )
+        images: list[ReferenceImage] = sorted(element.images.all(), key=lambda i: i.position)
+        JobElementImage.objects.bulk_create(
+            JobElementImage(
+                job_element=pinned,
+                role=image.role,
+                position=image.position,
+                file=image.image.name,
+                width=image.width,
+                height=image.height,
+            )
+            for image in images
+        )
+
+
+def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> GenerationJob:
+    """Submit a job: refused with every problem at once (no job, no credit moved), or queued
+    with its price debited in the same transaction."""
+    from generation.providers.registry import provider_name_for
+    from generation.tasks import enqueue_job
+
+    preview = generation_preview(owner=owner, request=request)
+    _raise_preview(preview)
+    inputs = _process_inputs(request)
+    assert preview.price is not None
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            job = GenerationJob.objects.create(
+                owner_id=owner.pk,
+                model=preview.spec.code,
+                mode=preview.mode,
+                prompt=request.prompt,
+                duration=preview.plan.total_duration,
+                aspect_ratio=preview.aspect_ratio,
+                plan=plan_as_json(preview.plan),
+                credits_charged=preview.price,
+                provider=provider_name_for(preview.spec.code),
+            )
+            _pin_elements(job, preview.plan, owner)
+            for kind, position, processed in inputs:
+                name = default_storage.save(
+                    f"jobs/inputs/{uuid.uuid4().hex}.{processed.extension}",
+                    ContentFile(processed.content),
+                )
+                saved.append(name)
+                JobInput.objects.create(
+                    job=job,
+                    kind=kind,
+                    position=position,
+                    file=name,
+                    width=processed.width,
+                    height=processed.height,
+                )
+            if preview.price > 0:
+                job.debit = credits_debit(
+                    user=owner,
+                    amount=preview.price,
+                    reason=f"{preview.spec.label} generation",
+                    reference=f"generation.job:{job.pk}",
+                    idempotency_key=f"generation.job:{job.pk}",
+                )
+                job.save(update_fields=["debit"])
+            transaction.on_commit(lambda: enqueue_job(job.pk))
+    except BaseException:
+        for name in saved:
+            default_storage.delete(name)
+        raise
+    return job
+
+
+def plan_as_json(plan: PromptPlan) -> dict[str, Any]:
+    """What the worker needs of the compiled prompt, kept with the job."""
+    return {
+        "provider_prompt": plan.provider_prompt,
+        "multi_shot": plan.multi_shot,
+        "total_duration": plan.total_duration,
+        "elements": [
+            {"position": r.position, "element_id": r.element_id, "name": r.name}
+            for r in plan.elements
+        ],
+        "images": [{"position": r.position, "number": r.number} for r in plan.images],
+        "shots": [
+            {
+                "index": s.index,
+                "duration": s.duration,
+                "text": s.text,
+                "provider_text": s.provider_text,
+                "element_ids": list(s.element_ids),
+                "camera_move": s.camera_move,
+            }
+            for s in plan.shots
+        ],
+        "dialogue": [
+            {
+                "shot_index": d.shot_index,
+                "text": d.text,
+                "speaker_element_id": d.speaker_element_id,
+                "has_voice": d.has_voice,
+            }
+            for d in plan.dialogue
+        ],
+    }
+
+
+def _refund(job: GenerationJob, reason: str) -> None:
+    if job.debit_id is not None:
+        credits_refund(debit=job.debit, reason=reason)  # type: ignore[arg-type]
+
+
+def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
+    """Cancel a queued job at once (refunded); a running one stops at its next progress
+    report. Another user's job is reported as not found."""
+    with transaction.atomic():
+        job_uuid = _uuid(job_id)
+        job = (
+            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk, pk=job_uuid).first()
+            if job_uuid is not None
+            else None
+        )
+        if job is None:
+            raise _error("id", "No such job.", GenerationErrorCode.NOT_FOUND)
+        if job.is_finished:
+            raise _error(
+                "id", f"This job has already {job.status}.", GenerationErrorCode.JOB_FINISHED
+            )
+        if job.status == JobStatus.QUEUED:
+            job_finish(job, JobStatus.CANCELED, message="Canceled by you.")
+        else:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+    return job
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def job_finish(
+    job: GenerationJob, status: str, *, code: str = "", message: str = ""
+) -> GenerationJob:
+    """End a job (call with the job row locked). Failure and cancel refund exactly once."""
+    job.status = status
+    job.error_code = code[:40]
+    job.error_message = message[:500]
+    job.finished_at = timezone.now()
+    if status == JobStatus.SUCCEEDED:
+        job.progress = 100
+    job.save(update_fields=["status", "error_code", "error_message", "finished_at", "progress"])
+    if status in (JobStatus.FAILED, JobStatus.CANCELED):
+        _refund(job, "Generation canceled" if status == JobStatus.CANCELED else "Generation failed")
+    return job
+
+
+def output_still(*, owner: AbstractBaseUser, output_id: Any, at: float | None = None) -> io.BytesIO:
+    """An image of the owner's history to reuse as an element image: an image output as it
+    is, or the frame of a video output at `at` seconds. Another user's output is not found."""
+    from generation.models import GenerationOutput
+    from generation.providers import local_render
+
+    output = (
+        GenerationOutput.objects.filter(owner_id=owner.pk, pk=int(output_id)).first()
+        if str(output_id).isdigit()
+        else None
+    )
+    if output is None:
+        raise _error("outputId", "No such output in your history.", GenerationErrorCode.NOT_FOUND)
+    if output.kind == "image":
+        with output.file.open("rb") as f:
+            return io.BytesIO(f.read())
+    seconds = 0.0 if at is None else float(at)
+    length = (output.duration_ms or 0) / 1000
+    if not 0 <= seconds < length:
+        raise _error(
+            "at",
+            f"Pick a time between 0 and {length:.2f} s of the video.",
+            GenerationErrorCode.FRAME_OUT_OF_RANGE,
+        )
+    with tempfile.TemporaryDirectory(prefix="still-") as workdir:
+        video = Path(workdir) / f"video{Path(output.file.name).suffix}"
+        with output.file.open("rb") as src, video.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+        frame = local_render.extract_frame(video, seconds, Path(workdir) / "frame.png")
+        return io.BytesIO(frame.path.read_bytes())

@@ -1,0 +1,181 @@
+"""Running jobs in django-q2 workers.
+
+The job row, not the broker, is the source of truth. `run_job` takes a job only when it is
+queued, or running with a heartbeat gone stale (its worker died); a duplicate delivery finds
+it running with a fresh heartbeat and does nothing. The Redis broker keeps no delivery
+receipts, so a killed worker's task would be lost: `sweep_stale_jobs`, scheduled every
+minute, re-enqueues jobs whose heartbeat went stale and fails (and refunds) those past their
+attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from generation.error_codes import GenerationErrorCode
+from generation.models import GenerationJob, GenerationOutput, JobStatus
+from generation.providers.base import JobCanceled, ProviderError, RenderedOutput
+from generation.providers.registry import get_provider
+from generation.services import job_finish
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = timedelta(seconds=5)
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "GENERATION_HEARTBEAT_STALE_SECONDS", 60))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "GENERATION_MAX_ATTEMPTS", 3))
+
+
+def enqueue_job(job_id: Any) -> None:
+    """Hand a job to the workers (call after the transaction that created it commits)."""
+    async_task("generation.tasks.run_job", str(job_id), task_name=f"job-{job_id}"[:100])
+
+
+def _claim(job_id: str) -> GenerationJob | None:
+    """Lock the job and mark it running, if this delivery may run it."""
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None
+        now = timezone.now()
+        stale = job.heartbeat_at is None or job.heartbeat_at < now - stale_after()
+        if job.status == JobStatus.RUNNING and not stale:
+            return None  # another worker has it
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return None  # finished: a late or duplicate delivery
+        if job.cancel_requested:
+            job_finish(job, JobStatus.CANCELED, message="Canceled by you.")
+            return None
+        if job.attempts >= max_attempts():
+            job_finish(
+                job,
+                JobStatus.FAILED,
+                code=GenerationErrorCode.WORKER_LOST,
+                message="The job was interrupted too often; your credits were refunded.",
+            )
+            return None
+        job.status = JobStatus.RUNNING
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at"])
+        return job
+
+
+class _ProgressReporter:
+    """Writes progress and the heartbeat (throttled) and notices a cancel request."""
+
+    def __init__(self, job: GenerationJob) -> None:
+        self.job = job
+        self.last_write = timezone.now()
+        self.last_value = -1
+
+    def __call__(self, percent: int) -> None:
+        percent = max(0, min(99, int(percent)))
+        now = timezone.now()
+        if percent == self.last_value and now - self.last_write < HEARTBEAT_EVERY:
+            return
+        self.last_value, self.last_write = percent, now
+        GenerationJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+            progress=percent, heartbeat_at=now
+        )
+        if GenerationJob.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+            raise JobCanceled
+
+
+def _store(job: GenerationJob, rendered: RenderedOutput) -> GenerationOutput:
+    stem = uuid.uuid4().hex
+    output = GenerationOutput(
+        job=job,
+        owner_id=job.owner_id,
+        kind=rendered.kind,
+        width=rendered.width,
+        height=rendered.height,
+        duration_ms=rendered.duration_ms,
+        has_audio=rendered.has_audio,
+    )
+    with rendered.path.open("rb") as f:
+        output.file.save(f"{stem}{rendered.path.suffix}", File(f), save=False)
+    with rendered.poster.open("rb") as f:
+        output.poster.save(f"{stem}{rendered.poster.suffix}", File(f), save=False)
+    with rendered.thumbnail.open("rb") as f:
+        output.thumbnail.save(f"{stem}{rendered.thumbnail.suffix}", File(f), save=False)
+    output.save()
+    return output
+
+
+def run_job(job_id: str) -> str:
+    """The worker's task for one job; safe to deliver twice."""
+    job = _claim(job_id)
+    if job is None:
+        return "skipped"
+    provider = get_provider(job.provider)
+    try:
+        with tempfile.TemporaryDirectory(prefix="job-") as workdir:
+            rendered = provider.run(job, workdir=Path(workdir), progress=_ProgressReporter(job))
+            with transaction.atomic():
+                locked = GenerationJob.objects.select_for_update().get(pk=job.pk)
+                if locked.status != JobStatus.RUNNING:
+                    return "dropped"
+                if locked.cancel_requested:
+                    job_finish(locked, JobStatus.CANCELED, message="Canceled by you.")
+                    return "canceled"
+                for item in rendered:
+                    _store(locked, item)
+                job_finish(locked, JobStatus.SUCCEEDED)
+        return "succeeded"
+    except JobCanceled:
+        return _end(job.pk, JobStatus.CANCELED, "", "Canceled by you.")
+    except ProviderError as exc:
+        return _end(job.pk, JobStatus.FAILED, exc.code, exc.message)
+    except Exception:
+        logger.exception("generation job %s failed", job.pk)
+        return _end(
+            job.pk,
+            JobStatus.FAILED,
+            GenerationErrorCode.INTERNAL_ERROR,
+            "Something went wrong while rendering; your credits were refunded.",
+        )
+
+
+def _end(job_id: Any, status: str, code: str, message: str) -> str:
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().get(pk=job_id)
+        if not job.is_finished:
+            job_finish(job, status, code=code, message=message)
+    return status
+
+
+def sweep_stale_jobs() -> dict[str, int]:
+    """Scheduled: re-enqueue jobs whose worker went quiet; the task itself fails those past
+    their attempts. Also re-enqueues queued jobs nobody took (a lost Redis delivery)."""
+    now = timezone.now()
+    stale = list(
+        GenerationJob.objects.filter(
+            status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after()
+        ).values_list("pk", flat=True)
+    )
+    waiting = list(
+        GenerationJob.objects.filter(
+            status=JobStatus.QUEUED, created_at__lt=now - stale_after()
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stale + waiting:
+        enqueue_job(job_id)
+    return {"stale": len(stale), "waiting": len(waiting)}

@@ -1,0 +1,222 @@
+"""Jobs end to end through the services and a worker running inline (Q_CLUSTER sync)."""
+
+from __future__ import annotations
+
+import av
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+
+from accounts import services as account_services
+from accounts.models import CreditLedgerEntry
+from accounts.selectors import credit_balance
+from elements import services as element_services
+from generation import services, tasks
+from generation.catalog import ModelCode
+from generation.models import GenerationJob, GenerationOutput, JobStatus
+from tests.conftest import media_files
+from tests.elements.samples import audio_upload, image_upload
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = "I recorded this myself and may use it."
+
+
+def codes(exc: ValidationError) -> list[str]:
+    return [e.code for errors in exc.error_dict.values() for e in errors]
+
+
+@pytest.fixture
+def owner(user):
+    account_services.credits_grant(user=user, amount=500, reason="test credits")
+    element_services.element_create(
+        owner=user,
+        name="Little Scholar",
+        element_type="character",
+        main_image=image_upload(),
+        extra_images=[image_upload(color=(5, 5, 5))],
+        voice_upload=element_services.VoiceUpload(
+            file=audio_upload(seconds=6), name="Scholar", consent_statement=CONSENT
+        ),
+    )
+    element_services.element_create(
+        owner=user,
+        name="Tokyo Street",
+        element_type="scene",
+        main_image=image_upload(width=1280, height=720, color=(20, 40, 90)),
+        extra_images=[image_upload(width=1280, height=720)],
+    )
+    return user
+
+
+PROMPT = (
+    "Shot 1 (2s): [@Little Scholar] walks down [@Tokyo Street]. "
+    'Shot 2 (2s): [@Little Scholar] says, "I see food and I eat it." '
+    "Shot 3 (1s): The camera pulls back over [@Tokyo Street]."
+)
+
+
+def submit(owner, **kwargs):
+    request = services.JobRequest(
+        model=kwargs.pop("model", ModelCode.VIDEO_3_0_OMNI),
+        prompt=kwargs.pop("prompt", PROMPT),
+        **kwargs,
+    )
+    return services.generation_submit(owner=owner, request=request)
+
+
+def test_video_job_renders_and_charges(owner, django_capture_on_commit_callbacks, settings):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(owner, aspect_ratio="16:9")
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, (job.error_code, job.error_message)
+    assert job.progress == 100
+    assert job.duration == 5
+    assert credit_balance(owner) == 500 - job.credits_charged
+    output = GenerationOutput.objects.get(job=job)
+    assert output.kind == "video"
+    assert output.duration_ms == 5000
+    assert output.has_audio
+    with default_storage.open(output.file.name) as f, av.open(f) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (1280, 720)
+        assert container.streams.audio
+
+
+def test_a_submitted_job_pins_its_elements(owner, django_capture_on_commit_callbacks):
+    job = submit(owner)  # left queued: the callbacks are not run
+    scholar = job.elements.get(name="Little Scholar")
+    pinned_files = set(scholar.images.values_list("file", flat=True))
+    element = scholar.element
+    element_services.element_update(owner=owner, element_id=element.pk, name="Renamed")
+    with django_capture_on_commit_callbacks(execute=True):
+        element_services.element_delete(owner=owner, element_id=element.pk)
+
+    scholar.refresh_from_db()
+    assert (scholar.name, scholar.version, scholar.element) == ("Little Scholar", 1, None)
+    assert pinned_files <= media_files()  # shared files still pinned are kept
+    assert scholar.voice_file in media_files()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"prompt": "[@Nobody] waves"}, "UNKNOWN_MENTION"),
+        ({"prompt": "x" * 2501}, "PROMPT_TOO_LONG"),
+        ({"duration": 9}, "SHOT_DURATIONS_MISMATCH"),
+        (
+            {"model": ModelCode.VIDEO_O1, "prompt": "[@Little Scholar] waves", "duration": 15},
+            "DURATION_NOT_OFFERED",
+        ),
+        ({"mode": "turbo"}, "INVALID_MODE"),
+    ],
+)
+def test_bad_jobs_are_refused_with_nothing_moved(owner, kwargs, code):
+    before = (GenerationJob.objects.count(), CreditLedgerEntry.objects.count(), media_files())
+    with pytest.raises(ValidationError) as excinfo:
+        submit(owner, **kwargs)
+    assert code in codes(excinfo.value)
+    assert (
+        GenerationJob.objects.count(),
+        CreditLedgerEntry.objects.count(),
+        media_files(),
+    ) == before
+
+
+def test_another_users_element_looks_unknown(owner):
+    stranger = UserFactory()
+    account_services.credits_grant(user=stranger, amount=500, reason="x")
+    with pytest.raises(ValidationError) as excinfo:
+        submit(stranger)
+    assert set(codes(excinfo.value)) == {"UNKNOWN_MENTION"}
+
+
+def test_insufficient_credits_makes_no_job(user):
+    owner = user
+    element_services.element_create(
+        owner=owner,
+        name="Little Scholar",
+        element_type="character",
+        main_image=image_upload(),
+        extra_images=[image_upload()],
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        submit(owner, prompt="[@Little Scholar] waves", duration=5)
+    assert codes(excinfo.value) == ["INSUFFICIENT_CREDITS"]
+    assert not GenerationJob.objects.exists()
+
+
+def test_cancel_refunds_once_and_others_cannot_cancel(owner):
+    job = submit(owner)
+    charged = job.credits_charged
+    with pytest.raises(ValidationError) as excinfo:
+        services.generation_cancel(owner=UserFactory(), job_id=job.pk)
+    assert codes(excinfo.value) == ["NOT_FOUND"]
+
+    services.generation_cancel(owner=owner, job_id=job.pk)
+    with pytest.raises(ValidationError):
+        services.generation_cancel(owner=owner, job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED
+    assert credit_balance(owner) == 500
+    assert tasks.run_job(str(job.pk)) == "skipped"
+    assert charged > 0
+
+
+def test_a_failing_render_fails_and_refunds_once(owner, monkeypatch):
+    from generation.providers import local
+
+    def broken(*args, **kwargs):
+        raise local.render.RenderError("ffmpeg exploded")
+
+    monkeypatch.setattr(local.render, "render_video", broken)
+    job = submit(owner)
+    assert tasks.run_job(str(job.pk)) == "failed"
+    assert tasks.run_job(str(job.pk)) == "skipped"
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "RENDER_FAILED")
+    assert credit_balance(owner) == 500
+
+
+def test_duplicate_delivery_of_a_running_job_does_nothing(owner):
+    from django.utils import timezone
+
+    job = submit(owner)
+    GenerationJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=1
+    )
+    assert tasks.run_job(str(job.pk)) == "skipped"
+
+
+def test_stale_job_is_taken_again_and_fails_after_its_attempts(owner, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    job = submit(owner)
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    GenerationJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=long_ago, attempts=settings.GENERATION_MAX_ATTEMPTS
+    )
+    assert tasks.sweep_stale_jobs() == {"stale": 1, "waiting": 0}
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "WORKER_LOST")
+    assert credit_balance(owner) == 500
+
+
+def test_image_job(owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(
+            owner,
+            model=ModelCode.IMAGE_3_0_OMNI,
+            prompt="[@Little Scholar] reads in [@Tokyo Street] by [@Image1]",
+            images=[image_upload(color=(200, 200, 10))],
+        )
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    output = job.outputs.get()
+    assert output.kind == "image"
+    assert job.inputs.count() == 1
