@@ -153,6 +153,7 @@ class InputKind(models.TextChoices):
     IMAGE = "image", "Attached image"
     START_FRAME = "start_frame", "Start frame"
     END_FRAME = "end_frame", "End frame"
+    VIDEO = "video", "Input video"
 
 
 class JobInput(models.Model):

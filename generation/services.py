@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.services import credits_debit, credits_refund
 from elements.media.images import ProcessedImage, process_image
+from elements.media.video import ProcessedVideo, process_video
 from elements.models import Element, ElementStatus, ReferenceImage, VoiceStatus
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -64,6 +65,7 @@ class JobRequest:
     images: Sequence[Any] = ()
     start_frame: Any = None
     end_frame: Any = None
+    input_video: Any = None
     bound_element_ids: Sequence[int] = ()
 
 
@@ -144,6 +146,7 @@ def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Previ
         duration=request.duration,
         start_frame=request.start_frame is not None,
         end_frame=request.end_frame is not None,
+        input_video=request.input_video is not None,
     )
     mode, aspect_ratio, issues = _settings_issues(spec, request)
     price = job_price(spec, mode, plan.total_duration)
@@ -172,8 +175,10 @@ def _raise_preview(preview: Preview) -> None:
         raise ValidationError(errors)
 
 
-def _process_inputs(request: JobRequest) -> list[tuple[str, int, ProcessedImage]]:
-    inputs: list[tuple[str, int, ProcessedImage]] = []
+def _process_inputs(
+    request: JobRequest,
+) -> list[tuple[str, int, ProcessedImage | ProcessedVideo]]:
+    inputs: list[tuple[str, int, ProcessedImage | ProcessedVideo]] = []
 
     def process(upload: Any, field_name: str) -> ProcessedImage:
         try:
@@ -187,6 +192,12 @@ def _process_inputs(request: JobRequest) -> list[tuple[str, int, ProcessedImage]
         inputs.append((InputKind.START_FRAME, 1, process(request.start_frame, "startFrame")))
     if request.end_frame is not None:
         inputs.append((InputKind.END_FRAME, 1, process(request.end_frame, "endFrame")))
+    if request.input_video is not None:
+        try:
+            video = process_video(request.input_video)
+        except ValidationError as exc:
+            raise ValidationError({"inputVideo": exc.error_list}) from None
+        inputs.append((InputKind.VIDEO, 1, video))
     return inputs
 
 
@@ -407,3 +418,81 @@ def output_still(*, owner: AbstractBaseUser, output_id: Any, at: float | None = 
             shutil.copyfileobj(src, dst)
         frame = local_render.extract_frame(video, seconds, Path(workdir) / "frame.png")
         return io.BytesIO(frame.path.read_bytes())
+
+
+def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> GenerationJob:
+    """Staff run a failed or canceled job again, as it was submitted (same pinned elements,
+    inputs and plan). Its credits came back when it ended, so the price it was charged is
+    debited again, in the same transaction that puts it back in the queue: an owner who
+    can't pay gets INSUFFICIENT_CREDITS and nothing changes. The job then points at the new
+    debit, so a later failure or cancel refunds exactly that one."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import CreditLedgerEntry, LedgerKind
+    from generation.tasks import enqueue_job
+
+    if not (staff.is_active and getattr(staff, "is_staff", False)):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = GenerationJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None:
+            raise _error("id", "No such job.", GenerationErrorCode.NOT_FOUND)
+        if locked.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise _error(
+                "id",
+                f"Only a failed or canceled job can be retried; this one is {locked.status}.",
+                "JOB_NOT_RETRYABLE",
+            )
+        reference = f"generation.job:{locked.pk}"
+        if (
+            locked.debit_id is not None
+            and not CreditLedgerEntry.objects.filter(refund_of_id=locked.debit_id).exists()
+        ):
+            # Charging again would take the price twice.
+            raise _error(
+                "id",
+                "This job's credits were not refunded; it can't be charged again.",
+                "NOT_REFUNDED",
+            )
+        debit = None
+        if locked.credits_charged > 0:
+            # Each charge of a job has its own key (the n-th retry is `:retry:n`); the row
+            # lock keeps the count steady until this transaction commits.
+            charged = CreditLedgerEntry.objects.filter(
+                user_id=locked.owner_id, kind=LedgerKind.DEBIT, reference=reference
+            ).count()
+            debit = credits_debit(
+                user=locked.owner,
+                amount=locked.credits_charged,
+                reason=f"{MODELS[ModelCode(locked.model)].label} generation (retry)",
+                reference=reference,
+                idempotency_key=f"{reference}:retry:{charged}",
+            )
+        locked.status = JobStatus.QUEUED
+        locked.progress = 0
+        locked.error_code = ""
+        locked.error_message = ""
+        locked.attempts = 0
+        locked.cancel_requested = False
+        locked.heartbeat_at = None
+        locked.started_at = None
+        locked.finished_at = None
+        locked.provider_task_id = ""
+        locked.debit = debit
+        locked.save(
+            update_fields=[
+                "status",
+                "progress",
+                "error_code",
+                "error_message",
+                "attempts",
+                "cancel_requested",
+                "heartbeat_at",
+                "started_at",
+                "finished_at",
+                "provider_task_id",
+                "debit",
+            ]
+        )
+        transaction.on_commit(lambda: enqueue_job(locked.pk))
+    return locked

@@ -42,6 +42,9 @@ class GenerationPreviewInput:
         default=False, description="Whether a start frame is given."
     )
     end_frame: bool = strawberry.field(default=False, description="Whether an end frame is given.")
+    input_video: bool = strawberry.field(
+        default=False, description="Whether an input video is given."
+    )
     element_ids: list[relay.GlobalID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."
     )
@@ -65,6 +68,11 @@ class GenerationSubmitInput:
         default=None, description="Video 3.0: first frame."
     )
     end_frame: Upload | None = strawberry.field(default=None, description="Video 3.0: last frame.")
+    input_video: Upload | None = strawberry.field(
+        default=None,
+        description="Omni/O1: a reference video (MP4/MOV, 3–10 s, 720–2160 px, 24–60 fps), "
+        "`[@Video]` in the prompt.",
+    )
     element_ids: list[relay.GlobalID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."
     )
@@ -150,6 +158,7 @@ class GenerationPreviewQuery:
             images=[None] * max(0, min(input.attached_images, 20)),
             start_frame=object() if input.start_frame else None,
             end_frame=object() if input.end_frame else None,
+            input_video=object() if input.input_video else None,
         )
         preview = services.generation_preview(owner=require_user(info), request=request)
         plan = preview.plan
@@ -215,6 +224,7 @@ class GenerationMutation:
             images=list(input.images),
             start_frame=input.start_frame,
             end_frame=input.end_frame,
+            input_video=input.input_video,
         )
         job = services.generation_submit(owner=require_user(info), request=request)
         return GenerationJobResult(job=job)  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ def _main_image(pinned: JobElement) -> str | None:
 
 class LocalProvider(Provider):
     name = "local"
+    backdrop: Path | None = None
 
     def run(self, job: GenerationJob, *, workdir: Path, progress: Progress) -> list[RenderedOutput]:
         files = _Files(workdir)
@@ -65,6 +66,11 @@ class LocalProvider(Provider):
         attached = [files.local(i.file) for i in inputs if i.kind == InputKind.IMAGE]
         start = next((files.local(i.file) for i in inputs if i.kind == InputKind.START_FRAME), None)
         end = next((files.local(i.file) for i in inputs if i.kind == InputKind.END_FRAME), None)
+        video = next((files.local(i.file) for i in inputs if i.kind == InputKind.VIDEO), None)
+        if video is not None:
+            # The input video is a reference for look and framing: its first frame stands
+            # behind the elements unless a scene element provides the background.
+            self.backdrop = render.extract_frame(video, 0.0, workdir / "input-video.png").path
         try:
             if MODELS[ModelCode(job.model)].kind == ModelKind.IMAGE:
                 return [self._image(job, elements, attached, files, workdir, progress)]
@@ -88,6 +94,8 @@ class LocalProvider(Provider):
             else:
                 subjects.append(files.local(main))
         remaining = list(attached)
+        if background is None and self.backdrop is not None:
+            background = self.backdrop
         if background is None and remaining:
             background = remaining.pop(0)
         subjects.extend(remaining)

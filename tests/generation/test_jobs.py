@@ -220,3 +220,92 @@ def test_image_job(owner, django_capture_on_commit_callbacks):
     output = job.outputs.get()
     assert output.kind == "image"
     assert job.inputs.count() == 1
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory) -> dict[str, bytes]:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    folder = tmp_path_factory.mktemp("videos")
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+
+    def make(name: str, size: str, seconds: int) -> bytes:
+        out = folder / name
+        subprocess.run(
+            [
+                exe,
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size={size}:rate=24:duration={seconds}",
+                "-pix_fmt",
+                "yuv420p",
+                str(out),
+            ],
+            check=True,
+        )
+        return out.read_bytes()
+
+    return {
+        "good": make("good.mp4", "1280x720", 4),
+        "short": make("short.mp4", "1280x720", 2),
+        "small": make("small.mp4", "640x360", 4),
+    }
+
+
+def video_upload(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("clip.mp4", data, content_type="video/mp4")
+
+
+def test_job_with_an_input_video_renders(owner, videos, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(
+            owner,
+            prompt="[@Little Scholar] dances like in [@Video]",
+            duration=3,
+            input_video=video_upload(videos["good"]),
+        )
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert job.inputs.get().kind == "video"
+    assert job.outputs.get().duration_ms == 3000
+
+
+@pytest.mark.parametrize(
+    ("name", "code"), [("short", "VIDEO_TOO_SHORT"), ("small", "VIDEO_BAD_RESOLUTION")]
+)
+def test_bad_input_videos_are_refused(owner, videos, name, code):
+    before = (GenerationJob.objects.count(), CreditLedgerEntry.objects.count(), media_files())
+    with pytest.raises(ValidationError) as excinfo:
+        submit(
+            owner,
+            prompt="[@Little Scholar] dances",
+            duration=3,
+            input_video=video_upload(videos[name]),
+        )
+    assert codes(excinfo.value) == [code]
+    assert (
+        GenerationJob.objects.count(),
+        CreditLedgerEntry.objects.count(),
+        media_files(),
+    ) == before
+
+
+def test_five_references_with_an_input_video_are_too_many(owner, videos):
+    with pytest.raises(ValidationError) as excinfo:
+        submit(
+            owner,
+            prompt="[@Little Scholar] [@Tokyo Street] [@Image1] [@Image2] [@Image3]",
+            duration=3,
+            images=[image_upload() for _ in range(3)],
+            input_video=video_upload(videos["good"]),
+        )
+    assert "TOO_MANY_REFERENCES" in codes(excinfo.value)
+    assert not GenerationJob.objects.exists()

@@ -1,0 +1,120 @@
+"""Validation of an uploaded video (a generation job's input video).
+
+The container is recognised from its bytes (MP4/MOV only: `ftyp`), written under a name
+chosen here, probed with PyAV with the demuxer forced, and checked against the provider's
+rules: 3 s or more and at most the model's maximum, 720–2160 px a side, 24–60 fps, at most
+`INPUT_VIDEO_MAX_BYTES`. The file is kept as uploaded: it is not re-encoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+from django.conf import settings
+
+from elements.media._upload import copy_capped
+from elements.media.errors import MediaErrorCode, media_error
+
+MIN_SIDE, MAX_SIDE = 720, 2160
+MIN_FPS, MAX_FPS = 24, 60
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProcessedVideo:
+    content: bytes
+    extension: str  # "mp4" or "mov"
+    content_type: str
+    duration: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    sha256: str
+
+
+def _brand(head: bytes) -> str | None:
+    if head[4:8] != b"ftyp":
+        return None
+    return "mov" if head[8:12] == b"qt  " else "mp4"
+
+
+def process_video(
+    upload: Any, *, min_seconds: float = 3, max_seconds: float = 10
+) -> ProcessedVideo:
+    max_bytes = int(getattr(settings, "INPUT_VIDEO_MAX_BYTES", DEFAULT_MAX_BYTES))
+    with tempfile.TemporaryDirectory(prefix="video-") as workdir:
+        staging = Path(workdir) / "upload.bin"
+        with staging.open("wb") as out:
+            copy_capped(upload, out, max_bytes=max_bytes, kind="video")
+        data = staging.read_bytes()
+        extension = _brand(data[:12])
+        if extension is None:
+            raise media_error(
+                "This file is not a supported video: upload an MP4 or MOV.",
+                MediaErrorCode.VIDEO_UNSUPPORTED_FORMAT,
+            )
+        path = staging.rename(Path(workdir) / f"input.{extension}")
+        try:
+            with av.open(str(path), format="mov") as container:
+                if not container.streams.video:
+                    raise media_error(
+                        "This file holds no video track.", MediaErrorCode.VIDEO_CORRUPT
+                    )
+                stream = container.streams.video[0]
+                width, height = stream.codec_context.width, stream.codec_context.height
+                rate = stream.average_rate or stream.guessed_rate or Fraction(0)
+                if container.duration is not None:
+                    duration = container.duration / 1_000_000
+                elif stream.duration is not None and stream.time_base is not None:
+                    duration = float(stream.duration * stream.time_base)
+                else:
+                    duration = 0.0
+                has_audio = bool(container.streams.audio)
+                # Decoding one frame proves the track is readable, not just its header.
+                if next(container.decode(stream), None) is None:
+                    _corrupt()
+        except av.FFmpegError:
+            _corrupt()
+    if duration < min_seconds:
+        raise media_error(
+            f"The video is {duration:.1f} s long: it must last at least {min_seconds:g} s.",
+            MediaErrorCode.VIDEO_TOO_SHORT,
+        )
+    if duration > max_seconds + 0.05:
+        raise media_error(
+            f"The video is {duration:.1f} s long: this model takes at most {max_seconds:g} s.",
+            MediaErrorCode.VIDEO_TOO_LONG,
+        )
+    if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
+        raise media_error(
+            f"The video is {width}×{height}: each side must be {MIN_SIDE}–{MAX_SIDE} px.",
+            MediaErrorCode.VIDEO_BAD_RESOLUTION,
+        )
+    fps = float(rate)
+    if not MIN_FPS - 0.5 <= fps <= MAX_FPS + 0.5:
+        raise media_error(
+            f"The video runs at {fps:.0f} fps: it must be {MIN_FPS}–{MAX_FPS} fps.",
+            MediaErrorCode.VIDEO_BAD_FRAME_RATE,
+        )
+    return ProcessedVideo(
+        content=data,
+        extension=extension,
+        content_type="video/quicktime" if extension == "mov" else "video/mp4",
+        duration=duration,
+        width=width,
+        height=height,
+        fps=fps,
+        has_audio=has_audio,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _corrupt() -> Any:
+    raise media_error("This video can't be read: it may be damaged.", MediaErrorCode.VIDEO_CORRUPT)
