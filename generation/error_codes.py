@@ -9,6 +9,8 @@ class GenerationErrorCode(StrEnum):
     INVALID_ASPECT_RATIO = "INVALID_ASPECT_RATIO"
     PRICE_NOT_SET = "PRICE_NOT_SET"
     JOB_FINISHED = "JOB_FINISHED"
+    JOB_NOT_RETRYABLE = "JOB_NOT_RETRYABLE"
+    NOT_REFUNDED = "NOT_REFUNDED"
     # Failures a job ends with (`GenerationJob.error_code`).
     RENDER_FAILED = "RENDER_FAILED"
     WORKER_LOST = "WORKER_LOST"

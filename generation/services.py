@@ -441,7 +441,7 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
             raise _error(
                 "id",
                 f"Only a failed or canceled job can be retried; this one is {locked.status}.",
-                "JOB_NOT_RETRYABLE",
+                GenerationErrorCode.JOB_NOT_RETRYABLE,
             )
         reference = f"generation.job:{locked.pk}"
         if (
@@ -452,7 +452,7 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
             raise _error(
                 "id",
                 "This job's credits were not refunded; it can't be charged again.",
-                "NOT_REFUNDED",
+                GenerationErrorCode.NOT_REFUNDED,
             )
         debit = None
         if locked.credits_charged > 0:
@@ -474,7 +474,8 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
         locked.error_message = ""
         locked.attempts = 0
         locked.cancel_requested = False
-        locked.heartbeat_at = None
+        # Queued again now: the sweep measures a waiting job from here, not from creation.
+        locked.heartbeat_at = timezone.now()
         locked.started_at = None
         locked.finished_at = None
         locked.provider_task_id = ""

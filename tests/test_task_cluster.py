@@ -5,115 +5,35 @@ task enqueued here is picked up, run and recorded by a cluster."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.parse
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
-from django_q.brokers import Broker, get_broker
-from django_q.conf import Conf
+from django_q.brokers import Broker
 from django_q.tasks import async_task, fetch
 
 from accounts.models import CreditLedgerEntry, LedgerKind
 from accounts.selectors import service_day
 from accounts.services import daily_grant_key
-from tests.conftest import service_missing
+from tests import clusters
 from tests.factories import MembershipFactory, UserFactory, tier
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULT_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
-
-
-def cluster_database_url() -> str:
-    """A DATABASE_URL for the database this test run uses (the test database, not the one
-    DATABASE_URL names)."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"] == "django.db.backends.postgresql":
-        user = urllib.parse.quote(db.get("USER") or "", safe="")
-        password = urllib.parse.quote(db.get("PASSWORD") or "", safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = db.get("HOST") or "localhost"
-        port = f":{db['PORT']}" if db.get("PORT") else ""
-        return f"postgres://{auth}{host}{port}/{urllib.parse.quote(db['NAME'], safe='')}"
-    raise AssertionError(f"no DATABASE_URL for {db['ENGINE']}")
-
-
-def require_broker_server() -> None:
-    redis_url = settings.Q_CLUSTER.get("redis")
-    if not redis_url:
-        return  # the ORM broker lives in the test database
-    import redis
-
-    try:
-        redis.Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3).ping()
-    except redis.RedisError as exc:
-        service_missing(f"Redis broker at {redis_url}: {exc}")
 
 
 @pytest.fixture
 def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A cluster name of this test's own: its queue can't be drained by another cluster on
-    the same Redis (a `make run` nearby), nor hold leftovers from an interrupted run.
-
-    django-q2 salts the task signature with the name, so this process signs with it too."""
-    name = f"elementsite-test-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setattr(Conf, "PREFIX", name)
-    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
-    return name
+    return clusters.use_cluster_name(monkeypatch)
 
 
 @pytest.fixture
 def broker(cluster_name: str) -> Iterator[Broker]:
-    require_broker_server()
-    broker = get_broker(list_key=cluster_name)
-    yield broker
-    broker.purge_queue()  # nothing left behind if the cluster never got to the task
-
-
-def cluster_env(cluster_name: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "Q_SYNC"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="elementsite.settings",
-        DEBUG="1",
-        SECRET_KEY=settings.SECRET_KEY,
-        DATABASE_URL=cluster_database_url(),
-        Q_CLUSTER_NAME=cluster_name,
-        Q_WORKERS="1",
-        PYTHONUNBUFFERED="1",
-    )
-    redis_url = settings.Q_CLUSTER.get("redis")
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    else:
-        env.pop("REDIS_URL", None)
-    return env
-
-
-def stop(process: subprocess.Popen[Any]) -> None:
-    """SIGTERM lets the cluster stop its workers; whatever is left after that is killed."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=STOP_TIMEOUT)
-    # The cluster leads its own process group (start_new_session): this ends its workers too.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=STOP_TIMEOUT)
+    with clusters.open_broker(cluster_name) as broker:
+        yield broker
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,15 +56,7 @@ def test_daily_reset_runs_through_a_real_cluster(
     log_path = tmp_path / "qcluster.log"
 
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=cluster_env(cluster_name),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = clusters.start(clusters.cluster_env(cluster_name), log)
         try:
             # when: the reset is enqueued through the broker (tests otherwise run tasks inline)
             task_id = async_task(
@@ -158,7 +70,7 @@ def test_daily_reset_runs_through_a_real_cluster(
                     break
                 time.sleep(0.25)
         finally:
-            stop(process)
+            clusters.stop(process)
 
     output = log_path.read_text(errors="replace")
     assert task is not None, (

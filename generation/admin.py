@@ -1,0 +1,650 @@
+"""Staff screens for generation: jobs, what they were made from and made, and the price list.
+
+Jobs are read-only here: they change only through the two actions. "Cancel" ends a queued
+job at once with its credits refunded (`services.job_finish`, under the row lock) and asks a
+running one to stop at its next progress report. "Retry" puts a failed or canceled job back
+in the queue through `services.generation_retry`, which charges its price again since it was
+refunded; staff see the prices and the owners' balances before confirming.
+
+Stored files never get a public address and their storage names never reach the page: the
+previews (pinned element images and voices, inputs, outputs and posters) are read through a
+staff-only view that takes a row id and reads the name from that row.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+from collections.abc import Iterator
+from typing import IO, Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
+
+from accounts.admin import ReadOnlyMixin
+from accounts.models import CreditLedgerEntry, User
+from elements.media_urls import is_safe_name
+from generation import services
+from generation.catalog import MODELS, ModelCode
+from generation.models import (
+    GenerationJob,
+    GenerationOutput,
+    JobElement,
+    JobElementImage,
+    JobInput,
+    JobStatus,
+    OutputKind,
+    PriceRule,
+)
+
+# Staff previews are private to the browser that asked; a short life is enough for a page.
+PREVIEW_CACHE_CONTROL = "private, max-age=300"
+ELEMENT_THUMBNAIL_PX = 64
+INPUT_PREVIEW_PX = 160
+OUTPUT_PREVIEW_PX = 360
+STREAM_CHUNK = 64 * 1024
+RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
+STAFF_CANCEL_MESSAGE = "Canceled by staff."
+
+
+def _staff(request: HttpRequest) -> User:
+    # The admin site lets in only active staff, never an anonymous user.
+    return cast(User, request.user)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def short_id(job: GenerationJob) -> str:
+    return str(job.pk)[:8]
+
+
+# --- Staff previews ---------------------------------------------------------------------
+
+# What the preview view can read: a kind of file, the row that names it, and its field.
+PREVIEW_SOURCES: dict[str, tuple[type[Any], str]] = {
+    "element-image": (JobElementImage, "file"),
+    "voice": (JobElement, "voice_file"),
+    "input": (JobInput, "file"),
+    "output": (GenerationOutput, "file"),
+    "poster": (GenerationOutput, "poster"),
+    "thumb": (GenerationOutput, "thumbnail"),
+}
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def preview_url(kind: str, pk: int) -> str:
+    return reverse("admin:generation_generationjob_file", args=[kind, pk])
+
+
+def _content_type(name: str) -> str:
+    content_type, encoding = mimetypes.guess_type(name)
+    if content_type is None or encoding is not None:
+        return "application/octet-stream"
+    return content_type
+
+
+def _is_video(name: str) -> bool:
+    return _content_type(name).startswith("video/")
+
+
+class _RangeNotSatisfiable(Exception):
+    pass
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one range of `Range: bytes=…` as (first, last), or None to send the whole file (no
+    header, or one we don't take, such as several ranges)."""
+    match = _RANGE.match((header or "").strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        if int(last) == 0 or size == 0:
+            raise _RangeNotSatisfiable
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise _RangeNotSatisfiable
+    return start, end
+
+
+def _chunks(handle: IO[bytes], length: int) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            chunk = handle.read(min(STREAM_CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _stream(request: HttpRequest, name: str) -> HttpResponseBase:
+    """The stored file `name`, inline, typed by the extension of the name we chose. A single
+    byte range is honoured, which browsers need to seek in a video (Safari to play one)."""
+    if not is_safe_name(name):
+        raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
+        raise Http404 from None
+    content_type = _content_type(name)
+    size = handle.size
+    response: HttpResponseBase
+    try:
+        wanted = _byte_range(request.headers.get("Range"), size)
+    except _RangeNotSatisfiable:
+        handle.close()
+        response = HttpResponse(status=416)
+        response.headers["Content-Range"] = f"bytes */{size}"
+    else:
+        if wanted is None:
+            response = FileResponse(handle, content_type=content_type)
+        else:
+            start, end = wanted
+            handle.seek(start)
+            response = StreamingHttpResponse(
+                _chunks(handle, end - start + 1), status=206, content_type=content_type
+            )
+            response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            response.headers["Content-Length"] = str(end - start + 1)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = PREVIEW_CACHE_CONTROL
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _image(url: str, size: int, *, crop: bool = False) -> SafeString:
+    if crop:
+        return format_html(
+            '<img src="{}" alt="" width="{}" height="{}" style="object-fit: cover;" '
+            'loading="lazy">',
+            url,
+            size,
+            size,
+        )
+    return format_html(
+        '<img src="{}" alt="" style="max-width: {}px; max-height: {}px;" loading="lazy">',
+        url,
+        size,
+        size,
+    )
+
+
+def _linked(url: str, inner: SafeString) -> SafeString:
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, inner)
+
+
+def _video(url: str, size: int, *, poster: str = "") -> SafeString:
+    return format_html(
+        '<video controls preload="metadata" src="{}"{} style="max-width: {}px; max-height: {}px;">'
+        "Your browser cannot play this video.</video>",
+        url,
+        format_html(' poster="{}"', poster) if poster else "",
+        size,
+        size,
+    )
+
+
+def _can_see_jobs(request: HttpRequest) -> bool:
+    user = request.user
+    return user.has_perm("generation.view_generationjob") or user.has_perm(
+        "generation.change_generationjob"
+    )
+
+
+# --- Job inlines --------------------------------------------------------------------------
+
+
+class _JobPartInline(ReadOnlyMixin, admin.TabularInline):
+    """A part of the job as it was submitted or produced: whoever may see jobs sees it."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_see_jobs(request)
+
+
+class JobElementInline(_JobPartInline):
+    model = JobElement
+    fields = (
+        "position",
+        "name",
+        "type",
+        "version",
+        "description",
+        "images_preview",
+        "voice_name",
+        "voice_player",
+        "element_link",
+    )
+    readonly_fields = fields
+    verbose_name = "pinned element"
+    verbose_name_plural = "pinned elements (as they were when the job was submitted)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JobElement]:
+        return super().get_queryset(request).prefetch_related("images")
+
+    @admin.display(description="images")
+    def images_preview(self, obj: JobElement) -> SafeString | str:
+        urls = [
+            preview_url("element-image", image.pk)
+            for image in sorted(obj.images.all(), key=lambda i: i.position)
+        ]
+        if not urls:
+            return "—"
+        return format_html_join(
+            " ",
+            "{}",
+            ((_linked(url, _image(url, ELEMENT_THUMBNAIL_PX, crop=True)),) for url in urls),
+        )
+
+    @admin.display(description="voice sample")
+    def voice_player(self, obj: JobElement) -> SafeString | str:
+        if not obj.voice_file:
+            return "—"
+        return format_html(
+            '<audio controls preload="none" src="{}">Your browser cannot play audio.</audio>',
+            preview_url("voice", obj.pk),
+        )
+
+    @admin.display(description="element now")
+    def element_link(self, obj: JobElement) -> SafeString | str:
+        if obj.element_id is None:
+            return "deleted"
+        return format_html(
+            '<a href="{}">Open</a>', reverse("admin:elements_element_change", args=[obj.element_id])
+        )
+
+
+class JobInputInline(_JobPartInline):
+    model = JobInput
+    fields = ("kind", "position", "preview", "width", "height")
+    readonly_fields = fields
+    verbose_name_plural = "inputs"
+
+    @admin.display(description="file")
+    def preview(self, obj: JobInput) -> SafeString:
+        url = preview_url("input", obj.pk)
+        if _is_video(obj.file):
+            return _video(url, INPUT_PREVIEW_PX)
+        return _linked(url, _image(url, INPUT_PREVIEW_PX))
+
+
+class GenerationOutputInline(_JobPartInline):
+    model = GenerationOutput
+    fields = ("kind", "preview", "poster_preview", "size", "duration", "has_audio", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "outputs"
+
+    @admin.display(description="output")
+    def preview(self, obj: GenerationOutput) -> SafeString:
+        url = preview_url("output", obj.pk)
+        if obj.kind == OutputKind.VIDEO:
+            return _video(url, OUTPUT_PREVIEW_PX, poster=preview_url("poster", obj.pk))
+        return _linked(url, _image(url, OUTPUT_PREVIEW_PX))
+
+    @admin.display(description="poster")
+    def poster_preview(self, obj: GenerationOutput) -> SafeString:
+        url = preview_url("poster", obj.pk)
+        return _linked(url, _image(preview_url("thumb", obj.pk), INPUT_PREVIEW_PX))
+
+    @admin.display(description="size")
+    def size(self, obj: GenerationOutput) -> str:
+        return f"{obj.width} × {obj.height}"
+
+    @admin.display(description="duration")
+    def duration(self, obj: GenerationOutput) -> str:
+        return "—" if obj.duration_ms is None else f"{obj.duration_ms / 1000:.2f} s"
+
+
+# --- Jobs ---------------------------------------------------------------------------------
+
+
+def _staff_cancel(job_id: Any) -> tuple[GenerationJob, str]:
+    """Cancel one job for staff, as `services.generation_cancel` does for its owner: a queued
+    job ends now and is refunded, a running one is asked to stop. Returns the job and what
+    happened to it: its status before, or "finished" when it had already ended."""
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().get(pk=job_id)
+        if job.is_finished:
+            return job, "finished"
+        if job.status == JobStatus.QUEUED:
+            services.job_finish(job, JobStatus.CANCELED, message=STAFF_CANCEL_MESSAGE)
+            return job, JobStatus.QUEUED
+        if not job.cancel_requested:
+            job.cancel_requested = True
+            job.save(update_fields=["cancel_requested"])
+        return job, JobStatus.RUNNING
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "owner",
+        "model",
+        "mode",
+        "status",
+        "progress",
+        "credits_charged",
+        "refunded",
+        "attempts",
+        "created_at",
+        "finished_at",
+    )
+    list_display_links = ("short_id",)
+    list_filter = ("status", "model", "provider")
+    # `^id`: the short id of the list is the start of the full one.
+    search_fields = ("owner__username", "prompt", "^id")
+    list_select_related = ("owner",)
+    ordering = ("-created_at",)
+    # The table grows without bound; an unfiltered COUNT(*) on every search is not worth it.
+    show_full_result_count = False
+    fieldsets = (
+        (
+            "Request",
+            {"fields": ("id", "owner", "model", "mode", "duration", "aspect_ratio", "prompt")},
+        ),
+        (
+            "State",
+            {
+                "fields": (
+                    "status",
+                    "progress",
+                    "error_code",
+                    "error_message",
+                    "cancel_requested",
+                    "attempts",
+                    "provider",
+                    "provider_task_id",
+                    "heartbeat_at",
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                ),
+                "description": "Cancel or retry with the actions of the job list.",
+            },
+        ),
+        ("Credits", {"fields": ("credits_charged", "refunded", "ledger")}),
+        ("Compiled prompt", {"fields": ("compiled_plan",), "classes": ("collapse",)}),
+    )
+    readonly_fields = (
+        "id",
+        "owner",
+        "model",
+        "mode",
+        "duration",
+        "aspect_ratio",
+        "prompt",
+        "status",
+        "progress",
+        "error_code",
+        "error_message",
+        "cancel_requested",
+        "attempts",
+        "provider",
+        "provider_task_id",
+        "heartbeat_at",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "credits_charged",
+        "refunded",
+        "ledger",
+        "compiled_plan",
+    )
+    inlines = (JobElementInline, JobInputInline, GenerationOutputInline)
+    actions = ("cancel_jobs", "retry_jobs")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GenerationJob]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _refunded=Exists(
+                    CreditLedgerEntry.objects.filter(refund_of_id=OuterRef("debit_id"))
+                )
+            )
+        )
+
+    def has_jobs_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("generation.change_generationjob")
+
+    # --- columns and fields
+
+    @admin.display(description="job", ordering="id")
+    def short_id(self, obj: GenerationJob) -> str:
+        return short_id(obj)
+
+    @admin.display(boolean=True, description="refunded", ordering="_refunded")
+    def refunded(self, obj: GenerationJob) -> bool | None:
+        if obj.debit_id is None:
+            return None  # nothing was charged
+        found = getattr(obj, "_refunded", None)
+        if found is None:
+            found = CreditLedgerEntry.objects.filter(refund_of_id=obj.debit_id).exists()
+        return bool(found)
+
+    @admin.display(description="credit ledger")
+    def ledger(self, obj: GenerationJob) -> SafeString:
+        # Every charge and refund of the job carries its reference, retries included.
+        url = reverse("admin:accounts_creditledgerentry_changelist")
+        return format_html(
+            '<a href="{}?q={}">Charges and refunds of this job</a>', url, f"generation.job:{obj.pk}"
+        )
+
+    @admin.display(description="plan")
+    def compiled_plan(self, obj: GenerationJob) -> SafeString:
+        return format_html(
+            '<pre style="white-space: pre-wrap;">{}</pre>',
+            json.dumps(obj.plan, indent=2, ensure_ascii=False),
+        )
+
+    # --- staff previews
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "file/<str:kind>/<int:pk>/",
+                self.admin_site.admin_view(require_safe(self.file_view)),
+                name="generation_generationjob_file",
+            ),
+        ]
+        # Before the defaults, whose `<path:object_id>/` would take these paths.
+        return own + super().get_urls()
+
+    def file_view(self, request: HttpRequest, kind: str, pk: int) -> HttpResponseBase:
+        """A file of a job (a pinned element image or voice, an input, an output or its
+        poster or thumbnail), to staff who may see jobs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if kind not in PREVIEW_SOURCES:
+            raise Http404
+        model, field_name = PREVIEW_SOURCES[kind]
+        row = model.objects.filter(pk=pk).only(field_name).first()
+        if row is None:
+            raise Http404
+        value = getattr(row, field_name)
+        return _stream(request, value if isinstance(value, str) else value.name)
+
+    # --- actions
+
+    @admin.action(description="Cancel selected jobs", permissions=["jobs"])
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[GenerationJob]) -> None:
+        canceled: list[str] = []
+        stopping: list[str] = []
+        finished: list[str] = []
+        for job_id in queryset.order_by("created_at").values_list("pk", flat=True):
+            job, was = _staff_cancel(job_id)
+            if was == "finished":
+                finished.append(f"{short_id(job)} ({job.status})")
+            elif was == JobStatus.QUEUED:
+                canceled.append(short_id(job))
+                self.log_change(request, job, "Canceled by staff; credits refunded")
+            else:
+                stopping.append(short_id(job))
+                self.log_change(request, job, "Asked the running job to stop")
+        if canceled:
+            self.message_user(
+                request,
+                f"Canceled {_plural(len(canceled), 'queued job')}; "
+                f"{'its' if len(canceled) == 1 else 'their'} credits were refunded.",
+                messages.SUCCESS,
+            )
+        if stopping:
+            self.message_user(
+                request,
+                f"Asked {_plural(len(stopping), 'running job')} to stop: "
+                "canceled and refunded at the next progress report.",
+                messages.SUCCESS,
+            )
+        if finished:
+            self.message_user(
+                request,
+                f"Skipped {_plural(len(finished), 'finished job')}: {', '.join(finished)}.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Retry selected jobs", permissions=["jobs"])
+    def retry_jobs(
+        self, request: HttpRequest, queryset: QuerySet[GenerationJob]
+    ) -> TemplateResponse | None:
+        jobs = list(queryset.select_related("owner__wallet").order_by("created_at"))
+        retryable = [job for job in jobs if job.status in RETRYABLE]
+        skipped = [job for job in jobs if job.status not in RETRYABLE]
+        if skipped:
+            self.message_user(
+                request,
+                f"Not retried, only failed or canceled jobs are: "
+                f"{', '.join(f'{short_id(j)} ({j.status})' for j in skipped)}.",
+                messages.WARNING,
+            )
+        if not retryable:
+            return None
+        if "apply" in request.POST:
+            self._retry(request, retryable)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Retry jobs",
+            "subtitle": None,
+            "opts": self.opts,
+            "jobs": [
+                (
+                    job,
+                    short_id(job),
+                    getattr(getattr(job.owner, "wallet", None), "balance", 0),
+                )
+                for job in retryable
+            ],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/generation/generationjob/retry.html", context)
+
+    def _retry(self, request: HttpRequest, jobs: list[GenerationJob]) -> None:
+        retried = 0
+        for job in jobs:
+            try:
+                # Each its own transaction: one owner who can't pay leaves the others' retries.
+                services.generation_retry(staff=_staff(request), job=job)
+            except ValidationError as exc:
+                self.message_user(
+                    request,
+                    f"{short_id(job)}: not retried. {' '.join(exc.messages)}",
+                    messages.ERROR,
+                )
+                continue
+            retried += 1
+            self.log_change(
+                request, job, f"Retried by staff; charged {job.credits_charged} credits again"
+            )
+        if retried:
+            self.message_user(
+                request,
+                f"Retried {_plural(retried, 'job')}: charged again and queued.",
+                messages.SUCCESS,
+            )
+
+
+# --- Prices -------------------------------------------------------------------------------
+
+
+class PriceRuleForm(forms.ModelForm):
+    class Meta:
+        model = PriceRule
+        fields = ("model", "mode", "base_credits", "per_second_credits")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        # The list's editable rows carry only the prices; model and mode are the row's own.
+        model = data.get("model", self.instance.model)
+        mode = data.get("mode", self.instance.mode)
+        if not model or mode is None:
+            return data
+        spec = MODELS[ModelCode(model)]
+        offered = spec.modes or (services.IMAGE_MODE,)
+        if "mode" in self.fields and mode not in offered:
+            self.add_error("mode", f"{spec.label} offers the modes {', '.join(offered)}.")
+        if spec.is_image and data.get("per_second_credits"):
+            self.add_error(
+                "per_second_credits", "An image has no duration: leave the per-second price at 0."
+            )
+        return data
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(admin.ModelAdmin):
+    form = PriceRuleForm
+    list_display = ("model", "mode", "base_credits", "per_second_credits", "example")
+    list_editable = ("base_credits", "per_second_credits")
+    list_display_links = ("model",)
+    list_filter = ("model",)
+    ordering = ("model", "mode")
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
+        # The list's editable prices go through the same checks as the change form.
+        return super().get_changelist_form(request, form=PriceRuleForm, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # A rule is found by its model and mode; changing them would reprice another mode.
+        return ("model", "mode") if obj is not None else ()
+
+    @admin.display(description="for example")
+    def example(self, obj: PriceRule) -> str:
+        spec = MODELS[ModelCode(obj.model)]
+        if spec.is_image:
+            return f"{obj.price(None)} per image job"
+        seconds = spec.default_duration or 5
+        return f"{obj.price(seconds)} for {seconds} s"
