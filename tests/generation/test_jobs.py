@@ -309,3 +309,63 @@ def test_five_references_with_an_input_video_are_too_many(owner, videos):
         )
     assert "TOO_MANY_REFERENCES" in codes(excinfo.value)
     assert not GenerationJob.objects.exists()
+
+
+def _many_elements(owner, count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        name = f"Prop {i}"
+        element_services.element_create(
+            owner=owner,
+            name=name,
+            element_type="prop",
+            main_image=image_upload(color=(i * 20 % 255, 90, 90)),
+            extra_images=[image_upload()],
+        )
+        names.append(name)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("8 references on Video 3.0 Omni", "TOO_MANY_REFERENCES"),
+        ("4 bound elements with a start frame", "TOO_MANY_BOUND_ELEMENTS"),
+        ("an end frame without a start frame", "END_FRAME_WITHOUT_START_FRAME"),
+        ("a 7th shot", "TOO_MANY_SHOTS"),
+    ],
+)
+def test_more_bad_jobs_move_nothing(owner, case, code):
+    props = _many_elements(owner, 6)
+    mention = " ".join(f"[@{n}]" for n in props)
+    kwargs: dict = {
+        "8 references on Video 3.0 Omni": {
+            "prompt": f"[@Little Scholar] [@Tokyo Street] {mention}",
+            "duration": 5,
+        },
+        "4 bound elements with a start frame": {
+            "model": ModelCode.VIDEO_3_0,
+            "prompt": " ".join(f"[@{n}]" for n in props[:4]) + " spin",
+            "duration": 5,
+            "start_frame": image_upload(width=1280, height=720),
+        },
+        "an end frame without a start frame": {
+            "model": ModelCode.VIDEO_3_0,
+            "prompt": "a quiet street at dawn",
+            "duration": 5,
+            "end_frame": image_upload(width=1280, height=720),
+        },
+        "a 7th shot": {
+            "prompt": " ".join(f"Shot {i} (1s): [@Little Scholar] waves." for i in range(1, 8)),
+            "duration": 7,
+        },
+    }[case]
+    before = (GenerationJob.objects.count(), CreditLedgerEntry.objects.count(), media_files())
+    with pytest.raises(ValidationError) as excinfo:
+        submit(owner, **kwargs)
+    assert code in codes(excinfo.value), codes(excinfo.value)
+    assert (
+        GenerationJob.objects.count(),
+        CreditLedgerEntry.objects.count(),
+        media_files(),
+    ) == before
