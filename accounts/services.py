@@ -220,9 +220,12 @@ def api_token_authenticate(*, raw: str) -> User:
     if token.revoked_at is not None:
         raise ApiTokenError(AccountErrorCode.TOKEN_REVOKED, "The API token has been revoked.")
     now = timezone.now()
-    ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    ).update(last_used_at=now)
+    # Most requests need no write at all (a write takes SQLite's lock): only when the stored
+    # time is stale, and then conditionally, so parallel requests write it once.
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
     return token.user
 
 

@@ -171,6 +171,9 @@ def run(quick: bool) -> dict[str, float]:
         repeats=repeats,
     )
     ratios.update(media(quick))
+    ratios.update(prompt_compile(quick))
+    ratios.update(local_render(quick))
+    ratios.update(submit_latency(quick))
     return ratios
 
 
@@ -252,6 +255,224 @@ def media(quick: bool) -> dict[str, float]:
     return ratios
 
 
+# --- Prompt compiler (generation.prompts) -----------------------------------------------------
+
+
+def submit_latency(quick: bool) -> dict[str, float]:
+    """Submit to queued: `generation_submit` of a 3-shot Video 3.0 Omni job mentioning two
+    elements (compile, price, pin snapshots, debit, enqueue on the ORM broker after commit)
+    vs a bare insert of a job row in a transaction."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+    from PIL import Image
+
+    from accounts import services as account_services
+    from accounts.models import User
+    from elements import services as element_services
+    from generation import services
+    from generation.catalog import ModelCode
+    from generation.models import GenerationJob
+
+    def picture(color: tuple[int, int, int]) -> SimpleUploadedFile:
+        buffer = io.BytesIO()
+        Image.new("RGB", (640, 800), color).save(buffer, "JPEG")
+        return SimpleUploadedFile("p.jpg", buffer.getvalue())
+
+    owner = User.objects.create_user(username="bench-submit")
+    account_services.credits_grant(user=owner, amount=10**8, reason="Benchmark funds")
+    for name, kind in (("Little Scholar", "character"), ("Tokyo Street", "scene")):
+        element_services.element_create(
+            owner=owner,
+            name=name,
+            element_type=kind,
+            main_image=picture((200, 100, 50)),
+            extra_images=[picture((50, 100, 200))],
+        )
+    prompt = (
+        "Shot 1 (3s): [@Little Scholar] walks into [@Tokyo Street]. "
+        'Shot 2 (4s): [@Little Scholar] says, "I see food, and I eat it." '
+        "Shot 3 (3s): The camera pulls back over [@Tokyo Street]."
+    )
+    request = services.JobRequest(model=ModelCode.VIDEO_3_0_OMNI, prompt=prompt)
+
+    def submit() -> object:
+        return services.generation_submit(owner=owner, request=request)
+
+    def bare_insert() -> object:
+        with transaction.atomic():
+            return GenerationJob.objects.create(
+                owner=owner, model="VIDEO_3_0_OMNI", mode="std", prompt=prompt, provider="local"
+            )
+
+    calls = 10 if quick else 40
+    return {
+        "generation_submit": compare(
+            "submit to queued: generation_submit vs a bare job insert",
+            ("generation_submit (3 shots, 2 elements)", submit),
+            ("INSERT of a job row", bare_insert),
+            calls=calls,
+            repeats=3 if quick else 5,
+        )
+    }
+
+
+def prompt_compile(quick: bool) -> dict[str, float]:
+    """compile_prompt of a 2,500-character, 6-shot prompt with 10 mentions (9 of 5 elements,
+    1 image) and dialogue, against a 30-element library, vs a bare `re.finditer` scan of
+    the same text for `[@…]`."""
+    import re
+
+    from generation.catalog import MODELS, ModelCode
+    from generation.prompts import LibraryElement, compile_prompt
+
+    names = ["Little Scholar", "Banana Cat", "Korean Girl", "Shirt Boy", "Butterfly Perfume"]
+    library = [
+        LibraryElement(n + 1, name, "character", has_voice=n % 2 == 0)
+        for n, name in enumerate(names + [f"Extra Element {n}" for n in range(25)])
+    ]
+    mentions = [
+        ("[@Little Scholar]", "[@Banana Cat]"),
+        ("[@Korean Girl]", "@Shirt Boy"),
+        ("[@Image1]", "[@Little Scholar]"),
+        ("[@Butterfly Perfume]", "[@Korean Girl]"),
+        ("@Banana Cat",),
+        ("[@Shirt Boy]",),
+    ]
+    durations = [2, 3, 2, 3, 2, 3]
+    filler = " Warm golden light, soft haze, a quiet street after rain, reflections everywhere."
+    shots = []
+    for n, (refs, seconds) in enumerate(zip(mentions, durations, strict=True), start=1):
+        said = f'{refs[-1]} says, "Line {n}, spoken clearly."'
+        shot = (
+            f"Shot {n} ({seconds}s): Medium shot, the camera pushes in slowly. "
+            + " meets ".join((*refs[:-1], said))
+        )
+        shots.append((shot + filler * 10)[: 2500 // len(mentions) - 1].rsplit(" ", 1)[0] + ".")
+    text = (" ".join(shots) + filler * 2)[:2500]  # exactly 2,500: the last words may be cut
+    model = MODELS[ModelCode.VIDEO_3_0_OMNI]
+
+    def compile_it() -> object:
+        return compile_prompt(
+            text, model=model, library=library, attached_images=1, duration=sum(durations)
+        )
+
+    plan = compile_prompt(
+        text, model=model, library=library, attached_images=1, duration=sum(durations)
+    )
+    if len(text) != 2500 or not plan.ok or len(plan.mentions) != 10 or len(plan.shots) != 6:
+        raise SystemExit(f"The benchmark prompt isn't what it should be: {plan.issues}")
+    pattern = re.compile(r"\[@[^\]]+\]")
+
+    ratio = compare(
+        "compile_prompt of a 2,500-character prompt (10 mentions, 6 shots) vs re.finditer for [@…]",
+        ("compile_prompt(text, model=…, library=30)", compile_it),
+        ("list(re.finditer(r'\\[@[^\\]]+\\]', text))", lambda: list(pattern.finditer(text))),
+        calls=200 // (4 if quick else 1),
+        repeats=5 if quick else 9,
+    )
+    return {"compile_prompt": ratio}
+
+
+# --- Local provider rendering (generation.providers.local_render) ---------------------------
+
+
+def local_render(quick: bool) -> dict[str, float]:
+    """render_video of a 10 s 1280x720 4-shot video (a photo-like background, two subjects,
+    camera moves, subtitles, two voice cues) vs the same ffmpeg command encoding as many
+    constant frames (piped from Python the same way, with a silent track): what composing
+    the frames and the audio costs on top of the encode. A render takes seconds, so this
+    times single calls in alternating rounds (no warm-up round: the modules are imported
+    before timing), medians."""
+    import math
+    import struct
+    import subprocess
+    import wave
+
+    from PIL import Image, ImageDraw
+
+    from generation.providers import local_render as lr
+
+    width, height, fps = 1280, 720, 24
+    repeats = 1 if quick else 3
+    with tempfile.TemporaryDirectory(prefix="elementsite-bench-render-") as workdir:
+        d = Path(workdir)
+        # A 1920x1080 "photo": gradients, soft blobs and light grain (flat colour would make
+        # the encode unrealistically cheap, heavy noise unrealistically dear).
+        red = Image.linear_gradient("L").resize((1920, 1080))
+        green = red.transpose(Image.Transpose.ROTATE_90).resize((1920, 1080))
+        blobs = Image.effect_noise((48, 27), 90).resize((1920, 1080), Image.Resampling.BICUBIC)
+        grain = Image.effect_noise((1920, 1080), 12)
+        bands = [Image.blend(band, grain, 0.1) for band in (red, green, blobs)]
+        Image.merge("RGB", bands).save(d / "scene.png")
+        for n, color in enumerate([(200, 60, 60), (60, 120, 210)]):
+            figure = Image.new("RGBA", (600, 1000), (0, 0, 0, 0))
+            draw = ImageDraw.Draw(figure)
+            draw.ellipse((150, 0, 450, 300), fill=(*color, 255))
+            draw.rounded_rectangle((60, 280, 540, 1000), radius=120, fill=(*color, 255))
+            figure.save(d / f"subject{n}.png")
+        with wave.open(str(d / "voice.wav"), "wb") as out:  # as stored: mono, 24 kHz, 16-bit
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(24_000)
+            out.writeframes(
+                b"".join(
+                    struct.pack("<h", round(9000 * math.sin(2 * math.pi * 180 * i / 24_000)))
+                    for i in range(2 * 24_000)
+                )
+            )
+        scene = lr.Layer(d / "scene.png", "background")
+        people = [lr.Layer(d / f"subject{n}.png", "subject") for n in range(2)]
+        voice = [lr.VoiceCue(d / "voice.wav", 0.3, "Line")]
+        line = [lr.Subtitle(0.3, 2.2, "We should have left an hour ago.", "Ann")]
+        shots = [
+            lr.ShotSpec(2.5, "Slow push in on the two of them", [scene, *people], line, voice),
+            lr.ShotSpec(2.5, "Pan left across the street", [scene, people[0]]),
+            lr.ShotSpec(2.5, "Tracking shot, the camera follows her", [scene, people[1]]),
+            lr.ShotSpec(2.5, "Pull back to reveal the city", [scene, *people], line, voice),
+        ]
+        frames = sum(round(shot.duration * fps) for shot in shots)
+        silent = d / "silent.wav"
+        with wave.open(str(silent), "wb") as out:
+            out.setnchannels(lr.AUDIO_CHANNELS)
+            out.setsampwidth(lr.AUDIO_SAMPLE_WIDTH)
+            out.setframerate(lr.AUDIO_RATE)
+            out.writeframes(bytes(frames * lr.AUDIO_RATE // fps * 4))
+        plain = Image.new("RGB", (width, height), (90, 110, 130)).tobytes()
+
+        def render() -> None:
+            lr.render_video(shots, d / "video.mp4", width=width, height=height, fps=fps)
+
+        def plain_encode() -> None:
+            command = lr.ffmpeg_command(width, height, fps, silent, d / "plain.mp4")
+            process = subprocess.Popen(command, stdin=subprocess.PIPE)  # noqa: S603
+            assert process.stdin is not None
+            for _ in range(frames):
+                process.stdin.write(plain)
+            process.stdin.close()
+            if process.wait() != 0:
+                raise SystemExit("ffmpeg failed on the plain frames")
+
+        subject_s: list[float] = []
+        baseline_s: list[float] = []
+        for _ in range(repeats):
+            for timings, call in ((baseline_s, plain_encode), (subject_s, render)):
+                started = time.perf_counter()
+                call()
+                timings.append(time.perf_counter() - started)
+    s, b = statistics.median(subject_s), statistics.median(baseline_s)
+    ratio = s / b
+    print(
+        f"\nrender_video of a 10 s {width}x{height} 4-shot video vs ffmpeg encoding "
+        f"{frames} constant frames"
+    )
+    print(f"  {'same ffmpeg command, constant frames':<44} {b:>10.2f} s/call  (baseline)")
+    print(f"  {'render_video(4 shots, 10 s, 720p)':<44} {s:>10.2f} s/call")
+    print(f"  ratio {ratio:.2f}x  (1 call x {repeats} rounds, medians)")
+    return {"local_render": ratio}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, a rough answer")
@@ -263,11 +484,18 @@ def main() -> None:
 
         try:
             ratios = run(args.quick)
+            # --- The listing over HTTP, GraphQL vs a JSON view (bench/listing.py) ---
+            from listing import run_listing
+
+            throughputs = run_listing(args.quick)
         finally:
             connections.close_all()
     print("\nsummary (ratio to its baseline, lower is cheaper):")
     for name, ratio in ratios.items():
         print(f"  {name:<14} {ratio:6.2f}x")
+    # --- (listing: a ratio of requests/s, so the other way round) ---
+    for name, ratio in throughputs.items():
+        print(f"  {name:<14} {ratio:6.2f}x  GraphQL/JSON req/s, higher is better (target 0.65x)")
     print(f"took {time.perf_counter() - started:.1f} s")
 
 
