@@ -13,17 +13,15 @@ permission before streaming the file.
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -34,7 +32,6 @@ from django.views.decorators.http import require_safe
 from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import NON_MEMBER_TIER_CODE, Membership, MembershipTier, User
 from elements import services
-from elements.media_urls import is_safe_name
 from elements.models import (
     Element,
     ElementStatus,
@@ -45,10 +42,10 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elementsite.staff_media import stream_stored_file
 
 PRESET_OWNER_LABEL = VoiceSource.PRESET.label
 # Staff previews are private to the browser that asked; a short life is enough for a page.
-PREVIEW_CACHE_CONTROL = "private, max-age=300"
 LIST_THUMBNAIL_PX = 64
 PAGE_THUMBNAIL_PX = 160
 REASON_MAX = 300
@@ -64,24 +61,6 @@ def _plural(count: int, word: str) -> str:
 
 
 # --- Staff previews ---------------------------------------------------------------------
-
-
-def _stream(name: str) -> FileResponse:
-    """The stored file `name`, inline, typed by the extension of the name we chose."""
-    if not is_safe_name(name):
-        raise Http404
-    try:
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
-        raise Http404 from None
-    content_type, encoding = mimetypes.guess_type(name)
-    if content_type is None or encoding is not None:
-        content_type = "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = PREVIEW_CACHE_CONTROL
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def image_preview_url(image: ReferenceImage, *, full: bool = False) -> str:
@@ -316,7 +295,7 @@ class ElementAdmin(admin.ModelAdmin):
         # Before the defaults, whose `<path:object_id>/` would take these paths.
         return own + super().get_urls()
 
-    def image_file_view(self, request: HttpRequest, image_id: int, size: str) -> FileResponse:
+    def image_file_view(self, request: HttpRequest, image_id: int, size: str) -> HttpResponseBase:
         """A reference image (`full`) or its thumbnail (`thumb`), to staff who may see
         elements."""
         if not self.has_view_permission(request):
@@ -326,7 +305,9 @@ class ElementAdmin(admin.ModelAdmin):
         image = ReferenceImage.objects.filter(pk=image_id).only("image", "thumbnail").first()
         if image is None:
             raise Http404
-        return _stream(image.thumbnail.name if size == "thumb" else image.image.name)
+        return stream_stored_file(
+            request, image.thumbnail.name if size == "thumb" else image.image.name
+        )
 
     # --- actions
 
@@ -631,14 +612,14 @@ class VoiceAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def audio_file_view(self, request: HttpRequest, voice_id: int) -> FileResponse:
+    def audio_file_view(self, request: HttpRequest, voice_id: int) -> HttpResponseBase:
         """A voice's normalized audio, to staff who may see voices."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         voice = Voice.objects.filter(pk=voice_id).only("audio").first()
         if voice is None:
             raise Http404
-        return _stream(voice.audio.name)
+        return stream_stored_file(request, voice.audio.name)
 
     # --- actions
 

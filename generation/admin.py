@@ -14,25 +14,18 @@ staff-only view that takes a row id and reads the name from that row.
 from __future__ import annotations
 
 import json
-import mimetypes
-import re
-from collections.abc import Iterator
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
-    HttpResponse,
     HttpResponseBase,
-    StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -42,7 +35,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.admin import ReadOnlyMixin
 from accounts.models import CreditLedgerEntry, User
-from elements.media_urls import is_safe_name
+from elementsite.staff_media import content_type_of, stream_stored_file
 from generation import services
 from generation.catalog import MODELS, ModelCode
 from generation.models import (
@@ -56,12 +49,9 @@ from generation.models import (
     PriceRule,
 )
 
-# Staff previews are private to the browser that asked; a short life is enough for a page.
-PREVIEW_CACHE_CONTROL = "private, max-age=300"
 ELEMENT_THUMBNAIL_PX = 64
 INPUT_PREVIEW_PX = 160
 OUTPUT_PREVIEW_PX = 360
-STREAM_CHUNK = 64 * 1024
 RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
 STAFF_CANCEL_MESSAGE = "Canceled by staff."
 
@@ -91,94 +81,13 @@ PREVIEW_SOURCES: dict[str, tuple[type[Any], str]] = {
     "thumb": (GenerationOutput, "thumbnail"),
 }
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
 
 def preview_url(kind: str, pk: int) -> str:
     return reverse("admin:generation_generationjob_file", args=[kind, pk])
 
 
-def _content_type(name: str) -> str:
-    content_type, encoding = mimetypes.guess_type(name)
-    if content_type is None or encoding is not None:
-        return "application/octet-stream"
-    return content_type
-
-
 def _is_video(name: str) -> bool:
-    return _content_type(name).startswith("video/")
-
-
-class _RangeNotSatisfiable(Exception):
-    pass
-
-
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The one range of `Range: bytes=…` as (first, last), or None to send the whole file (no
-    header, or one we don't take, such as several ranges)."""
-    match = _RANGE.match((header or "").strip())
-    if match is None:
-        return None
-    first, last = match.groups()
-    if not first and not last:
-        return None
-    if not first:  # the last N bytes
-        if int(last) == 0 or size == 0:
-            raise _RangeNotSatisfiable
-        return max(0, size - int(last)), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        raise _RangeNotSatisfiable
-    return start, end
-
-
-def _chunks(handle: IO[bytes], length: int) -> Iterator[bytes]:
-    try:
-        while length > 0:
-            chunk = handle.read(min(STREAM_CHUNK, length))
-            if not chunk:
-                break
-            length -= len(chunk)
-            yield chunk
-    finally:
-        handle.close()
-
-
-def _stream(request: HttpRequest, name: str) -> HttpResponseBase:
-    """The stored file `name`, inline, typed by the extension of the name we chose. A single
-    byte range is honoured, which browsers need to seek in a video (Safari to play one)."""
-    if not is_safe_name(name):
-        raise Http404
-    try:
-        handle = default_storage.open(name, "rb")
-    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
-        raise Http404 from None
-    content_type = _content_type(name)
-    size = handle.size
-    response: HttpResponseBase
-    try:
-        wanted = _byte_range(request.headers.get("Range"), size)
-    except _RangeNotSatisfiable:
-        handle.close()
-        response = HttpResponse(status=416)
-        response.headers["Content-Range"] = f"bytes */{size}"
-    else:
-        if wanted is None:
-            response = FileResponse(handle, content_type=content_type)
-        else:
-            start, end = wanted
-            handle.seek(start)
-            response = StreamingHttpResponse(
-                _chunks(handle, end - start + 1), status=206, content_type=content_type
-            )
-            response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-            response.headers["Content-Length"] = str(end - start + 1)
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = PREVIEW_CACHE_CONTROL
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return content_type_of(name).startswith("video/")
 
 
 def _image(url: str, size: int, *, crop: bool = False) -> SafeString:
@@ -495,7 +404,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if row is None:
             raise Http404
         value = getattr(row, field_name)
-        return _stream(request, value if isinstance(value, str) else value.name)
+        return stream_stored_file(request, value if isinstance(value, str) else value.name)
 
     # --- actions
 
