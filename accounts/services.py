@@ -47,19 +47,11 @@ from accounts.selectors import (
     service_day,
     user_entitlements,
 )
+from elementsite.errors import field_error as _error
 
 # --- Users and sessions ---------------------------------------------------------------------
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
-
-
-def _error(field: str | None, message: str, code: str) -> ValidationError:
-    """A ValidationError whose code reaches the GraphQL client (the code sits on the inner
-    error, see PITFALLS.md)."""
-    inner = ValidationError(message, code=code)
-    if field is None:
-        return inner
-    return ValidationError({field: inner})
 
 
 def user_register(*, username: str, password: str, email: str = "") -> User:

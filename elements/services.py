@@ -47,15 +47,11 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elementsite.errors import field_error as _error
 
 # An uploaded file of any kind (Django's UploadedFile, File, a stream): the media modules
 # read it under a byte cap and trust nothing the client said about it.
 Upload = Any
-
-
-def _error(field: str | None, message: str, code: str) -> ValidationError:
-    inner = ValidationError(message, code=code)
-    return inner if field is None else ValidationError({field: inner})
 
 
 def _not_found(field: str, what: str) -> ValidationError:

@@ -30,6 +30,7 @@ from accounts.services import credits_debit, credits_refund
 from elements.media.images import ProcessedImage, process_image
 from elements.media.video import ProcessedVideo, process_video
 from elements.models import Element, ElementStatus, ReferenceImage, VoiceStatus
+from elementsite.errors import field_error as _error
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
 from generation.models import (
@@ -46,11 +47,6 @@ from generation.prompts import LibraryElement, PromptPlan, compile_prompt
 logger = logging.getLogger(__name__)
 
 IMAGE_MODE = "-"
-
-
-def _error(field_name: str | None, message: str, code: str) -> ValidationError:
-    inner = ValidationError(message, code=code)
-    return inner if field_name is None else ValidationError({field_name: inner})
 
 
 @dataclass(frozen=True)
