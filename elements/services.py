@@ -10,6 +10,7 @@ transaction (SQLite), so parallel creates can't pass it together.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -115,6 +116,10 @@ def _image_files(images: Sequence[ReferenceImage]) -> list[str]:
 # --- Validation helpers -----------------------------------------------------------------------
 
 
+# `[@Image1]`, `[@Image 2]`, `[@Video]` in a prompt mean attached files, never an element.
+RESERVED_NAME = re.compile(r"^(image|video)\s*\d*$", re.IGNORECASE)
+
+
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -124,6 +129,13 @@ def _clean_name(name: str) -> str:
             "name",
             f"Names are at most {ELEMENT_NAME_MAX} characters.",
             ElementErrorCode.NAME_TOO_LONG,
+        )
+    if RESERVED_NAME.match(name):
+        raise _error(
+            "name",
+            "Names like “Image 1” or “Video” are how prompts refer to attached files: "
+            "choose another name.",
+            ElementErrorCode.NAME_RESERVED,
         )
     if any(ch in name for ch in ELEMENT_NAME_FORBIDDEN) or not name.isprintable():
         raise _error(

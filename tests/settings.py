@@ -18,6 +18,9 @@ MEDIA_ROOT = DATA_DIR / f"test-media-{os.getpid()}"
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Likewise on PostgreSQL: a database per run, created and dropped by the test runner.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per run, so parallel runs on one checkout don't share (and destroy) it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}

@@ -123,6 +123,9 @@ def test_same_name_in_two_libraries_is_fine(user):
         ("two\nlines", "NAME_INVALID_CHARACTERS"),
         ("   ", "NAME_REQUIRED"),
         ("x" * 41, "NAME_TOO_LONG"),
+        ("Image 1", "NAME_RESERVED"),
+        ("image2", "NAME_RESERVED"),
+        ("VIDEO", "NAME_RESERVED"),
     ],
 )
 def test_bad_names_are_refused(user, name, code):
