@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import (
@@ -29,6 +29,14 @@ def service_day(at: datetime.datetime | None = None) -> datetime.date:
 def day_start(day: datetime.date) -> datetime.datetime:
     """Midnight starting `day` in the service time zone, as an aware datetime."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def membership_in_force(moment: datetime.datetime, prefix: str = "") -> Q:
+    """The database form of `Membership.is_active_at(moment)`; `prefix` reaches the
+    membership through a relation, e.g. `"membership__"` from a user."""
+    return Q(**{f"{prefix}started_at__lte": moment}) & (
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": moment})
+    )
 
 
 def non_member_tier() -> MembershipTier:

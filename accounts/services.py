@@ -43,6 +43,7 @@ from accounts.models import (
 from accounts.selectors import (
     day_start,
     entitlements_for_membership,
+    membership_in_force,
     non_member_tier,
     service_day,
     user_entitlements,
@@ -473,9 +474,7 @@ def _apply_daily_grants(day: datetime.date, progress: ProgressCallback | None) -
     key = daily_grant_key(day)
     moment = day_start(day)
     non_member = non_member_tier()
-    active_membership = Q(membership__started_at__lte=moment) & (
-        Q(membership__expires_at__isnull=True) | Q(membership__expires_at__gt=moment)
-    )
+    active_membership = membership_in_force(moment, "membership__")
     granting = Q(membership__tier__daily_credit_grant__gt=0) & active_membership
     if non_member.daily_credit_grant > 0:
         granting |= ~active_membership | Q(membership__isnull=True)

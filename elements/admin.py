@@ -13,14 +13,14 @@ permission before streaming the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -31,6 +31,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import NON_MEMBER_TIER_CODE, Membership, MembershipTier, User
+from accounts.selectors import membership_in_force
 from elements import services
 from elements.models import (
     Element,
@@ -102,16 +103,25 @@ class ReasonForm(forms.Form):
     )
 
 
-def _reason_page(
+def _reason_action(
     model_admin: admin.ModelAdmin[Any],
     request: HttpRequest,
     *,
-    form: ReasonForm,
     objects: Sequence[tuple[int, str]],
     action: str,
     title: str,
     intro: str,
-) -> TemplateResponse:
+    apply: Callable[[str], None],
+) -> TemplateResponse | None:
+    """An admin action that asks for a reason first: the form page, then `apply(reason)`
+    once the staff member confirms with a valid reason."""
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            apply(form.cleaned_data["reason"])
+            return None
+    else:
+        form = ReasonForm()
     context = {
         **model_admin.admin_site.each_context(request),
         "title": title,
@@ -130,13 +140,6 @@ def _reason_page(
 # --- Elements -----------------------------------------------------------------------------
 
 
-def _membership_in_force(moment: Any) -> QuerySet[Membership]:
-    """Memberships in force at `moment`: the database form of `Membership.is_active_at`."""
-    return Membership.objects.filter(started_at__lte=moment).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
-    )
-
-
 class OwnerTierFilter(admin.SimpleListFilter):
     """The tier in force for the owner now (see `accounts.selectors.user_entitlements`): an
     expired membership, or one on the non-member tier, is the non-member tier."""
@@ -151,7 +154,7 @@ class OwnerTierFilter(admin.SimpleListFilter):
         code = self.value()
         if not code:
             return queryset
-        in_force = _membership_in_force(timezone.now())
+        in_force = Membership.objects.filter(membership_in_force(timezone.now()))
         if code == NON_MEMBER_TIER_CODE:
             members = in_force.exclude(tier__code=NON_MEMBER_TIER_CODE)
             return queryset.exclude(owner_id__in=members.values("user_id"))
@@ -316,17 +319,10 @@ class ElementAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Element]
     ) -> TemplateResponse | None:
         elements = list(queryset.select_related("owner").order_by("name", "pk"))
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                self._block(request, elements, form.cleaned_data["reason"])
-                return None
-        else:
-            form = ReasonForm()
-        return _reason_page(
+        return _reason_action(
             self,
             request,
-            form=form,
+            apply=lambda reason: self._block(request, elements, reason),
             objects=[
                 (e.pk, f"{e.name} (owner {e.owner.username}, {e.get_status_display()})")
                 for e in elements
@@ -632,17 +628,10 @@ class VoiceAdmin(admin.ModelAdmin):
             .annotate(bound=Count("elements"))
             .order_by("name", "pk")
         )
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                self._take_down(request, voices, form.cleaned_data["reason"])
-                return None
-        else:
-            form = ReasonForm()
-        return _reason_page(
+        return _reason_action(
             self,
             request,
-            form=form,
+            apply=lambda reason: self._take_down(request, voices, reason),
             objects=[
                 (v.pk, f"{v.name} ({self.owner_or_preset(v)}, {_plural(v.bound, 'element')})")
                 for v in voices
