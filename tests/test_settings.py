@@ -84,3 +84,28 @@ def test_production_configuration(tmp_path):
     assert s["storage"] == "storages.backends.s3.S3Storage"
     assert s["file_overwrite"] is False
     assert s["time_zone"] == s["q_time_zone"] == "Asia/Shanghai"
+
+
+def test_code_only_commands_need_no_secret_key(tmp_path):
+    unset = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["DATA_DIR"] = str(tmp_path)
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    migrations = manage("makemigrations", "--check", "--dry-run")
+    serving = manage("check")
+
+    assert migrations.returncode == 0, migrations.stderr
+    assert "No changes detected" in migrations.stdout
+    assert serving.returncode != 0
+    assert "SECRET_KEY must be set" in serving.stderr
