@@ -46,3 +46,47 @@ def wav_bytes(seconds: float = 8.0, freq: float = 220.0, rate: int = 16000, volu
 
 def audio_upload(name: str = "voice.wav", **kwargs) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, wav_bytes(**kwargs), content_type="audio/wav")
+
+
+def speechlike_pcm(
+    seconds: float = 8.0, rate: int = 16000, *, f0: float = 140.0, seed: int = 1
+) -> bytes:
+    """16-bit mono PCM shaped like speech: a glottal pulse train whose pitch wanders around
+    `f0`, through three vowel formants that change every syllable, in ~4 syllables a second
+    with short pauses. WebRTC's detector hears it as speech; a steady tone or hiss it doesn't."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    pitch = f0 * (
+        1 + 0.08 * np.sin(2 * np.pi * 0.7 * t) + 0.03 * rng.standard_normal(n).cumsum() / n
+    )
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    source = sum(np.sin(k * phase) / k for k in range(1, 30))
+    vowels = [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (300, 870, 2240)]
+    syllable = 0.25
+    out = np.zeros(n)
+    for index, start in enumerate(np.arange(0, seconds, syllable)):
+        a, b = int(start * rate), min(n, int((start + syllable) * rate))
+        if index % 7 == 6:  # a pause between words
+            continue
+        formants = vowels[rng.integers(len(vowels))]
+        seg_t = t[a:b] - start
+        envelope = np.sin(np.pi * seg_t / syllable) ** 2
+        shaped = sum(
+            source[a:b] * np.cos(2 * np.pi * f * seg_t) * (0.6**i) for i, f in enumerate(formants)
+        )
+        out[a:b] = shaped * envelope
+    out /= np.abs(out).max() or 1.0
+    return (out * 0.5 * 32767).astype("<i2").tobytes()
+
+
+def pcm_wav_bytes(pcm: bytes, rate: int = 16000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm)
+    return buffer.getvalue()
