@@ -109,9 +109,9 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     actions = ("approve_works", "hide_works", "restore_works")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExploreWork]:
+        # Not super(): it orders by `get_ordering` before the annotations exist.
         return (
-            super()
-            .get_queryset(request)
+            ExploreWork.objects.all()
             .annotate(
                 _open_reports=Count("reports", filter=Q(reports__resolved_at__isnull=True)),
                 _pending=Case(
@@ -120,9 +120,14 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     output_field=IntegerField(),
                 ),
             )
-            # Reported works rise to the top, then those waiting for approval.
-            .order_by("-_open_reports", "-_pending", "-created_at", "-id")
+            .order_by(*self.get_ordering(request))
         )
+
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        # Reported works rise to the top (most reports first), then those waiting for
+        # approval, then the newest. (Annotations, so not in `ordering`, which the checks
+        # hold to model fields.)
+        return ("-_open_reports", "-_pending", "-created_at", "-id")
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("generation.change_explorework")
