@@ -555,3 +555,53 @@ def test_recipe_files_are_unreachable_from_another_account(
     # A's usage record is A's: B asking for it through B's own elements gets nothing of A's
     assert b("{ elements(first: 5) { totalCount } }")["elements"]["totalCount"] == 0
     assert default_storage.exists(pinned.voice_file)
+
+
+USAGE = """
+query Usage($id: ID!) {
+  node(id: $id) {
+    ... on Element {
+      usage {
+        jobs(first: 50) { totalCount edges { node { id status outputs { id } } } }
+        sharedWorks(first: 50) {
+          totalCount edges { node { id title status recreateCount public { id } } }
+        }
+        recreationCount
+      }
+    }
+  }
+}"""
+
+
+def test_usage_lists_keep_a_constant_query_count(author, django_capture_on_commit_callbacks):
+    commits = django_capture_on_commit_callbacks
+    image_prompt = "[@Little Scholar] reads a book by the window."
+    from tests.conftest import GraphQLClient
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username=author.username, password=TEST_PASSWORD)
+    a = GraphQLClient(client)
+    b = register("bob")
+    make_work(author, commits, model="IMAGE_3_0_OMNI", prompt=image_prompt)
+    element_id = gid("Element", Element.objects.get(owner=author).pk)
+
+    def run() -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            usage = a(USAGE, {"id": element_id})["node"]["usage"]
+        return usage, len(queries)
+
+    run()  # the first request also fetches a CSRF cookie
+    one, one_queries = run()
+    assert (one["jobs"]["totalCount"], one["sharedWorks"]["totalCount"]) == (1, 1)
+    for n in range(3):
+        work = make_work(
+            author, commits, model="IMAGE_3_0_OMNI", prompt=image_prompt, title=f"More {n}"
+        )
+        with commits(execute=True):
+            explore_services.explore_recreate(user=b.user, work_id=work.pk)
+    many, many_queries = run()
+    assert (many["jobs"]["totalCount"], many["sharedWorks"]["totalCount"]) == (4, 4)
+    assert many["recreationCount"] == 3
+    assert many_queries == one_queries, (one_queries, many_queries)
+    # B's recreations are B's jobs: not in A's job list
+    assert GenerationJob.objects.count() == 7
