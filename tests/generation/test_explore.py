@@ -552,6 +552,11 @@ def test_recipe_files_are_unreachable_from_another_account(
         "elements": [{"name": "Little Scholar", "voiceName": "Scholar"}],
         "recreatedFrom": {"authorName": "ada"},
     }
+    # a signed link to a recipe file is A's alone: B fetching it gets a bare 404
+    from elements.media_urls import media_url
+
+    for name in (pinned.voice_file, pinned.images.first().file):  # type: ignore[union-attr]
+        assert b.client.get(media_url(name, owner_id=author.pk)).status_code == 404
     # A's usage record is A's: B asking for it through B's own elements gets nothing of A's
     assert b("{ elements(first: 5) { totalCount } }")["elements"]["totalCount"] == 0
     assert default_storage.exists(pinned.voice_file)
