@@ -26,6 +26,7 @@ from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
+from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
 
@@ -38,9 +39,12 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery)
+    "Query",
+    (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, ExploreQuery, NodeQuery),
 )
-Mutation = merge_types("Mutation", (AccountMutation, ElementMutation, GenerationMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ElementMutation, GenerationMutation, ExploreMutation)
+)
 
 
 def _is_introspection(context: IgnoreContext) -> bool:

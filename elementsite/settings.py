@@ -273,6 +273,13 @@ GENERATION_PROVIDERS = dict(
 GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
 GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
 
+# --- Explore ----------------------------------------------------------------------------------
+# "post": a shared work is in the feed at once and staff hide it if need be; "pre": it waits
+# for a staff approval before anyone else sees it.
+EXPLORE_MODERATION = os.environ.get("EXPLORE_MODERATION", "post").strip().lower()
+if EXPLORE_MODERATION not in ("pre", "post"):
+    raise ImproperlyConfigured('EXPLORE_MODERATION must be "pre" or "post".')
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

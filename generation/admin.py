@@ -557,3 +557,7 @@ class PriceRuleAdmin(admin.ModelAdmin):
             return f"{obj.price(None)} per image job"
         seconds = spec.default_duration or 5
         return f"{obj.price(seconds)} for {seconds} s"
+
+
+# The Explore moderation queue registers itself.
+from generation import explore_admin  # noqa: E402, F401

@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 
-from generation.models import GenerationJob, GenerationOutput, JobElement, JobElementImage, JobInput
+from generation.models import (
+    ExploreWorkFile,
+    GenerationJob,
+    GenerationOutput,
+    JobElement,
+    JobElementImage,
+    JobInput,
+)
 
 
 def pinned_file_names(names: Iterable[str]) -> set[str]:
@@ -20,6 +27,8 @@ def pinned_file_names(names: Iterable[str]) -> set[str]:
         JobElement.objects.filter(voice_file__in=names).values_list("voice_file", flat=True)
     )
     pinned |= set(JobInput.objects.filter(file__in=names).values_list("file", flat=True))
+    # A shared work's frozen recipe keeps its files after its job or element goes.
+    pinned |= set(ExploreWorkFile.objects.filter(file__in=names).values_list("file", flat=True))
     return pinned
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -17,6 +17,18 @@ from strawberry_django.fields.field import StrawberryDjangoField
 from accounts.graphql.permissions import current_user
 from elements import models
 from elements.media_urls import media_url
+
+if TYPE_CHECKING:
+    from generation.graphql.explore import Usage
+
+# The usage record is generation's (jobs, shared works); resolved lazily, no import cycle.
+LazyUsage = Annotated["Usage", strawberry.lazy("generation.graphql.explore")]
+
+
+def _usage(info: Info, **scope: Any) -> Any:
+    from generation.graphql.explore import usage_for
+
+    return usage_for(info, **scope)
 
 
 @strawberry.enum(name="ElementType", description="What an element is.")
@@ -167,6 +179,14 @@ class VoiceNode(relay.Node):
     def consent_at(self, root: models.Voice) -> datetime.datetime | None:
         return root.consent_at
 
+    @strawberry_django.field(
+        description="Where the viewer's own voice went: jobs, shared works, recreations; "
+        "null for presets.",
+        only=["audio", "owner_id"],
+    )
+    def usage(self, root: models.Voice, info: Info) -> LazyUsage | None:
+        return _usage(info, owner_id=root.owner_id, voice_file=root.audio.name)
+
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
         viewer = _viewer_id(info)
@@ -231,6 +251,14 @@ class ElementNode(relay.Node):
     images: list[ReferenceImageNode] = strawberry_django.field(
         description="The reference images, main image first."
     )
+
+    @strawberry_django.field(
+        description="Where this element went: the jobs that used it, the works shared from "
+        "them and how often those were recreated.",
+        only=["owner_id"],
+    )
+    def usage(self, root: models.Element, info: Info) -> LazyUsage | None:
+        return _usage(info, owner_id=root.owner_id, element_id=root.pk)
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -16,6 +16,9 @@ from accounts.graphql.permissions import current_user
 from elements.media_urls import media_url
 from generation import models
 from generation.catalog import ModelCode
+
+if TYPE_CHECKING:
+    from generation.graphql.explore import ExploreWorkNode
 
 # The catalog's own enum: the GraphQL values are exactly the models in `generation.catalog`.
 strawberry.enum(ModelCode, name="GenerationModel", description="The models offered.")
@@ -127,6 +130,17 @@ class GenerationJobNode(relay.Node):
             )
             for e in root.elements.all()
         ]
+
+    @strawberry_django.field(
+        description="The Explore work this job recreates; null if none or no longer visible.",
+        select_related=["explore_recreation__work"],
+    )
+    def recreated_from(
+        self, root: models.GenerationJob
+    ) -> Annotated[ExploreWorkNode, strawberry.lazy("generation.graphql.explore")] | None:
+        recreation = getattr(root, "explore_recreation", None)
+        work = recreation.work if recreation is not None else None
+        return work if work is not None and work.is_visible else None  # type: ignore[return-value]
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:

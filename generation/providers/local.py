@@ -146,6 +146,14 @@ class LocalProvider(Provider):
     ) -> RenderedOutput:
         by_id = {p.element_id: p for p in elements if p.element_id is not None}
         plan = job.plan or {}
+        # The plan names elements by the ids it was compiled with. A pin whose element was
+        # deleted since, or a recreation's pin of another user's snapshot, has no element:
+        # it is found by its position.
+        by_position = {p.position: p for p in elements}
+        for ref in plan.get("elements") or []:
+            pinned = by_position.get(ref.get("position"))
+            if pinned is not None and ref.get("element_id") is not None:
+                by_id.setdefault(ref["element_id"], pinned)
         shots = plan.get("shots") or []
         total = job.duration or plan.get("total_duration") or 5
         if not shots:

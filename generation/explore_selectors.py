@@ -1,0 +1,80 @@
+"""Reads of the Explore feed, and the usage record of an owner's elements and voices."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from generation.models import (
+    ExploreRecreation,
+    ExploreWork,
+    GenerationJob,
+    WorkStatus,
+)
+
+NEWEST = "newest"
+MOST_RECREATED = "most_recreated"
+
+
+def visible_works() -> QuerySet[ExploreWork]:
+    """Works anyone may see: approved and still shared."""
+    return ExploreWork.objects.filter(status=WorkStatus.APPROVED, unshared_at__isnull=True)
+
+
+def explore_feed(
+    *, order: str = NEWEST, model: str | None = None, output_kind: str | None = None
+) -> QuerySet[ExploreWork]:
+    qs = visible_works()
+    if model:
+        qs = qs.filter(model=model)
+    if output_kind:
+        qs = qs.filter(output_kind=output_kind)
+    if order == MOST_RECREATED:
+        return qs.order_by("-recreate_count", "-created_at", "-id")
+    return qs.order_by("-created_at", "-id")
+
+
+def my_works(*, owner: AbstractBaseUser) -> QuerySet[ExploreWork]:
+    """The author's shared works in any state, so they see a hide and its reason."""
+    return ExploreWork.objects.filter(author_id=owner.pk).order_by("-created_at", "-id")
+
+
+# --- Usage --------------------------------------------------------------------------------
+
+
+def _jobs_q(*, element_id: int | None = None, voice_file: str | None = None) -> Q:
+    if element_id is not None:
+        return Q(elements__element_id=element_id)
+    return Q(elements__voice_file=voice_file)
+
+
+def usage_jobs(
+    *, owner: AbstractBaseUser, element_id: int | None = None, voice_file: str | None = None
+) -> QuerySet[GenerationJob]:
+    """The owner's jobs that pinned this element (or this voice's file)."""
+    if element_id is None and not voice_file:
+        return GenerationJob.objects.none()
+    ids = GenerationJob.objects.filter(
+        _jobs_q(element_id=element_id, voice_file=voice_file), owner_id=owner.pk
+    ).values("pk")
+    return GenerationJob.objects.filter(pk__in=ids).order_by("-created_at")
+
+
+def usage_works(
+    *, owner: AbstractBaseUser, element_id: int | None = None, voice_file: str | None = None
+) -> QuerySet[ExploreWork]:
+    """The owner's shared works made by those jobs, in any state."""
+    jobs = usage_jobs(owner=owner, element_id=element_id, voice_file=voice_file)
+    return ExploreWork.objects.filter(author_id=owner.pk, job__in=jobs.values("pk")).order_by(
+        "-created_at", "-id"
+    )
+
+
+def usage_recreations(
+    *, owner: AbstractBaseUser, element_id: int | None = None, voice_file: str | None = None
+) -> QuerySet[ExploreRecreation]:
+    """Recreations of those works, by anyone (their makers are not named)."""
+    works = usage_works(owner=owner, element_id=element_id, voice_file=voice_file)
+    return ExploreRecreation.objects.filter(work__in=works.values("pk")).order_by(
+        "-created_at", "-id"
+    )

@@ -1,0 +1,357 @@
+"""GraphQL of the Explore feed: the public work, the author's view of it, usage records.
+
+Two separate types on purpose. `ExploreWork` is what anyone sees of a shared work: the
+output, title, caption, author's display name, model and prompt text. It has no field that
+leads to a job, an element, a pinned snapshot, an input or a voice, so no path through it
+reaches another account's library. `MySharedWork` is the author's own view (status, the hide
+reason, the job and output); its `get_queryset` lets only the author reach it, `node(id:)`
+included.
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
+from elements.media_urls import media_url
+from generation import explore_selectors as selectors
+from generation import explore_services as services
+from generation import models
+from generation.error_codes import ExploreErrorCode
+from generation.graphql.types import (
+    GenerationJobNode,
+    GenerationModel,
+    GenerationOutputNode,
+    OutputKind,
+)
+
+WORK_TYPE_NAMES = ("ExploreWork", "MySharedWork")
+
+
+def _viewer(info: Info) -> int | None:
+    user = current_user(info)
+    return user.pk if user is not None else None
+
+
+@strawberry.enum(description="Where a shared work is in moderation.")
+class ExploreWorkStatus(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    HIDDEN = "hidden"
+
+
+@strawberry.enum(description="How the Explore feed is ordered.")
+class ExploreOrder(Enum):
+    NEWEST = selectors.NEWEST
+    MOST_RECREATED = selectors.MOST_RECREATED
+
+
+@strawberry.type(description="The shared image or video, as anyone may watch it.")
+class ExploreOutput:
+    kind: OutputKind = strawberry.field(description="Image or video.")
+    width: int = strawberry.field(description="Width in pixels.")
+    height: int = strawberry.field(description="Height in pixels.")
+    duration_ms: int | None = strawberry.field(description="Video length; null for images.")
+    has_audio: bool = strawberry.field(description="Whether a video has a sound track.")
+    url: str = strawberry.field(description="A short-lived URL of the file.")
+    poster_url: str = strawberry.field(description="A short-lived URL of the poster.")
+    thumbnail_url: str = strawberry.field(description="A short-lived URL of a small preview.")
+
+
+@strawberry_django.type(models.ExploreWork, name="ExploreWork")
+class ExploreWorkNode(relay.Node):
+    """A work shared to Explore, as every user sees it. Elements are never shared: the prompt
+    names them, nothing more."""
+
+    title: str = strawberry_django.field(description="The author's title.")
+    caption: str = strawberry_django.field(description="The author's caption; may be empty.")
+    model: GenerationModel = strawberry_django.field(description="The model that made it.")
+    output_kind: OutputKind = strawberry_django.field(description="Image or video.")
+    recreate_count: int = strawberry_django.field(description="How often it was recreated.")
+    created_at: datetime.datetime = strawberry_django.field(description="When it was shared.")
+
+    @strawberry_django.field(
+        description="The prompt as written; mentions appear as `[@Name]`.", only=["prompt"]
+    )
+    def prompt_text(self, root: models.ExploreWork) -> str:
+        return root.prompt
+
+    @strawberry_django.field(
+        description="The author's display name.",
+        select_related=["author"],
+        only=["author__display_name", "author__username"],
+    )
+    def author_name(self, root: models.ExploreWork) -> str:
+        return root.author.shown_name
+
+    @strawberry_django.field(
+        description="The shared output.",
+        select_related=["output"],
+        only=[
+            "output__kind",
+            "output__file",
+            "output__poster",
+            "output__thumbnail",
+            "output__width",
+            "output__height",
+            "output__duration_ms",
+            "output__has_audio",
+        ],
+    )
+    def output(self, root: models.ExploreWork, info: Info) -> ExploreOutput:
+        out = root.output
+        request = info.context.request
+        # Signed for any logged-in user (owner None): the work is public while visible.
+        return ExploreOutput(
+            kind=OutputKind(out.kind),
+            width=out.width,
+            height=out.height,
+            duration_ms=out.duration_ms,
+            has_audio=out.has_audio,
+            url=media_url(out.file.name, owner_id=None, request=request),
+            poster_url=media_url(out.poster.name, owner_id=None, request=request),
+            thumbnail_url=media_url(out.thumbnail.name, owner_id=None, request=request),
+        )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        if _viewer(info) is None:
+            return queryset.none()
+        return queryset.filter(status=models.WorkStatus.APPROVED, unshared_at__isnull=True)
+
+
+@strawberry_django.type(models.ExploreWork, name="MySharedWork")
+class MySharedWorkNode(relay.Node):
+    """One of the viewer's own shared works, in any state."""
+
+    title: str = strawberry_django.field(description="The title.")
+    caption: str = strawberry_django.field(description="The caption; may be empty.")
+    model: GenerationModel = strawberry_django.field(description="The model that made it.")
+    status: ExploreWorkStatus = strawberry_django.field(description="Where it is in moderation.")
+    hidden_reason: str = strawberry_django.field(
+        description="Why staff hid it; empty unless hidden."
+    )
+    recreate_count: int = strawberry_django.field(description="How often it was recreated.")
+    created_at: datetime.datetime = strawberry_django.field(description="When it was shared.")
+    unshared_at: datetime.datetime | None = strawberry_django.field(
+        description="When the viewer took it off Explore; null while shared."
+    )
+    job: GenerationJobNode = strawberry_django.field(description="The viewer's job that made it.")
+    output: GenerationOutputNode = strawberry_django.field(description="The shared output.")
+
+    @strawberry_django.field(
+        description="The public view of it; null unless it is in the feed.",
+        only=["status", "unshared_at"],
+    )
+    def public(self, root: models.ExploreWork) -> ExploreWorkNode | None:
+        return root if root.is_visible else None  # type: ignore[return-value]
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
+        viewer = _viewer(info)
+        return queryset.none() if viewer is None else queryset.filter(author_id=viewer)
+
+
+@strawberry.type(description="Where an element or voice went: the owner's record.")
+class Usage:
+    owner_id: strawberry.Private[int]
+    element_id: strawberry.Private[int | None]
+    voice_file: strawberry.Private[str | None]
+
+    def _scope(self, info: Info) -> dict[str, Any]:
+        return {
+            "owner": require_user(info),
+            "element_id": self.element_id,
+            "voice_file": self.voice_file,
+        }
+
+    @strawberry_django.connection(
+        DjangoListConnection[GenerationJobNode],
+        description="The owner's jobs that used it, newest first.",
+    )
+    def jobs(self, info: Info) -> QuerySet[models.GenerationJob]:
+        return selectors.usage_jobs(**self._scope(info))
+
+    @strawberry_django.connection(
+        DjangoListConnection[MySharedWorkNode],
+        description="The owner's shared works made by those jobs, in any state.",
+    )
+    def shared_works(self, info: Info) -> QuerySet[models.ExploreWork]:
+        return selectors.usage_works(**self._scope(info))
+
+    @strawberry.field(description="How many jobs, by anyone, recreated those works.")
+    def recreation_count(self, info: Info) -> int:
+        return selectors.usage_recreations(**self._scope(info)).count()
+
+
+def usage_for(
+    info: Info, *, owner_id: int | None, element_id: int | None = None, voice_file: str = ""
+) -> Usage | None:
+    """The usage record, for the owner only (null for anyone else, and for presets)."""
+    viewer = _viewer(info)
+    if viewer is None or owner_id != viewer:
+        return None
+    return Usage(owner_id=viewer, element_id=element_id, voice_file=voice_file or None)
+
+
+# --- Queries ------------------------------------------------------------------------------
+
+
+@strawberry.type
+class ExploreQuery:
+    @strawberry_django.connection(
+        DjangoListConnection[ExploreWorkNode],
+        description="Shared works anyone may see (approved, not hidden, still shared).",
+        permission_classes=[IsAuthenticated],
+    )
+    def explore_feed(
+        self,
+        info: Info,
+        order: Annotated[
+            ExploreOrder, strawberry.argument(description="Newest first, or most recreated.")
+        ] = ExploreOrder.NEWEST,
+        model: Annotated[
+            GenerationModel | None, strawberry.argument(description="Only works of this model.")
+        ] = None,
+        output_kind: Annotated[
+            OutputKind | None, strawberry.argument(description="Only images or only videos.")
+        ] = None,
+    ) -> QuerySet[models.ExploreWork]:
+        return selectors.explore_feed(
+            order=order.value,
+            model=model.value if model else None,
+            output_kind=output_kind.value if output_kind else None,
+        )
+
+    explore_work: ExploreWorkNode | None = strawberry_django.node(
+        description="One work of the feed by its global id; null unless it is in the feed."
+    )
+
+    @strawberry_django.connection(
+        DjangoListConnection[MySharedWorkNode],
+        description="The viewer's shared works in any state, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    def explore_my_works(self, info: Info) -> QuerySet[models.ExploreWork]:
+        return selectors.my_works(owner=require_user(info))
+
+
+# --- Mutations ----------------------------------------------------------------------------
+
+
+def _node_id(gid: relay.GlobalID, type_names: tuple[str, ...], field: str) -> str:
+    if gid.type_name not in type_names:
+        raise ValidationError(
+            {field: ValidationError("Not found.", code=ExploreErrorCode.NOT_FOUND)}
+        )
+    return gid.node_id
+
+
+@strawberry.input(description="What a recreation may change; everything else is the recipe.")
+class ExploreRecreateOverrides:
+    prompt_text: str | None = strawberry.field(
+        default=None,
+        description="The prompt with other words around the same mentions; the recipe's if null.",
+    )
+    duration: int | None = strawberry.field(default=None, description="Seconds (video).")
+    aspect_ratio: str | None = strawberry.field(default=None, description="e.g. `16:9`.")
+
+
+@strawberry.type(description="The viewer's shared work after sharing or unsharing it.")
+class ExploreShareResult:
+    work: MySharedWorkNode = strawberry.field(description="The work.")
+
+
+@strawberry.type(description="The job a recreation made.")
+class ExploreRecreateResult:
+    job: GenerationJobNode = strawberry.field(description="The new job, the viewer's own.")
+
+
+@strawberry.type(description="A report was filed.")
+class ExploreReportResult:
+    reported: bool = strawberry.field(description="Always true: staff will look at it.")
+
+
+@strawberry.type
+class ExploreMutation:
+    @strawberry_django.mutation(
+        description="Share one output of a succeeded job to Explore with a title."
+    )
+    def generation_share(
+        self,
+        info: Info,
+        job_id: Annotated[relay.GlobalID, strawberry.argument(description="The job.")],
+        output_id: Annotated[relay.GlobalID, strawberry.argument(description="Its output.")],
+        title: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
+        caption: Annotated[
+            str | None, strawberry.argument(description="Up to 500 characters.")
+        ] = None,
+    ) -> ExploreShareResult:
+        work = services.generation_share(
+            owner=require_user(info),
+            job_id=_node_id(job_id, ("GenerationJob",), "jobId"),
+            output_id=_node_id(output_id, ("GenerationOutput",), "outputId"),
+            title=title,
+            caption=caption,
+        )
+        return ExploreShareResult(work=work)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Take one of the viewer's works off Explore.")
+    def explore_unshare(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+    ) -> ExploreShareResult:
+        work = services.explore_unshare(
+            owner=require_user(info), work_id=_node_id(id, WORK_TYPE_NAMES, "id")
+        )
+        return ExploreShareResult(work=work)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(
+        description="Make a new job from a shared work's recipe, charged to the viewer."
+    )
+    def explore_recreate(
+        self,
+        info: Info,
+        work_id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+        overrides: Annotated[
+            ExploreRecreateOverrides | None,
+            strawberry.argument(description="What to change; null for none."),
+        ] = None,
+    ) -> ExploreRecreateResult:
+        job = services.explore_recreate(
+            user=require_user(info),
+            work_id=_node_id(work_id, WORK_TYPE_NAMES, "workId"),
+            overrides=services.RecreateOverrides(
+                prompt=overrides.prompt_text,
+                duration=overrides.duration,
+                aspect_ratio=overrides.aspect_ratio,
+            )
+            if overrides
+            else None,
+        )
+        return ExploreRecreateResult(job=job)  # type: ignore[arg-type]
+
+    @strawberry_django.mutation(description="Report a work to staff, saying what is wrong.")
+    def explore_report(
+        self,
+        info: Info,
+        work_id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+        reason: Annotated[str, strawberry.argument(description="What is wrong with it.")],
+    ) -> ExploreReportResult:
+        services.explore_report(
+            user=require_user(info),
+            work_id=_node_id(work_id, WORK_TYPE_NAMES, "workId"),
+            reason=reason,
+        )
+        return ExploreReportResult(reported=True)
