@@ -28,6 +28,7 @@ from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
+from generation.graphql.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -38,9 +39,12 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery)
+    "Query",
+    (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, WebhookQuery, NodeQuery),
 )
-Mutation = merge_types("Mutation", (AccountMutation, ElementMutation, GenerationMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ElementMutation, GenerationMutation, WebhookMutation)
+)
 
 
 def _is_introspection(context: IgnoreContext) -> bool:

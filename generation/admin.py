@@ -557,3 +557,7 @@ class PriceRuleAdmin(admin.ModelAdmin):
             return f"{obj.price(None)} per image job"
         seconds = spec.default_duration or 5
         return f"{obj.price(seconds)} for {seconds} s"
+
+
+# Webhook endpoints and deliveries have their own module; importing it registers them.
+from generation import admin_webhooks  # noqa: E402, F401
