@@ -112,3 +112,28 @@ def test_resend_needs_the_change_permission(user: Any, flaky: Receiver):
     assert len(flaky.requests) == 1
     with pytest.raises(PermissionDenied):
         webhook_services.webhook_resend(staff=user, delivery_id=delivery.pk)
+
+
+def test_deliveries_are_found_by_event_id(admin_client: Client, user: Any, flaky: Receiver):
+    delivery, _ = failed_delivery(user, flaky)
+    response = admin_client.get(DELIVERIES, {"q": str(delivery.event_id)})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [delivery]
+
+
+def test_a_delivery_being_attempted_is_not_resent(user: Any, flaky: Receiver):
+    from django.core.exceptions import ValidationError
+
+    staff = UserFactory(is_staff=True)
+    webhook_services.webhook_endpoint_create(owner=user, url=flaky.url())
+    event = webhook_services.webhook_emit(
+        owner_id=user.pk, event_type="generation.queued", data={"job": {}}
+    )
+    delivery = WebhookDelivery.objects.get(event=event)
+    assert webhook_services._claim(delivery.pk)  # a worker holds it
+
+    with pytest.raises(ValidationError) as refused:
+        webhook_services.webhook_resend(staff=staff, delivery_id=delivery.pk)
+
+    assert [e.code for e in refused.value.error_dict["id"]] == ["WEBHOOK_DELIVERY_NOT_RESENDABLE"]
+    assert flaky.requests == []
