@@ -29,6 +29,7 @@ from elements.graphql.queries import ElementQuery
 from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
+from generation.graphql.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -40,10 +41,19 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, ExploreQuery, NodeQuery),
+    (
+        AccountQuery,
+        ElementQuery,
+        GenerationQuery,
+        GenerationPreviewQuery,
+        ExploreQuery,
+        WebhookQuery,
+        NodeQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AccountMutation, ElementMutation, GenerationMutation, ExploreMutation)
+    "Mutation",
+    (AccountMutation, ElementMutation, GenerationMutation, ExploreMutation, WebhookMutation),
 )
 
 

@@ -280,6 +280,25 @@ EXPLORE_MODERATION = os.environ.get("EXPLORE_MODERATION", "post").strip().lower(
 if EXPLORE_MODERATION not in ("pre", "post"):
     raise ImproperlyConfigured('EXPLORE_MODERATION must be "pre" or "post".')
 
+
+# --- Webhooks for client apps -------------------------------------------------------------------
+# The service's own address, to make absolute the media URLs a webhook carries (e.g.
+# https://api.example.com); empty leaves them as paths on this service.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+WEBHOOK_ENDPOINTS_PER_USER = env_int("WEBHOOK_ENDPOINTS_PER_USER", 10)
+# Plain http only where it can't leave the machine unnoticed: off in production by default.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+# Private, loopback, link-local and other non-public addresses are refused at registration
+# and at delivery unless this is on (a receiver on the same network, tests).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
+# One attempt: connecting, sending and reading the status line, all within this.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Retries wait base, 2×base, 4×base… (at most the max interval), for at most the window.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", 3600)
+WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

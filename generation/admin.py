@@ -559,5 +559,6 @@ class PriceRuleAdmin(admin.ModelAdmin):
         return f"{obj.price(seconds)} for {seconds} s"
 
 
-# The Explore moderation queue registers itself.
-from generation import explore_admin  # noqa: E402, F401
+# The Explore moderation queue and the webhook admin live in their own modules; importing
+# them registers them.
+from generation import admin_webhooks, explore_admin  # noqa: E402, F401

@@ -4,7 +4,8 @@ Submitting compiles the prompt against the owner's own library (another user's e
 simply unknown), validates every file, then in one transaction creates the job, pins a
 snapshot of each element, stores the inputs and debits the price. The task is enqueued only
 after that transaction commits. A job that fails or is canceled gets its credits back exactly
-once (the refund is keyed to the debit).
+once (the refund is keyed to the debit). Every change of a job's status writes its webhook
+event (`generation.webhook_services.job_event_emit`) in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from generation.models import (
     PriceRule,
 )
 from generation.prompts import LibraryElement, PromptPlan, compile_prompt
+from generation.webhook_services import job_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +292,7 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
                     idempotency_key=f"generation.job:{job.pk}",
                 )
                 job.save(update_fields=["debit"])
+            job_event_emit(job)
             transaction.on_commit(lambda: enqueue_job(job.pk))
     except BaseException:
         for name in saved:
@@ -381,6 +384,8 @@ def job_finish(
     job.save(update_fields=["status", "error_code", "error_message", "finished_at", "progress"])
     if status in (JobStatus.FAILED, JobStatus.CANCELED):
         _refund(job, "Generation canceled" if status == JobStatus.CANCELED else "Generation failed")
+    # In the caller's transaction, with the outputs it stored: the outbox of webhooks.
+    job_event_emit(job)
     return job
 
 
@@ -491,5 +496,6 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
                 "debit",
             ]
         )
+        job_event_emit(locked)
         transaction.on_commit(lambda: enqueue_job(locked.pk))
     return locked

@@ -28,6 +28,7 @@ from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.base import JobCanceled, ProviderError, RenderedOutput
 from generation.providers.registry import get_provider
 from generation.services import job_finish
+from generation.webhook_services import job_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +71,15 @@ def _claim(job_id: str) -> GenerationJob | None:
                 message="The job was interrupted too often; your credits were refunded.",
             )
             return None
+        first_start = job.started_at is None
         job.status = JobStatus.RUNNING
         job.attempts += 1
         job.started_at = job.started_at or now
         job.heartbeat_at = now
         job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at"])
+        if first_start:
+            # Taken again after its worker died, it had started already: no second event.
+            job_event_emit(job)
         return job
 
 

@@ -67,9 +67,15 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
     assert sorted(Schedule.objects.values_list("name", flat=True)) == [
         DAILY_RESET_SCHEDULE_NAME,
         "generation.sweep_stale_jobs",
+        "generation.sweep_webhook_deliveries",
     ]
     sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")
     assert (sweep.func, sweep.cron) == ("generation.tasks.sweep_stale_jobs", "* * * * *")
+    webhooks = Schedule.objects.get(name="generation.sweep_webhook_deliveries")
+    assert (webhooks.func, webhooks.cron) == (
+        "generation.webhook_tasks.sweep_webhook_deliveries",
+        "* * * * *",
+    )
     assert schedule.func == DAILY_RESET_FUNC == "accounts.tasks.daily_reset_task"
     assert schedule.schedule_type == Schedule.CRON
     assert schedule.cron == DAILY_RESET_CRON == "0 0 * * *"

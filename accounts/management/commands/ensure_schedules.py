@@ -13,6 +13,9 @@ from django_q.models import Schedule
 from django_q.utils import localtime
 
 from accounts.tasks import DAILY_RESET_CRON, DAILY_RESET_FUNC, DAILY_RESET_SCHEDULE_NAME
+from generation.webhook_tasks import SWEEP_CRON as WEBHOOK_SWEEP_CRON
+from generation.webhook_tasks import SWEEP_FUNC as WEBHOOK_SWEEP_FUNC
+from generation.webhook_tasks import SWEEP_SCHEDULE_NAME as WEBHOOK_SWEEP_SCHEDULE_NAME
 
 
 def next_cron_run(cron: str) -> datetime.datetime:
@@ -63,13 +66,16 @@ SCHEDULES = (
     (DAILY_RESET_SCHEDULE_NAME, DAILY_RESET_FUNC, DAILY_RESET_CRON),
     # Jobs whose worker died (no heartbeat) are taken again; the Redis broker would lose them.
     ("generation.sweep_stale_jobs", "generation.tasks.sweep_stale_jobs", "* * * * *"),
+    # Webhook deliveries that are due: retries, and any whose worker died before sending.
+    (WEBHOOK_SWEEP_SCHEDULE_NAME, WEBHOOK_SWEEP_FUNC, WEBHOOK_SWEEP_CRON),
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE, and "
-        "the sweep of generation jobs whose worker died, every minute."
+        "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE and, "
+        "every minute, the sweeps of generation jobs whose worker died and of due webhook "
+        "deliveries."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
