@@ -273,6 +273,22 @@ GENERATION_PROVIDERS = dict(
 GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
 GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
 
+# --- Kling (only read when GENERATION_PROVIDERS names `kling` for a model) --------------------
+KLING_ACCESS_KEY = os.environ.get("KLING_ACCESS_KEY", "")
+KLING_SECRET_KEY = os.environ.get("KLING_SECRET_KEY", "")
+KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai.com")
+# This site's public address, for Kling's callbacks and for the voices/videos it fetches.
+KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", "")
+KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
+KLING_RETRY_BASE_SECONDS = float(os.environ.get("KLING_RETRY_BASE_SECONDS", "1"))
+KLING_RETRY_MAX_SECONDS = float(os.environ.get("KLING_RETRY_MAX_SECONDS", "60"))
+KLING_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("KLING_RETRY_MAX_WAIT_SECONDS", "1800"))
+KLING_POLL_SECONDS = float(os.environ.get("KLING_POLL_SECONDS", "2"))
+KLING_POLL_MAX_SECONDS = float(os.environ.get("KLING_POLL_MAX_SECONDS", "30"))
+KLING_TASK_TIMEOUT_SECONDS = float(os.environ.get("KLING_TASK_TIMEOUT_SECONDS", "3600"))
+KLING_HTTP_TIMEOUT_SECONDS = float(os.environ.get("KLING_HTTP_TIMEOUT_SECONDS", "30"))
+KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
