@@ -641,14 +641,34 @@ def _fail_sync(row: ProviderElement | ProviderVoice, message: str) -> None:
 def _wait_for_other(
     model: type[ProviderElement] | type[ProviderVoice], pk: int, wait: Waiter, timeout: float
 ) -> None:
+    """Wait while another worker submits this sync; return when it has a task, has ended,
+    or its claim went stale (its worker died: the caller claims it in turn)."""
     waited = 0.0
-    while not model.objects.filter(pk=pk).exclude(task_id="", state=SyncState.SYNCING).exists():
+    while True:
+        row = model.objects.filter(pk=pk).values("task_id", "state", "claimed_at").first()
+        if row is None or row["task_id"] or row["state"] != SyncState.SYNCING:
+            return
+        if row["claimed_at"] is None or row["claimed_at"] < timezone.now() - CLAIM_STALE:
+            return
         if waited > timeout:
             raise ProviderError(
                 GenerationErrorCode.PROVIDER_UNAVAILABLE, "Syncing the library took too long."
             )
         wait(0.2)
         waited += 0.2
+
+
+def _adopt(client: KlingClient, path: str, external_id: str) -> str:
+    """The task an earlier, interrupted claimer created under our id, if Kling lists it
+    (`external_task_id` is unique per account: sending it again would be refused)."""
+    try:
+        listed = client.call("GET", f"{path}?pageNum=1&pageSize=500") or []
+    except KlingError:
+        return ""
+    for item in listed:
+        if (item.get("task_info") or {}).get("external_task_id") == external_id:
+            return str(item.get("task_id") or "")
+    return ""
 
 
 def sync_voice(client: KlingClient, pk: int, wait: Waiter) -> ProviderVoice:
@@ -662,6 +682,10 @@ def sync_voice(client: KlingClient, pk: int, wait: Waiter) -> ProviderVoice:
         if not row.task_id:
             if not _claim(ProviderVoice, pk):
                 _wait_for_other(ProviderVoice, pk, wait, client.config.task_timeout)
+                continue
+            if row.claimed_at is not None and (found := _adopt(client, VOICES, row.external_id)):
+                row.task_id = found
+                ProviderVoice.objects.filter(pk=pk).update(task_id=found)
                 continue
             body: dict[str, Any] = {
                 "voice_name": (row.voice_name or "Voice")[:20],
@@ -735,6 +759,9 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
             if not _claim(ProviderElement, pk):
                 _wait_for_other(ProviderElement, pk, wait, client.config.task_timeout)
                 continue
+            if row.claimed_at is not None and (found := _adopt(client, ELEMENTS, row.external_id)):
+                ProviderElement.objects.filter(pk=pk).update(task_id=found)
+                continue
             pinned = row.source_pin
             if pinned is None:
                 _fail_sync(row, "No job keeps this version any more.")
@@ -798,8 +825,11 @@ def _get_or_create(model: Any, lookup: dict[str, Any], defaults: dict[str, Any])
         return model.objects.get(**lookup)
 
 
-def cleanup_old_versions(client: KlingClient, element_keys: Iterable[str]) -> int:
-    """Delete on Kling the older versions of these elements that no pending job pins."""
+def cleanup_old_versions(
+    client: KlingClient, element_keys: Iterable[str], *, finishing_job: Any = None
+) -> int:
+    """Delete on Kling the older versions of these elements that no pending job pins
+    (`finishing_job`: a job that is ending and so no longer counts)."""
     deleted = 0
     for key in set(element_keys):
         rows = list(
@@ -812,7 +842,7 @@ def cleanup_old_versions(client: KlingClient, element_keys: Iterable[str]) -> in
                 version=row.version,
                 job__status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
                 job__provider=PROVIDER,
-            )
+            ).exclude(job_id=finishing_job)
             pinned = (
                 pinned.filter(element_id=row.element_id)
                 if row.element_id
@@ -900,6 +930,19 @@ class KlingProvider(RemoteProvider):
             return super().run(job, workdir=workdir, progress=progress)
         except KlingError as exc:
             raise as_provider_error(exc, job) from exc
+        finally:
+            # This job no longer pins its versions: older ones it was holding may go now.
+            keys = ProviderElement.objects.filter(
+                provider=PROVIDER,
+                element_key__in=[
+                    f"element:{e}"
+                    for e in job.elements.exclude(element=None).values_list("element_id", flat=True)
+                ],
+            ).values_list("element_key", flat=True)
+            try:
+                cleanup_old_versions(self.client, list(keys), finishing_job=job.pk)
+            except Exception:  # the job's outcome does not depend on the cleanup
+                logger.exception("cleanup of old Kling elements failed")
 
     def prepare(self, job: GenerationJob, wait: JobWaiter) -> None:
         self.client.wait = wait
@@ -910,11 +953,6 @@ class KlingProvider(RemoteProvider):
             ready = sync_element(self.client, row.pk, wait)
             self.element_ids[pinned.position] = ready.provider_element_id
             wait.report(2 + 8 * (n + 1) // max(1, len(rows)))
-        if rows:
-            try:
-                cleanup_old_versions(self.client, [row.element_key for _, row in rows])
-            except Exception:  # the job does not depend on the cleanup
-                logger.exception("cleanup of old Kling elements failed")
 
     def new_external_id(self, job: GenerationJob) -> str:
         return f"job-{job.pk.hex}-{uuid.uuid4().hex[:8]}"

@@ -501,3 +501,82 @@ def test_outputs_are_downloaded_not_linked(api, kling, django_capture_on_commit_
     with av.open(io.BytesIO(data), mode="r") as container:
         assert container.duration is not None
         assert abs(container.duration / 1_000_000 - 5.0) < 0.2
+
+
+def test_a_job_whose_worker_died_after_the_submit_adopts_its_task(
+    api, kling, django_capture_on_commit_callbacks
+):
+    from generation.providers.base import JobWaiter
+    from generation.providers.kling import KlingProvider
+
+    # given: a first attempt that synced, sent the job, and died before saving the task id
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_of(submit(api))
+    provider = KlingProvider()
+    provider.prepare(job, JobWaiter(job, lambda percent: None))
+    job.provider_external_id = provider.new_external_id(job)
+    job.save(update_fields=["provider_external_id"])
+    provider.submit(job)
+    assert len(kling.created("omni-video")) == 1
+
+    # when: the job is taken again
+    assert tasks.run_job(str(job.pk)) == "succeeded"
+
+    # then: it polled the task it had, and did not pay for a second one
+    job.refresh_from_db()
+    assert job.provider_task_id == kling.created("omni-video")[0].task_id
+    assert len(kling.created("omni-video")) == 1
+    assert GenerationOutput.objects.filter(job=job).count() == 1
+
+
+def test_admin_shows_sync_state_provider_ids_and_alerts(
+    api, kling, admin_client, django_capture_on_commit_callbacks
+):
+    kling.fail_next("Failure to pass the risk control system", family="omni-video")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+    job.refresh_from_db()
+    ProviderAlert.objects.create(provider="kling", code="1101", message="account in arrears")
+
+    page = admin_client.get(f"/admin/generation/generationjob/{job.pk}/change/").content.decode()
+    assert job.provider_task_id in page
+    assert "Failure to pass the risk control system" in page
+
+    rows = admin_client.get("/admin/generation/providerelement/").content.decode()
+    for row in ProviderElement.objects.all():
+        assert row.provider_element_id in rows
+    assert "Ready" in rows
+    voices = admin_client.get("/admin/generation/providervoice/").content.decode()
+    assert ProviderVoice.objects.get().provider_voice_id in voices
+    alerts = admin_client.get("/admin/generation/provideralert/").content.decode()
+    assert "account in arrears" in alerts
+
+
+def test_a_sync_stopped_by_a_busy_service_is_left_pending_and_staff_can_run_it(
+    api, kling, settings, admin_client, django_capture_on_commit_callbacks
+):
+    # given: Kling's element route in maintenance for longer than the retry budget
+    settings.KLING_RETRY_MAX_WAIT_SECONDS = 0.05
+    kling.inject(5001, times=1000, method="POST", prefix="/v1/general/advanced-custom-elements")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_UNAVAILABLE")
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+    row = ProviderElement.objects.get(element__name="Little Scholar")
+    assert (row.state, row.task_id) == (SyncState.PENDING, "")
+    assert not kling.created("omni-video")
+
+    # when: the service is back and staff run the sync
+    kling.injections.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/generation/providerelement/",
+            {"action": "sync_now", "_selected_action": [row.pk]},
+        )
+    assert response.status_code == 302
+
+    # then: the version is on Kling, with its voice, created once
+    row.refresh_from_db()
+    assert row.state == SyncState.READY and row.provider_element_id
+    assert len(kling.created("element")) == 1 and len(kling.created("voice")) == 1
