@@ -687,14 +687,14 @@ def sync_voice(client: KlingClient, pk: int, wait: Waiter) -> ProviderVoice:
                 row.task_id = found
                 ProviderVoice.objects.filter(pk=pk).update(task_id=found)
                 continue
-            body: dict[str, Any] = {
-                "voice_name": (row.voice_name or "Voice")[:20],
-                "voice_url": media_url(row.voice_file),
-                "external_task_id": row.external_id,
-            }
             try:
+                body: dict[str, Any] = {
+                    "voice_name": (row.voice_name or "Voice")[:20],
+                    "voice_url": media_url(row.voice_file),
+                    "external_task_id": row.external_id,
+                }
                 data = client.call("POST", VOICES, body) or {}
-            except KlingError as exc:
+            except BaseException as exc:
                 _release(ProviderVoice, pk, exc)
                 raise
             row.task_id = str(data.get("task_id") or "")
@@ -712,16 +712,19 @@ def sync_voice(client: KlingClient, pk: int, wait: Waiter) -> ProviderVoice:
         )
 
 
-def _release(model: type[ProviderElement] | type[ProviderVoice], pk: int, exc: KlingError) -> None:
-    """A create the provider refused: fail the row for a problem with it, else let the next
-    job try again (credentials, the account, or a busy service are not the element's)."""
-    if exc.kind in ("invalid", "policy"):
+def _release(
+    model: type[ProviderElement] | type[ProviderVoice], pk: int, exc: BaseException
+) -> None:
+    """A create that did not happen: fail the row when Kling refused it for what it is,
+    else let the next job (or staff's "sync now") try again: credentials, the account, a
+    busy service, a missing setting or a canceled job are not the element's fault."""
+    if isinstance(exc, KlingError) and exc.kind in ("invalid", "policy"):
         model.objects.filter(pk=pk).update(
             state=SyncState.FAILED, message=f"{exc.code}: {exc.message}"[:500]
         )
     else:
         model.objects.filter(pk=pk).update(
-            claimed_at=None, state=SyncState.PENDING, message=f"{exc.code}: {exc.message}"[:500]
+            claimed_at=None, state=SyncState.PENDING, message=str(exc)[:500]
         )
 
 
@@ -766,12 +769,12 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
             if pinned is None:
                 _fail_sync(row, "No job keeps this version any more.")
                 raise AssertionError  # unreachable: _fail_sync raises
-            voice_id = None
-            if row.voice_id is not None:
-                voice_id = sync_voice(client, row.voice_id, wait).provider_voice_id
             try:
+                voice_id = None
+                if row.voice_id is not None:
+                    voice_id = sync_voice(client, row.voice_id, wait).provider_voice_id
                 data = client.call("POST", ELEMENTS, element_body(pinned, row, voice_id)) or {}
-            except KlingError as exc:
+            except BaseException as exc:
                 _release(ProviderElement, pk, exc)
                 raise
             row.task_id = str(data.get("task_id") or "")
@@ -921,7 +924,23 @@ class KlingProvider(RemoteProvider):
         return int(getattr(settings, "KLING_CREDENTIALS_CHECK_SECONDS", 300))
 
     def check_submit(self, job: GenerationJob) -> None:
-        check_job(JobParts.load(job)).raise_for_submit()
+        parts = JobParts.load(job)
+        check_job(parts).raise_for_submit()
+        fetched = [p.voice_file for p in parts.elements if p.voice_file]
+        synced = set(
+            ProviderVoice.objects.filter(
+                provider=PROVIDER, voice_file__in=fetched, state=SyncState.READY
+            ).values_list("voice_file", flat=True)
+        )
+        if parts.video is not None or set(fetched) - synced:
+            try:
+                media_url(parts.video.file if parts.video else fetched[0])
+            except ProviderError as exc:
+                raise field_error(
+                    "model",
+                    f"{exc.message} Nothing was charged.",
+                    GenerationErrorCode.PROVIDER_NOT_CONFIGURED,
+                ) from exc
 
     # worker
 

@@ -580,3 +580,92 @@ def test_a_sync_stopped_by_a_busy_service_is_left_pending_and_staff_can_run_it(
     row.refresh_from_db()
     assert row.state == SyncState.READY and row.provider_element_id
     assert len(kling.created("element")) == 1 and len(kling.created("voice")) == 1
+
+
+def test_a_voice_kling_cannot_fetch_is_a_configuration_error_at_submit(api, kling, settings):
+    # Local storage and no public address: Kling could not fetch the voice sample.
+    settings.KLING_CALLBACK_BASE_URL = ""
+    before = media_files()
+
+    result = submit(api)
+
+    assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
+    assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
+    _nothing_moved(api, before)
+    assert kling.count("POST", "/v1") == 0
+
+
+def test_an_input_video_is_sent_as_a_feature_reference_kling_fetches(
+    api, kling, tmp_path, django_capture_on_commit_callbacks
+):
+    import subprocess
+    import urllib.parse
+
+    import imageio_ffmpeg
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=1280x720:rate=24:duration=4",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        check=True,
+    )
+    upload = SimpleUploadedFile("clip.mp4", clip.read_bytes(), content_type="video/mp4")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = api.upload(
+            SUBMIT,
+            {
+                "input": {
+                    "model": "VIDEO_3_0_OMNI",
+                    "prompt": "[@Little Scholar] dances like in [@Video]",
+                    "inputVideo": None,
+                }
+            },
+            {"input.inputVideo": upload},
+        )["generationSubmit"]
+
+    assert result["__typename"] == "GenerationJobResult", result
+    job = job_of(result)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-video"]
+    (video,) = body["video_list"]
+    assert (video["refer_type"], video["keep_original_sound"]) == ("feature", "no")
+    assert body["sound"] == "off" and body["aspect_ratio"] == "16:9"
+    assert "<<<video_1>>>" in body["prompt"]
+    # The URL Kling fetches serves the stored clip, to anyone holding it, and nothing else.
+    path = urllib.parse.urlsplit(video["video_url"]).path
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == clip.read_bytes()
+    assert Client().get(path[:-4] + "abcd").status_code == 404
+
+
+def test_a_callback_wakes_the_poll_early(api, kling, django_capture_on_commit_callbacks):
+    import time
+
+    from django.utils import timezone
+
+    from generation.providers.base import JobWaiter
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_of(submit(api))
+    waiter = JobWaiter(job, lambda percent: None)
+    GenerationJob.objects.filter(pk=job.pk).update(provider_hint_at=timezone.now())
+
+    started = time.monotonic()
+    waiter(5.0, wake_on_hint=True)
+
+    assert time.monotonic() - started < 1.0
