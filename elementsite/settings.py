@@ -288,6 +288,9 @@ KLING_POLL_MAX_SECONDS = float(os.environ.get("KLING_POLL_MAX_SECONDS", "30"))
 KLING_TASK_TIMEOUT_SECONDS = float(os.environ.get("KLING_TASK_TIMEOUT_SECONDS", "3600"))
 KLING_HTTP_TIMEOUT_SECONDS = float(os.environ.get("KLING_HTTP_TIMEOUT_SECONDS", "30"))
 KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+# A job waiting on Kling gives its worker back after this long and is queued again (keep it
+# well below Q_TIMEOUT, or the queue kills the worker first).
+KLING_WORKER_HOLD_SECONDS = float(os.environ.get("KLING_WORKER_HOLD_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -21,12 +21,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
-from generation.providers.base import JobCanceled, ProviderError, RenderedOutput
+from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
 from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
 from generation.services import job_finish
@@ -144,6 +145,8 @@ def run_job(job_id: str) -> str:
         return "succeeded"
     except JobCanceled:
         return _end(job.pk, JobStatus.CANCELED, "", "Canceled by you.")
+    except Requeue:
+        return _requeue(job.pk)
     except ProviderError as exc:
         return _end(job.pk, JobStatus.FAILED, exc.code, exc.message)
     except KlingConfigError as exc:
@@ -162,6 +165,18 @@ def run_job(job_id: str) -> str:
             GenerationErrorCode.INTERNAL_ERROR,
             "Something went wrong while rendering; your credits were refunded.",
         )
+
+
+def _requeue(job_id: Any) -> str:
+    """Back in the queue, still waiting on its provider: not an attempt that failed."""
+    with transaction.atomic():
+        requeued = GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED, attempts=F("attempts") - 1, heartbeat_at=timezone.now()
+        )
+        if requeued:
+            logger.info("generation job %s gave its worker back; queued again", job_id)
+            transaction.on_commit(lambda: enqueue_job(job_id))
+    return "requeued"
 
 
 def _end(job_id: Any, status: str, code: str, message: str) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 if TYPE_CHECKING:
     from generation.models import GenerationJob
 
@@ -23,6 +25,12 @@ Progress = Callable[[int], None]
 
 class JobCanceled(Exception):
     """The user canceled the job while it ran."""
+
+
+class Requeue(Exception):
+    """The job is not done but has held its worker long enough (a remote task can run for
+    longer than a worker task may): put it back in the queue; the next delivery goes on
+    from the task id saved on the job."""
 
 
 class ProviderError(Exception):
@@ -75,11 +83,15 @@ class JobWaiter:
 
     slice_seconds = 0.25
 
-    def __init__(self, job: GenerationJob, progress: Progress) -> None:
+    def __init__(
+        self, job: GenerationJob, progress: Progress, *, hold_for: float | None = None
+    ) -> None:
         self.job = job
         self.progress = progress
-        self.percent = 0
+        self.percent = job.progress
         self.hint = job.provider_hint_at
+        # Past this (monotonic) time, a wait gives the worker back instead (`Requeue`).
+        self.release_at = None if hold_for is None else time.monotonic() + hold_for
 
     def report(self, percent: int) -> None:
         self.percent = max(self.percent, min(99, percent))
@@ -100,6 +112,8 @@ class JobWaiter:
 
     def __call__(self, seconds: float, *, wake_on_hint: bool = False) -> None:
         deadline = time.monotonic() + seconds
+        if self.release_at is not None and deadline > self.release_at:
+            raise Requeue
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(self.slice_seconds, left))
             self.progress(self.percent)
@@ -117,7 +131,10 @@ class RemoteProvider(Provider):
 
     poll_interval = 2.0
     max_poll_interval = 30.0
+    # From the job's first start, across deliveries.
     task_timeout = 3600.0
+    # How long one delivery may hold its worker (below the queue's task timeout).
+    hold_worker_for: float | None = None
 
     @abc.abstractmethod
     def submit(self, job: GenerationJob) -> str:
@@ -174,12 +191,12 @@ class RemoteProvider(Provider):
         )
 
     def run(self, job: GenerationJob, *, workdir: Path, progress: Progress) -> list[RenderedOutput]:
-        wait = JobWaiter(job, progress)
+        wait = JobWaiter(job, progress, hold_for=self.hold_worker_for)
         self.prepare(job, wait)
         task_id = self._task_id(job)
         wait.report(10)
         interval = self.poll_interval
-        started = time.monotonic()
+        started = job.started_at or timezone.now()
         while True:
             status = self.poll(job, task_id)
             self._record(job, status)
@@ -188,7 +205,7 @@ class RemoteProvider(Provider):
                 return self.fetch(job, task_id, workdir=workdir)
             if status.state == "failed":
                 raise self.failure(status)
-            if time.monotonic() - started > self.task_timeout:
+            if (timezone.now() - started).total_seconds() > self.task_timeout:
                 raise ProviderError(
                     "PROVIDER_UNAVAILABLE",
                     "The provider took too long; your credits were refunded.",

@@ -883,6 +883,7 @@ class KlingProvider(RemoteProvider):
         self.poll_interval = config.poll_interval
         self.max_poll_interval = config.poll_max_interval
         self.task_timeout = config.task_timeout
+        self.hold_worker_for = config.hold_worker_for
         self.element_ids: dict[int, str] = {}
 
     # submit time

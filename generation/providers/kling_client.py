@@ -118,6 +118,7 @@ class KlingSettings:
     poll_max_interval: float
     task_timeout: float
     http_timeout: float
+    hold_worker_for: float
 
     @classmethod
     def load(cls) -> KlingSettings:
@@ -143,6 +144,7 @@ class KlingSettings:
             poll_max_interval=float(getattr(settings, "KLING_POLL_MAX_SECONDS", 30.0)),
             task_timeout=float(getattr(settings, "KLING_TASK_TIMEOUT_SECONDS", 3600.0)),
             http_timeout=float(getattr(settings, "KLING_HTTP_TIMEOUT_SECONDS", 30.0)),
+            hold_worker_for=float(getattr(settings, "KLING_WORKER_HOLD_SECONDS", 300.0)),
         )
 
 

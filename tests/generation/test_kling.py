@@ -669,3 +669,25 @@ def test_a_callback_wakes_the_poll_early(api, kling, django_capture_on_commit_ca
     waiter(5.0, wake_on_hint=True)
 
     assert time.monotonic() - started < 1.0
+
+
+def test_a_long_kling_task_gives_its_worker_back_and_goes_on_from_its_task(
+    api, kling, settings, caplog, django_capture_on_commit_callbacks
+):
+    # given: a worker may hold a job 0.05 s, and Kling takes several polls
+    settings.KLING_WORKER_HOLD_SECONDS = 0.05
+    kling.step_per_query = 0.2
+
+    with (
+        caplog.at_level(logging.INFO, logger="generation.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = job_of(submit(api))
+
+    # then: queued again at least once, one Kling task, and no attempt counted for it
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert "gave its worker back" in caplog.text
+    assert len(kling.created("omni-video")) == 1
+    assert job.attempts == 1
+    assert GenerationOutput.objects.filter(job=job).count() == 1
