@@ -691,3 +691,65 @@ def test_a_long_kling_task_gives_its_worker_back_and_goes_on_from_its_task(
     assert len(kling.created("omni-video")) == 1
     assert job.attempts == 1
     assert GenerationOutput.objects.filter(job=job).count() == 1
+
+
+def test_the_fake_refuses_what_kling_documents_as_invalid(kling):
+    from generation.providers.kling_client import KlingError
+
+    client = KlingClient(KlingSettings.load())
+    good_shots = [{"index": 1, "prompt": "a", "duration": "2"}]
+    for path, body, reason in (
+        (
+            OMNI,
+            {
+                "model_name": "kling-v3-omni",
+                "multi_shot": True,
+                "shot_type": "customize",
+                "multi_prompt": good_shots,
+                "duration": "5",
+                "aspect_ratio": "16:9",
+            },
+            "add up",
+        ),
+        (OMNI, {"model_name": "kling-v3-omni", "prompt": "x" * 2501}, "2500"),
+        (OMNI, {"model_name": "kling-video-o1", "prompt": "a", "duration": "12"}, "duration"),
+        (OMNI, {"prompt": "<<<element_1>>>", "aspect_ratio": "1:1"}, "no match"),
+        (OMNI, {"prompt": "a"}, "aspect_ratio"),
+        (
+            "/v1/general/advanced-custom-elements",
+            {"element_name": "x" * 21, "element_description": "d"},
+            "20 characters",
+        ),
+        ("/v1/general/custom-voices", {"voice_name": "v"}, "voice_url"),
+        ("/v1/images/omni-image", {"prompt": "a", "n": 10}, "n must"),
+    ):
+        with pytest.raises(KlingError) as caught:
+            client.call("POST", path, body)
+        assert (caught.value.status, caught.value.code) == (400, 1201), body
+        assert reason in caught.value.message
+    assert kling.tasks == {}
+
+
+def test_a_request_kling_refuses_fails_the_job_with_the_reason(
+    api, kling, django_capture_on_commit_callbacks
+):
+    kling.inject(1201, method="POST", prefix=OMNI, message="prompt: invalid character")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_REJECTED")
+    assert "invalid character" in job.error_message
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+
+
+def test_the_provider_is_chosen_per_model(api, kling, settings, django_capture_on_commit_callbacks):
+    settings.GENERATION_PROVIDERS = {"VIDEO_3_0_OMNI": "kling", "*": "local"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = job_of(submit(api, prompt="[@Little Scholar] reads.", model="IMAGE_O1"))
+
+    image.refresh_from_db()
+    assert (image.provider, image.status) == ("local", JobStatus.SUCCEEDED)
+    assert kling.requests == []
