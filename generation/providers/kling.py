@@ -461,9 +461,8 @@ def build_request(parts: JobParts, element_ids: dict[int, str]) -> dict[str, Any
     url = callback_url("job", str(job.pk))
     if url:
         body["callback_url"] = url
-    element_list = [
-        {"element_id": int(element_ids[p.position])} for p in parts.elements
-    ]  # 64-bit ints: json writes them exactly
+    # 64-bit ids as Python ints: json writes them exactly (a float would round them).
+    element_list = [{"element_id": int(element_ids[p.position])} for p in parts.elements]
     if parts.kind == ModelKind.IMAGE:
         body.update(
             prompt=plan.get("provider_prompt") or job.prompt,

@@ -201,7 +201,7 @@ class KlingClient:
 
     def _once(self, method: str, path: str, body: dict[str, Any] | None, token: str) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked just below
+        request = urllib.request.Request(  # noqa: S310 - _http_url allows http(s) only
             _http_url(self.config.base_url + path),
             data=data,
             method=method,
@@ -265,7 +265,7 @@ class KlingClient:
         waited = 0.0
         while True:
             try:
-                opened = urllib.request.urlopen(  # noqa: S310 - the scheme is checked
+                opened = urllib.request.urlopen(  # noqa: S310 - _http_url allows http(s) only
                     _http_url(url), timeout=self.config.http_timeout
                 )
                 with opened as response:

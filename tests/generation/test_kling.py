@@ -127,7 +127,7 @@ def job_of(result) -> GenerationJob:
 
 
 def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
-    api, kling, django_capture_on_commit_callbacks
+    api, kling, django_capture_on_commit_callbacks, caplog
 ):
     # given: the account is busy once at submit and in maintenance once while polled
     kling.inject(1303, method="POST", prefix=OMNI)
@@ -200,8 +200,11 @@ def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
         (url[:-3] + "abc", {"task_id": job.provider_task_id, "task_status": "failed"}),
         (url, {"task_id": job.provider_task_id, "task_status": "failed", "task_result": {}}),
     ):
-        response = Client().post(path, payload, content_type="application/json")
+        with caplog.at_level(logging.INFO, logger="generation.kling"):
+            response = Client().post(path, payload, content_type="application/json")
         assert response.status_code == 204
+    assert "unknown task '999'" in caplog.text
+    assert "bad token" in caplog.text
     after = GenerationJob.objects.values().get(pk=job.pk)
     assert {k: v for k, v in after.items() if k != "provider_hint_at"} == {
         k: v for k, v in before.items() if k != "provider_hint_at"
