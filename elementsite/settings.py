@@ -299,6 +299,26 @@ WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS
 WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 20)
 
+
+# --- Kling (only read when GENERATION_PROVIDERS names `kling` for a model) --------------------
+KLING_ACCESS_KEY = os.environ.get("KLING_ACCESS_KEY", "")
+KLING_SECRET_KEY = os.environ.get("KLING_SECRET_KEY", "")
+KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai.com")
+# This site's public address, for Kling's callbacks and for the voices/videos it fetches.
+KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", "")
+KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
+KLING_RETRY_BASE_SECONDS = float(os.environ.get("KLING_RETRY_BASE_SECONDS", "1"))
+KLING_RETRY_MAX_SECONDS = float(os.environ.get("KLING_RETRY_MAX_SECONDS", "60"))
+KLING_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("KLING_RETRY_MAX_WAIT_SECONDS", "1800"))
+KLING_POLL_SECONDS = float(os.environ.get("KLING_POLL_SECONDS", "2"))
+KLING_POLL_MAX_SECONDS = float(os.environ.get("KLING_POLL_MAX_SECONDS", "30"))
+KLING_TASK_TIMEOUT_SECONDS = float(os.environ.get("KLING_TASK_TIMEOUT_SECONDS", "3600"))
+KLING_HTTP_TIMEOUT_SECONDS = float(os.environ.get("KLING_HTTP_TIMEOUT_SECONDS", "30"))
+KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+# A job waiting on Kling gives its worker back after this long and is queued again (keep it
+# well below Q_TIMEOUT, or the queue kills the worker first).
+KLING_WORKER_HOLD_SECONDS = float(os.environ.get("KLING_WORKER_HOLD_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

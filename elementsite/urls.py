@@ -5,6 +5,7 @@ from django.urls import path
 from elements.views import media_file
 from elementsite.schema import schema
 from elementsite.views import GraphQLView
+from generation.views import kling_callback, kling_media
 
 admin.site.site_header = "Element Library administration"
 admin.site.site_title = "Element Library admin"
@@ -24,4 +25,6 @@ urlpatterns = [
         name="graphql",
     ),
     path("media-files/<str:token>", media_file, name="media-file"),
+    path("providers/kling/callback/<str:token>", kling_callback, name="kling-callback"),
+    path("providers/kling/media/<str:token>", kling_media, name="kling-media"),
 ]

@@ -13,6 +13,7 @@ staff-only view that takes a row id and reads the name from that row.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, cast
 
@@ -47,6 +48,10 @@ from generation.models import (
     JobStatus,
     OutputKind,
     PriceRule,
+    ProviderAlert,
+    ProviderElement,
+    ProviderVoice,
+    SyncState,
 )
 
 ELEMENT_THUMBNAIL_PX = 64
@@ -274,7 +279,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display_links = ("short_id",)
     list_filter = ("status", "model", "provider")
     # `^id`: the short id of the list is the start of the full one.
-    search_fields = ("owner__username", "prompt", "^id")
+    search_fields = ("owner__username", "prompt", "^id", "=provider_task_id")
     list_select_related = ("owner",)
     ordering = ("-created_at",)
     # The table grows without bound; an unfiltered COUNT(*) on every search is not worth it.
@@ -296,6 +301,10 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     "attempts",
                     "provider",
                     "provider_task_id",
+                    "provider_external_id",
+                    "provider_status",
+                    "provider_message",
+                    "provider_hint_at",
                     "heartbeat_at",
                     "created_at",
                     "started_at",
@@ -323,6 +332,10 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "attempts",
         "provider",
         "provider_task_id",
+        "provider_external_id",
+        "provider_status",
+        "provider_message",
+        "provider_hint_at",
         "heartbeat_at",
         "created_at",
         "started_at",
@@ -504,6 +517,114 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 f"Retried {_plural(retried, 'job')}: charged again and queued.",
                 messages.SUCCESS,
             )
+
+
+# --- The library on providers --------------------------------------------------------------
+
+
+@admin.register(ProviderElement)
+class ProviderElementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Each element version as created on a provider: its sync state and the provider's ids.
+    Written only by the sync; "Sync now" runs a pending or interrupted one in a worker."""
+
+    list_display = (
+        "element_key",
+        "element",
+        "version",
+        "provider",
+        "state",
+        "progress",
+        "provider_element_id",
+        "task_id",
+        "message",
+        "updated_at",
+    )
+    list_filter = ("provider", "state")
+    search_fields = ("element__name", "=provider_element_id", "=task_id", "=element_key")
+    list_select_related = ("element",)
+    readonly_fields = (
+        "provider",
+        "element",
+        "element_key",
+        "version",
+        "reference_type",
+        "voice",
+        "external_id",
+        "task_id",
+        "provider_element_id",
+        "state",
+        "progress",
+        "message",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
+    exclude = ("source_pin",)
+    actions = ("sync_now",)
+
+    @admin.action(description="Sync now (pending or failed by a busy service)")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[ProviderElement]) -> None:
+        from django_q.tasks import async_task
+
+        if not request.user.has_perm("generation.change_generationjob"):
+            raise PermissionDenied
+        ids = list(
+            queryset.filter(state__in=[SyncState.PENDING, SyncState.SYNCING]).values_list(
+                "pk", flat=True
+            )
+        )
+        for pk in ids:
+            transaction.on_commit(
+                functools.partial(async_task, "generation.tasks.sync_provider_element", pk)
+            )
+        self.message_user(request, f"Queued {_plural(len(ids), 'sync')}.", messages.SUCCESS)
+
+
+@admin.register(ProviderVoice)
+class ProviderVoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "voice_name",
+        "provider",
+        "state",
+        "progress",
+        "provider_voice_id",
+        "task_id",
+        "message",
+        "updated_at",
+    )
+    list_filter = ("provider", "state")
+    search_fields = ("voice_name", "=provider_voice_id", "=task_id")
+    readonly_fields = (
+        "provider",
+        "voice_file",
+        "voice_name",
+        "external_id",
+        "task_id",
+        "provider_voice_id",
+        "state",
+        "progress",
+        "message",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
+
+
+@admin.register(ProviderAlert)
+class ProviderAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What a provider refused for reasons staff must fix: credentials, arrears, access."""
+
+    list_display = ("created_at", "provider", "code", "message", "request_id", "job", "resolved")
+    list_filter = ("resolved", "provider", "code")
+    readonly_fields = ("created_at", "provider", "code", "message", "request_id", "job", "resolved")
+    actions = ("mark_resolved",)
+
+    @admin.action(description="Mark resolved")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[ProviderAlert]) -> None:
+        if not request.user.has_perm("generation.change_generationjob"):
+            raise PermissionDenied
+        count = queryset.filter(resolved=False).update(resolved=True)
+        self.message_user(request, f"Resolved {_plural(count, 'alert')}.", messages.SUCCESS)
 
 
 # --- Prices -------------------------------------------------------------------------------

@@ -83,6 +83,20 @@ class GenerationJob(models.Model):
     )
     provider = models.CharField(max_length=32)
     provider_task_id = models.CharField(max_length=64, blank=True)
+    provider_external_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Our id for the provider task (Kling `external_task_id`), set before submit.",
+    )
+    provider_status = models.CharField(
+        max_length=16, blank=True, help_text="The provider's raw task status, as last fetched."
+    )
+    provider_message = models.CharField(
+        max_length=500, blank=True, help_text="The provider's raw status message or error."
+    )
+    provider_hint_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a provider callback last hinted at a change."
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -519,3 +533,113 @@ class WebhookAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class SyncState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SYNCING = "syncing", "Syncing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    DELETING = "deleting", "Deleting"
+    DELETED = "deleted", "Deleted"
+
+
+class ProviderVoice(models.Model):
+    """A voice sample as a custom voice on a provider, keyed by the stored sample (a voice's
+    audio never changes: a new sample is a new file)."""
+
+    provider = models.CharField(max_length=32)
+    voice_file = models.CharField(max_length=200, help_text="Shared storage name of the sample.")
+    voice_name = models.CharField(max_length=60, blank=True)
+    external_id = models.CharField(max_length=64, help_text="Our id for the provider task.")
+    task_id = models.CharField(max_length=64, blank=True)
+    provider_voice_id = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=16, choices=SyncState.choices, default=SyncState.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "voice_file"], name="generation_one_provider_voice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voice_name or self.voice_file} on {self.provider}"
+
+
+class ProviderElement(models.Model):
+    """One version of an element as created on a provider. The provider has no update: a new
+    version is a new provider element, and the old one is deleted once no pending job pins
+    it. `provider_element_id` is a 64-bit integer kept as text (never a float)."""
+
+    provider = models.CharField(max_length=32)
+    element = models.ForeignKey(
+        "elements.Element",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="provider_versions",
+    )
+    element_key = models.CharField(
+        max_length=40, help_text="`element:<id>`, kept when the element is deleted."
+    )
+    source_pin = models.ForeignKey(
+        JobElement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A job's snapshot of this version: what the sync sends.",
+    )
+    version = models.PositiveIntegerField()
+    reference_type = models.CharField(max_length=16, blank=True)
+    voice = models.ForeignKey(
+        ProviderVoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="elements"
+    )
+    external_id = models.CharField(max_length=64, help_text="Our id for the provider task.")
+    task_id = models.CharField(max_length=64, blank=True)
+    provider_element_id = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=16, choices=SyncState.choices, default=SyncState.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "element_key", "version"],
+                name="generation_one_provider_element_per_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"element {self.element_key} v{self.version} on {self.provider}"
+
+
+class ProviderAlert(models.Model):
+    """Something staff must act on at a provider (credentials, arrears, access)."""
+
+    provider = models.CharField(max_length=32)
+    code = models.CharField(max_length=16, help_text="The provider's error code.")
+    message = models.CharField(max_length=500)
+    request_id = models.CharField(max_length=64, blank=True)
+    job = models.ForeignKey(
+        GenerationJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.code}: {self.message[:60]}"

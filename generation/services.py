@@ -247,11 +247,13 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
 def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> GenerationJob:
     """Submit a job: refused with every problem at once (no job, no credit moved), or queued
     with its price debited in the same transaction."""
-    from generation.providers.registry import provider_name_for
+    from generation.providers.registry import provider_for_submit, provider_name_for
     from generation.tasks import enqueue_job
 
     preview = generation_preview(owner=owner, request=request)
     _raise_preview(preview)
+    provider_name = provider_name_for(preview.spec.code)
+    provider = provider_for_submit(provider_name)
     inputs = _process_inputs(request)
     assert preview.price is not None
     saved: list[str] = []
@@ -266,7 +268,7 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
                 aspect_ratio=preview.aspect_ratio,
                 plan=plan_as_json(preview.plan),
                 credits_charged=preview.price,
-                provider=provider_name_for(preview.spec.code),
+                provider=provider_name,
             )
             _pin_elements(job, preview.plan, owner)
             for kind, position, processed in inputs:
@@ -283,6 +285,8 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
                     width=processed.width,
                     height=processed.height,
                 )
+            # The provider's own limits, on the rows as the worker will read them.
+            provider.check_submit(job)
             if preview.price > 0:
                 job.debit = credits_debit(
                     user=owner,
@@ -480,6 +484,10 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
         locked.started_at = None
         locked.finished_at = None
         locked.provider_task_id = ""
+        # A new provider task under a new id of ours (the old one may still be listed).
+        locked.provider_external_id = ""
+        locked.provider_status = ""
+        locked.provider_message = ""
         locked.debit = debit
         locked.save(
             update_fields=[
@@ -493,6 +501,9 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
                 "started_at",
                 "finished_at",
                 "provider_task_id",
+                "provider_external_id",
+                "provider_status",
+                "provider_message",
                 "debit",
             ]
         )

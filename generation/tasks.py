@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -20,12 +21,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
-from generation.providers.base import JobCanceled, ProviderError, RenderedOutput
+from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
+from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
 from generation.services import job_finish
 from generation.webhook_services import job_event_emit
@@ -130,8 +133,8 @@ def run_job(job_id: str) -> str:
     job = _claim(job_id)
     if job is None:
         return "skipped"
-    provider = get_provider(job.provider)
     try:
+        provider = get_provider(job.provider)
         with tempfile.TemporaryDirectory(prefix="job-") as workdir:
             rendered = provider.run(job, workdir=Path(workdir), progress=_ProgressReporter(job))
             with transaction.atomic():
@@ -147,8 +150,18 @@ def run_job(job_id: str) -> str:
         return "succeeded"
     except JobCanceled:
         return _end(job.pk, JobStatus.CANCELED, "", "Canceled by you.")
+    except Requeue:
+        return _requeue(job.pk)
     except ProviderError as exc:
         return _end(job.pk, JobStatus.FAILED, exc.code, exc.message)
+    except KlingConfigError as exc:
+        logger.error("generation job %s: %s", job.pk, exc)
+        return _end(
+            job.pk,
+            JobStatus.FAILED,
+            GenerationErrorCode.PROVIDER_NOT_CONFIGURED,
+            "The generation service is not set up; your credits were refunded.",
+        )
     except Exception:
         logger.exception("generation job %s failed", job.pk)
         return _end(
@@ -157,6 +170,18 @@ def run_job(job_id: str) -> str:
             GenerationErrorCode.INTERNAL_ERROR,
             "Something went wrong while rendering; your credits were refunded.",
         )
+
+
+def _requeue(job_id: Any) -> str:
+    """Back in the queue, still waiting on its provider: not an attempt that failed."""
+    with transaction.atomic():
+        requeued = GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.QUEUED, attempts=F("attempts") - 1, heartbeat_at=timezone.now()
+        )
+        if requeued:
+            logger.info("generation job %s gave its worker back; queued again", job_id)
+            transaction.on_commit(lambda: enqueue_job(job_id))
+    return "requeued"
 
 
 def _end(job_id: Any, status: str, code: str, message: str) -> str:
@@ -184,3 +209,21 @@ def sweep_stale_jobs() -> dict[str, int]:
     for job_id in stale + waiting:
         enqueue_job(job_id)
     return {"stale": len(stale), "waiting": len(waiting)}
+
+
+def sync_provider_element(provider_element_id: int) -> str:
+    """Create one element version on Kling now (staff's "sync now"; a job does the same on
+    first use). Idempotent: a ready row is left alone, a running sync is waited for."""
+    from generation.providers.kling import sync_element
+    from generation.providers.kling_client import KlingClient
+
+    row = sync_element(KlingClient.from_settings(), provider_element_id, time.sleep)
+    return row.state
+
+
+def cleanup_provider_elements(element_key: str) -> int:
+    """Delete on Kling the older versions of an element that no pending job pins."""
+    from generation.providers.kling import cleanup_old_versions
+    from generation.providers.kling_client import KlingClient
+
+    return cleanup_old_versions(KlingClient.from_settings(), [element_key])

@@ -18,4 +18,21 @@ def get_provider(name: str) -> Provider:
         from generation.providers.local import LocalProvider
 
         return LocalProvider()
+    if name == "kling":
+        from generation.providers.kling import KlingProvider
+
+        return KlingProvider()
     raise LookupError(f"No generation provider named {name!r} is installed.")
+
+
+def provider_for_submit(name: str) -> Provider:
+    """The provider a job is about to be submitted to, ready to take it: a provider whose
+    settings are missing or whose credentials are refused is a configuration error here,
+    before any job exists or any credit moves."""
+    if name == "kling":
+        from generation.providers.kling import make_provider
+
+        provider = make_provider()
+        provider.verify_credentials()
+        return provider
+    return get_provider(name)

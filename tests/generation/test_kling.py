@@ -1,0 +1,758 @@
+"""The `kling` provider end to end against a fake Kling server on 127.0.0.1: GraphQL
+`generationSubmit`, the real task runner (inline, or in threads for the burst), the JWT, the
+library sync, the error table, callbacks, and the result in our storage."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import uuid
+
+import av
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test import Client
+
+from accounts import services as account_services
+from accounts.models import CreditLedgerEntry
+from elements import services as element_services
+from elements.models import Element
+from generation import tasks
+from generation.models import (
+    GenerationJob,
+    GenerationOutput,
+    JobStatus,
+    ProviderAlert,
+    ProviderElement,
+    ProviderVoice,
+    SyncState,
+)
+from generation.providers.kling_client import KlingClient, KlingSettings, mint_token
+from tests.conftest import media_files
+from tests.elements.samples import audio_upload, image_upload
+from tests.elements.test_element_graphql import UploadClient
+from tests.factories import TEST_PASSWORD
+from tests.generation.kling_fake import ELEMENT_ID_BASE, FakeKling
+
+pytestmark = pytest.mark.django_db
+
+CONSENT = "I recorded this myself and may use it."
+PROMPT = (
+    "Shot 1 (2s): [@Little Scholar] stands in [@Tokyo Street] next to the sofa in [@Image1]. "
+    'Shot 2 (2s): [@Little Scholar] says, "I see food, and I eat it." '
+    "Shot 3 (1s): The camera pulls back from [@Tokyo Street]."
+)
+SUBMIT = """
+mutation ($input: GenerationSubmitInput!) {
+  generationSubmit(input: $input) {
+    __typename
+    ... on GenerationJobResult { job { id status creditsCharged } }
+    ... on OperationInfo { messages { field code message } }
+  }
+}"""
+JOB = """
+query ($id: ID!) {
+  generationJob(id: $id) {
+    status errorCode errorMessage refunded
+    outputs { kind url durationMs hasAudio }
+  }
+}"""
+OMNI = "/v1/videos/omni-video"
+
+
+@pytest.fixture
+def kling(settings, tmp_path):
+    access, secret = f"ak-{uuid.uuid4().hex}", f"sk-{uuid.uuid4().hex}"
+    fake = FakeKling(access_key=access, secret_key=secret, workdir=tmp_path).start()
+    settings.GENERATION_PROVIDERS = {"*": "kling"}
+    settings.KLING_ACCESS_KEY = access
+    settings.KLING_SECRET_KEY = secret
+    settings.KLING_BASE_URL = fake.url
+    settings.KLING_CALLBACK_BASE_URL = "http://testserver"
+    # Production backs off from ≥ 1 s; the same code runs here with the clock shrunk.
+    settings.KLING_RETRY_BASE_SECONDS = 0.01
+    settings.KLING_RETRY_MAX_SECONDS = 0.05
+    settings.KLING_POLL_SECONDS = 0.01
+    settings.KLING_POLL_MAX_SECONDS = 0.02
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def api(user) -> UploadClient:
+    account_services.credits_grant(user=user, amount=300, reason="test credits")
+    element_services.element_create(
+        owner=user,
+        name="Little Scholar",
+        element_type="character",
+        description="A small boy in a school uniform.",
+        main_image=image_upload(),
+        extra_images=[image_upload(color=(1, 1, 1))],
+        voice_upload=element_services.VoiceUpload(
+            file=audio_upload(seconds=6, volume=0.8), name="Scholar", consent_statement=CONSENT
+        ),
+    )
+    element_services.element_create(
+        owner=user,
+        name="Tokyo Street",
+        element_type="scene",
+        main_image=image_upload(width=1280, height=720, color=(10, 30, 80)),
+        extra_images=[image_upload(width=1280, height=720)],
+    )
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username=user.username, password=TEST_PASSWORD)
+    api = UploadClient(client)
+    api.user = user  # type: ignore[attr-defined]
+    return api
+
+
+def submit(api: UploadClient, prompt: str = PROMPT, model: str = "VIDEO_3_0_OMNI", **extra):
+    files = {"input.images.0": image_upload(width=1000, height=700, color=(120, 60, 20))}
+    variables = {"input": {"model": model, "prompt": prompt, "images": [None], **extra}}
+    if "[@Image1]" not in prompt:
+        files, variables["input"]["images"] = {}, []
+    if files:
+        return api.upload(SUBMIT, variables, files)["generationSubmit"]
+    response = api.post(SUBMIT, variables).json()
+    assert "errors" not in response, response
+    return response["data"]["generationSubmit"]
+
+
+def job_of(result) -> GenerationJob:
+    from strawberry import relay
+
+    return GenerationJob.objects.get(pk=relay.from_base64(result["job"]["id"])[1])
+
+
+def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
+    api, kling, django_capture_on_commit_callbacks, caplog
+):
+    # given: the account is busy once at submit and in maintenance once while polled
+    kling.inject(1303, method="POST", prefix=OMNI)
+    kling.inject(5001, method="GET", prefix=OMNI + "/")
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        result = submit(api)
+
+    # then: the job succeeded and its MP4 is in our storage
+    assert result["__typename"] == "GenerationJobResult", result
+    job = job_of(result)
+    seen = api.post(JOB, {"id": result["job"]["id"]}).json()["data"]["generationJob"]
+    assert seen["status"] == "SUCCEEDED", seen
+    output = GenerationOutput.objects.get(job=job)
+    assert (output.kind, output.duration_ms, output.has_audio) == ("video", 5000, True)
+    with default_storage.open(output.file.name) as f, av.open(f) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+    assert kling.count("POST", OMNI, status=429) == 1
+    assert kling.count("GET", OMNI + "/", status=503) == 1
+    assert job.provider_task_id and job.provider_status == "succeed"
+
+    # the request: 3 customized shots, both elements by their 64-bit ids, the image, sound
+    (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-video"]
+    assert body["multi_shot"] is True and body["shot_type"] == "customize"
+    assert [(s["index"], s["duration"]) for s in body["multi_prompt"]] == [
+        (1, "2"),
+        (2, "2"),
+        (3, "1"),
+    ]
+    assert body["duration"] == "5"
+    assert "<<<element_1>>>" in body["multi_prompt"][0]["prompt"]
+    assert "<<<image_1>>>" in body["multi_prompt"][0]["prompt"]
+    assert [e["element_id"] for e in body["element_list"]] == [
+        ELEMENT_ID_BASE,
+        ELEMENT_ID_BASE + 1,
+    ]
+    assert len(body["image_list"]) == 1 and "type" not in body["image_list"][0]
+    assert (body["sound"], body["aspect_ratio"], body["mode"]) == ("on", "16:9", "std")
+    assert body["external_task_id"] == job.provider_external_id
+
+    # the library: two elements and one voice, the voice bound to the character
+    assert len(kling.created("element")) == 2
+    assert len(kling.created("voice")) == 1
+    scholar_body = kling.created("element")[0].body
+    assert scholar_body["element_voice_id"] == ProviderVoice.objects.get().provider_voice_id
+    assert scholar_body["tag_list"] == [{"tag_id": "o_102"}]
+    assert scholar_body["reference_type"] == "image_refer"
+    assert len(scholar_body["element_image_list"]["refer_images"]) == 1
+    rows = ProviderElement.objects.order_by("pk")
+    assert [r.provider_element_id for r in rows] == [
+        str(ELEMENT_ID_BASE),
+        str(ELEMENT_ID_BASE + 1),
+    ]
+    assert {r.state for r in rows} == {SyncState.READY}
+
+    # a second job reuses them
+    with django_capture_on_commit_callbacks(execute=True):
+        again = submit(api)
+    assert job_of(again).status == JobStatus.SUCCEEDED
+    assert len(kling.created("element")) == 2
+    assert len(kling.created("voice")) == 1
+    assert len(kling.created("omni-video")) == 2
+
+    # a forged callback changes nothing: wrong task id, bad token, or a lie about the state
+    url = body["callback_url"].removeprefix("http://testserver")
+    before = GenerationJob.objects.values().get(pk=job.pk)
+    for path, payload in (
+        (url, {"task_id": "999", "task_status": "failed"}),
+        (url[:-3] + "abc", {"task_id": job.provider_task_id, "task_status": "failed"}),
+        (url, {"task_id": job.provider_task_id, "task_status": "failed", "task_result": {}}),
+    ):
+        with caplog.at_level(logging.INFO, logger="generation.kling"):
+            response = Client().post(path, payload, content_type="application/json")
+        assert response.status_code == 204
+    assert "unknown task '999'" in caplog.text
+    assert "bad token" in caplog.text
+    after = GenerationJob.objects.values().get(pk=job.pk)
+    assert {k: v for k, v in after.items() if k != "provider_hint_at"} == {
+        k: v for k, v in before.items() if k != "provider_hint_at"
+    }
+    assert GenerationOutput.objects.filter(job=job).count() == 1
+    assert not CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).exists()
+
+
+def test_an_edited_element_is_created_again_and_the_old_one_deleted(
+    api, kling, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = job_of(submit(api))
+    first.refresh_from_db()
+    assert first.status == JobStatus.SUCCEEDED
+    scholar = Element.objects.get(name="Little Scholar")
+    element_services.element_update(
+        owner=api.user,  # type: ignore[attr-defined]
+        element_id=scholar.pk,
+        description="Now in a red coat.",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = job_of(submit(api))
+    second.refresh_from_db()
+
+    assert second.status == JobStatus.SUCCEEDED
+    rows = ProviderElement.objects.filter(element=scholar).order_by("version")
+    assert [(r.version, r.state) for r in rows] == [
+        (1, SyncState.DELETED),
+        (2, SyncState.READY),
+    ]
+    assert kling.created("element")[-1].body["element_description"] == "Now in a red coat."
+    assert kling.elements[int(rows[0].provider_element_id)]["status"] == "deleted"
+    assert len(kling.created("voice")) == 1  # the voice did not change
+
+
+def _nothing_moved(api, before_files) -> None:
+    assert not GenerationJob.objects.exists()
+    assert media_files() == before_files
+    assert not CreditLedgerEntry.objects.filter(kind="debit").exists()
+
+
+def test_missing_credentials_are_a_configuration_error_at_submit(api, kling, settings):
+    settings.KLING_SECRET_KEY = ""
+    before = media_files()
+
+    result = submit(api)
+
+    assert result["__typename"] == "OperationInfo"
+    assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
+    assert "KLING_SECRET_KEY" in result["messages"][0]["message"]
+    _nothing_moved(api, before)
+    assert kling.requests == []
+
+
+def test_wrong_credentials_are_refused_at_submit_and_staff_alerted(api, kling, settings, caplog):
+    settings.KLING_SECRET_KEY = "not-the-secret"
+    before = media_files()
+
+    with caplog.at_level(logging.ERROR, logger="generation.kling"):
+        result = submit(api)
+
+    assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
+    _nothing_moved(api, before)
+    assert kling.count("GET", OMNI, status=401) == 1
+    assert ProviderAlert.objects.get().code == "1002"
+    assert any(r.levelno == logging.ERROR for r in caplog.records)
+    assert not kling.created("element")
+
+
+def test_a_prompt_within_our_limits_but_over_klings_is_refused_before_any_call(api, kling):
+    scholar = Element.objects.get(name="Little Scholar")
+    element_services.element_update(
+        owner=api.user,  # type: ignore[attr-defined]
+        element_id=scholar.pk,
+        description="x" * 150,  # ours takes 500; Kling 100
+    )
+    before = media_files()
+
+    result = submit(api)
+
+    assert result["__typename"] == "OperationInfo"
+    assert {m["code"] for m in result["messages"]} == {"PROVIDER_LIMIT"}
+    assert "100 characters" in result["messages"][0]["message"]
+    _nothing_moved(api, before)
+    assert kling.count("POST", "/v1") == 0
+
+
+def test_content_policy_is_shown_and_refunded(api, kling, django_capture_on_commit_callbacks):
+    kling.inject(1301, method="POST", prefix=OMNI, message="prompt contains sensitive content")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = submit(api)
+
+    job = job_of(result)
+    seen = api.post(JOB, {"id": result["job"]["id"]}).json()["data"]["generationJob"]
+    assert (seen["status"], seen["errorCode"], seen["refunded"]) == (
+        "FAILED",
+        "CONTENT_POLICY",
+        True,
+    )
+    assert "sensitive content" in seen["errorMessage"]
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+    assert not GenerationOutput.objects.exists()
+
+
+def test_a_failed_task_fails_the_job_with_its_message(
+    api, kling, django_capture_on_commit_callbacks
+):
+    kling.fail_next("Failure to pass the risk control system", family="omni-video")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "RENDER_FAILED")
+    assert "risk control" in job.error_message
+    assert job.provider_status == "failed" and "risk control" in job.provider_message
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+
+
+def test_an_account_error_fails_the_job_and_alerts_staff(
+    api, kling, django_capture_on_commit_callbacks, caplog
+):
+    kling.inject(1102, method="POST", prefix=OMNI, message="resource pack exhausted")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="generation.kling"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_ACCOUNT_ERROR")
+    alert = ProviderAlert.objects.get()
+    assert (alert.code, alert.job_id) == ("1102", job.pk)
+    assert "resource pack exhausted" in caplog.text
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+
+
+def test_an_expired_token_is_minted_again_once(api, kling, django_capture_on_commit_callbacks):
+    kling.inject(1004, method="POST", prefix=OMNI)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert kling.count("POST", OMNI, status=401) == 1
+
+
+def test_a_busy_service_past_the_retry_budget_fails_and_refunds(
+    api, kling, settings, django_capture_on_commit_callbacks
+):
+    settings.KLING_RETRY_MAX_WAIT_SECONDS = 0.1
+    kling.inject(5001, times=1000, method="POST", prefix=OMNI)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_UNAVAILABLE")
+    assert 2 <= kling.count("POST", OMNI, status=503) < 20
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+
+
+def test_image_job_through_omni_image(api, kling, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(
+            submit(api, prompt="[@Little Scholar] reads in [@Tokyo Street].", model="IMAGE_O1")
+        )
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-image"]
+    assert body["model_name"] == "kling-image-o1"
+    assert len(body["element_list"]) == 2
+    output = GenerationOutput.objects.get(job=job)
+    assert (output.kind, output.width, output.height) == ("image", 1024, 1024)
+
+
+def test_video_3_0_frames_go_to_image_to_video_with_elements(
+    api, kling, django_capture_on_commit_callbacks
+):
+    frame = image_upload(width=1280, height=720, color=(50, 50, 50))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = api.upload(
+            SUBMIT,
+            {
+                "input": {
+                    "model": "VIDEO_3_0",
+                    "prompt": "[@Little Scholar] waves.",
+                    "startFrame": None,
+                }
+            },
+            {"input.startFrame": frame},
+        )["generationSubmit"]
+
+    assert result["__typename"] == "GenerationJobResult", result
+    job = job_of(result)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    (_family, body), *_ = [b for b in kling.bodies if b[0] == "image2video"]
+    assert body["model_name"] == "kling-v3" and body["image"]
+    assert "aspect_ratio" not in body
+    assert len(body["element_list"]) == 1
+
+
+def test_the_jwt_is_cached_and_minted_again_before_it_expires(kling, settings):
+    settings.KLING_TOKEN_TTL_SECONDS = 1800
+    client = KlingClient(KlingSettings.load())
+    assert client.token() == client.token()
+    assert client.call("GET", OMNI + "?pageNum=1&pageSize=1") == []
+
+    # A token inside its re-mint margin (the last sixth of its life, ≤ 5 min) is replaced.
+    settings.KLING_TOKEN_TTL_SECONDS = 1
+    short = KlingClient(KlingSettings.load())
+    first = short.token(fresh=True)
+    import time
+
+    time.sleep(1.1)
+    assert short.token() != first
+
+    # The fake refuses a token of the wrong key, one not yet valid, and an expired one.
+    now = time.time()
+    for token, code in (
+        (mint_token(kling.access_key, "wrong", now=now, ttl=60), 1002),
+        (mint_token(kling.access_key, kling.secret_key, now=now + 60, ttl=60), 1003),
+        (mint_token(kling.access_key, kling.secret_key, now=now - 120, ttl=60), 1004),
+    ):
+        from generation.providers.kling_client import KlingError
+
+        with pytest.raises(KlingError) as caught:
+            client._once("GET", OMNI, None, token)
+        assert (caught.value.status, caught.value.code) == (401, code)
+    with pytest.raises(KlingError) as caught:
+        client._once("GET", OMNI, None, "")
+    assert caught.value.code in (1001, 1002)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_above_the_account_concurrency_drains_with_nothing_lost(
+    api, kling, monkeypatch, live_server, settings
+):
+    from django_q.conf import Conf
+
+    # given: an account that runs 2 videos at once, and 5 jobs queued in the broker
+    kling.video_concurrency = 2
+    kling.step_per_query = 0.25
+    settings.KLING_CALLBACK_BASE_URL = live_server.url
+    monkeypatch.setattr(Conf, "SYNC", False)
+    ids = []
+    for _ in range(5):
+        result = submit(api)
+        assert result["__typename"] == "GenerationJobResult", result
+        ids.append(job_of(result).pk)
+
+    # when: five workers take them at once
+    outcomes: list[str] = []
+
+    def work(job_id) -> None:
+        try:
+            outcomes.append(tasks.run_job(str(job_id)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    # then: all succeeded, never more than 2 ran on the account, 1303 was met and ridden out
+    assert outcomes == ["succeeded"] * 5
+    assert set(GenerationJob.objects.values_list("status", flat=True)) == {JobStatus.SUCCEEDED}
+    assert GenerationOutput.objects.count() == 5
+    assert kling.peak_active["video"] <= 2
+    assert kling.count("POST", OMNI, status=429) >= 1
+    assert len(kling.created("omni-video")) == 5
+    assert len(kling.created("element")) == 2 and len(kling.created("voice")) == 1
+
+    # and a callback POSTed by the fake reaches our view and only hints
+    task_id = GenerationJob.objects.get(pk=ids[0]).provider_task_id
+    assert kling.post_callback(task_id, task_status="failed") == 204
+    job = GenerationJob.objects.get(pk=ids[0])
+    assert job.status == JobStatus.SUCCEEDED and job.provider_hint_at is not None
+
+
+def test_outputs_are_downloaded_not_linked(api, kling, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+    output = GenerationOutput.objects.get(job=job)
+    kling.stop()  # the provider's copy is gone: ours still plays
+    with default_storage.open(output.file.name) as f:
+        data = f.read()
+    with av.open(io.BytesIO(data), mode="r") as container:
+        assert container.duration is not None
+        assert abs(container.duration / 1_000_000 - 5.0) < 0.2
+
+
+def test_a_job_whose_worker_died_after_the_submit_adopts_its_task(
+    api, kling, django_capture_on_commit_callbacks
+):
+    from generation.providers.base import JobWaiter
+    from generation.providers.kling import KlingProvider
+
+    # given: a first attempt that synced, sent the job, and died before saving the task id
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_of(submit(api))
+    provider = KlingProvider()
+    provider.prepare(job, JobWaiter(job, lambda percent: None))
+    job.provider_external_id = provider.new_external_id(job)
+    job.save(update_fields=["provider_external_id"])
+    provider.submit(job)
+    assert len(kling.created("omni-video")) == 1
+
+    # when: the job is taken again
+    assert tasks.run_job(str(job.pk)) == "succeeded"
+
+    # then: it polled the task it had, and did not pay for a second one
+    job.refresh_from_db()
+    assert job.provider_task_id == kling.created("omni-video")[0].task_id
+    assert len(kling.created("omni-video")) == 1
+    assert GenerationOutput.objects.filter(job=job).count() == 1
+
+
+def test_admin_shows_sync_state_provider_ids_and_alerts(
+    api, kling, admin_client, django_capture_on_commit_callbacks
+):
+    kling.fail_next("Failure to pass the risk control system", family="omni-video")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+    job.refresh_from_db()
+    ProviderAlert.objects.create(provider="kling", code="1101", message="account in arrears")
+
+    page = admin_client.get(f"/admin/generation/generationjob/{job.pk}/change/").content.decode()
+    assert job.provider_task_id in page
+    assert "Failure to pass the risk control system" in page
+
+    rows = admin_client.get("/admin/generation/providerelement/").content.decode()
+    for row in ProviderElement.objects.all():
+        assert row.provider_element_id in rows
+    assert "Ready" in rows
+    voices = admin_client.get("/admin/generation/providervoice/").content.decode()
+    assert ProviderVoice.objects.get().provider_voice_id in voices
+    alerts = admin_client.get("/admin/generation/provideralert/").content.decode()
+    assert "account in arrears" in alerts
+
+
+def test_a_sync_stopped_by_a_busy_service_is_left_pending_and_staff_can_run_it(
+    api, kling, settings, admin_client, django_capture_on_commit_callbacks
+):
+    # given: Kling's element route in maintenance for longer than the retry budget
+    settings.KLING_RETRY_MAX_WAIT_SECONDS = 0.05
+    kling.inject(5001, times=1000, method="POST", prefix="/v1/general/advanced-custom-elements")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_UNAVAILABLE")
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+    row = ProviderElement.objects.get(element__name="Little Scholar")
+    assert (row.state, row.task_id) == (SyncState.PENDING, "")
+    assert not kling.created("omni-video")
+
+    # when: the service is back and staff run the sync
+    kling.injections.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/generation/providerelement/",
+            {"action": "sync_now", "_selected_action": [row.pk]},
+        )
+    assert response.status_code == 302
+
+    # then: the version is on Kling, with its voice, created once
+    row.refresh_from_db()
+    assert row.state == SyncState.READY and row.provider_element_id
+    assert len(kling.created("element")) == 1 and len(kling.created("voice")) == 1
+
+
+def test_a_voice_kling_cannot_fetch_is_a_configuration_error_at_submit(api, kling, settings):
+    # Local storage and no public address: Kling could not fetch the voice sample.
+    settings.KLING_CALLBACK_BASE_URL = ""
+    before = media_files()
+
+    result = submit(api)
+
+    assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
+    assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
+    _nothing_moved(api, before)
+    assert kling.count("POST", "/v1") == 0
+
+
+def test_an_input_video_is_sent_as_a_feature_reference_kling_fetches(
+    api, kling, tmp_path, django_capture_on_commit_callbacks
+):
+    import subprocess
+    import urllib.parse
+
+    import imageio_ffmpeg
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=1280x720:rate=24:duration=4",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        check=True,
+    )
+    upload = SimpleUploadedFile("clip.mp4", clip.read_bytes(), content_type="video/mp4")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = api.upload(
+            SUBMIT,
+            {
+                "input": {
+                    "model": "VIDEO_3_0_OMNI",
+                    "prompt": "[@Little Scholar] dances like in [@Video]",
+                    "inputVideo": None,
+                }
+            },
+            {"input.inputVideo": upload},
+        )["generationSubmit"]
+
+    assert result["__typename"] == "GenerationJobResult", result
+    job = job_of(result)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-video"]
+    (video,) = body["video_list"]
+    assert (video["refer_type"], video["keep_original_sound"]) == ("feature", "no")
+    assert body["sound"] == "off" and body["aspect_ratio"] == "16:9"
+    assert "<<<video_1>>>" in body["prompt"]
+    # The URL Kling fetches serves the stored clip, to anyone holding it, and nothing else.
+    path = urllib.parse.urlsplit(video["video_url"]).path
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == clip.read_bytes()
+    assert Client().get(path[:-4] + "abcd").status_code == 404
+
+
+def test_a_callback_wakes_the_poll_early(api, kling, django_capture_on_commit_callbacks):
+    import time
+
+    from django.utils import timezone
+
+    from generation.providers.base import JobWaiter
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_of(submit(api))
+    waiter = JobWaiter(job, lambda percent: None)
+    GenerationJob.objects.filter(pk=job.pk).update(provider_hint_at=timezone.now())
+
+    started = time.monotonic()
+    waiter(5.0, wake_on_hint=True)
+
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_long_kling_task_gives_its_worker_back_and_goes_on_from_its_task(
+    api, kling, settings, caplog, django_capture_on_commit_callbacks
+):
+    # given: a worker may hold a job 0.05 s, and Kling takes several polls
+    settings.KLING_WORKER_HOLD_SECONDS = 0.05
+    kling.step_per_query = 0.2
+
+    with (
+        caplog.at_level(logging.INFO, logger="generation.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = job_of(submit(api))
+
+    # then: queued again at least once, one Kling task, and no attempt counted for it
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert "gave its worker back" in caplog.text
+    assert len(kling.created("omni-video")) == 1
+    assert job.attempts == 1
+    assert GenerationOutput.objects.filter(job=job).count() == 1
+
+
+def test_the_fake_refuses_what_kling_documents_as_invalid(kling):
+    from generation.providers.kling_client import KlingError
+
+    client = KlingClient(KlingSettings.load())
+    good_shots = [{"index": 1, "prompt": "a", "duration": "2"}]
+    for path, body, reason in (
+        (
+            OMNI,
+            {
+                "model_name": "kling-v3-omni",
+                "multi_shot": True,
+                "shot_type": "customize",
+                "multi_prompt": good_shots,
+                "duration": "5",
+                "aspect_ratio": "16:9",
+            },
+            "add up",
+        ),
+        (OMNI, {"model_name": "kling-v3-omni", "prompt": "x" * 2501}, "2500"),
+        (OMNI, {"model_name": "kling-video-o1", "prompt": "a", "duration": "12"}, "duration"),
+        (OMNI, {"prompt": "<<<element_1>>>", "aspect_ratio": "1:1"}, "no match"),
+        (OMNI, {"prompt": "a"}, "aspect_ratio"),
+        (
+            "/v1/general/advanced-custom-elements",
+            {"element_name": "x" * 21, "element_description": "d"},
+            "20 characters",
+        ),
+        ("/v1/general/custom-voices", {"voice_name": "v"}, "voice_url"),
+        ("/v1/images/omni-image", {"prompt": "a", "n": 10}, "n must"),
+    ):
+        with pytest.raises(KlingError) as caught:
+            client.call("POST", path, body)
+        assert (caught.value.status, caught.value.code) == (400, 1201), body
+        assert reason in caught.value.message
+    assert kling.tasks == {}
+
+
+def test_a_request_kling_refuses_fails_the_job_with_the_reason(
+    api, kling, django_capture_on_commit_callbacks
+):
+    kling.inject(1201, method="POST", prefix=OMNI, message="prompt: invalid character")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "PROVIDER_REJECTED")
+    assert "invalid character" in job.error_message
+    assert CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).count() == 1
+
+
+def test_the_provider_is_chosen_per_model(api, kling, settings, django_capture_on_commit_callbacks):
+    settings.GENERATION_PROVIDERS = {"VIDEO_3_0_OMNI": "kling", "*": "local"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        image = job_of(submit(api, prompt="[@Little Scholar] reads.", model="IMAGE_O1"))
+
+    image.refresh_from_db()
+    assert (image.provider, image.status) == ("local", JobStatus.SUCCEEDED)
+    assert kling.requests == []
