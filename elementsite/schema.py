@@ -24,6 +24,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
+from elements.graphql.assists import AssistMutation, AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
@@ -38,9 +39,12 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery)
+    "Query",
+    (AccountQuery, ElementQuery, AssistQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery),
 )
-Mutation = merge_types("Mutation", (AccountMutation, ElementMutation, GenerationMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ElementMutation, AssistMutation, GenerationMutation)
+)
 
 
 def _is_introspection(context: IgnoreContext) -> bool:
