@@ -152,8 +152,9 @@ def dominant_colours(image: Image.Image, *, limit: int = 3, min_share: float = 0
     palette = quantized.getpalette() or []
     shares: dict[str, float] = {}
     for count, index in quantized.getcolors() or []:
-        rgb = tuple(palette[index * 3 : index * 3 + 3])
-        name = colour_name(rgb)  # type: ignore[arg-type]
+        start = int(index) * 3  # type: ignore[arg-type]
+        red, green, blue = palette[start : start + 3]
+        name = colour_name((red, green, blue))
         shares[name] = shares.get(name, 0.0) + count / len(opaque)
     ranked = sorted(shares.items(), key=lambda item: -item[1])
     return [name for name, share in ranked if share >= min_share][:limit]

@@ -34,7 +34,7 @@ class AssistMultiviewProvider(Provider):
         if pinned is None:
             raise ProviderError("NO_MAIN_IMAGE", "The element had no main image.")
         element_id = pinned.job_element.element_id
-        count = ReferenceImage.objects.filter(element_id=element_id).count()
+        count = ReferenceImage.objects.filter(element_id=element_id).count() if element_id else 0
         wanted = max(1, min(MAX_IMAGES - 1, MAX_IMAGES - count))
         progress(10)
         with default_storage.open(pinned.file, "rb") as f:

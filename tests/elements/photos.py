@@ -16,7 +16,9 @@ def photo(name: str) -> Image.Image:
         source = photo(name.removesuffix("_on_white"))
         canvas = Image.new("RGB", source.size, (245, 245, 245))
         small = source.resize((source.width // 2, source.height // 2))
-        canvas.paste(small, ((source.width - small.width) // 2, (source.height - small.height) // 2))
+        canvas.paste(
+            small, ((source.width - small.width) // 2, (source.height - small.height) // 2)
+        )
         return canvas
     return Image.fromarray(getattr(data, name)()).convert("RGB")
 
