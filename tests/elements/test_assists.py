@@ -434,3 +434,69 @@ def test_element_model_keeps_suggestion_empty_when_detection_fails(user, monkeyp
     element = element_of(user)
 
     assert Element.objects.get(pk=element.pk).detected_type == ""
+
+
+CANCEL = """
+mutation ($id: ID!) {
+  generationCancel(id: $id) { __typename ... on GenerationJobResult { job { status } } }
+}
+"""
+
+
+def test_canceling_a_queued_completion_gives_the_free_use_back():
+    owner = member()
+    element = element_of(owner)
+    api = client_for(owner)
+    # Not run: the request's transaction commits only when the test ends (no on_commit).
+    job = api(COMPLETE, {"input": {"elementId": gid(element)}})["elementMultiViewComplete"]["job"]
+    assert api(ME)["me"]["freeMultiviewUsesLeftToday"] == 2
+
+    data = api(CANCEL, {"id": job["id"]})
+
+    assert data["generationCancel"]["job"]["status"] == "CANCELED"
+    assert api(ME)["me"]["freeMultiviewUsesLeftToday"] == 3
+    assert element.images.count() == 2
+
+
+def test_a_new_user_through_graphql_alone(django_capture_on_commit_callbacks):
+    """Registers, is told the astronaut is a character, creates the element, gets a
+    description, and completes views paid in credits (a new user is not a member)."""
+    from tests.conftest import GraphQLClient
+
+    api = UploadClient(GraphQLClient().client)
+    register = """
+    mutation ($input: AccountRegisterInput!) {
+      accountRegister(input: $input) { __typename }
+    }"""
+    api(register, {"input": {"username": "newcomer", "password": TEST_PASSWORD}})
+    suggestion = api.upload(DETECT, {"image": None}, {"image": photo_upload("astronaut")})
+    assert suggestion["subjectTypeDetect"]["type"] == "CHARACTER"
+    created = api.upload(
+        """mutation ($input: ElementCreateInput!) {
+          elementCreate(input: $input) { ... on ElementWithWarningsResult { element { id } } }
+        }""",
+        {
+            "input": {
+                "name": "Astronaut",
+                "type": "CHARACTER",
+                "mainImage": None,
+                "extraImages": [None],
+            }
+        },
+        {"input.mainImage": photo_upload("astronaut"), "input.extraImages.0": image_upload()},
+    )
+    element_id = created["elementCreate"]["element"]["id"]
+    text = api(DESCRIBE, {"id": element_id})["elementDescribe"]["description"]
+    assert text.startswith("Character, half-body, 1 face")
+
+    refused = api(COMPLETE, {"input": {"elementId": element_id}})["elementMultiViewComplete"]
+    assert refused["messages"] == [{"field": None, "code": "INSUFFICIENT_CREDITS"}]
+
+    from accounts.models import User
+
+    credits_grant(user=User.objects.get(username="newcomer"), amount=5, reason="top-up")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = api(COMPLETE, {"input": {"elementId": element_id}})["elementMultiViewComplete"]
+    assert (done["freeUse"], done["creditsCharged"]) == (False, 5)
+    origins = [i["origin"] for i in api(ELEMENT, {"id": element_id})["element"]["images"]]
+    assert origins == ["UPLOAD", "UPLOAD", "MULTIVIEW", "MULTIVIEW"]

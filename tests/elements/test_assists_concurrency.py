@@ -55,3 +55,48 @@ def test_parallel_completions_take_three_free_then_credits_then_stop(monkeypatch
     assert CreditLedgerEntry.objects.filter(user=owner, kind=LedgerKind.DEBIT).count() == 20
     assert GenerationJob.objects.filter(owner=owner).count() == 23
     assert sorted(enqueued) == sorted(job.pk for job in jobs)
+
+
+def test_a_completion_runs_through_a_real_cluster(monkeypatch, tmp_path):
+    """The job is picked up by `manage.py qcluster` on the configured broker, not inline."""
+    import time
+
+    from django_q.tasks import async_task, fetch
+
+    from elements.models import ImageOrigin
+    from generation.models import JobStatus
+    from tests import clusters
+    from tests.elements.test_assists import element_of
+
+    monkeypatch.setattr("generation.tasks.enqueue_job", lambda job_id: None)
+    cluster_name = clusters.use_cluster_name(monkeypatch)
+    owner = MembershipFactory(tier=tier("standard")).user
+    element = element_of(owner)
+    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    log_path = tmp_path / "qcluster.log"
+
+    with clusters.open_broker(cluster_name) as broker, log_path.open("wb") as log:
+        process = clusters.start(clusters.cluster_env(cluster_name), log)
+        try:
+            task_id = async_task(
+                "generation.tasks.run_job", str(job.pk), sync=False, broker=broker, save=True
+            )
+            deadline = time.monotonic() + 90
+            task = None
+            while time.monotonic() < deadline and process.poll() is None:
+                task = fetch(task_id)
+                if task is not None:
+                    break
+                time.sleep(0.25)
+        finally:
+            clusters.stop(process)
+
+    output = log_path.read_text(errors="replace")
+    assert task is not None and task.success, output
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.free_use_day is not None) == (
+        JobStatus.SUCCEEDED,
+        100,
+        True,
+    )
+    assert element.images.filter(origin=ImageOrigin.MULTIVIEW).count() == 2
