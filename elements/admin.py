@@ -587,6 +587,7 @@ class VoiceAdmin(admin.ModelAdmin):
             ("Clipped samples", _percent(report.get("clipping_ratio"), digits=2)),
             ("Loudness", _dbfs(report.get("loudness_dbfs"))),
             ("Noise floor", _dbfs(report.get("noise_floor_dbfs"))),
+            ("Speech", _percent(report.get("speech_ratio"))),
         ]
         table = format_html(
             "<table><tbody>{}</tbody></table>",
