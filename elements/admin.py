@@ -205,6 +205,14 @@ class ElementAdmin(admin.ModelAdmin):
         (None, {"fields": ("main_image", "name", "owner", "type", "description", "source")}),
         ("Voice", {"fields": ("voice", "voice_notice")}),
         (
+            "Subject detection",
+            {
+                "fields": ("detected_type", "detected_confidence", "detected_evidence"),
+                "description": "What detection suggested for the main image when it was "
+                "uploaded; the type above is the owner's choice.",
+            },
+        ),
+        (
             "Moderation",
             {
                 "fields": ("status", "blocked_reason", "moderation_log"),
@@ -222,6 +230,9 @@ class ElementAdmin(admin.ModelAdmin):
         "source",
         "voice",
         "voice_notice",
+        "detected_type",
+        "detected_confidence",
+        "detected_evidence",
         "status",
         "blocked_reason",
         "moderation_log",
@@ -576,6 +587,7 @@ class VoiceAdmin(admin.ModelAdmin):
             ("Clipped samples", _percent(report.get("clipping_ratio"), digits=2)),
             ("Loudness", _dbfs(report.get("loudness_dbfs"))),
             ("Noise floor", _dbfs(report.get("noise_floor_dbfs"))),
+            ("Speech", _percent(report.get("speech_ratio"))),
         ]
         table = format_html(
             "<table><tbody>{}</tbody></table>",

@@ -143,6 +143,18 @@ class Element(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Grows on every change.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # What subject-type detection suggested for the main image when it was uploaded; `type`
+    # is what the user chose, which may differ.
+    detected_type = models.CharField(
+        max_length=16,
+        choices=ElementType.choices,
+        blank=True,
+        help_text="The type detection suggested for the main image; empty if none ran.",
+    )
+    detected_confidence = models.FloatField(null=True, blank=True)
+    detected_evidence = models.CharField(
+        max_length=200, blank=True, help_text="What the detector saw, e.g. “1 frontal face”."
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]

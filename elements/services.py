@@ -186,6 +186,13 @@ def _process_image(upload: Upload, field: str) -> ProcessedImage:
         raise ValidationError({field: exc.error_list}) from None
 
 
+def _detected_fields(processed: ProcessedImage) -> dict[str, Any]:
+    """Subject-type detection of a new main image (`elements.assists`), never an error."""
+    from elements.assists.services import detected_fields
+
+    return detected_fields(processed)
+
+
 def _process_audio(upload: Upload, field: str) -> ProcessedAudio:
     try:
         return process_audio(upload)
@@ -566,6 +573,7 @@ def element_create(
     # Cheap checks first, then all the media, and only then the database.
     _check_name_free(owner, name)
     main = _process_image(main_image, "mainImage")
+    detected = _detected_fields(main)
     extras = [_process_image(f, f"extraImages.{i}") for i, f in enumerate(extra_images)]
     prepared_voice = _prepare_voice(voice_upload, "voiceFile") if voice_upload else None
 
@@ -585,6 +593,7 @@ def element_create(
                 type=element_type,
                 description=description,
                 voice=voice,
+                **detected,
             )
             _add_image(
                 element,
@@ -709,10 +718,18 @@ def element_image_replace(
 ) -> ReferenceImage:
     """Replace the file of one image, keeping its role and place."""
     processed = _process_image(file, "file")
+    # Detection takes a fraction of a second: run it before the lock, for a main image.
+    replaces_main = ReferenceImage.objects.filter(
+        pk=_pk(image_id), element__owner_id=owner.pk, role=ImageRole.MAIN
+    ).exists()
+    detected = _detected_fields(processed) if replaces_main else None
     with _writing() as files:
         element = _locked_element(owner, element_id)
         old = _element_image(element, image_id)
         old_files = _image_files([old])
+        if old.role == ImageRole.MAIN and detected is not None:
+            # A new main image: what detection suggests for it replaces the old suggestion.
+            Element.objects.filter(pk=element.pk).update(**detected)
         old.delete()
         image = _add_image(
             element,

@@ -24,6 +24,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
+from elements.graphql.assists import AssistMutation, AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from generation.graphql.explore import ExploreMutation, ExploreQuery
@@ -44,6 +45,7 @@ Query = merge_types(
     (
         AccountQuery,
         ElementQuery,
+        AssistQuery,
         GenerationQuery,
         GenerationPreviewQuery,
         ExploreQuery,
@@ -53,7 +55,14 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (AccountMutation, ElementMutation, GenerationMutation, ExploreMutation, WebhookMutation),
+    (
+        AccountMutation,
+        ElementMutation,
+        AssistMutation,
+        GenerationMutation,
+        ExploreMutation,
+        WebhookMutation,
+    ),
 )
 
 

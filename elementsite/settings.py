@@ -159,6 +159,19 @@ ELEMENT_IMAGE_MAX_BYTES = env_int("ELEMENT_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 ELEMENT_IMAGE_MAX_PIXELS = env_int("ELEMENT_IMAGE_MAX_PIXELS", 50_000_000)
 ELEMENT_IMAGE_MIN_SIDE = env_int("ELEMENT_IMAGE_MIN_SIDE", 300)
 VOICE_MAX_BYTES = env_int("VOICE_MAX_BYTES", 50 * 1024 * 1024)
+# A voice sample whose share of speech (WebRTC's voice-activity detector) is below this is
+# refused (TOO_LITTLE_SPEECH).
+try:
+    VOICE_MIN_SPEECH_RATIO = float(os.environ.get("VOICE_MIN_SPEECH_RATIO", "") or 0.3)
+except ValueError as _exc:
+    raise ImproperlyConfigured("VOICE_MIN_SPEECH_RATIO must be a number from 0 to 1") from _exc
+if not 0 <= VOICE_MIN_SPEECH_RATIO <= 1:
+    raise ImproperlyConfigured("VOICE_MIN_SPEECH_RATIO must be a number from 0 to 1")
+# AI assists (subject type, description, multi-view): `local` is the built-in analysis; a
+# remote one is the dotted path of an `elements.assists.base.AssistProvider` subclass.
+ASSIST_PROVIDER = os.environ.get("ASSIST_PROVIDER", "").strip() or "local"
+# Credits a multi-view completion costs once the day's free uses (the tier's) are gone.
+MULTIVIEW_PRICE_CREDITS = env_int("MULTIVIEW_PRICE_CREDITS", 5)
 
 
 def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -266,6 +266,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "short_id",
         "owner",
+        "kind",
         "model",
         "mode",
         "status",
@@ -277,7 +278,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "finished_at",
     )
     list_display_links = ("short_id",)
-    list_filter = ("status", "model", "provider")
+    list_filter = ("kind", "status", "model", "provider")
     # `^id`: the short id of the list is the start of the full one.
     search_fields = ("owner__username", "prompt", "^id", "=provider_task_id")
     list_select_related = ("owner",)
@@ -287,7 +288,18 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     fieldsets = (
         (
             "Request",
-            {"fields": ("id", "owner", "model", "mode", "duration", "aspect_ratio", "prompt")},
+            {
+                "fields": (
+                    "id",
+                    "owner",
+                    "kind",
+                    "model",
+                    "mode",
+                    "duration",
+                    "aspect_ratio",
+                    "prompt",
+                )
+            },
         ),
         (
             "State",
@@ -313,12 +325,14 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 "description": "Cancel or retry with the actions of the job list.",
             },
         ),
-        ("Credits", {"fields": ("credits_charged", "refunded", "ledger")}),
+        ("Credits", {"fields": ("credits_charged", "free_use_day", "refunded", "ledger")}),
         ("Compiled prompt", {"fields": ("compiled_plan",), "classes": ("collapse",)}),
     )
     readonly_fields = (
         "id",
         "owner",
+        "kind",
+        "free_use_day",
         "model",
         "mode",
         "duration",

@@ -31,6 +31,11 @@ class JobStatus(models.TextChoices):
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
+class JobKind(models.TextChoices):
+    GENERATION = "generation", "Generation"
+    MULTIVIEW = "multiview", "AI multi-view completion"
+
+
 class PriceRule(models.Model):
     """What a job of a model and mode costs; staff edit it in admin."""
 
@@ -61,7 +66,11 @@ class GenerationJob(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generation_jobs"
     )
-    model = models.CharField(max_length=32, choices=MODEL_CHOICES)
+    kind = models.CharField(
+        max_length=16, choices=JobKind.choices, default=JobKind.GENERATION, db_index=True
+    )
+    # Empty for an AI-assist job, which uses no generation model.
+    model = models.CharField(max_length=32, choices=MODEL_CHOICES, blank=True)
     mode = models.CharField(max_length=8)
     prompt = models.TextField()
     duration = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -80,6 +89,11 @@ class GenerationJob(models.Model):
         null=True,
         blank=True,
         related_name="generation_job",
+    )
+    free_use_day = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day of the daily free use this job took (given back if it fails).",
     )
     provider = models.CharField(max_length=32)
     provider_task_id = models.CharField(max_length=64, blank=True)

@@ -27,7 +27,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import credits_debit, credits_refund
+from accounts.services import credits_debit, credits_refund, free_use_release
 from elements.media.images import ProcessedImage, process_image
 from elements.media.video import ProcessedVideo, process_video
 from elements.models import Element, ElementStatus, ReferenceImage, VoiceStatus
@@ -40,6 +40,7 @@ from generation.models import (
     JobElement,
     JobElementImage,
     JobInput,
+    JobKind,
     JobStatus,
     PriceRule,
 )
@@ -388,6 +389,9 @@ def job_finish(
     job.save(update_fields=["status", "error_code", "error_message", "finished_at", "progress"])
     if status in (JobStatus.FAILED, JobStatus.CANCELED):
         _refund(job, "Generation canceled" if status == JobStatus.CANCELED else "Generation failed")
+        if job.free_use_day is not None:
+            # The free use it took comes back (a job ends once, so this runs once).
+            free_use_release(user=job.owner, day=job.free_use_day)
     # In the caller's transaction, with the outputs it stored: the outbox of webhooks.
     job_event_emit(job)
     return job
@@ -442,6 +446,14 @@ def generation_retry(*, staff: AbstractBaseUser, job: GenerationJob) -> Generati
         locked = GenerationJob.objects.select_for_update().filter(pk=job.pk).first()
         if locked is None:
             raise _error("id", "No such job.", GenerationErrorCode.NOT_FOUND)
+        if locked.kind != JobKind.GENERATION:
+            # An assist job paid with a free use of its day can't be charged again exactly;
+            # the user asks again instead.
+            raise _error(
+                "id",
+                "Only generation jobs can be retried; request the completion again.",
+                GenerationErrorCode.JOB_NOT_RETRYABLE,
+            )
         if locked.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise _error(
                 "id",

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from generation.error_codes import GenerationErrorCode
-from generation.models import GenerationJob, GenerationOutput, JobStatus
+from generation.models import GenerationJob, GenerationOutput, JobKind, JobStatus
 from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
 from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
@@ -144,8 +144,13 @@ def run_job(job_id: str) -> str:
                 if locked.cancel_requested:
                     job_finish(locked, JobStatus.CANCELED, message="Canceled by you.")
                     return "canceled"
-                for item in rendered:
-                    _store(locked, item)
+                if locked.kind == JobKind.MULTIVIEW:
+                    from elements.assists.services import multiview_store
+
+                    multiview_store(locked, rendered)
+                else:
+                    for item in rendered:
+                        _store(locked, item)
                 job_finish(locked, JobStatus.SUCCEEDED)
         return "succeeded"
     except JobCanceled:

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 import strawberry_django
+from django.conf import settings
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
@@ -126,6 +127,9 @@ class MeType:
     free_multiview_uses_left_today: int = strawberry.field(
         description="Free AI multi-view completions left today (service time zone)."
     )
+    multiview_price_credits: int = strawberry.field(
+        description="Credits one AI multi-view completion costs once no free use is left."
+    )
 
     @classmethod
     def from_overview(cls, user: models.User, overview: AccountOverview) -> MeType:
@@ -146,4 +150,5 @@ class MeType:
             credit_balance=overview.credit_balance,
             free_multiview_uses_per_day=entitlements.daily_free_multiview,
             free_multiview_uses_left_today=overview.free_multiview_left_today,
+            multiview_price_credits=int(getattr(settings, "MULTIVIEW_PRICE_CREDITS", 5)),
         )

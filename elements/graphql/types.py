@@ -114,7 +114,9 @@ def _request(info: Info) -> Any:
 
 @strawberry.type(description="A remark on a voice sample's quality; it never blocks the upload.")
 class QualityWarning:
-    code: str = strawberry.field(description="MOSTLY_SILENT, CLIPPING, TOO_QUIET or NOISY.")
+    code: str = strawberry.field(
+        description="MOSTLY_SILENT, CLIPPING, TOO_QUIET, NOISY or MULTIPLE_SPEAKERS."
+    )
     message: str = strawberry.field(description="What to do about it.")
 
 
@@ -124,6 +126,9 @@ class VoiceQuality:
     clipping_ratio: float = strawberry.field(description="Share of samples at full scale.")
     loudness_dbfs: float = strawberry.field(description="Overall loudness in dBFS.")
     noise_floor_dbfs: float = strawberry.field(description="Rough background noise level.")
+    speech_ratio: float = strawberry.field(
+        description="Share of the sample a voice-activity detector calls speech (0–1)."
+    )
     warnings: list[QualityWarning] = strawberry.field(description="Advice for a better sample.")
 
     @classmethod
@@ -135,6 +140,7 @@ class VoiceQuality:
             clipping_ratio=float(report.get("clipping_ratio", 0.0)),
             loudness_dbfs=float(report.get("loudness_dbfs", 0.0)),
             noise_floor_dbfs=float(report.get("noise_floor_dbfs", 0.0)),
+            speech_ratio=float(report.get("speech_ratio", 0.0)),
             warnings=[
                 QualityWarning(code=w["code"], message=w["message"])
                 for w in report.get("warnings", [])
@@ -229,6 +235,19 @@ class ReferenceImageNode(relay.Node):
         return queryset.filter(element__owner_id=viewer)
 
 
+@strawberry.type(description="A suggested element type and what the detector saw.")
+class SubjectTypeSuggestion:
+    type: ElementTypeEnum = strawberry.field(description="The suggested type.")
+    confidence: float = strawberry.field(description="How sure the detector is, 0–1.")
+    evidence: str = strawberry.field(description="What was found, e.g. “1 frontal face”.")
+
+    @classmethod
+    def of(cls, found: Any) -> SubjectTypeSuggestion:
+        return cls(
+            type=ElementTypeEnum(found.type), confidence=found.confidence, evidence=found.evidence
+        )
+
+
 @strawberry_django.type(models.Element, name="Element")
 class ElementNode(relay.Node):
     """A reusable character, prop or scene of the viewer's library."""
@@ -259,6 +278,20 @@ class ElementNode(relay.Node):
     )
     def usage(self, root: models.Element, info: Info) -> LazyUsage | None:
         return _usage(info, owner_id=root.owner_id, element_id=root.pk)
+
+    @strawberry_django.field(
+        description="The type subject detection suggested for the main image when it was "
+        "uploaded (`type` is what the owner chose); null if detection did not run.",
+        only=["detected_type", "detected_confidence", "detected_evidence"],
+    )
+    def detected_subject(self, root: models.Element) -> SubjectTypeSuggestion | None:
+        if not root.detected_type:
+            return None
+        return SubjectTypeSuggestion(
+            type=ElementTypeEnum(root.detected_type),
+            confidence=root.detected_confidence or 0.0,
+            evidence=root.detected_evidence,
+        )
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:

@@ -52,6 +52,7 @@ CLIPPING_RATIO = 0.001
 TOO_QUIET_DBFS = -35.0
 NOISY_FLOOR_DBFS = -40.0
 NOISE_FLOOR_PERCENTILE = 0.10
+DEFAULT_MIN_SPEECH_RATIO = 0.3
 # PyAV reads this many packets at most to find one that decodes.
 PROBE_PACKETS = 200
 # Bytes after an ID3 tag searched for the first audio frame (encoders may pad).
@@ -71,6 +72,8 @@ class AudioQuality:
     loudness_dbfs: float
     noise_floor_dbfs: float
     warnings: tuple[QualityWarning, ...]
+    # Share of 30 ms frames WebRTC's voice-activity detector calls speech.
+    speech_ratio: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -376,27 +379,62 @@ def _quality(pcm: bytes, clipping_ratio: float) -> AudioQuality:
                 f"{NOISY_FLOOR_DBFS:.0f}): record in a quieter place.",
             )
         )
+    speech = _speech(pcm)
+    if speech.two_speakers:
+        found.append(
+            QualityWarning(
+                "MULTIPLE_SPEAKERS",
+                "The voice seems to change between two clearly different pitches: make sure "
+                "only one person speaks in the sample.",
+            )
+        )
     return AudioQuality(
         silence_ratio=round(silence_ratio, 4),
         clipping_ratio=round(clipping_ratio, 6),
         loudness_dbfs=round(loudness, 1),
         noise_floor_dbfs=round(noise_floor, 1),
         warnings=tuple(found),
+        speech_ratio=round(speech.ratio, 4),
     )
+
+
+@dataclass(frozen=True)
+class _Speech:
+    ratio: float
+    two_speakers: bool
+
+
+def _speech(pcm: bytes) -> _Speech:
+    """How much of the sample is speech, and whether its pitch falls in two separate
+    clusters (two speakers of clearly different pitch; see `elements.media.speech`)."""
+    from elements.media.speech import pitch_clusters, pitch_track, speech_report
+
+    report = speech_report(pcm, sample_rate=SAMPLE_RATE)
+    clusters = None
+    if report.segments:
+        clusters = pitch_clusters(
+            pitch_track(pcm, sample_rate=SAMPLE_RATE, segments=report.segments)
+        )
+    return _Speech(report.speech_ratio, clusters is not None and clusters.two_speakers)
 
 
 # --- Entry point ----------------------------------------------------------------------------
 
 
 def process_audio(
-    upload: Any, *, min_seconds: float = 5, max_seconds: float = 30
+    upload: Any,
+    *,
+    min_seconds: float = 5,
+    max_seconds: float = 30,
+    min_speech_ratio: float | None = None,
 ) -> ProcessedAudio:
     """Validates an uploaded voice sample and returns it normalized (WAV, mono, 24 kHz,
     16-bit) with its duration and a quality report.
 
     Raises `ValidationError(message, code=MediaErrorCode.X)`: EMPTY_FILE, FILE_TOO_LARGE,
     AUDIO_UNSUPPORTED_FORMAT, AUDIO_CORRUPT, AUDIO_NO_AUDIO_TRACK, AUDIO_TOO_SHORT,
-    AUDIO_TOO_LONG. Quality problems are warnings in the report, never errors.
+    AUDIO_TOO_LONG, TOO_LITTLE_SPEECH (less speech than `min_speech_ratio`, by default the
+    `VOICE_MIN_SPEECH_RATIO` setting). Other quality problems are warnings in the report.
     """
     max_bytes = int(getattr(settings, "VOICE_MAX_BYTES", DEFAULT_MAX_BYTES))
     with tempfile.TemporaryDirectory(prefix="elements-audio-") as workdir:
@@ -437,6 +475,18 @@ def process_audio(
     raw = segment.set_sample_width(SAMPLE_WIDTH).raw_data
     clipping = _clipping_ratio(raw)
     pcm = _resample(_mono(raw, segment.channels), segment.frame_rate)
+    quality = _quality(pcm, clipping)
+    minimum = float(
+        getattr(settings, "VOICE_MIN_SPEECH_RATIO", DEFAULT_MIN_SPEECH_RATIO)
+        if min_speech_ratio is None
+        else min_speech_ratio
+    )
+    if quality.speech_ratio < minimum:
+        raise media_error(
+            f"Only {quality.speech_ratio:.0%} of the recording is speech (at least "
+            f"{minimum:.0%} is needed): upload a recording of someone speaking.",
+            MediaErrorCode.TOO_LITTLE_SPEECH,
+        )
     content = _wav(pcm)
     return ProcessedAudio(
         content=content,
@@ -445,5 +495,5 @@ def process_audio(
         duration_ms=round(len(pcm) / SAMPLE_WIDTH * 1000 / SAMPLE_RATE),
         sha256=hashlib.sha256(content).hexdigest(),
         source_format=container.source_format,
-        quality=_quality(pcm, clipping),
+        quality=quality,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import webrtcvad
 
 from elements.media.audio import audioop
@@ -68,3 +69,102 @@ def _segments(flags: list[bool], *, min_s: float = 0.3, gap_s: float = 0.3) -> t
         else:
             runs.append([start, end])
     return tuple((round(a, 2), round(b, 2)) for a, b in runs if b - a >= min_s)
+
+
+# --- More than one speaker ----------------------------------------------------------------
+#
+# Without a speaker-embedding model, the one honest cue is pitch: two people whose voices
+# sit far apart (a typical man near 100–150 Hz, a woman or child near 200–300 Hz) give two
+# separate clusters of pitch across the speech, with little in between. One speaker's
+# intonation glides continuously and fills the gap. Two speakers of similar pitch are NOT
+# told apart; the warning is a hint, never a refusal.
+
+PITCH_WINDOW_MS = 40
+PITCH_HOP_MS = 20
+PITCH_MIN_HZ = 60.0
+PITCH_MAX_HZ = 400.0
+# A window is voiced when its normalized autocorrelation at the pitch period reaches this.
+VOICED_CORRELATION = 0.5
+MIN_VOICED_WINDOWS = 40
+# Two clusters: centres at least this many semitones apart, each with this share of the
+# voiced windows, and at most this share of the windows in the middle third between them.
+SPEAKER_GAP_SEMITONES = 7.0
+SPEAKER_MIN_SHARE = 0.2
+SPEAKER_MAX_VALLEY = 0.08
+
+
+@dataclass(frozen=True)
+class PitchClusters:
+    voiced_windows: int
+    low_hz: float
+    high_hz: float
+    high_share: float
+    valley_share: float
+
+    @property
+    def gap_semitones(self) -> float:
+        return 12 * float(np.log2(self.high_hz / self.low_hz)) if self.low_hz > 0 else 0.0
+
+    @property
+    def two_speakers(self) -> bool:
+        return (
+            self.voiced_windows >= MIN_VOICED_WINDOWS
+            and self.gap_semitones >= SPEAKER_GAP_SEMITONES
+            and SPEAKER_MIN_SHARE <= self.high_share <= 1 - SPEAKER_MIN_SHARE
+            and self.valley_share <= SPEAKER_MAX_VALLEY
+        )
+
+
+def pitch_track(pcm: bytes, *, sample_rate: int, segments: tuple = ()) -> np.ndarray:
+    """Pitch (Hz) of each voiced 40 ms window, by autocorrelation, inside `segments` (all of
+    the clip when empty). The shortest period whose correlation is near the best one wins,
+    which avoids the usual octave-down errors."""
+    if sample_rate != VAD_RATE:
+        pcm, _ = audioop.ratecv(pcm, 2, 1, sample_rate, VAD_RATE, None)
+    signal = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    window = VAD_RATE * PITCH_WINDOW_MS // 1000
+    hop = VAD_RATE * PITCH_HOP_MS // 1000
+    low_lag = int(VAD_RATE / PITCH_MAX_HZ)
+    high_lag = int(VAD_RATE / PITCH_MIN_HZ)
+    spans = [(int(a * VAD_RATE), int(b * VAD_RATE)) for a, b in segments] or [(0, len(signal))]
+    pitches: list[float] = []
+    for start, end in spans:
+        for offset in range(start, min(end, len(signal)) - window + 1, hop):
+            frame = signal[offset : offset + window]
+            frame = frame - frame.mean()
+            energy = float(frame @ frame)
+            if energy < window * 100.0**2:  # below about -50 dBFS: not a voice
+                continue
+            spectrum = np.fft.rfft(frame, 2 * window)
+            ac = np.fft.irfft(spectrum * np.conj(spectrum))[: high_lag + 1] / energy
+            lags = ac[low_lag : high_lag + 1]
+            best = float(lags.max())
+            if best < VOICED_CORRELATION:
+                continue
+            lag = low_lag + int(np.argmax(lags >= 0.9 * best))
+            pitches.append(VAD_RATE / lag)
+    return np.asarray(pitches)
+
+
+def pitch_clusters(pitches: np.ndarray) -> PitchClusters | None:
+    """Two-means of the pitches on a log scale; None with too few voiced windows."""
+    if len(pitches) < MIN_VOICED_WINDOWS:
+        return None
+    logs = np.log2(pitches)
+    low, high = float(np.percentile(logs, 20)), float(np.percentile(logs, 80))
+    for _ in range(20):
+        split = (low + high) / 2
+        below, above = logs[logs < split], logs[logs >= split]
+        if not len(below) or not len(above):
+            break
+        low, high = float(below.mean()), float(above.mean())
+    split = (low + high) / 2
+    third = (high - low) / 6
+    valley = float(np.mean(np.abs(logs - split) <= third))
+    return PitchClusters(
+        voiced_windows=len(pitches),
+        low_hz=round(2**low, 1),
+        high_hz=round(2**high, 1),
+        high_share=round(float(np.mean(logs >= split)), 3),
+        valley_share=round(valley, 3),
+    )

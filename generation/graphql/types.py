@@ -25,6 +25,12 @@ strawberry.enum(ModelCode, name="GenerationModel", description="The models offer
 GenerationModel = ModelCode
 
 
+@strawberry.enum(description="What a job does.")
+class JobKind(Enum):
+    GENERATION = "generation"
+    MULTIVIEW = "multiview"
+
+
 @strawberry.enum(description="Where a job is in its life.")
 class JobStatus(Enum):
     QUEUED = "queued"
@@ -93,7 +99,16 @@ class PinnedElement:
 class GenerationJobNode(relay.Node):
     """A generation job of the viewer's, with its progress and outputs."""
 
-    model: GenerationModel = strawberry_django.field(description="The model.")
+    kind: JobKind = strawberry_django.field(
+        description="A generation, or an AI assist (multi-view completion)."
+    )
+
+    @strawberry_django.field(
+        description="The model; null for an AI-assist job, which uses none.", only=["model"]
+    )
+    def model(self, root: models.GenerationJob) -> GenerationModel | None:
+        return ModelCode(root.model) if root.model else None  # type: ignore[return-value]
+
     mode: str = strawberry_django.field(description="`std`/`pro` for video; `-` for images.")
     prompt: str = strawberry_django.field(description="The prompt as written.")
     duration: int | None = strawberry_django.field(description="Seconds of video.")

@@ -7,6 +7,9 @@ from django.conf import settings
 
 from generation.providers.base import Provider
 
+# Jobs of the AI assists name their assist provider after this prefix (`assist:local`).
+ASSIST_PREFIX = "assist:"
+
 
 def provider_name_for(model: str) -> str:
     table: dict[str, str] = getattr(settings, "GENERATION_PROVIDERS", {})
@@ -14,6 +17,10 @@ def provider_name_for(model: str) -> str:
 
 
 def get_provider(name: str) -> Provider:
+    if name.startswith(ASSIST_PREFIX):
+        from generation.providers.assist import AssistMultiviewProvider
+
+        return AssistMultiviewProvider(name.removeprefix(ASSIST_PREFIX))
     if name == "local":
         from generation.providers.local import LocalProvider
 

@@ -455,7 +455,7 @@ def test_voice_page_has_a_player_and_the_quality_report(admin_client: Client) ->
     voice = services.voice_upload(
         owner=owner,
         upload=services.VoiceUpload(
-            file=audio_upload(volume=0.0005), name="Whisper", consent_statement=CONSENT
+            file=audio_upload(volume=0.01), name="Whisper", consent_statement=CONSENT
         ),
     ).voice
     assert voice.quality["warnings"]
@@ -466,6 +466,7 @@ def test_voice_page_has_a_player_and_the_quality_report(admin_client: Client) ->
     content = page.content.decode()
     assert f'<audio controls preload="none" src="{voice_audio_url(voice)}"' in content
     assert "Noise floor" in content
+    assert "<th>Speech</th>" in content
     for warning in voice.quality["warnings"]:
         assert warning["code"] in content
         assert warning["code"] in listing.content.decode()

@@ -337,7 +337,11 @@ def test_voice_take_down_unbinds_everywhere_and_tells_the_owners(user):
     refused("VOICE_TAKEN_DOWN", make, user, name="three", voice_id=voice.pk)
 
 
-def test_silent_sample_is_accepted_with_a_warning(user):
-    result = services.voice_upload(owner=user, upload=sample(volume=0.0))
-    assert "MOSTLY_SILENT" in [w.code for w in result.warnings]
-    assert result.voice.quality["warnings"]
+def test_silent_sample_is_refused_as_too_little_speech(user):
+    refused("TOO_LITTLE_SPEECH", services.voice_upload, owner=user, upload=sample(volume=0.0))
+
+
+def test_quiet_sample_is_accepted_with_a_warning_and_its_speech_ratio(user):
+    result = services.voice_upload(owner=user, upload=sample(volume=0.01))
+    assert [w.code for w in result.warnings] == ["TOO_QUIET"]
+    assert result.voice.quality["speech_ratio"] > 0.8

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0003_input_video'),
+        ('generation', '0004_explore_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('elements', '0001_initial'),
-        ('generation', '0003_input_video'),
+        ('generation', '0005_webhooks'),
     ]
 
     operations = [

@@ -1,0 +1,273 @@
+"""Writes and reads of the AI assists: subject-type detection, auto-description, and
+multi-view completion (a generation job of kind `multiview`).
+
+Multi-view charging (PRODUCT.md "Quotas and credits"): a member's first uses of the day are
+free (the tier's `daily_free_multiview`), then `MULTIVIEW_PRICE_CREDITS` each; non-members
+pay each time. The free use or the debit is taken in the transaction that creates the job,
+with the owner's row locked (PostgreSQL) or inside an IMMEDIATE transaction (SQLite), so
+parallel requests can't share one free use or overdraw; a job that fails or is canceled gives
+back exactly what it took (`generation.services.job_finish`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image
+
+from accounts.error_codes import CreditErrorCode
+from accounts.models import FreeUseFeature
+from accounts.services import credits_debit, free_use_consume
+from elements.assists.base import SubjectSuggestion
+from elements.assists.registry import get_assist_provider
+from elements.error_codes import ElementErrorCode
+from elements.media.images import ProcessedImage, process_image
+from elements.models import (
+    MAX_IMAGES,
+    Element,
+    ElementStatus,
+    ImageOrigin,
+    ImageRole,
+    ReferenceImage,
+)
+from elementsite.errors import field_error as _error
+
+if TYPE_CHECKING:
+    from generation.models import GenerationJob
+    from generation.providers.base import RenderedOutput
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MULTIVIEW_PRICE = 5
+
+
+def multiview_price() -> int:
+    """Credits one multi-view completion costs once the day's free uses are gone."""
+    return int(getattr(settings, "MULTIVIEW_PRICE_CREDITS", DEFAULT_MULTIVIEW_PRICE))
+
+
+def _open(processed: ProcessedImage) -> Image.Image:
+    import io
+
+    image = Image.open(io.BytesIO(processed.content))
+    image.load()
+    return image
+
+
+# --- Subject type -----------------------------------------------------------------------------
+
+
+def suggest_subject_type(processed: ProcessedImage) -> SubjectSuggestion | None:
+    """The provider's suggestion for an already validated image; None if the provider
+    failed (a suggestion must never cost the user their upload)."""
+    try:
+        return get_assist_provider().detect_subject(_open(processed))
+    except Exception:
+        logger.exception("subject-type detection failed")
+        return None
+
+
+def detected_fields(processed: ProcessedImage) -> dict[str, Any]:
+    """The `detected_*` columns of an element whose main image is `processed`."""
+    found = suggest_subject_type(processed)
+    if found is None:
+        return {"detected_type": "", "detected_confidence": None, "detected_evidence": ""}
+    return {
+        "detected_type": found.type,
+        "detected_confidence": round(found.confidence, 2),
+        "detected_evidence": found.evidence[:200],
+    }
+
+
+def subject_type_detect(*, upload: Any) -> SubjectSuggestion:
+    """Suggest an element type for an image, validated exactly like a reference image
+    (same codes); nothing is stored."""
+    try:
+        processed = process_image(upload)
+    except ValidationError as exc:
+        raise ValidationError({"image": exc.error_list}) from None
+    return get_assist_provider().detect_subject(_open(processed))
+
+
+# --- Description --------------------------------------------------------------------------------
+
+
+def _owned_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
+    from elements.services import _not_found, _pk
+
+    element = Element.objects.filter(owner_id=owner.pk, pk=_pk(element_id)).first()
+    if element is None:
+        raise _not_found("elementId", "element")
+    return element
+
+
+def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
+    """A description (≤ 100 characters) of the element's main image from real analysis, for
+    the user to keep (through `element_update`) or edit. Nothing is stored."""
+    element = _owned_element(owner, element_id)
+    main = element.images.filter(role=ImageRole.MAIN).first()
+    if main is None:
+        raise _error(
+            "elementId",
+            "This element has no main image yet.",
+            ElementErrorCode.ELEMENT_PROCESSING,
+        )
+    with default_storage.open(main.image.name, "rb") as f:
+        image = Image.open(f)
+        image.load()
+    return get_assist_provider().describe(image, element_type=element.type)
+
+
+# --- Multi-view completion ------------------------------------------------------------------
+
+
+def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str) -> GenerationJob:
+    """Queue a multi-view completion of one of the owner's elements: fills its free
+    supplementary slots (up to 3) from the main image.
+
+    Refused, with nothing consumed: another user's element (NOT_FOUND), a blocked or
+    processing element, an owner over their element limit, a full element (ELEMENT_FULL), a
+    completion of the same element already under way (MULTIVIEW_IN_PROGRESS), no free use
+    and too few credits (INSUFFICIENT_CREDITS).
+    """
+    from elements.services import _locked_element
+    from generation.models import GenerationJob, JobElement, JobElementImage, JobKind, JobStatus
+    from generation.tasks import enqueue_job
+
+    provider = get_assist_provider()
+    with transaction.atomic():
+        element = _locked_element(owner, element_id)
+        images = list(element.images.order_by("position"))
+        if len(images) >= MAX_IMAGES:
+            raise _error(
+                "elementId",
+                f"This element already has {MAX_IMAGES} images: remove one to make room.",
+                ElementErrorCode.ELEMENT_FULL,
+            )
+        if GenerationJob.objects.filter(
+            kind=JobKind.MULTIVIEW,
+            status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
+            elements__element=element,
+        ).exists():
+            raise _error(
+                "elementId",
+                "A multi-view completion of this element is already under way.",
+                ElementErrorCode.MULTIVIEW_IN_PROGRESS,
+            )
+        job_id = uuid.uuid4()
+        day = free_use_consume(user=owner, feature=FreeUseFeature.MULTIVIEW)
+        debit = None
+        price = 0
+        if day is None:
+            price = multiview_price()
+            try:
+                debit = credits_debit(
+                    user=owner,
+                    amount=price,
+                    reason="AI multi-view completion",
+                    reference=f"generation.job:{job_id}",
+                    idempotency_key=f"generation.job:{job_id}",
+                )
+            except ValidationError:
+                raise _error(
+                    None,
+                    f"No free multi-view completion left today, and it costs {price} credits: "
+                    "top up your credits.",
+                    CreditErrorCode.INSUFFICIENT_CREDITS,
+                ) from None
+        free_slots = MAX_IMAGES - len(images)
+        job = GenerationJob.objects.create(
+            id=job_id,
+            owner_id=owner.pk,
+            kind=JobKind.MULTIVIEW,
+            model="",
+            mode="-",
+            prompt=f"AI multi-view completion of {element.name}",
+            plan={"element_id": element.pk, "free_slots": free_slots, "image_ids": []},
+            credits_charged=price,
+            debit=debit,
+            free_use_day=day,
+            provider=f"assist:{provider.name}",
+        )
+        pinned = JobElement.objects.create(
+            job=job,
+            position=1,
+            element=element,
+            name=element.name,
+            type=element.type,
+            description=element.description,
+            version=element.version,
+        )
+        JobElementImage.objects.bulk_create(
+            JobElementImage(
+                job_element=pinned,
+                role=image.role,
+                position=image.position,
+                file=image.image.name,
+                width=image.width,
+                height=image.height,
+            )
+            for image in images
+        )
+        transaction.on_commit(lambda: enqueue_job(job.pk))
+    return job
+
+
+def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[ReferenceImage]:
+    """Add a finished job's views to its element (call with the job row locked, inside the
+    transaction that ends the job). Raises ProviderError (the job fails and gives back what
+    it took) when the element is gone, blocked, or has no free slot left."""
+    from django.core.files import File
+
+    from elements.services import _add_image, _FileBatch, _touch
+    from generation.providers.base import ProviderError
+
+    pinned = job.elements.first()
+    element = (
+        Element.objects.select_for_update().filter(pk=pinned.element_id).first()
+        if pinned is not None and pinned.element_id is not None
+        else None
+    )
+    if element is None:
+        raise ProviderError("ELEMENT_GONE", "The element was deleted.")
+    if element.status != ElementStatus.ACTIVE:
+        raise ProviderError(
+            ElementErrorCode.ELEMENT_BLOCKED, "The element can't be edited now (blocked)."
+        )
+    count = element.images.count()
+    free = MAX_IMAGES - count
+    if free <= 0 or not rendered:
+        raise ProviderError(
+            ElementErrorCode.ELEMENT_FULL, "The element has no free image slot any more."
+        )
+    batch = _FileBatch()
+    added: list[ReferenceImage] = []
+    try:
+        with transaction.atomic():
+            for position, item in enumerate(rendered[:free], start=count):
+                with item.path.open("rb") as f:
+                    processed = process_image(File(f))
+                added.append(
+                    _add_image(
+                        element,
+                        processed,
+                        role=ImageRole.EXTRA,
+                        position=position,
+                        origin=ImageOrigin.MULTIVIEW,
+                        files=batch,
+                    )
+                )
+            _touch(element)
+            job.plan = {**job.plan, "image_ids": [image.pk for image in added]}
+            job.save(update_fields=["plan"])
+    except BaseException:
+        batch.discard()
+        raise
+    return added
