@@ -318,7 +318,7 @@ KLING_ACCESS_KEY = os.environ.get("KLING_ACCESS_KEY", "")
 KLING_SECRET_KEY = os.environ.get("KLING_SECRET_KEY", "")
 KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai.com")
 # This site's public address, for Kling's callbacks and for the voices/videos it fetches.
-KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", "")
+KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", PUBLIC_BASE_URL).rstrip("/")
 KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
 KLING_RETRY_BASE_SECONDS = float(os.environ.get("KLING_RETRY_BASE_SECONDS", "1"))
 KLING_RETRY_MAX_SECONDS = float(os.environ.get("KLING_RETRY_MAX_SECONDS", "60"))

@@ -5,6 +5,7 @@ library sync, the error table, callbacks, and the result in our storage."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 import uuid
@@ -35,6 +36,7 @@ from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD
 from tests.generation.kling_fake import ELEMENT_ID_BASE, FakeKling
+from tests.generation.webhook_receiver import readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +62,14 @@ query ($id: ID!) {
   }
 }"""
 OMNI = "/v1/videos/omni-video"
+WEBHOOK_CREATE = """
+mutation ($input: WebhookEndpointCreateInput!) {
+  webhookEndpointCreate(input: $input) {
+    __typename
+    ... on WebhookEndpointCreateResult { secret }
+    ... on OperationInfo { messages { field code message } }
+  }
+}"""
 
 
 @pytest.fixture
@@ -127,9 +137,16 @@ def job_of(result) -> GenerationJob:
 
 
 def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
-    api, kling, django_capture_on_commit_callbacks, caplog
+    api, kling, django_capture_on_commit_callbacks, caplog, settings
 ):
-    # given: the account is busy once at submit and in maintenance once while polled
+    # given: a client app listening for webhooks on 127.0.0.1
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    receiving = start_receiver(["200"])
+    receiver = next(receiving)
+    registered = api.post(WEBHOOK_CREATE, {"input": {"url": receiver.url()}}).json()
+    secret = registered["data"]["webhookEndpointCreate"]["secret"]
+    # and the account is busy once at submit and in maintenance once while polled
     kling.inject(1303, method="POST", prefix=OMNI)
     kling.inject(5001, method="GET", prefix=OMNI + "/")
 
@@ -149,6 +166,20 @@ def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
     assert kling.count("POST", OMNI, status=429) == 1
     assert kling.count("GET", OMNI + "/", status=503) == 1
     assert job.provider_task_id and job.provider_status == "succeed"
+
+    # the client app got a signed `generation.succeeded` whose signature checks out
+    verify = readme_verify_function()
+    events = [(r, json.loads(r.body)) for r in receiver.requests]
+    assert [e["type"] for _, e in events] == [
+        "generation.queued",
+        "generation.started",
+        "generation.succeeded",
+    ]
+    request, succeeded = events[-1]
+    assert verify(secret, request.headers, request.body)
+    assert not verify(secret, request.headers, request.body.replace(b"succeeded", b"failed"))
+    assert succeeded["data"]["job"]["id"] == result["job"]["id"]
+    assert [o["kind"] for o in succeeded["data"]["job"]["outputs"]] == ["video"]
 
     # the request: 3 customized shots, both elements by their 64-bit ids, the image, sound
     (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-video"]
@@ -211,6 +242,7 @@ def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
     }
     assert GenerationOutput.objects.filter(job=job).count() == 1
     assert not CreditLedgerEntry.objects.filter(refund_of_id=job.debit_id).exists()
+    receiving.close()
 
 
 def test_an_edited_element_is_created_again_and_the_old_one_deleted(
