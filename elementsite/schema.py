@@ -26,6 +26,7 @@ from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
+from elements.graphql.video import VideoElementMutation
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
 
@@ -40,7 +41,9 @@ class NodeQuery:
 Query = merge_types(
     "Query", (AccountQuery, ElementQuery, GenerationQuery, GenerationPreviewQuery, NodeQuery)
 )
-Mutation = merge_types("Mutation", (AccountMutation, ElementMutation, GenerationMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ElementMutation, VideoElementMutation, GenerationMutation)
+)
 
 
 def _is_introspection(context: IgnoreContext) -> bool:

@@ -159,6 +159,10 @@ ELEMENT_IMAGE_MAX_BYTES = env_int("ELEMENT_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
 ELEMENT_IMAGE_MAX_PIXELS = env_int("ELEMENT_IMAGE_MAX_PIXELS", 50_000_000)
 ELEMENT_IMAGE_MIN_SIDE = env_int("ELEMENT_IMAGE_MIN_SIDE", 300)
 VOICE_MAX_BYTES = env_int("VOICE_MAX_BYTES", 50 * 1024 * 1024)
+# The video a character element is made from (kept until its processing job has trimmed it).
+VIDEO_ELEMENT_MAX_BYTES = env_int("VIDEO_ELEMENT_MAX_BYTES", 200 * 1024 * 1024)
+VIDEO_ELEMENT_MAX_SIDE = env_int("VIDEO_ELEMENT_MAX_SIDE", 4096)
+VIDEO_ELEMENT_MAX_SECONDS = env_int("VIDEO_ELEMENT_MAX_SECONDS", 120)
 
 
 def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -63,7 +63,7 @@ def speechlike_pcm(
         1 + 0.08 * np.sin(2 * np.pi * 0.7 * t) + 0.03 * rng.standard_normal(n).cumsum() / n
     )
     phase = 2 * np.pi * np.cumsum(pitch) / rate
-    source = sum(np.sin(k * phase) / k for k in range(1, 30))
+    source: np.ndarray = sum(np.sin(k * phase) / k for k in range(1, 30))  # type: ignore[assignment]
     vowels = [(730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (300, 870, 2240)]
     syllable = 0.25
     out = np.zeros(n)
