@@ -420,3 +420,32 @@ def test_a_name_already_taken_is_refused(
     assert code_of(refused.value) == ("name", "NAME_TAKEN")
     assert Element.objects.count() == 1
     assert media_files() == before
+
+
+def test_a_clip_that_breaks_in_the_job_fails_with_a_code_and_keeps_nothing_half_made(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: the stored upload is damaged after the request accepted it
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        element = create(user, videos.astronaut_clip()).element
+    path = default_storage.path(element.video_source.name)
+    with open(path, "r+b") as stored:
+        stored.seek(64)
+        stored.write(bytes(len(videos.astronaut_clip()) - 64))
+    before = media_files()
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+
+    # then
+    element.refresh_from_db()
+    assert (element.status, element.failure_code, element.progress) == (
+        "failed",
+        "VIDEO_PROCESSING_FAILED",
+        100,
+    )
+    assert element.images.count() == 0 and element.voice is None
+    assert element.clip.name == "" and element.video_source.name == ""
+    assert media_files() == before - {path.removeprefix(str(default_storage.location) + "/")}

@@ -142,3 +142,20 @@ def coffee_clip() -> bytes:
 @functools.cache
 def silent_astronaut_clip() -> bytes:
     return make_video(zoom_and_pan("astronaut", 6.0), 6.0, audio="silence")
+
+
+def letterboxed(name: str) -> Frame:
+    """The whole photo, scaled to the frame's height, on grey."""
+    image = photo(name)
+    scaled = image.resize((round(image.width * HEIGHT / image.height), HEIGHT))
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), (128, 128, 128))
+    canvas.paste(scaled, ((WIDTH - scaled.width) // 2, 0))
+    return lambda t: canvas
+
+
+@functools.cache
+def frontal_then_profile_clip() -> bytes:
+    """3 s of the astronaut (a frontal face), then 3 s of the cameraman (a face in profile).
+    Two people to us; one face per frame to the cascades, which can't tell faces apart."""
+    astronaut, camera = zoom_and_pan("astronaut", 6.0), letterboxed("camera")
+    return make_video(lambda t: astronaut(t) if t < 3.0 else camera(t), 6.0)
