@@ -151,6 +151,12 @@ class Element(models.Model):
         max_length=40, blank=True, help_text="Why processing failed, e.g. NO_FACE."
     )
     failure_message = models.CharField(max_length=300, blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Deliveries of the processing job that took the element."
+    )
+    processing_heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the job processing it."
+    )
     video_source = models.FileField(
         upload_to="elements/video-sources/",
         max_length=200,

@@ -19,3 +19,10 @@ def process_video_element(element_id: int) -> None:
     from elements.video_elements import video_element_process
 
     video_element_process(element_id=int(element_id))
+
+
+def sweep_stale_video_elements() -> int:
+    """Scheduled every minute: re-enqueue video elements whose job was lost."""
+    from elements.video_elements import sweep_stale_video_elements as sweep
+
+    return sweep()

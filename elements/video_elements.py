@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from elements.error_codes import ElementErrorCode
@@ -81,6 +82,11 @@ TRIM_TOLERANCE = 0.01
 VIDEO_VOICE_MIN_SECONDS = 3.0
 SPEECH_PRESENT_RATIO = 0.3
 SPEECH_PRESENT_SECONDS = 1.0
+# A job beats (reports progress) at least every few seconds, except while ffmpeg trims (at most
+# `clips.TRIM_TIMEOUT`, 5 min): silent for longer, its worker is taken for dead.
+STALE_AFTER = datetime.timedelta(minutes=10)
+NEVER_TAKEN_AFTER = datetime.timedelta(minutes=2)
+MAX_ATTEMPTS = 3
 
 
 # --- The request ----------------------------------------------------------------------------
@@ -215,9 +221,53 @@ def element_processing_finished(element: Element) -> None:
 
 
 def _set_progress(element_id: int, value: float) -> None:
+    # Progress is also the job's heartbeat.
     Element.objects.filter(pk=element_id, status=ElementStatus.PROCESSING).update(
-        progress=max(0, min(99, int(value)))
+        progress=max(0, min(99, int(value))), processing_heartbeat_at=timezone.now()
     )
+
+
+def _claim(element_id: int) -> Element | None:
+    """Take the element for this delivery: not when another worker's heartbeat is fresh (a
+    duplicate delivery), and fail it once MAX_ATTEMPTS deliveries have died on it."""
+    with transaction.atomic():
+        element = (
+            Element.objects.select_for_update()
+            .filter(pk=element_id, status=ElementStatus.PROCESSING)
+            .first()
+        )
+        if element is None or not element.video_source.name:
+            return None
+        now = timezone.now()
+        beat = element.processing_heartbeat_at
+        if beat is not None and beat > now - STALE_AFTER:
+            return None
+        if element.processing_attempts >= MAX_ATTEMPTS:
+            interrupted = _Outcome(
+                report=dict(element.video_report),
+                failure_code=ElementErrorCode.VIDEO_PROCESSING_FAILED,
+                failure_message="Processing was interrupted too often. Try again later.",
+            )
+            _store(element_id, interrupted)
+            return None
+        element.processing_attempts += 1
+        element.processing_heartbeat_at = now
+        element.save(update_fields=["processing_attempts", "processing_heartbeat_at"])
+        return element
+
+
+def sweep_stale_video_elements() -> int:
+    """Hand again to the workers the video elements whose job was lost (never taken, or its
+    worker stopped beating): the Redis broker keeps no receipts. Returns how many."""
+    now = timezone.now()
+    stale = Element.objects.filter(status=ElementStatus.PROCESSING).filter(
+        Q(processing_heartbeat_at__isnull=True, created_at__lt=now - NEVER_TAKEN_AFTER)
+        | Q(processing_heartbeat_at__lt=now - STALE_AFTER)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    for element_id in ids:
+        _enqueue(element_id)
+    return len(ids)
 
 
 @dataclass
@@ -234,8 +284,8 @@ def video_element_process(*, element_id: int) -> Element | None:
     """Run the processing of a video element in `processing`; does nothing otherwise
     (a duplicate delivery, a deleted element). Idempotent: every row and file is written in
     one transaction at the end, after checking the element is still processing."""
-    element = Element.objects.filter(pk=element_id, status=ElementStatus.PROCESSING).first()
-    if element is None or not element.video_source.name:
+    element = _claim(element_id)
+    if element is None:
         return None
     with tempfile.TemporaryDirectory(prefix="video-element-") as workdir:
         try:

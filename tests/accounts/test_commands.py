@@ -64,10 +64,13 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
 
     # then
     schedule = Schedule.objects.get(name=DAILY_RESET_SCHEDULE_NAME)
-    assert sorted(Schedule.objects.values_list("name", flat=True)) == [
-        DAILY_RESET_SCHEDULE_NAME,
-        "generation.sweep_stale_jobs",
-    ]
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted(
+        [
+            DAILY_RESET_SCHEDULE_NAME,
+            "generation.sweep_stale_jobs",
+            "elements.sweep_stale_video_elements",
+        ]
+    )
     sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")
     assert (sweep.func, sweep.cron) == ("generation.tasks.sweep_stale_jobs", "* * * * *")
     assert schedule.func == DAILY_RESET_FUNC == "accounts.tasks.daily_reset_task"

@@ -5,6 +5,7 @@ creating transaction commits."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from typing import Any, cast
 
@@ -14,9 +15,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts.models import User
-from elements import selectors, services
+from elements import selectors, services, tasks
 from elements.models import Element, ElementStatus, ImageOrigin, ImageRole, Voice, VoiceSource
 from elements.video_elements import video_element_create, video_element_process
 from generation.catalog import ModelCode
@@ -449,3 +451,69 @@ def test_a_clip_that_breaks_in_the_job_fails_with_a_code_and_keeps_nothing_half_
     assert element.images.count() == 0 and element.voice is None
     assert element.clip.name == "" and element.video_source.name == ""
     assert media_files() == before - {path.removeprefix(str(default_storage.location) + "/")}
+
+
+# --- Lost and duplicate deliveries -------------------------------------------------------------
+
+
+def test_a_duplicate_delivery_leaves_a_running_job_alone(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        element = create(user, videos.coffee_clip()).element
+    # Another worker took it a moment ago and is beating.
+    Element.objects.filter(pk=element.pk).update(
+        processing_attempts=1, processing_heartbeat_at=timezone.now()
+    )
+
+    assert video_element_process(element_id=element.pk) is None
+
+    element.refresh_from_db()
+    assert (element.status, element.processing_attempts) == ("processing", 1)
+    assert default_storage.exists(element.video_source.name)
+
+
+def test_the_sweep_hands_a_lost_job_to_the_workers_again(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        fresh = create(user, videos.coffee_clip()).element
+        lost = create(user, videos.coffee_clip(), name="Lost").element
+    # Its worker died 20 minutes ago, mid-way.
+    Element.objects.filter(pk=lost.pk).update(
+        processing_attempts=1,
+        processing_heartbeat_at=timezone.now() - datetime.timedelta(minutes=20),
+        progress=40,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.sweep_stale_video_elements() == 1
+
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.status, lost.failure_code, lost.processing_attempts) == (
+        "failed",
+        "NO_FACE",
+        2,
+    )
+    assert fresh.status == "processing"  # just created: its delivery is still on its way
+
+
+def test_a_job_interrupted_too_often_fails_the_element(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False):
+        element = create(user, videos.coffee_clip()).element
+    source = element.video_source.name
+    Element.objects.filter(pk=element.pk).update(
+        processing_attempts=3,
+        processing_heartbeat_at=timezone.now() - datetime.timedelta(minutes=20),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert video_element_process(element_id=element.pk) is None
+
+    element.refresh_from_db()
+    assert (element.status, element.failure_code) == ("failed", "VIDEO_PROCESSING_FAILED")
+    assert "interrupted" in element.failure_message
+    assert not default_storage.exists(source)

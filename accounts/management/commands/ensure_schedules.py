@@ -63,13 +63,19 @@ SCHEDULES = (
     (DAILY_RESET_SCHEDULE_NAME, DAILY_RESET_FUNC, DAILY_RESET_CRON),
     # Jobs whose worker died (no heartbeat) are taken again; the Redis broker would lose them.
     ("generation.sweep_stale_jobs", "generation.tasks.sweep_stale_jobs", "* * * * *"),
+    # Video elements whose processing job was lost are handed to the workers again.
+    (
+        "elements.sweep_stale_video_elements",
+        "elements.tasks.sweep_stale_video_elements",
+        "* * * * *",
+    ),
 )
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE, and "
-        "the sweep of generation jobs whose worker died, every minute."
+        "the sweeps of generation jobs and video elements whose worker died, every minute."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
