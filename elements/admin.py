@@ -336,9 +336,10 @@ class ElementAdmin(admin.ModelAdmin):
         frames = [i for i in obj.images.all() if i.origin == ImageOrigin.VIDEO_FRAME]
         if not frames:
             return "—"
+        # By content: the owner may have reordered or replaced images since.
         moments = {
-            index: frame
-            for index, frame in enumerate((obj.video_report or {}).get("keyframes") or [])
+            moment.get("sha256"): moment
+            for moment in (obj.video_report or {}).get("keyframes") or []
         }
         return format_html_join(
             "",
@@ -347,7 +348,7 @@ class ElementAdmin(admin.ModelAdmin):
             (
                 (
                     _thumbnail(image, PAGE_THUMBNAIL_PX, link=True),
-                    _keyframe_caption(image, moments.get(image.position)),
+                    _keyframe_caption(image, moments.get(image.sha256)),
                 )
                 for image in sorted(frames, key=lambda i: i.position)
             ),

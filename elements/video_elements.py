@@ -143,6 +143,7 @@ def video_element_create(
     consent = _check_consent(consent_statement)
     start, end = _check_window(trim_start, trim_end)
     _check_name_free(owner, name)
+    _check_can_create(owner)  # again under the lock below; this spares reading the video
     try:
         with open_element_video(video) as probed:
             if end > probed.duration + TRIM_TOLERANCE:
@@ -340,7 +341,13 @@ def _analyse(element: Element, workdir: Path) -> _Outcome:
     images = {index: image for index, (_, image) in enumerate(frames)}
     outcome.keyframes = [process_image(_jpeg(images[r.index])) for r in chosen]
     report["keyframes"] = [
-        {"time": r.time, "pose": r.pose, "sharpness": round(r.sharpness, 1)} for r in chosen
+        {
+            "time": r.time,
+            "pose": r.pose,
+            "sharpness": round(r.sharpness, 1),
+            "sha256": processed.sha256,
+        }
+        for r, processed in zip(chosen, outcome.keyframes, strict=True)
     ]
     _set_progress(element.pk, 85)
 
