@@ -15,8 +15,9 @@ keyframes. Pure media work on temporary files; `elements.video_elements` stores 
   windows (`vision.confident_faces`).
 - **Keyframes**: among frames with exactly one face, the sharpest frontal face (variance of
   the Laplacian over the face box) is the main image; up to three more are chosen greedily,
-  each the candidate farthest in time from those already chosen, with a bonus for a pose
-  (frontal / profile) not yet among them, and never closer than `MIN_KEYFRAME_GAP` seconds.
+  each the candidate farthest in time from those already chosen, with a bonus for the pose
+  (frontal / profile) the chosen ones show least, and never closer than `MIN_KEYFRAME_GAP`
+  seconds.
 """
 
 from __future__ import annotations
@@ -214,10 +215,14 @@ def pick_keyframes(readings: list[FrameReading], window: float) -> list[FrameRea
     chosen = [main]
     span = max(window, 1e-3)
 
+    poses = {r.pose for r in candidates}
+
     def score(r: FrameReading) -> tuple[float, float]:
         distance = min(abs(r.time - c.time) for c in chosen) / span
-        new_pose = r.pose not in {c.pose for c in chosen}
-        return (distance + (POSE_BONUS if new_pose else 0.0), r.sharpness)
+        counts = {pose: sum(c.pose == pose for c in chosen) for pose in poses}
+        # The pose the chosen frames show least gets the bonus: a balance, when both exist.
+        rarer = counts[r.pose] < max(counts.values())
+        return (distance + (POSE_BONUS if rarer else 0.0), r.sharpness)
 
     while len(chosen) < MAX_KEYFRAMES:
         left = [

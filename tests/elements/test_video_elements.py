@@ -185,6 +185,7 @@ def test_a_webm_clip_is_accepted(user: User, django_capture_on_commit_callbacks:
     [
         (videos.two_astronauts_clip, "MULTIPLE_PEOPLE", 12, 12),
         (videos.coffee_clip, "NO_FACE", 0, 0),
+        (videos.rocket_clip, "NO_FACE", 0, 0),
     ],
 )
 def test_two_people_or_no_face_fail_the_element(
@@ -517,3 +518,18 @@ def test_a_job_interrupted_too_often_fails_the_element(
     assert (element.status, element.failure_code) == ("failed", "VIDEO_PROCESSING_FAILED")
     assert "interrupted" in element.failure_message
     assert not default_storage.exists(source)
+
+
+def test_keyframes_balance_frontal_and_profile_faces(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # 3 s of a frontal face, then 3 s of a face in profile (the cascades can't tell whose).
+    element = processed(
+        user, videos.frontal_then_profile_clip(), django_capture_on_commit_callbacks, 0.0, 6.0
+    )
+
+    assert element.status == ElementStatus.ACTIVE
+    keyframes = element.video_report["keyframes"]
+    assert keyframes[0]["pose"] == "frontal"  # the main image is a frontal face
+    assert sorted(k["pose"] for k in keyframes) == ["frontal", "frontal", "profile", "profile"]
+    assert element.images.count() == 4

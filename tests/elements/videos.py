@@ -140,6 +140,11 @@ def coffee_clip() -> bytes:
 
 
 @functools.cache
+def rocket_clip() -> bytes:
+    return make_video(zoom_and_pan("rocket", 6.0), 6.0)
+
+
+@functools.cache
 def silent_astronaut_clip() -> bytes:
     return make_video(zoom_and_pan("astronaut", 6.0), 6.0, audio="silence")
 
