@@ -533,3 +533,24 @@ def test_keyframes_balance_frontal_and_profile_faces(
     assert keyframes[0]["pose"] == "frontal"  # the main image is a frontal face
     assert sorted(k["pose"] for k in keyframes) == ["frontal", "frontal", "profile", "profile"]
     assert element.images.count() == 4
+
+
+def test_progress_is_reported_as_the_job_goes(
+    user: User, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from elements import video_elements
+
+    seen: list[int] = []
+    report = video_elements._set_progress
+
+    def observed(element_id: int, value: float) -> None:
+        report(element_id, value)  # the real update, then what the element shows
+        seen.append(Element.objects.get(pk=element_id).progress)
+
+    monkeypatch.setattr(video_elements, "_set_progress", observed)
+
+    element = processed(user, videos.astronaut_clip(), django_capture_on_commit_callbacks)
+
+    assert seen[0] == 5 and seen[-1] == 95
+    assert seen == sorted(seen) and len(set(seen)) >= 10
+    assert element.progress == 100
