@@ -35,7 +35,9 @@ from accounts.selectors import membership_in_force
 from elements import services
 from elements.models import (
     Element,
+    ElementSource,
     ElementStatus,
+    ImageOrigin,
     ImageRole,
     ModerationEvent,
     ReferenceImage,
@@ -68,6 +70,10 @@ def image_preview_url(image: ReferenceImage, *, full: bool = False) -> str:
     return reverse(
         "admin:elements_element_image_file", args=[image.pk, "full" if full else "thumb"]
     )
+
+
+def clip_url(element: Element) -> str:
+    return reverse("admin:elements_element_clip_file", args=[element.pk])
 
 
 def voice_audio_url(voice: Voice) -> str:
@@ -184,6 +190,16 @@ class ReferenceImageInline(ReadOnlyMixin, admin.TabularInline):
         return _thumbnail(obj, PAGE_THUMBNAIL_PX // 2, link=True)
 
 
+VIDEO_FIELDS = (
+    "clip_player",
+    "trim_window",
+    "progress",
+    "failure",
+    "keyframes",
+    "detector_report",
+)
+
+
 @admin.register(Element)
 class ElementAdmin(admin.ModelAdmin):
     list_display = (
@@ -239,6 +255,7 @@ class ElementAdmin(admin.ModelAdmin):
         "version",
         "created_at",
         "updated_at",
+        *VIDEO_FIELDS,
     )
     inlines = (ReferenceImageInline,)
     actions = ("block_elements", "unblock_elements")
@@ -255,6 +272,13 @@ class ElementAdmin(admin.ModelAdmin):
                 )
             )
         )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.source == ElementSource.VIDEO:
+            video = ("Video", {"fields": VIDEO_FIELDS})
+            return (fieldsets[0], video, *fieldsets[1:])
+        return fieldsets
 
     # Staff moderate, they don't edit: every page is read-only, changes go through actions.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -296,6 +320,72 @@ class ElementAdmin(admin.ModelAdmin):
         url = reverse("admin:elements_moderationevent_changelist")
         return format_html('<a href="{}?element__id__exact={}">Moderation events</a>', url, obj.pk)
 
+    # --- video elements
+
+    @admin.display(description="trimmed clip")
+    def clip_player(self, obj: Element) -> SafeString | str:
+        if not obj.clip.name:
+            return "— (not made yet)" if obj.status == ElementStatus.PROCESSING else "—"
+        return format_html(
+            '<video controls preload="metadata" width="480" src="{}">'
+            "Your browser cannot play this video.</video>",
+            clip_url(obj),
+        )
+
+    @admin.display(description="trim window")
+    def trim_window(self, obj: Element) -> str:
+        if obj.trim_start is None or obj.trim_end is None:
+            return "—"
+        return f"{obj.trim_start:g}–{obj.trim_end:g} s of the upload"
+
+    @admin.display(description="failure")
+    def failure(self, obj: Element) -> str:
+        return f"{obj.failure_code}: {obj.failure_message}" if obj.failure_code else "—"
+
+    @admin.display(description="keyframes")
+    def keyframes(self, obj: Element) -> SafeString | str:
+        frames = [i for i in obj.images.all() if i.origin == ImageOrigin.VIDEO_FRAME]
+        if not frames:
+            return "—"
+        # By content: the owner may have reordered or replaced images since.
+        moments = {
+            moment.get("sha256"): moment
+            for moment in (obj.video_report or {}).get("keyframes") or []
+        }
+        return format_html_join(
+            "",
+            '<figure style="display:inline-block;margin:0 8px 0 0">{}'
+            "<figcaption>{}</figcaption></figure>",
+            (
+                (
+                    _thumbnail(image, PAGE_THUMBNAIL_PX, link=True),
+                    _keyframe_caption(image, moments.get(image.sha256)),
+                )
+                for image in sorted(frames, key=lambda i: i.position)
+            ),
+        )
+
+    @admin.display(description="detectors")
+    def detector_report(self, obj: Element) -> str:
+        report = obj.video_report or {}
+        detection = report.get("detection")
+        if not detection:
+            return "—"
+        speech = report.get("speech")
+        heard = (
+            "no audio track"
+            if speech is None
+            else f"speech ratio {speech.get('speech_ratio', 0):.0%}"
+            + (", kept as the native voice" if speech.get("present") else ", no native voice")
+            if "speech_ratio" in speech
+            else "audio refused by the voice rules"
+        )
+        return (
+            f"{detection['frames']} frames sampled at {detection['sample_fps']:g} fps; a face "
+            f"in {detection['with_face']}, two or more in {detection['with_several_faces']}; "
+            f"{heard}."
+        )
+
     # --- staff previews
 
     def get_urls(self) -> list[URLPattern]:
@@ -304,6 +394,11 @@ class ElementAdmin(admin.ModelAdmin):
                 "image/<int:image_id>/<str:size>/",
                 self.admin_site.admin_view(require_safe(self.image_file_view)),
                 name="elements_element_image_file",
+            ),
+            path(
+                "clip/<int:element_id>/",
+                self.admin_site.admin_view(require_safe(self.clip_file_view)),
+                name="elements_element_clip_file",
             ),
         ]
         # Before the defaults, whose `<path:object_id>/` would take these paths.
@@ -322,6 +417,16 @@ class ElementAdmin(admin.ModelAdmin):
         return stream_stored_file(
             request, image.thumbnail.name if size == "thumb" else image.image.name
         )
+
+    def clip_file_view(self, request: HttpRequest, element_id: int) -> HttpResponseBase:
+        """A video element's trimmed clip (byte ranges honoured, for seeking), to staff who
+        may see elements."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        element = Element.objects.filter(pk=element_id).only("clip").first()
+        if element is None or not element.clip.name:
+            raise Http404
+        return stream_stored_file(request, element.clip.name)
 
     # --- actions
 
@@ -699,6 +804,13 @@ class VoiceAdmin(admin.ModelAdmin):
             f"Restored {_plural(restored, 'voice')} (elements that lost them are not re-bound).",
             level,
         )
+
+
+def _keyframe_caption(image: ReferenceImage, moment: dict[str, Any] | None) -> str:
+    role = "main" if image.role == ImageRole.MAIN else f"#{image.position}"
+    if not moment:
+        return role
+    return f"{role} · {moment.get('time', 0):.1f} s · {moment.get('pose', '')}"
 
 
 def _percent(value: Any, digits: int = 0) -> str:

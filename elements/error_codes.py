@@ -28,3 +28,11 @@ class ElementErrorCode(StrEnum):
     # AI assists.
     ELEMENT_FULL = "ELEMENT_FULL"
     MULTIVIEW_IN_PROGRESS = "MULTIVIEW_IN_PROGRESS"
+    # Video elements: the trim window at request time, then the processing job's verdicts.
+    TRIM_TOO_SHORT = "TRIM_TOO_SHORT"
+    TRIM_TOO_LONG = "TRIM_TOO_LONG"
+    TRIM_OUTSIDE_VIDEO = "TRIM_OUTSIDE_VIDEO"
+    ELEMENT_FAILED = "ELEMENT_FAILED"
+    NO_FACE = "NO_FACE"
+    MULTIPLE_PEOPLE = "MULTIPLE_PEOPLE"
+    VIDEO_PROCESSING_FAILED = "VIDEO_PROCESSING_FAILED"

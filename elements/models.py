@@ -39,6 +39,9 @@ class ElementStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PROCESSING = "processing", "Processing"
     BLOCKED = "blocked", "Blocked by moderation"
+    # A video element whose processing refused the clip (no face, two people…); kept, with
+    # its failure, until the owner deletes it.
+    FAILED = "failed", "Failed"
 
 
 class VoiceSource(models.TextChoices):
@@ -140,6 +143,40 @@ class Element(models.Model):
         max_length=16, choices=ElementStatus.choices, default=ElementStatus.ACTIVE
     )
     blocked_reason = models.CharField(max_length=300, blank=True)
+    # --- Video elements (source "video"): see `elements.video_elements`.
+    progress = models.PositiveSmallIntegerField(
+        default=100, help_text="Processing progress, 0–100; 100 once ready or failed."
+    )
+    failure_code = models.CharField(
+        max_length=40, blank=True, help_text="Why processing failed, e.g. NO_FACE."
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Deliveries of the processing job that took the element."
+    )
+    processing_heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the job processing it."
+    )
+    video_source = models.FileField(
+        upload_to="elements/video-sources/",
+        max_length=200,
+        blank=True,
+        help_text="The uploaded video, kept only until processing ends.",
+    )
+    clip = models.FileField(
+        upload_to="elements/clips/",
+        max_length=200,
+        blank=True,
+        help_text="The trimmed clip (H.264/AAC MP4) the element was made from.",
+    )
+    trim_start = models.FloatField(null=True, blank=True, help_text="Seconds into the upload.")
+    trim_end = models.FloatField(null=True, blank=True, help_text="Seconds into the upload.")
+    video_consent_statement = models.TextField(
+        blank=True, help_text="The uploader's statement that they may use this person's likeness."
+    )
+    video_report = models.JSONField(
+        default=dict, blank=True, help_text="The probe and what the detectors found."
+    )
     version = models.PositiveIntegerField(default=1, help_text="Grows on every change.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -183,6 +220,18 @@ class Element(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="blocked") | ~Q(blocked_reason=""),
                 name="elements_block_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(failure_code=""),
+                name="elements_failure_has_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="elements_progress_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(source="video")
+                | (Q(trim_start__isnull=True) & Q(trim_end__isnull=True) & Q(clip="")),
+                name="elements_only_video_elements_have_clips",
             ),
         ]
 

@@ -229,6 +229,13 @@ def _check_can_edit(element: Element) -> None:
         raise _error(
             None, "This element is still being processed.", ElementErrorCode.ELEMENT_PROCESSING
         )
+    if element.status == ElementStatus.FAILED:
+        raise _error(
+            None,
+            f"This element could not be made from its video: {element.failure_message} "
+            "Delete it and try another clip.",
+            ElementErrorCode.ELEMENT_FAILED,
+        )
     limit = user_entitlements(element.owner).element_limit
     count = Element.objects.filter(owner_id=element.owner_id).count()
     if count > limit:
@@ -668,6 +675,7 @@ def element_delete(*, owner: AbstractBaseUser, element_id: int | str) -> None:
         if element is None:
             raise _not_found("id", "element")
         names = _image_files(list(element.images.all()))
+        names += [element.clip.name, element.video_source.name]  # video elements
         element.delete()
         _delete_files_after_commit(names)
 

@@ -27,6 +27,7 @@ from accounts.graphql.queries import AccountQuery
 from elements.graphql.assists import AssistMutation, AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
+from elements.graphql.video import VideoElementMutation
 from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
@@ -58,6 +59,7 @@ Mutation = merge_types(
     (
         AccountMutation,
         ElementMutation,
+        VideoElementMutation,
         AssistMutation,
         GenerationMutation,
         ExploreMutation,

@@ -172,6 +172,10 @@ if not 0 <= VOICE_MIN_SPEECH_RATIO <= 1:
 ASSIST_PROVIDER = os.environ.get("ASSIST_PROVIDER", "").strip() or "local"
 # Credits a multi-view completion costs once the day's free uses (the tier's) are gone.
 MULTIVIEW_PRICE_CREDITS = env_int("MULTIVIEW_PRICE_CREDITS", 5)
+# The video a character element is made from (kept until its processing job has trimmed it).
+VIDEO_ELEMENT_MAX_BYTES = env_int("VIDEO_ELEMENT_MAX_BYTES", 200 * 1024 * 1024)
+VIDEO_ELEMENT_MAX_SIDE = env_int("VIDEO_ELEMENT_MAX_SIDE", 4096)
+VIDEO_ELEMENT_MAX_SECONDS = env_int("VIDEO_ELEMENT_MAX_SECONDS", 120)
 
 
 def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:

@@ -42,6 +42,7 @@ class PromptErrorCode(StrEnum):
     UNKNOWN_ELEMENT = "UNKNOWN_ELEMENT"
     ELEMENT_BLOCKED = "ELEMENT_BLOCKED"
     ELEMENT_PROCESSING = "ELEMENT_PROCESSING"
+    ELEMENT_FAILED = "ELEMENT_FAILED"
     UNKNOWN_IMAGE = "UNKNOWN_IMAGE"
     IMAGE_NUMBER_MISSING = "IMAGE_NUMBER_MISSING"
     IMAGES_NOT_SUPPORTED = "IMAGES_NOT_SUPPORTED"
@@ -84,7 +85,7 @@ class LibraryElement:
     element_id: int
     name: str
     type: str = "character"
-    status: str = "active"  # "active" | "processing" | "blocked"
+    status: str = "active"  # "active" | "processing" | "blocked" | "failed"
     has_voice: bool = False
     source: str = "images"  # "images" | "video"
 
@@ -711,6 +712,15 @@ def _references(
                 PromptIssue(
                     PromptErrorCode.ELEMENT_BLOCKED,
                     f'"{ref.name}" was blocked by moderation and can\'t be used.',
+                    field=where,
+                )
+            )
+        elif status == "failed":
+            issues.append(
+                PromptIssue(
+                    PromptErrorCode.ELEMENT_FAILED,
+                    f'"{ref.name}" could not be made from its video; delete it and try '
+                    "another clip.",
                     field=where,
                 )
             )

@@ -53,6 +53,7 @@ class ElementStatus(Enum):
     ACTIVE = "active"
     PROCESSING = "processing"
     BLOCKED = "blocked"
+    FAILED = "failed"
 
 
 @strawberry.enum(description="The part an image plays in its element.")
@@ -256,7 +257,10 @@ class ElementNode(relay.Node):
     type: ElementTypeEnum = column(description="What the element is.")
     description: str = column(description="Key features, typed or AI-made.")
     source: ElementSource = column(description="Images or a video.")
-    status: ElementStatus = column(description="Usable, processing or blocked.")
+    status: ElementStatus = column(
+        description="ACTIVE (ready to use), PROCESSING (a video element being prepared), "
+        "BLOCKED by moderation, or FAILED (a video element that could not be made)."
+    )
     blocked_reason: str = column(description="Why moderation blocked it; empty unless blocked.")
     version: int = column(description="Grows by one on every change.")
     created_at: datetime.datetime = column(description="When it was created.")
@@ -270,6 +274,31 @@ class ElementNode(relay.Node):
     images: list[ReferenceImageNode] = strawberry_django.field(
         description="The reference images, main image first."
     )
+    progress: int = column(
+        description="A video element's processing progress, 0–100; 100 once ready or failed."
+    )
+    failure_code: str = column(
+        description="Why a video element failed (NO_FACE, MULTIPLE_PEOPLE, "
+        "VIDEO_PROCESSING_FAILED); empty otherwise."
+    )
+    failure_message: str = column(description="What went wrong, for the owner; empty if none.")
+    trim_start: float | None = column(
+        description="A video element's trim window: its start, in seconds of the upload."
+    )
+    trim_end: float | None = column(
+        description="A video element's trim window: its end, in seconds of the upload."
+    )
+
+    # The type's get_queryset admits only the viewer's elements: the viewer is the owner.
+    @strawberry_django.field(
+        description="A short-lived URL of a video element's trimmed clip (H.264/AAC MP4); "
+        "null before processing has made it, and for image elements.",
+        only=["clip"],
+    )
+    def clip_url(self, root: models.Element, info: Info) -> str | None:
+        if not root.clip.name:
+            return None
+        return media_url(root.clip.name, owner_id=_viewer_id(info), request=_request(info))
 
     @strawberry_django.field(
         description="Where this element went: the jobs that used it, the works shared from "

@@ -31,6 +31,7 @@ class MediaErrorCode(StrEnum):
     VIDEO_TOO_LONG = "VIDEO_TOO_LONG"
     VIDEO_BAD_RESOLUTION = "VIDEO_BAD_RESOLUTION"
     VIDEO_BAD_FRAME_RATE = "VIDEO_BAD_FRAME_RATE"
+    VIDEO_NO_VIDEO_STREAM = "VIDEO_NO_VIDEO_STREAM"
 
 
 def media_error(message: str, code: MediaErrorCode) -> ValidationError:

@@ -8,8 +8,10 @@ rules: 3 s or more and at most the model's maximum, 720–2160 px a side, 24–6
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -118,3 +120,121 @@ def process_video(
 
 def _corrupt() -> Any:
     raise media_error("This video can't be read: it may be damaged.", MediaErrorCode.VIDEO_CORRUPT)
+
+
+# --- Videos a character element is made from ------------------------------------------------
+#
+# Broader than a generation input (any frame rate, 300 px and up, WebM too) but capped, since
+# the whole upload is stored until the processing job has trimmed it: bytes
+# (`VIDEO_ELEMENT_MAX_BYTES`), the long side (`VIDEO_ELEMENT_MAX_SIDE`) and the length
+# (`VIDEO_ELEMENT_MAX_SECONDS`). The short side and the aspect ratio follow the reference
+# image rules, since keyframes become reference images.
+
+ELEMENT_VIDEO_DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+ELEMENT_VIDEO_DEFAULT_MAX_SIDE = 4096
+ELEMENT_VIDEO_DEFAULT_MAX_SECONDS = 120.0
+ELEMENT_VIDEO_MIN_SIDE = 300
+ELEMENT_VIDEO_MAX_ASPECT = 2.5
+# Container → ffmpeg's demuxer, forced on PyAV and on the ffmpeg binary.
+DEMUXERS = {"mp4": "mov", "mov": "mov", "webm": "matroska"}
+
+
+@dataclass(frozen=True)
+class ElementVideo:
+    """An uploaded video that passed the checks, in a temporary file."""
+
+    path: Path
+    extension: str  # "mp4", "mov" or "webm"
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+
+
+def sniff_element_video(head: bytes) -> str | None:
+    """ "mp4", "mov" or "webm" from the first bytes, or None."""
+    brand = _brand(head)
+    if brand is not None:
+        return brand
+    if head[:4] == b"\x1a\x45\xdf\xa3" and b"webm" in head[:64]:
+        return "webm"
+    return None
+
+
+def _setting(name: str, default: Any) -> Any:
+    return type(default)(getattr(settings, name, default))
+
+
+@contextlib.contextmanager
+def open_element_video(upload: Any) -> Iterator[ElementVideo]:
+    """Check an uploaded video for a video element and yield it as a temporary file.
+
+    Raises `ValidationError(message, code=MediaErrorCode.X)`: EMPTY_FILE, FILE_TOO_LARGE,
+    VIDEO_UNSUPPORTED_FORMAT, VIDEO_CORRUPT, VIDEO_NO_VIDEO_STREAM, VIDEO_BAD_RESOLUTION,
+    VIDEO_TOO_LONG.
+    """
+    max_bytes = _setting("VIDEO_ELEMENT_MAX_BYTES", ELEMENT_VIDEO_DEFAULT_MAX_BYTES)
+    max_side = _setting("VIDEO_ELEMENT_MAX_SIDE", ELEMENT_VIDEO_DEFAULT_MAX_SIDE)
+    max_seconds = _setting("VIDEO_ELEMENT_MAX_SECONDS", ELEMENT_VIDEO_DEFAULT_MAX_SECONDS)
+    with tempfile.TemporaryDirectory(prefix="element-video-") as workdir:
+        staging = Path(workdir) / "upload.bin"
+        with staging.open("wb") as out:
+            copy_capped(upload, out, max_bytes=max_bytes, kind="video")
+        with staging.open("rb") as handle:
+            extension = sniff_element_video(handle.read(64))
+        if extension is None:
+            raise media_error(
+                "This file is not a supported video: upload an MP4, MOV or WebM.",
+                MediaErrorCode.VIDEO_UNSUPPORTED_FORMAT,
+            )
+        # A name we chose: ffmpeg must never read a playlist or an image sequence here.
+        path = staging.rename(Path(workdir) / f"source.{extension}")
+        video = _probe_element_video(path, extension)
+        if max(video.width, video.height) > max_side:
+            raise media_error(
+                f"The video is {video.width}×{video.height}: its long side may be at most "
+                f"{max_side} px.",
+                MediaErrorCode.VIDEO_BAD_RESOLUTION,
+            )
+        short, long = sorted((video.width, video.height))
+        if short < ELEMENT_VIDEO_MIN_SIDE or long / short > ELEMENT_VIDEO_MAX_ASPECT:
+            raise media_error(
+                f"The video is {video.width}×{video.height}: each side must be at least "
+                f"{ELEMENT_VIDEO_MIN_SIDE} px, and the long side at most "
+                f"{ELEMENT_VIDEO_MAX_ASPECT:g} times the short one.",
+                MediaErrorCode.VIDEO_BAD_RESOLUTION,
+            )
+        if video.duration > max_seconds + 0.05:
+            raise media_error(
+                f"The video is {video.duration:.1f} s long: upload at most {max_seconds:g} s "
+                "(trim it first).",
+                MediaErrorCode.VIDEO_TOO_LONG,
+            )
+        yield video
+
+
+def _probe_element_video(path: Path, extension: str) -> ElementVideo:
+    try:
+        with av.open(str(path), format=DEMUXERS[extension]) as container:
+            if not container.streams.video:
+                raise media_error(
+                    "This file has no picture, only sound: upload a video of the person.",
+                    MediaErrorCode.VIDEO_NO_VIDEO_STREAM,
+                )
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if container.duration is not None:
+                duration = container.duration / 1_000_000
+            elif stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = 0.0
+            has_audio = bool(container.streams.audio)
+            # Decoding one frame proves the track is readable, not just its header.
+            if next(container.decode(stream), None) is None:
+                _corrupt()
+    except (av.FFmpegError, OSError, ValueError, EOFError):
+        _corrupt()
+    if not width or not height or duration <= 0:
+        _corrupt()
+    return ElementVideo(path, extension, duration, width, height, has_audio)

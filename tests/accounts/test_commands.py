@@ -64,11 +64,14 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
 
     # then
     schedule = Schedule.objects.get(name=DAILY_RESET_SCHEDULE_NAME)
-    assert sorted(Schedule.objects.values_list("name", flat=True)) == [
-        DAILY_RESET_SCHEDULE_NAME,
-        "generation.sweep_stale_jobs",
-        "generation.sweep_webhook_deliveries",
-    ]
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted(
+        [
+            DAILY_RESET_SCHEDULE_NAME,
+            "generation.sweep_stale_jobs",
+            "generation.sweep_webhook_deliveries",
+            "elements.sweep_stale_video_elements",
+        ]
+    )
     sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")
     assert (sweep.func, sweep.cron) == ("generation.tasks.sweep_stale_jobs", "* * * * *")
     webhooks = Schedule.objects.get(name="generation.sweep_webhook_deliveries")

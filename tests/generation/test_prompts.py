@@ -347,6 +347,7 @@ def test_another_users_element_looks_exactly_like_a_missing_one() -> None:
     [
         ("blocked", PromptErrorCode.ELEMENT_BLOCKED),
         ("processing", PromptErrorCode.ELEMENT_PROCESSING),
+        ("failed", PromptErrorCode.ELEMENT_FAILED),
     ],
 )
 def test_blocked_and_processing_elements_are_refused(status: str, code: str) -> None:

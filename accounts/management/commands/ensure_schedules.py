@@ -68,14 +68,20 @@ SCHEDULES = (
     ("generation.sweep_stale_jobs", "generation.tasks.sweep_stale_jobs", "* * * * *"),
     # Webhook deliveries that are due: retries, and any whose worker died before sending.
     (WEBHOOK_SWEEP_SCHEDULE_NAME, WEBHOOK_SWEEP_FUNC, WEBHOOK_SWEEP_CRON),
+    # Video elements whose processing job was lost are handed to the workers again.
+    (
+        "elements.sweep_stale_video_elements",
+        "elements.tasks.sweep_stale_video_elements",
+        "* * * * *",
+    ),
 )
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE and, "
-        "every minute, the sweeps of generation jobs whose worker died and of due webhook "
-        "deliveries."
+        "every minute, the sweeps of generation jobs and video elements whose worker died and "
+        "of due webhook deliveries."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,246 @@
+"""The analysis of a video element's clip: trim, sample frames, find the one person, pick
+keyframes. Pure media work on temporary files; `elements.video_elements` stores the result.
+
+- **Trim**: the ffmpeg binary of imageio-ffmpeg cuts the window and re-encodes it as H.264
+  (long side at most `CLIP_MAX_SIDE`) and AAC in an MP4 with its index first, so browsers
+  can play it while it loads. The demuxer is forced from the sniffed container.
+- **Sample**: `SAMPLE_FPS` frames a second over the clip, decoded with PyAV.
+- **One person**: OpenCV's frontal and profile face cascades on each sampled frame. The clip
+  passes when at least `MIN_FACE_SHARE` of the frames show a face and no frame shows two.
+  Haar cascades miss faces that are small, turned or blurred: "no face" means the detector
+  saw none, which is reported with the counts. They also fire now and then on background
+  texture (on the astronaut zoom test clip: a box on the shuttle model in 3 of 18 frames,
+  supported by 7–8 detection windows where the real face has 13–30), so a frame counts as
+  showing two people only when two faces are each supported by `CONFIDENT_NEIGHBORS`
+  windows (`vision.confident_faces`).
+- **Keyframes**: among frames with exactly one face, the sharpest frontal face (variance of
+  the Laplacian over the face box) is the main image; up to three more are chosen greedily,
+  each the candidate farthest in time from those already chosen, with a bonus for the pose
+  (frontal / profile) the chosen ones show least, and never closer than `MIN_KEYFRAME_GAP`
+  seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import imageio_ffmpeg
+from PIL import Image
+
+from elements.assists.vision import Box, confident_faces, detect, sharpness
+from elements.media.video import DEMUXERS
+
+CLIP_MAX_SIDE = 1280
+SAMPLE_FPS = 3.0
+MIN_FACE_SHARE = 0.6
+MAX_KEYFRAMES = 4
+MIN_KEYFRAME_GAP = 0.5  # seconds
+POSE_BONUS = 0.5  # in units of the window's length
+TRIM_TIMEOUT = 300  # seconds; a 8 s window of a 4K video encodes in far less
+
+
+class ClipError(Exception):
+    """The clip could not be trimmed or decoded."""
+
+
+def trim(source: Path, extension: str, start: float, end: float, out: Path) -> None:
+    """Cut [start, end] of `source` into `out` as an H.264/AAC MP4."""
+    scale = (
+        f"scale='if(gte(iw,ih),min({CLIP_MAX_SIDE},iw),-2)'"
+        f":'if(gte(iw,ih),-2,min({CLIP_MAX_SIDE},ih))'"
+    )
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    cmd += ["-protocol_whitelist", "file", "-f", DEMUXERS[extension]]
+    cmd += ["-ss", f"{start:.3f}", "-i", str(source), "-t", f"{end - start:.3f}"]
+    cmd += ["-map", "0:v:0", "-map", "0:a:0?", "-vf", scale]
+    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+    cmd += ["-c:a", "aac", "-b:a", "128k", "-map_metadata", "-1"]
+    cmd += ["-movflags", "+faststart", "-f", "mp4", str(out)]
+    try:
+        result = subprocess.run(cmd, capture_output=True, timeout=TRIM_TIMEOUT, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired as exc:
+        raise ClipError("trimming took too long") from exc
+    if result.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        raise ClipError(result.stderr.decode(errors="replace")[-500:] or "ffmpeg failed")
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+
+
+def clip_info(clip: Path) -> ClipInfo:
+    try:
+        with av.open(str(clip), format="mov") as container:
+            stream = container.streams.video[0]
+            return ClipInfo(
+                duration=(container.duration or 0) / 1_000_000,
+                width=stream.codec_context.width,
+                height=stream.codec_context.height,
+                has_audio=bool(container.streams.audio),
+            )
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise ClipError(str(exc)) from exc
+
+
+def sample_frames(clip: Path, fps: float = SAMPLE_FPS) -> list[tuple[float, Image.Image]]:
+    """Frames at 0, 1/fps, 2/fps… seconds: for each instant, the first frame at or after it."""
+    frames: list[tuple[float, Image.Image]] = []
+    step = 1 / fps
+    try:
+        with av.open(str(clip), format="mov") as container:
+            stream = container.streams.video[0]
+            base = stream.time_base or Fraction(1, 90_000)
+            start = stream.start_time or 0
+            wanted = 0.0
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float((frame.pts - start) * base)
+                if t + 1e-3 >= wanted:
+                    frames.append((round(t, 3), frame.to_image()))
+                    while wanted <= t + 1e-3:
+                        wanted += step
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise ClipError(str(exc)) from exc
+    return frames
+
+
+@dataclass(frozen=True)
+class FrameReading:
+    """What the face cascades found in one sampled frame."""
+
+    index: int
+    time: float
+    frontal: int
+    profile: int
+    faces: int  # frontal and profile merged: heads
+    confident: int  # faces supported by CONFIDENT_NEIGHBORS windows (counted when faces ≥ 2)
+    face: Box | None  # the face when there is exactly one
+    pose: str  # "frontal", "profile" or ""
+    sharpness: float  # over the face box; 0 without exactly one face
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["face"] = asdict(self.face) if self.face else None
+        data["sharpness"] = round(self.sharpness, 1)
+        return data
+
+
+def read_frame(index: int, time: float, image: Image.Image) -> FrameReading:
+    found = detect(image, bodies=False, cats=False)
+    faces = found.faces
+    confident = len(faces)
+    if len(faces) >= 2:
+        # The stricter pass costs as much again: only where two faces were seen.
+        sure = confident_faces(image)
+        confident = len(sure)
+        if len(sure) == 1:
+            # One face the detector is sure of, the others sporadic: that one is the person.
+            faces = [max(faces, key=lambda f: f.iou(sure[0]))]
+    face = faces[0] if len(faces) == 1 else None
+    pose = ""
+    if face is not None:
+        pose = "frontal" if any(face.iou(f) >= 0.3 for f in found.frontal_faces) else "profile"
+    return FrameReading(
+        index=index,
+        time=time,
+        frontal=len(found.frontal_faces),
+        profile=len(found.profile_faces),
+        faces=len(found.faces),
+        confident=confident,
+        face=face,
+        pose=pose,
+        sharpness=sharpness(image, face) if face is not None else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    code: str  # "" when ok, else NO_FACE or MULTIPLE_PEOPLE
+    message: str
+    frames: int
+    with_face: int
+    with_several: int
+    readings: list[FrameReading] = field(default_factory=list)
+
+
+def judge(readings: list[FrameReading]) -> Verdict:
+    """One person: a face in at least MIN_FACE_SHARE of the frames, never two in one."""
+    frames = len(readings)
+    with_face = sum(r.faces >= 1 for r in readings)
+    several = [r for r in readings if r.confident >= 2]
+    common = {"frames": frames, "with_face": with_face, "with_several": len(several)}
+    if several:
+        first = several[0]
+        return Verdict(
+            False,
+            "MULTIPLE_PEOPLE",
+            f"{len(several)} of {frames} sampled frames show more than one face (first at "
+            f"{first.time:.1f} s, {first.confident} faces): a character is made from a clip of "
+            "one person.",
+            readings=readings,
+            **common,
+        )
+    if frames == 0 or with_face / frames < MIN_FACE_SHARE:
+        return Verdict(
+            False,
+            "NO_FACE",
+            f"A face was found in {with_face} of {frames} sampled frames; at least "
+            f"{MIN_FACE_SHARE:.0%} are needed: choose a window where the person's face is "
+            "clearly visible.",
+            readings=readings,
+            **common,
+        )
+    return Verdict(True, "", "", readings=readings, **common)
+
+
+def pick_keyframes(readings: list[FrameReading], window: float) -> list[FrameReading]:
+    """Up to MAX_KEYFRAMES frames, the main one first (see the module's docstring)."""
+    candidates = [r for r in readings if r.face is not None]
+    if not candidates:
+        return []
+    frontal = [r for r in candidates if r.pose == "frontal"]
+    main = max(frontal or candidates, key=lambda r: (r.sharpness, -r.time))
+    chosen = [main]
+    span = max(window, 1e-3)
+
+    poses = {r.pose for r in candidates}
+
+    def score(r: FrameReading) -> tuple[float, float]:
+        distance = min(abs(r.time - c.time) for c in chosen) / span
+        counts = {pose: sum(c.pose == pose for c in chosen) for pose in poses}
+        # The pose the chosen frames show least gets the bonus: a balance, when both exist.
+        rarer = counts[r.pose] < max(counts.values())
+        return (distance + (POSE_BONUS if rarer else 0.0), r.sharpness)
+
+    while len(chosen) < MAX_KEYFRAMES:
+        left = [
+            r for r in candidates if all(abs(r.time - c.time) >= MIN_KEYFRAME_GAP for c in chosen)
+        ]
+        if not left:
+            break
+        chosen.append(max(left, key=score))
+    return [main, *sorted(chosen[1:], key=lambda r: r.time)]
+
+
+def analyse(
+    frames: list[tuple[float, Image.Image]],
+    progress: Callable[[float], None] | None = None,
+) -> Verdict:
+    readings = []
+    for index, (time, image) in enumerate(frames):
+        readings.append(read_frame(index, time, image))
+        if progress is not None:
+            progress((index + 1) / len(frames))
+    return judge(readings)

@@ -1,0 +1,28 @@
+"""django-q2 tasks of the element library."""
+
+from __future__ import annotations
+
+from django_q.tasks import async_task
+
+
+def enqueue_video_element(element_id: int) -> None:
+    """Hand a new video element to the workers (after the transaction that created it)."""
+    async_task(
+        "elements.tasks.process_video_element",
+        int(element_id),
+        task_name=f"video-element-{element_id}",
+    )
+
+
+def process_video_element(element_id: int) -> None:
+    """Trim, analyse and finish a video element; a duplicate delivery does nothing."""
+    from elements.video_elements import video_element_process
+
+    video_element_process(element_id=int(element_id))
+
+
+def sweep_stale_video_elements() -> int:
+    """Scheduled every minute: re-enqueue video elements whose job was lost."""
+    from elements.video_elements import sweep_stale_video_elements as sweep
+
+    return sweep()

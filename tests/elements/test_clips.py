@@ -1,0 +1,58 @@
+"""The clip analysis on its own: sampling, the face cascades per frame, keyframe choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from elements.media import clips
+from tests.elements import videos
+
+
+@pytest.fixture
+def clip_file(tmp_path: Path):
+    def write(data: bytes) -> Path:
+        path = tmp_path / "clip.mp4"
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def test_keyframes_spread_over_time_and_poses(clip_file) -> None:
+    frames = clips.sample_frames(clip_file(videos.frontal_then_profile_clip()))
+    verdict = clips.analyse(frames)
+
+    # 6 s at 3 fps; the astronaut's face is frontal, the cameraman's in profile.
+    assert verdict.ok and verdict.frames == 18 and verdict.with_face == 18
+    poses = [r.pose for r in verdict.readings]
+    assert poses == ["frontal"] * 9 + ["profile"] * 9
+    chosen = clips.pick_keyframes(verdict.readings, 6.0)
+    frontal = [r for r in verdict.readings if r.pose == "frontal"]
+    assert chosen[0] == max(frontal, key=lambda r: r.sharpness)
+    assert [r.pose for r in chosen].count("profile") == 2
+    assert [r.pose for r in chosen].count("frontal") == 2
+    assert [r.time for r in chosen[1:]] == sorted(r.time for r in chosen[1:])
+    gaps = [abs(a.time - b.time) for a in chosen for b in chosen if a is not b]
+    assert min(gaps) >= clips.MIN_KEYFRAME_GAP
+
+
+def test_a_sporadic_second_box_is_not_a_second_person(clip_file) -> None:
+    # The astronaut zoom: in a few frames the frontal cascade also fires on the shuttle
+    # model behind her, with few agreeing windows; the confident pass keeps only her face.
+    frames = clips.sample_frames(clip_file(videos.silent_astronaut_clip()))
+    verdict = clips.analyse(frames)
+
+    sporadic = [r for r in verdict.readings if r.faces >= 2]
+    assert sporadic, "the cascade's false box is what this test is about"
+    assert all(r.confident == 1 and r.face is not None for r in sporadic)
+    assert verdict.ok and verdict.with_several == 0
+
+
+def test_sampling_takes_three_frames_a_second(clip_file) -> None:
+    frames = clips.sample_frames(clip_file(videos.coffee_clip()))
+
+    assert [t for t, _ in frames][:4] == [0.0, 0.333, 0.667, 1.0]
+    assert len(frames) == 18
+    assert {image.size for _, image in frames} == {(videos.WIDTH, videos.HEIGHT)}
