@@ -8,7 +8,9 @@ live server) and holds to the documented rules, once per element version."""
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
@@ -280,3 +282,95 @@ def test_a_pinned_clip_outlives_its_element_and_a_shared_recipe_keeps_it(
     # and once no job pins it any more, it is no longer protected
     GenerationJob.objects.filter(pk=job.pk).delete()
     assert pinned_file_names([clip]) == set()
+
+
+def _stored_video(size: str, seconds: int, container: str = "mp4") -> str:
+    codec = ["-c:v", "libvpx", "-b:v", "300k"] if container == "webm" else ["-c:v", "libx264"]
+    with tempfile.TemporaryDirectory() as workdir:
+        out = Path(workdir) / f"v.{container}"
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                *("-loglevel", "error", "-f", "lavfi"),
+                *("-i", f"testsrc=size={size}:rate=24:duration={seconds}"),
+                *codec,
+                *("-preset", "ultrafast", "-pix_fmt", "yuv420p") * (container != "webm"),
+                str(out),
+            ],
+            check=True,
+        )
+        return default_storage.save(f"tests/v.{container}", ContentFile(out.read_bytes()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fake_fetches_video_refer_videos_and_refuses_what_kling_documents_as_invalid(
+    kling, live_server, settings
+):
+    from generation.providers.kling import media_url
+    from generation.providers.kling_client import KlingClient, KlingError, KlingSettings
+
+    settings.KLING_CALLBACK_BASE_URL = live_server.url
+    client = KlingClient(KlingSettings.load())
+    good = _stored_video("1920x1080", 4)
+
+    def element(url: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "element_name": "Astronaut",
+            "element_description": "An astronaut.",
+            "reference_type": "video_refer",
+            "element_video_list": {"refer_videos": [{"video_url": url}]},
+            **extra,
+        }
+
+    for body, reason in (
+        (element(media_url(_stored_video("480x360", 4))), "1080P 16:9 or 9:16"),
+        # (the fake checks the format, then the length, then the size: small clips do)
+        (element(media_url(_stored_video("320x180", 2))), "3-8s"),
+        (element(media_url(_stored_video("180x320", 9))), "3-8s"),
+        (element(media_url(_stored_video("320x180", 4, "webm"))), "mp4/mov"),
+        (element(media_url(good)[:-4] + "abcd"), "could not be fetched"),
+        (element("elements/clips/x.mp4"), "must be a URL"),
+        ({**element(media_url(good)), "element_video_list": {"refer_videos": []}}, "exactly 1"),
+    ):
+        with pytest.raises(KlingError) as caught:
+            client.call("POST", "/v1/general/advanced-custom-elements", body)
+        assert (caught.value.status, caught.value.code) == (400, 1201), body
+        assert reason in caught.value.message
+    assert kling.tasks == {}
+
+    # a conforming clip is taken, and its element can't go to Video O1
+    created = client.call("POST", "/v1/general/advanced-custom-elements", element(media_url(good)))
+    path = f"/v1/general/advanced-custom-elements/{created['task_id']}"
+    for _ in range(20):  # every query moves the fake's clock on
+        if (data := client.call("GET", path))["task_status"] == "succeed":
+            break
+    (made,) = data["task_result"]["elements"]
+    assert made["reference_type"] == "video_refer"
+    with pytest.raises(KlingError) as caught:
+        client.call(
+            "POST",
+            "/v1/videos/omni-video",
+            {
+                "model_name": "kling-video-o1",
+                "prompt": "<<<element_1>>> waves",
+                "aspect_ratio": "16:9",
+                "element_list": [{"element_id": made["element_id"]}],
+            },
+        )
+    assert caught.value.code == 1201 and "multi-image elements only" in caught.value.message
+
+
+def test_a_clip_kling_cannot_fetch_is_a_configuration_error_at_submit(
+    api, kling, astronaut, settings
+):
+    # Local storage and no public address: Kling could not fetch the clip.
+    settings.KLING_CALLBACK_BASE_URL = ""
+    element_services.voice_unbind(owner=api.user, element_id=astronaut.pk)
+    before = media_files()
+
+    result = submit(api, PROMPT)
+
+    assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
+    assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
+    _nothing_moved(api, before)
+    assert kling.count("POST", "/v1") == 0
