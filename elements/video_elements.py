@@ -429,6 +429,9 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
                 )
             if outcome.voice_audio is not None:
                 element.voice = _native_voice_row(element, outcome.voice_audio, files)
+                # Which voice is the clip's own: a job sends the clip with its sound only
+                # while this one is bound (`generation.services._is_native_voice`).
+                element.video_report = {**element.video_report, "native_voice_id": element.voice.pk}
             element.status = ElementStatus.ACTIVE
         element.save()
         # The webhook outbox row is written in this transaction, with the result it reports.

@@ -80,6 +80,7 @@ def short_id(job: GenerationJob) -> str:
 PREVIEW_SOURCES: dict[str, tuple[type[Any], str]] = {
     "element-image": (JobElementImage, "file"),
     "voice": (JobElement, "voice_file"),
+    "clip": (JobElement, "clip_file"),
     "input": (JobInput, "file"),
     "output": (GenerationOutput, "file"),
     "poster": (GenerationOutput, "poster"),
@@ -159,6 +160,7 @@ class JobElementInline(_JobPartInline):
         "images_preview",
         "voice_name",
         "voice_player",
+        "clip_player",
         "element_link",
     )
     readonly_fields = fields
@@ -189,6 +191,18 @@ class JobElementInline(_JobPartInline):
         return format_html(
             '<audio controls preload="none" src="{}">Your browser cannot play audio.</audio>',
             preview_url("voice", obj.pk),
+        )
+
+    @admin.display(description="video clip")
+    def clip_player(self, obj: JobElement) -> SafeString | str:
+        if not obj.clip_file:
+            return "—"
+        sound = "" if obj.clip_sound else " (sent to providers without its sound)"
+        return format_html(
+            '<video controls muted preload="none" width="240" src="{}">'
+            "Your browser cannot play video.</video>{}",
+            preview_url("clip", obj.pk),
+            sound,
         )
 
     @admin.display(description="element now")

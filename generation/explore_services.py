@@ -92,6 +92,8 @@ def freeze_recipe(job: GenerationJob) -> dict[str, Any]:
                 "source": sources.get(pin.element_id, "images"),
                 "voice_name": pin.voice_name,
                 "voice_file": pin.voice_file,
+                "clip_file": pin.clip_file,
+                "clip_sound": pin.clip_sound,
                 "images": [
                     {
                         "role": image.role,
@@ -125,6 +127,8 @@ def recipe_files(recipe: dict[str, Any]) -> set[str]:
         names |= {image["file"] for image in element.get("images", [])}
         if element.get("voice_file"):
             names.add(element["voice_file"])
+        if element.get("clip_file"):
+            names.add(element["clip_file"])
     return {n for n in names if n}
 
 
@@ -371,6 +375,9 @@ def _pin_recipe(job: GenerationJob, plan: PromptPlan, recipe: dict[str, Any]) ->
             version=snap["version"],
             voice_name=snap["voice_name"],
             voice_file=snap["voice_file"],
+            # Recipes frozen before clips were pinned have none.
+            clip_file=snap.get("clip_file", ""),
+            clip_sound=bool(snap.get("clip_sound", False)),
         )
         JobElementImage.objects.bulk_create(
             JobElementImage(job_element=pinned, **image) for image in snap["images"]

@@ -1,9 +1,10 @@
 """Generation jobs, what they were made from, and what they produced.
 
 A job pins a snapshot of every element it uses when it is submitted (name, type,
-description, version, image files, voice file): editing or deleting the element later changes
-no submitted job. Pinned files are shared with the element, not copied, and a file still
-pinned by a job is never deleted (see `generation.selectors.pinned_file_names`).
+description, version, image files, voice file, a video element's clip): editing or deleting
+the element later changes no submitted job. Pinned files are shared with the element, not
+copied, and a file still pinned by a job is never deleted (see
+`generation.selectors.pinned_file_names`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,17 @@ class JobElement(models.Model):
     version = models.PositiveIntegerField()
     voice_name = models.CharField(max_length=60, blank=True)
     voice_file = models.CharField(max_length=200, blank=True, help_text="Shared storage name.")
+    # Video character elements: the trimmed clip, pinned like the images (shared, not copied).
+    clip_file = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text="Shared storage name of a video element's clip; empty for image elements.",
+    )
+    clip_sound = models.BooleanField(
+        default=False,
+        help_text="The bound voice is the clip's own (native) voice, so the clip keeps its sound.",
+    )
 
     class Meta:
         ordering = ["job", "position"]

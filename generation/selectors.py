@@ -28,6 +28,9 @@ def pinned_file_names(names: Iterable[str]) -> set[str]:
     pinned |= set(
         JobElement.objects.filter(voice_file__in=names).values_list("voice_file", flat=True)
     )
+    pinned |= set(
+        JobElement.objects.filter(clip_file__in=names).values_list("clip_file", flat=True)
+    )
     pinned |= set(JobInput.objects.filter(file__in=names).values_list("file", flat=True))
     # A shared work's frozen recipe keeps its files after its job or element goes.
     pinned |= set(ExploreWorkFile.objects.filter(file__in=names).values_list("file", flat=True))

@@ -30,7 +30,14 @@ from django.utils import timezone
 from accounts.services import credits_debit, credits_refund, free_use_release
 from elements.media.images import ProcessedImage, process_image
 from elements.media.video import ProcessedVideo, process_video
-from elements.models import Element, ElementStatus, ReferenceImage, VoiceStatus
+from elements.models import (
+    Element,
+    ElementSource,
+    ElementStatus,
+    ReferenceImage,
+    VoiceSource,
+    VoiceStatus,
+)
 from elementsite.errors import field_error as _error
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -200,6 +207,16 @@ def _process_inputs(
     return inputs
 
 
+def _is_native_voice(element: Element, voice: Any) -> bool:
+    """Whether the bound voice is the one taken from this video element's own clip (so the
+    clip's sound *is* the voice). Elements processed before the report named their native
+    voice count any voice taken from a video."""
+    if voice is None or element.source != ElementSource.VIDEO or voice.source != VoiceSource.VIDEO:
+        return False
+    native = (element.video_report or {}).get("native_voice_id")
+    return native is None or native == voice.pk
+
+
 def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser) -> None:
     """Snapshot each element as it is now; the images share the element's stored files."""
     elements = {
@@ -230,6 +247,8 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
             version=element.version,
             voice_name=voice.name if voice else "",
             voice_file=voice.audio.name if voice else "",
+            clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
+            clip_sound=_is_native_voice(element, voice),
         )
         images: list[ReferenceImage] = sorted(element.images.all(), key=lambda i: i.position)
         JobElementImage.objects.bulk_create(

@@ -52,8 +52,8 @@ def kling_callback(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def kling_media(request: HttpRequest, token: str) -> HttpResponseBase:
-    """A stored file Kling fetches (a voice sample, an input video), by a signed token that
-    names it and expires; anything else is a bare 404."""
+    """A stored file Kling fetches (a voice sample, an element's clip, an input video), by a
+    signed token that names it and expires; anything else is a bare 404."""
     from generation.providers.kling import read_media_token
 
     try:

@@ -4,7 +4,8 @@ A job runs in the worker like any other (`generation.tasks.run_job` claims the r
 its heartbeat); this provider, a `RemoteProvider`:
 
 1. **syncs the library** the job pins (`prepare`): each pinned element *version* becomes a
-   Kling element (`ProviderElement`), its bound voice a Kling custom voice
+   Kling element (`ProviderElement`: `image_refer` from its images, or `video_refer` from
+   the clip a video character's pin keeps), its bound voice a Kling custom voice
    (`ProviderVoice`), on first use only. A sync row is claimed with a conditional update,
    so two jobs using one element create it once; the other waits for the first. Our ids
    are the `external_task_id`s. Older versions are deleted on Kling once no pending job
@@ -32,7 +33,20 @@ Unclear in the API notes → reading chosen:
 - `element_voice_id` on `image_refer` → sent (the doc's own example does; our product binds
   voices to character elements made from images).
 - `voice_url` vs `video_id` exclusivity → only `voice_url` is ever sent.
-- Video elements "kling-video-o3 and later" → kling-v3-omni / kling-v3 only.
+- Video elements "kling-video-o3 and later" → kling-v3-omni / kling-v3 only; any other
+  model refuses a job with one at submit (PROVIDER_LIMIT; the compiler refuses it first as
+  VIDEO_ELEMENT_NOT_SUPPORTED).
+- `video_refer` "1080P, 16:9 or 9:16" → exactly 1920×1080 or 1080×1920. Our clip (3–8 s,
+  any size up to the trim's cap) is scaled to fit and padded, never cropped, when it is not
+  that already; a clip under 3 s, unreadable, not MP4/MOV or over 200 MB is refused at
+  submit. Frame rate is not documented for element videos: the clip's own is kept.
+- "A human voice in the audio makes Kling create a custom voice and bind it" → the clip is
+  sent with its sound only while the bound voice is its own native voice (and then without
+  `element_voice_id`: the native sample may be under the 5 s a custom voice needs); with
+  another bound voice, or none, the sound is stripped and the bound voice, if any, goes as
+  `element_voice_id` like for image elements.
+- Where Kling fetches a `video_refer` clip → the signed media link (`media_url`), as for
+  voices and input videos; a converted copy is kept only until its element task ends.
 - QPS limit vs 1302 → 1302 is retried with back-off like 1303.
 - Frame images counting toward `<<<image_N>>>` → attached images come first in
   `image_list`, frames after them, so `image_N` means the same under either reading.
@@ -65,6 +79,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, InMemoryStorage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -118,6 +133,9 @@ IMAGE_MIN_SIDE = 300
 IMAGE_MIN_ASPECT, IMAGE_MAX_ASPECT = 0.4, 2.5
 VOICE_MIN_MS, VOICE_MAX_MS = 5000, 30000
 VIDEO_MAX_BYTES = 200 * 1024 * 1024
+ELEMENT_VIDEO_MIN_SECONDS, ELEMENT_VIDEO_MAX_SECONDS = 3.0, 8.0
+ELEMENT_VIDEO_LANDSCAPE, ELEMENT_VIDEO_PORTRAIT = (1920, 1080), (1080, 1920)
+VIDEO_ELEMENT_MODELS = ("kling-v3-omni", "kling-v3")
 REF_VIDEO_MIN_SECONDS = 3.0
 REF_VIDEO_MAX_SECONDS = {"kling-v3-omni": 10.0, "kling-video-o1": 10.0}
 REF_VIDEO_MIN_SIDE, REF_VIDEO_MAX_SIDE = 720, 2160
@@ -252,13 +270,22 @@ def _voice_ms(voice_file: str) -> int | None:
     return Voice.objects.filter(audio=voice_file).values_list("duration_ms", flat=True).first()
 
 
-def _element_source(pinned: JobElement) -> str:
-    from elements.models import Element
+def _is_video_element(pinned: JobElement) -> bool:
+    """A video character element: its clip is pinned; a pin made before clips were pinned
+    is known by its element's source."""
+    from elements.models import Element, ElementSource
 
+    if pinned.clip_file:
+        return True
     if pinned.element_id is None:
-        return "images"
-    source = Element.objects.filter(pk=pinned.element_id).values_list("source", flat=True).first()
-    return source or "images"
+        return False
+    return Element.objects.filter(pk=pinned.element_id, source=ElementSource.VIDEO).exists()
+
+
+def _sends_voice(pinned: JobElement) -> bool:
+    """Whether the pinned voice is synced as a Kling custom voice and bound by id: not when
+    it is the video element's native voice (its clip keeps its sound, Kling binds it)."""
+    return bool(pinned.voice_file) and not (pinned.clip_file and pinned.clip_sound)
 
 
 @dataclass
@@ -320,7 +347,7 @@ def check_job(parts: JobParts) -> Issues:
     model = parts.model_name
     shots = plan.get("shots") or []
     multi_shot = bool(plan.get("multi_shot")) and len(shots) > 1
-    video_elements = [p for p in parts.elements if _element_source(p) == "video"]
+    video_elements = [p for p in parts.elements if _is_video_element(p)]
 
     # Prompt and shots.
     if multi_shot:
@@ -371,13 +398,12 @@ def check_job(parts: JobParts) -> Issues:
         issues.add("startFrame", "Video 3.0 needs a start frame to use elements.")
     if parts.end is not None and parts.start is None:
         issues.add("endFrame", "An end frame needs a start frame.")
-    if video_elements and model not in ("kling-v3-omni", "kling-v3"):
-        issues.add("prompt", f"{model} takes no video character elements.")
-    for pinned in video_elements:
+    if video_elements and model not in VIDEO_ELEMENT_MODELS:
+        names = ", ".join(f"“{p.name}”" for p in video_elements)
         issues.add(
             "prompt",
-            f"“{pinned.name}” is a video character: its clip is not kept, so it can't be "
-            "sent to Kling.",
+            f"{names}: video character elements work only with Video 3.0 and Video 3.0 Omni "
+            f"on Kling ({model} takes multi-image elements only).",
         )
 
     # `<<<x_N>>>` must point into its list.
@@ -396,12 +422,17 @@ def check_job(parts: JobParts) -> Issues:
         _check_reference_video(issues, parts.video, model)
     for pinned in parts.elements:
         _element_text(pinned, issues)
-        images = sorted(pinned.images.all(), key=lambda i: i.position)
-        if not 2 <= len(images) <= 4:
-            issues.add("prompt", f"Kling needs 1 main and 1–3 extra images for “{pinned.name}”.")
-        for image in images:
-            _check_image(issues, "prompt", image.file, image.width, image.height)
-        if pinned.voice_file:
+        if pinned in video_elements:
+            _check_element_clip(issues, pinned)
+        else:
+            images = sorted(pinned.images.all(), key=lambda i: i.position)
+            if not 2 <= len(images) <= 4:
+                issues.add(
+                    "prompt", f"Kling needs 1 main and 1–3 extra images for “{pinned.name}”."
+                )
+            for image in images:
+                _check_image(issues, "prompt", image.file, image.width, image.height)
+        if _sends_voice(pinned):
             ms = _voice_ms(pinned.voice_file)
             if ms is not None and not VOICE_MIN_MS <= ms <= VOICE_MAX_MS:
                 issues.add(
@@ -410,6 +441,38 @@ def check_job(parts: JobParts) -> Issues:
                     f"{ms / 1000:.1f} s.",
                 )
     return issues
+
+
+def _check_element_clip(issues: Issues, pinned: JobElement) -> None:
+    """`video_refer` takes one mp4/mov of 3–8 s, 1080P 16:9 or 9:16, ≤200 MB. Ours is an
+    H.264/AAC MP4 of the 3–8 s window at any size: the size and shape are converted at sync
+    (`element_clip_for_kling`); what can't be converted is refused here."""
+    if not pinned.clip_file:
+        issues.add(
+            "prompt",
+            f"“{pinned.name}” was added to this job before video clips were kept with jobs; "
+            "mention it again in a new job.",
+        )
+        return
+    try:
+        duration, width, height, _fps = _probe_video(pinned.clip_file)
+        size = default_storage.size(pinned.clip_file)
+    except Exception:
+        issues.add("prompt", f"The clip of “{pinned.name}” can't be read.")
+        return
+    if Path(pinned.clip_file).suffix.lower() not in (".mp4", ".mov"):
+        issues.add("prompt", f"Kling takes element videos as MP4 or MOV; “{pinned.name}” is not.")
+    # A clip a few ms over 8 s (audio padding) is cut to 8 s by the conversion.
+    if not ELEMENT_VIDEO_MIN_SECONDS - 0.05 <= duration <= ELEMENT_VIDEO_MAX_SECONDS + 0.5:
+        issues.add(
+            "prompt",
+            f"Kling takes element videos of 3–8 s; the clip of “{pinned.name}” is "
+            f"{duration:.1f} s.",
+        )
+    if not (width and height):
+        issues.add("prompt", f"The clip of “{pinned.name}” has no picture.")
+    if size > VIDEO_MAX_BYTES:
+        issues.add("prompt", f"Kling takes element videos up to 200 MB; “{pinned.name}” is larger.")
 
 
 def _check_reference_video(issues: Issues, video: JobInput, model: str) -> None:
@@ -727,20 +790,105 @@ def _release(
         )
 
 
-def element_body(pinned: JobElement, row: ProviderElement, voice_id: str | None) -> dict[str, Any]:
+def _sent_clip_name(row: ProviderElement) -> str:
+    return f"kling/element-clips/{row.external_id}.mp4"
+
+
+def _drop_sent_clip(row: ProviderElement) -> None:
+    """The converted clip Kling fetched is not needed once its element task has ended."""
+    name = _sent_clip_name(row)
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+    except OSError:
+        logger.warning("could not delete %s", name)
+
+
+def element_clip_for_kling(pinned: JobElement, row: ProviderElement) -> str:
+    """The storage name of the clip to send as `video_refer`: the pinned clip itself when it
+    is already 1080P 16:9/9:16, at most 8 s, and its sound may go; else a copy scaled to fit
+    1920×1080 (or 1080×1920 when taller than wide) and padded, never cropped (the whole
+    person stays in frame), cut to 8 s, without sound unless the sound is the bound native
+    voice (Kling would make a voice of any speech in it and bind that instead)."""
+    import subprocess
+    import tempfile
+
+    import av
+    import imageio_ffmpeg
+
+    with default_storage.open(pinned.clip_file, "rb") as f, av.open(f, mode="r") as container:
+        stream = container.streams.video[0]
+        width, height = stream.width, stream.height
+        duration = float(container.duration or 0) / 1_000_000
+        has_audio = bool(container.streams.audio)
+    target = ELEMENT_VIDEO_LANDSCAPE if width >= height else ELEMENT_VIDEO_PORTRAIT
+    keep_sound = pinned.clip_sound
+    if (
+        (width, height) == target
+        and duration <= ELEMENT_VIDEO_MAX_SECONDS
+        and (keep_sound or not has_audio)
+    ):
+        return pinned.clip_file
+    tw, th = target
+    with tempfile.TemporaryDirectory(prefix="kling-clip-") as workdir:
+        source, out = Path(workdir) / "in.mp4", Path(workdir) / "out.mp4"
+        with default_storage.open(pinned.clip_file, "rb") as f, source.open("wb") as dest:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                dest.write(chunk)
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+        cmd += ["-protocol_whitelist", "file", "-f", "mp4", "-i", str(source)]
+        cmd += ["-t", f"{ELEMENT_VIDEO_MAX_SECONDS:.3f}", "-map", "0:v:0"]
+        cmd += [
+            "-vf",
+            f"scale={tw}:{th}:force_original_aspect_ratio=decrease,"
+            f"pad={tw}:{th}:(ow-iw)/2:(oh-ih)/2,setsar=1",
+        ]
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+        cmd += ["-map", "0:a:0?", "-c:a", "aac", "-b:a", "128k"] if keep_sound else ["-an"]
+        cmd += ["-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(out)]
+        try:
+            result = subprocess.run(cmd, capture_output=True, timeout=300, check=False)  # noqa: S603
+        except subprocess.TimeoutExpired as exc:
+            raise ProviderError(
+                GenerationErrorCode.ELEMENT_SYNC_FAILED,
+                f"Converting the clip of “{pinned.name}” for Kling took too long.",
+            ) from exc
+        if result.returncode != 0 or not out.exists():
+            raise ProviderError(
+                GenerationErrorCode.ELEMENT_SYNC_FAILED,
+                f"The clip of “{pinned.name}” could not be converted for Kling.",
+            )
+        if out.stat().st_size > VIDEO_MAX_BYTES:
+            raise ProviderError(
+                GenerationErrorCode.PROVIDER_LIMIT,
+                f"The clip of “{pinned.name}” is over Kling's 200 MB once converted to 1080P.",
+            )
+        name = _sent_clip_name(row)
+        _drop_sent_clip(row)
+        with out.open("rb") as handle:
+            return default_storage.save(name, File(handle, name=out.name))
+
+
+def element_body(
+    pinned: JobElement, row: ProviderElement, voice_id: str | None, clip_name: str = ""
+) -> dict[str, Any]:
     name, description = _element_text(pinned)
-    images = sorted(pinned.images.all(), key=lambda i: i.position)
     body: dict[str, Any] = {
         "element_name": name,
         "element_description": description,
-        "reference_type": "image_refer",
-        "element_image_list": {
-            "frontal_image": image_b64(images[0].file),
-            "refer_images": [{"image_url": image_b64(i.file)} for i in images[1:4]],
-        },
         "tag_list": [{"tag_id": TAGS.get(pinned.type, "o_108")}],
         "external_task_id": row.external_id,
     }
+    if clip_name:
+        body["reference_type"] = "video_refer"
+        body["element_video_list"] = {"refer_videos": [{"video_url": media_url(clip_name)}]}
+    else:
+        images = sorted(pinned.images.all(), key=lambda i: i.position)
+        body["reference_type"] = "image_refer"
+        body["element_image_list"] = {
+            "frontal_image": image_b64(images[0].file),
+            "refer_images": [{"image_url": image_b64(i.file)} for i in images[1:4]],
+        }
     if voice_id:
         body["element_voice_id"] = voice_id
     return body
@@ -768,19 +916,28 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
             if pinned is None:
                 _fail_sync(row, "No job keeps this version any more.")
                 raise AssertionError  # unreachable: _fail_sync raises
+            reference_type = "video_refer" if pinned.clip_file else "image_refer"
             try:
                 voice_id = None
                 if row.voice_id is not None:
                     voice_id = sync_voice(client, row.voice_id, wait).provider_voice_id
-                data = client.call("POST", ELEMENTS, element_body(pinned, row, voice_id)) or {}
+                clip = element_clip_for_kling(pinned, row) if pinned.clip_file else ""
+                body = element_body(pinned, row, voice_id, clip)
+                data = client.call("POST", ELEMENTS, body) or {}
             except BaseException as exc:
                 _release(ProviderElement, pk, exc)
+                _drop_sent_clip(row)
                 raise
             row.task_id = str(data.get("task_id") or "")
             ProviderElement.objects.filter(pk=pk).update(
-                task_id=row.task_id, progress=10, reference_type="image_refer"
+                task_id=row.task_id, progress=10, reference_type=reference_type
             )
-        data = _poll_sync(client, row, ELEMENTS, wait)
+        try:
+            data = _poll_sync(client, row, ELEMENTS, wait)
+        except ProviderError:
+            _drop_sent_clip(row)  # the task failed (or is given up on)
+            raise
+        _drop_sent_clip(row)
         elements = (data.get("task_result") or {}).get("elements") or []
         if not elements:
             _fail_sync(row, "The provider returned no element.")
@@ -794,11 +951,15 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
         )
 
 
+def _element_key(pinned: JobElement) -> str:
+    return f"element:{pinned.element_id}" if pinned.element_id else f"pin:{pinned.pk}"
+
+
 def provider_element_for(pinned: JobElement) -> ProviderElement:
     """The sync row of this pinned version (created on first use, with its voice's row)."""
-    key = f"element:{pinned.element_id}" if pinned.element_id else f"pin:{pinned.pk}"
+    key = _element_key(pinned)
     voice = None
-    if pinned.voice_file:
+    if _sends_voice(pinned):
         voice = _get_or_create(
             ProviderVoice,
             dict(provider=PROVIDER, voice_file=pinned.voice_file),
@@ -926,15 +1087,28 @@ class KlingProvider(RemoteProvider):
     def check_submit(self, job: GenerationJob) -> None:
         parts = JobParts.load(job)
         check_job(parts).raise_for_submit()
-        fetched = [p.voice_file for p in parts.elements if p.voice_file]
+        fetched = [p.voice_file for p in parts.elements if _sends_voice(p)]
         synced = set(
             ProviderVoice.objects.filter(
                 provider=PROVIDER, voice_file__in=fetched, state=SyncState.READY
             ).values_list("voice_file", flat=True)
         )
-        if parts.video is not None or set(fetched) - synced:
+        # Clips of video elements whose version is not on Kling yet: Kling fetches them.
+        clips = [
+            p.clip_file
+            for p in parts.elements
+            if p.clip_file
+            and not ProviderElement.objects.filter(
+                provider=PROVIDER,
+                element_key=_element_key(p),
+                version=p.version,
+                state=SyncState.READY,
+            ).exists()
+        ]
+        linked = [*([parts.video.file] if parts.video else []), *clips, *(set(fetched) - synced)]
+        if linked:
             try:
-                media_url(parts.video.file if parts.video else fetched[0])
+                media_url(linked[0])
             except ProviderError as exc:
                 raise field_error(
                     "model",

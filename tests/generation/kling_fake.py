@@ -4,7 +4,10 @@
 It checks what the real service documents and nothing it doesn't promise:
 - the HS256 JWT on every request (401 with 1001 no header, 1002 bad token, 1003 not yet
   valid, 1004 expired), against the wall clock the token was minted on;
-- the documented field limits of each create route (400 with 1201 and the reason);
+- the documented field limits of each create route (400 with 1201 and the reason),
+  including a `video_refer` element's video, fetched from its URL like Kling does and
+  probed (mp4/mov, 3–8 s, 1920×1080 or 1080×1920, ≤200 MB); speech in it binds an
+  auto-made voice when no `element_voice_id` is sent;
 - the account's concurrency per pack type (429 with 1303), a video task holding 1 slot and
   an image task `n`, from `submitted` until it ends;
 - a status machine per task on a `FakeClock` the test controls (`submitted` →
@@ -155,6 +158,9 @@ class FakeKling:
         self._lock = threading.RLock()
         self._next = 0
         self._videos: dict[int, bytes] = {}
+        # What each `video_refer` URL served when fetched: url → (width, height, seconds,
+        # has_audio, bytes).
+        self.element_videos: dict[str, tuple[int, int, float, bool, int]] = {}
         self.server: ThreadingHTTPServer | None = None
 
     # --- control ----------------------------------------------------------------------------
@@ -445,16 +451,24 @@ class FakeKling:
         body = task.body
         if task.family == "element":
             element_id = ELEMENT_ID_BASE + len(self.elements)
+            voice_info = (
+                {"voice_id": body["element_voice_id"], "owned_by": "fake"}
+                if body.get("element_voice_id")
+                else None
+            )
+            videos = (body.get("element_video_list") or {}).get("refer_videos") or []
+            if videos and voice_info is None and self.element_videos[videos[0]["video_url"]][3]:
+                # "A human voice in the audio makes Kling create a custom voice and bind it."
+                voice_id = f"voice-auto-{self._id()}"
+                self.voices[voice_id] = {"voice_id": voice_id, "voice_name": "auto"}
+                voice_info = {"voice_id": voice_id, "owned_by": "fake"}
             element = {
                 "element_id": element_id,
                 "element_name": body["element_name"],
                 "element_description": body["element_description"],
                 "reference_type": body["reference_type"],
-                "element_voice_info": (
-                    {"voice_id": body["element_voice_id"], "owned_by": "fake"}
-                    if body.get("element_voice_id")
-                    else None
-                ),
+                "element_video_list": body.get("element_video_list"),
+                "element_voice_info": voice_info,
                 "tag_list": body.get("tag_list") or [],
                 "owned_by": "fake",
                 "status": "succeed",
@@ -539,8 +553,11 @@ class FakeKling:
                 _b64_image(item.get("image_url"), f"refer_images[{n}]")
         elif kind == "video_refer":
             videos = (body.get("element_video_list") or {}).get("refer_videos") or []
-            if len(videos) != 1:
+            if len(videos) != 1 or not isinstance(videos[0], dict):
                 raise Refused(1201, "refer_videos takes exactly 1 video")
+            if "element_image_list" in body:
+                raise Refused(1201, "video_refer takes no element_image_list")
+            self._element_video(videos[0].get("video_url"))
         else:
             raise Refused(1201, "reference_type must be image_refer or video_refer")
         voice = body.get("element_voice_id")
@@ -549,6 +566,41 @@ class FakeKling:
         for tag in body.get("tag_list") or []:
             if tag.get("tag_id") not in TAGS:
                 raise Refused(1201, "tag_id is unknown")
+
+    def _element_video(self, url: Any) -> None:
+        """Fetch the element video as Kling does and hold it to the documented rules: one
+        mp4/mov, 3–8 s, 1080P (1920×1080 or 1080×1920: 16:9 or 9:16), ≤200 MB."""
+        import av
+
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise Refused(1201, "video_url must be a URL")
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+                data = response.read(200 * 1024 * 1024 + 1)
+        except OSError as exc:
+            raise Refused(1201, f"video_url could not be fetched: {exc}") from None
+        if len(data) > 200 * 1024 * 1024:
+            raise Refused(1201, "element video over 200MB")
+        try:
+            with av.open(io.BytesIO(data), mode="r") as container:
+                names = set(container.format.name.split(","))
+                stream = container.streams.video[0]
+                width, height = stream.codec_context.width, stream.codec_context.height
+                seconds = (
+                    float(stream.duration * stream.time_base)
+                    if stream.duration and stream.time_base
+                    else 0.0
+                )
+                has_audio = bool(container.streams.audio)
+        except (av.FFmpegError, IndexError, OSError):
+            raise Refused(1201, "element video is not a video") from None
+        if not names & {"mp4", "mov"}:
+            raise Refused(1201, "element video must be mp4/mov")
+        if not 3.0 - 0.05 <= seconds <= 8.0 + 0.05:
+            raise Refused(1201, f"element video must be 3-8s, got {seconds:.2f}")
+        if (width, height) not in ((1920, 1080), (1080, 1920)):
+            raise Refused(1201, f"element video must be 1080P 16:9 or 9:16, got {width}x{height}")
+        self.element_videos[url] = (width, height, seconds, has_audio, len(data))
 
     def _validate_voice(self, body: dict[str, Any]) -> None:
         name = body.get("voice_name")
@@ -617,6 +669,10 @@ class FakeKling:
                 raise Refused(1201, "with a video, images + elements must be at most 4")
             if any(e["reference_type"] == "video_refer" for e in elements):
                 raise Refused(1201, "with a video, no video character elements")
+        if model == "kling-video-o1" and any(
+            e["reference_type"] == "video_refer" for e in elements
+        ):
+            raise Refused(1201, "kling-video-o1 takes multi-image elements only")
             if base and frames:
                 raise Refused(1201, "frames exclude video editing")
         elif len(images) + len(elements) > 7:
