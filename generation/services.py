@@ -35,6 +35,7 @@ from elements.models import (
     ElementSource,
     ElementStatus,
     ReferenceImage,
+    Voice,
     VoiceSource,
     VoiceStatus,
 )
@@ -237,31 +238,41 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
         voice = (
             element.voice if element.voice and element.voice.status == VoiceStatus.ACTIVE else None
         )
-        pinned = JobElement.objects.create(
-            job=job,
-            position=ref.position,
-            element=element,
-            name=element.name,
-            type=element.type,
-            description=element.description,
-            version=element.version,
-            voice_name=voice.name if voice else "",
-            voice_file=voice.audio.name if voice else "",
-            clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
-            clip_sound=_is_native_voice(element, voice),
+        pin_element(job, position=ref.position, element=element, voice=voice)
+
+
+def pin_element(
+    job: GenerationJob, *, position: int, element: Element, voice: Voice | None = None
+) -> JobElement:
+    """Pin what `element` is now on `job`: its name, type, description and version, the files
+    of its images, its clip (a video element) and `voice`'s file. The pins share the stored
+    files, which are kept while any pin names them."""
+    pinned = JobElement.objects.create(
+        job=job,
+        position=position,
+        element=element,
+        name=element.name,
+        type=element.type,
+        description=element.description,
+        version=element.version,
+        voice_name=voice.name if voice else "",
+        voice_file=voice.audio.name if voice else "",
+        clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
+        clip_sound=_is_native_voice(element, voice),
+    )
+    images: list[ReferenceImage] = sorted(element.images.all(), key=lambda i: i.position)
+    JobElementImage.objects.bulk_create(
+        JobElementImage(
+            job_element=pinned,
+            role=image.role,
+            position=image.position,
+            file=image.image.name,
+            width=image.width,
+            height=image.height,
         )
-        images: list[ReferenceImage] = sorted(element.images.all(), key=lambda i: i.position)
-        JobElementImage.objects.bulk_create(
-            JobElementImage(
-                job_element=pinned,
-                role=image.role,
-                position=image.position,
-                file=image.image.name,
-                width=image.width,
-                height=image.height,
-            )
-            for image in images
-        )
+        for image in images
+    )
+    return pinned
 
 
 def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> GenerationJob:

@@ -138,7 +138,8 @@ def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str
     and too few credits (INSUFFICIENT_CREDITS).
     """
     from elements.services import _locked_element
-    from generation.models import GenerationJob, JobElement, JobElementImage, JobKind, JobStatus
+    from generation.models import GenerationJob, JobKind, JobStatus
+    from generation.services import pin_element
     from generation.tasks import enqueue_job
 
     provider = get_assist_provider()
@@ -196,26 +197,8 @@ def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str
             free_use_day=day,
             provider=f"assist:{provider.name}",
         )
-        pinned = JobElement.objects.create(
-            job=job,
-            position=1,
-            element=element,
-            name=element.name,
-            type=element.type,
-            description=element.description,
-            version=element.version,
-        )
-        JobElementImage.objects.bulk_create(
-            JobElementImage(
-                job_element=pinned,
-                role=image.role,
-                position=image.position,
-                file=image.image.name,
-                width=image.width,
-                height=image.height,
-            )
-            for image in images
-        )
+        # The images it derives from are pinned like a generation job's elements.
+        pin_element(job, position=1, element=element)
         transaction.on_commit(lambda: enqueue_job(job.pk))
     return job
 
