@@ -47,6 +47,22 @@ def _brand(head: bytes) -> str | None:
     return "mov" if head[8:12] == b"qt  " else "mp4"
 
 
+def _probe_first_video(container: Any) -> tuple[int, int, float, bool]:
+    """Width, height, duration (s) and whether there is sound, of an open container's first
+    video track; decoding one frame proves the track is readable, not just its header."""
+    stream = container.streams.video[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if container.duration is not None:
+        duration = container.duration / 1_000_000
+    elif stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    else:
+        duration = 0.0
+    if next(container.decode(stream), None) is None:
+        _corrupt()
+    return width, height, duration, bool(container.streams.audio)
+
+
 def process_video(
     upload: Any, *, min_seconds: float = 3, max_seconds: float = 10
 ) -> ProcessedVideo:
@@ -70,18 +86,8 @@ def process_video(
                         "This file holds no video track.", MediaErrorCode.VIDEO_CORRUPT
                     )
                 stream = container.streams.video[0]
-                width, height = stream.codec_context.width, stream.codec_context.height
                 rate = stream.average_rate or stream.guessed_rate or Fraction(0)
-                if container.duration is not None:
-                    duration = container.duration / 1_000_000
-                elif stream.duration is not None and stream.time_base is not None:
-                    duration = float(stream.duration * stream.time_base)
-                else:
-                    duration = 0.0
-                has_audio = bool(container.streams.audio)
-                # Decoding one frame proves the track is readable, not just its header.
-                if next(container.decode(stream), None) is None:
-                    _corrupt()
+                width, height, duration, has_audio = _probe_first_video(container)
         except av.FFmpegError:
             _corrupt()
     if duration < min_seconds:
@@ -221,18 +227,7 @@ def _probe_element_video(path: Path, extension: str) -> ElementVideo:
                     "This file has no picture, only sound: upload a video of the person.",
                     MediaErrorCode.VIDEO_NO_VIDEO_STREAM,
                 )
-            stream = container.streams.video[0]
-            width, height = stream.codec_context.width, stream.codec_context.height
-            if container.duration is not None:
-                duration = container.duration / 1_000_000
-            elif stream.duration is not None and stream.time_base is not None:
-                duration = float(stream.duration * stream.time_base)
-            else:
-                duration = 0.0
-            has_audio = bool(container.streams.audio)
-            # Decoding one frame proves the track is readable, not just its header.
-            if next(container.decode(stream), None) is None:
-                _corrupt()
+            width, height, duration, has_audio = _probe_first_video(container)
     except (av.FFmpegError, OSError, ValueError, EOFError):
         _corrupt()
     if not width or not height or duration <= 0:
