@@ -4,7 +4,7 @@ import importlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +104,20 @@ def logged_in(user: Any) -> Callable[[], GraphQLClient]:
         return GraphQLClient(client)
 
     return make
+
+
+@pytest.fixture
+def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A cluster name of this test's own, so a real qcluster takes only this test's tasks."""
+    from tests import clusters
+
+    return clusters.use_cluster_name(monkeypatch)
+
+
+@pytest.fixture
+def broker(cluster_name: str) -> Iterator[Any]:
+    """The configured broker (ORM, or Redis when REDIS_URL is set) for that cluster."""
+    from tests import clusters
+
+    with clusters.open_broker(cluster_name) as broker:
+        yield broker

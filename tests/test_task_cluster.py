@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,6 @@ from tests import clusters
 from tests.factories import MembershipFactory, UserFactory, tier
 
 RESULT_TIMEOUT = 60.0
-
-
-@pytest.fixture
-def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
-    return clusters.use_cluster_name(monkeypatch)
-
-
-@pytest.fixture
-def broker(cluster_name: str) -> Iterator[Broker]:
-    with clusters.open_broker(cluster_name) as broker:
-        yield broker
 
 
 @pytest.mark.django_db(transaction=True)

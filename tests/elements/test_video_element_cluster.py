@@ -5,7 +5,6 @@ test runs the job inline."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,6 @@ from tests.elements import videos
 from tests.factories import UserFactory
 
 RESULT_TIMEOUT = 120.0
-
-
-@pytest.fixture
-def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
-    return clusters.use_cluster_name(monkeypatch)
-
-
-@pytest.fixture
-def broker(cluster_name: str) -> Iterator[Broker]:
-    with clusters.open_broker(cluster_name) as broker:
-        yield broker
 
 
 @pytest.mark.django_db(transaction=True)

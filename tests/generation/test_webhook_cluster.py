@@ -27,11 +27,6 @@ TIMEOUT = 60.0
 
 
 @pytest.fixture
-def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
-    return clusters.use_cluster_name(monkeypatch)
-
-
-@pytest.fixture
 def broker(cluster_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Broker]:
     with clusters.open_broker(cluster_name) as broker:
         # Enqueue to the real broker, as in production (tests otherwise run tasks inline).

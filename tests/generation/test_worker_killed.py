@@ -71,17 +71,6 @@ POLL = 0.1
 
 
 @pytest.fixture
-def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
-    return clusters.use_cluster_name(monkeypatch)
-
-
-@pytest.fixture
-def broker(cluster_name: str) -> Iterator[Broker]:
-    with clusters.open_broker(cluster_name) as broker:
-        yield broker
-
-
-@pytest.fixture
 def owner() -> Any:
     user = UserFactory()
     account_services.credits_grant(user=user, amount=START_CREDITS, reason="test credits")
