@@ -31,3 +31,26 @@ def test_every_field_and_argument_has_a_description():
             if not field.description:
                 missing.append(f"{name}.{field_name}")
     assert missing == []
+
+
+def test_every_node_type_names_its_id_attribute():
+    # Without it strawberry-django rescans the type's annotations for every `id` it resolves
+    # (110–350 µs a node, see elementsite/relay.py); a new node type must mix in PkNodeID.
+    from strawberry.relay import Node
+
+    from elementsite.relay import PkNodeID
+
+    node_types = [
+        definition.origin
+        for definition in (
+            getattr(t, "extensions", {}).get("strawberry-definition")
+            for t in schema._schema.type_map.values()
+        )
+        if definition is not None
+        and isinstance(getattr(definition, "origin", None), type)
+        and issubclass(definition.origin, Node)
+        and not definition.is_interface
+    ]
+    assert len(node_types) >= 11
+    assert [t.__name__ for t in node_types if not issubclass(t, PkNodeID)] == []
+    assert {t.resolve_id_attr() for t in node_types} == {"pk"}

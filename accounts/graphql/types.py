@@ -17,6 +17,7 @@ from strawberry.types import Info
 from accounts import models
 from accounts.graphql.permissions import current_user
 from accounts.selectors import AccountOverview
+from elementsite.relay import PkNodeID
 
 
 def owned_by_viewer(queryset: QuerySet[Any], info: Info, *, field: str = "user") -> QuerySet[Any]:
@@ -56,7 +57,7 @@ class MembershipTierType:
 
 
 @strawberry_django.type(models.CreditLedgerEntry, name="CreditLedgerEntry")
-class CreditLedgerEntryType(relay.Node):
+class CreditLedgerEntryType(PkNodeID, relay.Node):
     """One movement of the viewer's credits."""
 
     kind: LedgerKind = strawberry_django.field(description="What moved the credits.")
@@ -76,7 +77,7 @@ class CreditLedgerEntryType(relay.Node):
 
 
 @strawberry_django.type(models.ApiToken, name="ApiToken")
-class ApiTokenType(relay.Node):
+class ApiTokenType(PkNodeID, relay.Node):
     """A personal API token of the viewer. The secret is shown only when it is created."""
 
     name: str = strawberry_django.field(description="The owner's label.")

@@ -17,6 +17,7 @@ from strawberry_django.fields.field import StrawberryDjangoField
 from accounts.graphql.permissions import current_user
 from elements import models
 from elements.media_urls import media_url
+from elementsite.relay import PkNodeID
 
 if TYPE_CHECKING:
     from generation.graphql.explore import Usage
@@ -150,7 +151,7 @@ class VoiceQuality:
 
 
 @strawberry_django.type(models.Voice, name="Voice")
-class VoiceNode(relay.Node):
+class VoiceNode(PkNodeID, relay.Node):
     """A voice: one of the viewer's own samples or a preset of the shared Voice Library."""
 
     name: str = column(description="The voice's name.")
@@ -206,7 +207,7 @@ class VoiceNode(relay.Node):
 
 
 @strawberry_django.type(models.ReferenceImage, name="ReferenceImage")
-class ReferenceImageNode(relay.Node):
+class ReferenceImageNode(PkNodeID, relay.Node):
     """One reference image of an element."""
 
     role: ImageRole = column(description="Main or supplementary.")
@@ -250,7 +251,7 @@ class SubjectTypeSuggestion:
 
 
 @strawberry_django.type(models.Element, name="Element")
-class ElementNode(relay.Node):
+class ElementNode(PkNodeID, relay.Node):
     """A reusable character, prop or scene of the viewer's library."""
 
     name: str = column(description="Unique in the library; mention it as `[@Name]`.")

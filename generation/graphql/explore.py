@@ -24,6 +24,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elements.media_urls import media_url
+from elementsite.relay import PkNodeID
 from generation import explore_selectors as selectors
 from generation import explore_services as services
 from generation import models
@@ -69,7 +70,7 @@ class ExploreOutput:
 
 
 @strawberry_django.type(models.ExploreWork, name="ExploreWork")
-class ExploreWorkNode(relay.Node):
+class ExploreWorkNode(PkNodeID, relay.Node):
     """A work shared to Explore, as every user sees it. Elements are never shared: the prompt
     names them, nothing more."""
 
@@ -131,7 +132,7 @@ class ExploreWorkNode(relay.Node):
 
 
 @strawberry_django.type(models.ExploreWork, name="MySharedWork")
-class MySharedWorkNode(relay.Node):
+class MySharedWorkNode(PkNodeID, relay.Node):
     """One of the viewer's own shared works, in any state."""
 
     title: str = strawberry_django.field(description="The title.")

@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import current_user
 from elements.media_urls import media_url
+from elementsite.relay import PkNodeID
 from generation import models
 from generation.catalog import ModelCode
 
@@ -52,7 +53,7 @@ def _viewer(info: Info) -> int | None:
 
 
 @strawberry_django.type(models.GenerationOutput, name="GenerationOutput")
-class GenerationOutputNode(relay.Node):
+class GenerationOutputNode(PkNodeID, relay.Node):
     """A finished image or video of the viewer's: their creation history."""
 
     kind: OutputKind = strawberry_django.field(description="Image or video.")
@@ -96,7 +97,7 @@ class PinnedElement:
 
 
 @strawberry_django.type(models.GenerationJob, name="GenerationJob")
-class GenerationJobNode(relay.Node):
+class GenerationJobNode(PkNodeID, relay.Node):
     """A generation job of the viewer's, with its progress and outputs."""
 
     kind: JobKind = strawberry_django.field(

@@ -19,6 +19,7 @@ from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elementsite.errors import field_error
+from elementsite.relay import PkNodeID
 from generation import models, selectors, webhook_services
 from generation.error_codes import WebhookErrorCode
 
@@ -51,7 +52,7 @@ def _scoped(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
 
 
 @strawberry_django.type(models.WebhookEndpoint, name="WebhookEndpoint")
-class WebhookEndpointNode(relay.Node):
+class WebhookEndpointNode(PkNodeID, relay.Node):
     """A URL of the viewer's that receives signed events. The secret is shown only when
     the endpoint is created."""
 
@@ -96,7 +97,7 @@ class WebhookAttemptType:
 
 
 @strawberry_django.type(models.WebhookDelivery, name="WebhookDelivery")
-class WebhookDeliveryNode(relay.Node):
+class WebhookDeliveryNode(PkNodeID, relay.Node):
     """One event on its way to one of the viewer's endpoints, with every attempt."""
 
     event_type: WebhookEventTypeEnum = strawberry_django.field(description="The event's type.")
