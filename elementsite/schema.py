@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import strawberry
-import strawberry_django
 from django.conf import settings
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, Info
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
@@ -28,6 +29,8 @@ from elements.graphql.assists import AssistMutation, AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
+from elementsite.errors import prepare_graphql_error
+from elementsite.ids import any_node_or_none
 from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
@@ -36,9 +39,15 @@ from generation.graphql.webhooks import WebhookMutation, WebhookQuery
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = strawberry_django.node(
+    @strawberry.field(
         description="Any object by its global id; only the viewer's own objects resolve."
     )
+    def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        return any_node_or_none(info, id)
 
 
 Query = merge_types(
@@ -95,7 +104,20 @@ def _limits() -> AddValidationRules:
     )
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    """The schema with our error hook: every error leaves with a stable code, and none
+    carries a Django, database or Python message (elementsite.errors)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Instead of strawberry's default, which logs every error with its traceback at
+        # error level: a client's mistake is one info line, ours is a traceback with an id.
+        for error in errors:
+            prepare_graphql_error(error)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import ValidationError
 from strawberry.types import Info
 
 from accounts import services
-from accounts.error_codes import AccountErrorCode
 from accounts.graphql.inputs import (
     AccountRegisterInput,
     ApiTokenCreateInput,
@@ -19,6 +17,7 @@ from accounts.graphql.inputs import (
 from accounts.graphql.permissions import require_user
 from accounts.graphql.types import ApiTokenType, MeType
 from accounts.selectors import account_overview
+from elementsite.ids import node_pk
 
 
 @strawberry.type(description="The account that was created and is now logged in.")
@@ -81,10 +80,7 @@ class AccountMutation:
 
     @strawberry_django.mutation(description="Revoke one of your API tokens.")
     def api_token_revoke(self, info: Info, input: ApiTokenRevokeInput) -> ApiTokenRevokeResult:
-        user = require_user(info)
-        if input.id.type_name != "ApiToken":
-            raise ValidationError(
-                {"id": ValidationError("No such token.", code=AccountErrorCode.NOT_FOUND)}
-            )
-        token = services.api_token_revoke(user=user, token_id=input.id.node_id)
+        token = services.api_token_revoke(
+            user=require_user(info), token_id=node_pk(input.id, ApiTokenType)
+        )
         return ApiTokenRevokeResult(token=token)  # type: ignore[arg-type]

@@ -3,11 +3,11 @@ from __future__ import annotations
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, current_user
 from accounts.graphql.types import ApiTokenType, CreditLedgerEntryType, MeType
 from accounts.selectors import account_overview
+from elementsite.relay import ListConnection
 
 
 @strawberry.type
@@ -21,12 +21,12 @@ class AccountQuery:
             return None
         return MeType.from_overview(user, account_overview(user))
 
-    credit_ledger: DjangoListConnection[CreditLedgerEntryType] = strawberry_django.connection(
+    credit_ledger: ListConnection[CreditLedgerEntryType] = strawberry_django.connection(
         description="The viewer's credit movements, newest first.",
         permission_classes=[IsAuthenticated],
     )
 
-    api_tokens: DjangoListConnection[ApiTokenType] = strawberry_django.connection(
+    api_tokens: ListConnection[ApiTokenType] = strawberry_django.connection(
         description="The viewer's API tokens, newest first, revoked ones included.",
         permission_classes=[IsAuthenticated],
     )
