@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Reads a GraphQL form body before the CSRF check does, so one Django can't parse gets a
+    # JSON answer instead of an error page.
+    "elementsite.views.GraphQLBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware (a valid bearer token replaces the session user) and,
@@ -237,6 +240,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused /graphql request gets JSON (CSRF_FAILED, or NOT_AUTHENTICATED with no
+# credentials at all); the admin keeps Django's page.
+CSRF_FAILURE_VIEW = "elementsite.views.csrf_failure"
 
 # --- Task queue (django-q2) -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
