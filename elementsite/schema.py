@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from django.conf import settings
 from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -83,8 +84,11 @@ def _is_introspection(context: IgnoreContext) -> bool:
 
 
 @functools.cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
-    """The depth and alias limits as validation rules, built once per pair of limits.
+def _limit_rules(
+    max_depth: int, max_aliases: int, introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias limits (and introspection's refusal) as validation rules, built
+    once per set of settings.
 
     `QueryDepthLimiter` and `MaxAliasesLimiter` make a new rule class per instance, and the
     validation cache is keyed by the rules: built per request, every request would miss it.
@@ -94,13 +98,22 @@ def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRu
     return (
         *QueryDepthLimiter(max_depth=max_depth, should_ignore=_is_introspection).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        # Off in production unless asked for: the schema is public in schema.graphql anyway,
+        # but an open `__schema` lets anyone map the API (and its descriptions) at no cost.
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     )
 
 
 def _limits() -> AddValidationRules:
     # Settings read per request, so a changed limit (tests) takes effect.
     return AddValidationRules(
-        list(_limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES))
+        list(
+            _limit_rules(
+                settings.GRAPHQL_MAX_DEPTH,
+                settings.GRAPHQL_MAX_ALIASES,
+                settings.GRAPHQL_INTROSPECTION,
+            )
+        )
     )
 
 

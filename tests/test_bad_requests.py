@@ -166,7 +166,10 @@ def test_form_declared(refused, token):
     )
 
 
-def test_multipart_declared_json_sent(refused, token, session):
+# With DEBUG on, a body Django refuses inside its CSRF check used to become a traceback page.
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_multipart_declared_json_sent(refused, token, session, settings, debug):
+    settings.DEBUG = debug
     body = json.dumps({"query": "{ me { username } }"}).encode()
     lying = "multipart/form-data; boundary=nothing-like-this"
     refused(post_raw(Client(), body, lying, bearer(token)), 400, "BAD_REQUEST")
@@ -321,7 +324,9 @@ def test_a_map_pointing_outside_the_variables(refused, token):
     refused(response, 400, "BAD_REQUEST")
 
 
-def test_101_files(refused, token, session):
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+def test_101_files(refused, token, session, settings, debug):
+    settings.DEBUG = debug
     data = image_bytes(width=8, height=8, fmt="PNG")
     files_map = {str(i): [f"variables.input.extraImages.{i}"] for i in range(101)}
     variables = create_variables(extras=101)

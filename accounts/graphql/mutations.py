@@ -57,16 +57,20 @@ class AccountMutation:
         user = services.user_register(
             username=input.username, password=input.password, email=input.email
         )
-        services.user_login(
-            request=info.context.request, username=user.username, password=input.password
-        )
+        services.user_start_session(request=info.context.request, user=user)
         return AccountRegisterResult(user=MeType.from_overview(user, account_overview(user)))
 
     @strawberry_django.mutation(description="Log in with a cookie session (browser clients).")
     def login(self, info: Info, input: LoginInput) -> LoginResult:
-        user = services.user_login(
-            request=info.context.request, username=input.username, password=input.password
-        )
+        try:
+            user = services.user_login(
+                request=info.context.request, username=input.username, password=input.password
+            )
+        except services.LoginThrottled as exc:
+            # Over a limit: 429 with the wait, and the typed message in the body.
+            info.context.response.status_code = 429
+            info.context.response.headers["Retry-After"] = str(exc.retry_after)
+            raise
         return LoginResult(user=MeType.from_overview(user, account_overview(user)))
 
     @strawberry_django.mutation(description="End the cookie session.")

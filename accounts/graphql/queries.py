@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 import strawberry_django
+from django.middleware.csrf import get_token
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, current_user
@@ -30,3 +31,13 @@ class AccountQuery:
         description="The viewer's API tokens, newest first, revoked ones included.",
         permission_classes=[IsAuthenticated],
     )
+
+    @strawberry.field(
+        description="A CSRF token for cookie-session requests, to send as `X-CSRFToken`; "
+        "the answer also sets the `csrftoken` cookie. Ask it with a GET "
+        "(`/graphql?query={csrfToken}`): a POST without it is refused before any query runs."
+    )
+    def csrf_token(self, info: Info) -> str:
+        # get_token also marks the cookie to be (re)set on this response by
+        # CsrfViewMiddleware: a single-page client needs nothing but JSON to log in.
+        return get_token(info.context.request)

@@ -237,7 +237,7 @@ class ElementMutation:
             main_image=main_image,
             main_origin=main_origin,
             extra_images=list(input.extra_images),
-            voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id else None,
+            voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id is not None else None,
             voice_upload=voice.sample.to_service() if voice.sample else None,
         )
         return ElementWithWarningsResult(
@@ -332,7 +332,7 @@ class ElementMutation:
         element, warnings = services.voice_bind(
             owner=require_user(info),
             element_id=node_pk(input.element_id, ElementNode),
-            voice_id=node_pk(input.voice_id, VoiceNode) if input.voice_id else None,
+            voice_id=node_pk(input.voice_id, VoiceNode) if input.voice_id is not None else None,
             upload=input.sample.to_service() if input.sample else None,
         )
         return ElementWithWarningsResult(element=element, voice_warnings=_warnings(warnings))  # type: ignore[arg-type]
