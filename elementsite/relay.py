@@ -135,8 +135,8 @@ class ListConnection(DjangoListConnection[relay.NodeType]):
             return rescoped()
         return cls._rescope(result, scope)
 
-    @staticmethod
-    def _rescope(connection: Self, scope: str) -> Self:
+    @classmethod
+    def _rescope(cls, connection: Self, scope: str) -> Self:
         for edge in connection.edges:
             edge.cursor = _scoped(edge.cursor, scope) or ""
         page = connection.page_info

@@ -174,6 +174,28 @@ class GraphQLView(StrawberryGraphQLView):
             assert response is not None
             return response
 
+    def process_result(self, request: HttpRequest, result: Any) -> Any:
+        data = super().process_result(request, result)
+        errors = data.get("errors") or []
+        if (
+            data.get("data") is None
+            and errors
+            and all(
+                (e.get("extensions") or {}).get("code") == RequestErrorCode.NOT_AUTHENTICATED
+                for e in errors
+            )
+        ):
+            # Nothing could be answered because no one is logged in: say so in HTTP too.
+            # (A view instance serves one request, so this attribute is this request's.)
+            self._unauthenticated = True
+        return data
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Any:
+        if getattr(self, "_unauthenticated", False):
+            sub_response.status_code = 401
+            sub_response["WWW-Authenticate"] = "Bearer"
+        return super().create_response(response_data, sub_response)
+
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         get_token(request)
         return super().render_graphql_ide(request)

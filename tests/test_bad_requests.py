@@ -407,3 +407,15 @@ def test_the_admin_keeps_djangos_csrf_page(db):
     )
     assert response.status_code == 403
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_query_that_needs_a_login_without_one(db):
+    """Nothing answerable without credentials: 401 with the code (over GET, no CSRF)."""
+    response = Client().get("/graphql", {"query": "{ elements(first: 1) { totalCount } }"})
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_AUTHENTICATED"
+    # Partly answerable: the usual 200 with the error beside the data.
+    partly = Client().get("/graphql", {"query": "{ me { username } elementTypes { value } }"})
+    assert partly.status_code == 200
+    assert partly.json()["data"]["me"] is None

@@ -203,7 +203,7 @@ class ElementImageResult:
 
 @strawberry.type(description="What was deleted.")
 class DeleteResult:
-    deleted_id: strawberry.ID = strawberry.field(description="The global id that is gone.")
+    deleted_id: relay.GlobalID = strawberry.field(description="The global id that is gone.")
 
 
 @strawberry.type(description="The stored voice and advice on the sample.")

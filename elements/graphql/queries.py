@@ -22,8 +22,8 @@ from elements.graphql.types import (
 )
 from elements.models import Element, ElementType, Voice
 from elementsite.ids import node_or_none
-from elementsite.search import search_text
 from elementsite.relay import ListConnection
+from elementsite.search import search_text
 
 MAX_SUGGESTIONS = 50
 
