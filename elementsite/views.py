@@ -176,15 +176,9 @@ class GraphQLView(StrawberryGraphQLView):
 
     def process_result(self, request: HttpRequest, result: Any) -> Any:
         data = super().process_result(request, result)
-        errors = data.get("errors") or []
-        if (
-            data.get("data") is None
-            and errors
-            and all(
-                (e.get("extensions") or {}).get("code") == RequestErrorCode.NOT_AUTHENTICATED
-                for e in errors
-            )
-        ):
+        errors: list[dict[str, Any]] = data.get("errors") or []
+        codes = [(e.get("extensions") or {}).get("code") for e in errors]
+        if data.get("data") is None and codes and set(codes) == {"NOT_AUTHENTICATED"}:
             # Nothing could be answered because no one is logged in: say so in HTTP too.
             # (A view instance serves one request, so this attribute is this request's.)
             self._unauthenticated = True
