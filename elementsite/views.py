@@ -13,7 +13,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from django.conf import settings
@@ -176,7 +176,7 @@ class GraphQLView(StrawberryGraphQLView):
 
     def process_result(self, request: HttpRequest, result: Any) -> Any:
         data = super().process_result(request, result)
-        errors: list[dict[str, Any]] = data.get("errors") or []
+        errors = cast("list[dict[str, Any]]", data.get("errors") or [])
         codes = [(e.get("extensions") or {}).get("code") for e in errors]
         if data.get("data") is None and codes and set(codes) == {"NOT_AUTHENTICATED"}:
             # Nothing could be answered because no one is logged in: say so in HTTP too.
