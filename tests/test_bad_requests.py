@@ -419,3 +419,22 @@ def test_a_query_that_needs_a_login_without_one(db):
     partly = Client().get("/graphql", {"query": "{ me { username } elementTypes { value } }"})
     assert partly.status_code == 200
     assert partly.json()["data"]["me"] is None
+
+
+def test_an_error_outside_graphql_is_json_with_a_logged_id(refused, token, monkeypatch, caplog):
+    """E.g. the database gone while the request is read: no traceback page, an id to quote."""
+    from elementsite.views import GraphQLView
+
+    def broken(self: Any, request: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("connection to server at 10.0.0.12 failed")
+
+    monkeypatch.setattr(GraphQLView, "run", broken)
+    client = Client(raise_request_exception=False)
+    body = json.dumps({"query": "{ me { username } }"}).encode()
+    answer = refused(
+        post_raw(client, body, "application/json", bearer(token)), 500, "INTERNAL_ERROR"
+    )
+    error_id = answer["errors"][0]["extensions"]["errorId"]
+    assert "10.0.0.12" not in json.dumps(answer)
+    logged = [r for r in caplog.records if error_id in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None

@@ -219,14 +219,6 @@ def test_a_bad_id_is_answered_exactly_as_an_unknown_one(api, name, query, types)
     assert state() == before
 
 
-def test_an_explore_recreate_takes_only_an_explore_work_id(api, user):
-    """A MySharedWork id names the same row, but not a work of the feed."""
-    query = OPERATIONS[[o[0] for o in OPERATIONS].index("exploreRecreate")][1]
-    answer = run(api, query, {"a": b64("MySharedWork:1")})
-    messages = answer["data"]["exploreRecreate"]["messages"]
-    assert [m["code"] for m in messages] == ["NOT_FOUND"]
-
-
 def test_preview_reads_a_bad_element_id_like_an_unknown_one(api):
     query = """
     query ($a: ID!) {
