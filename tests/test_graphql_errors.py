@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import subprocess
@@ -26,6 +27,7 @@ from accounts.services import api_token_create, credits_grant
 from elements.models import Element, ReferenceImage, Voice
 from generation.models import ExploreWork, GenerationJob, WebhookEndpoint
 from tests.conftest import GraphQLClient, media_files
+from tests.elements.samples import image_upload
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +219,115 @@ def test_a_bad_id_is_answered_exactly_as_an_unknown_one(api, name, query, types)
         answer = run(api, query, variables)
         assert answer == baseline, f"{name} with {label}: {answer} != {baseline}"
     assert state() == before
+
+
+# The id arguments that travel with files, sent as multipart requests: (name, query, the
+# variables with the id's type where an id goes, the files by variable path).
+UPLOAD_OPERATIONS: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    (
+        "elementCreate",
+        "mutation ($input: ElementCreateInput!) { elementCreate(input: $input) RESULT }",
+        {
+            "input": {
+                "name": "Kite",
+                "type": "CHARACTER",
+                "mainImage": None,
+                "extraImages": [None],
+                "voice": {"voiceId": "Voice"},
+            }
+        },
+        ["input.mainImage", "input.extraImages.0"],
+    ),
+    (
+        "elementCreate",
+        "mutation ($input: ElementCreateInput!) { elementCreate(input: $input) RESULT }",
+        {
+            "input": {
+                "name": "Kite",
+                "type": "PROP",
+                "mainImageFromHistory": {"outputId": "GenerationOutput"},
+                "extraImages": [None],
+            }
+        },
+        ["input.extraImages.0"],
+    ),
+    (
+        "elementImageReplace",
+        "mutation ($input: ElementImageReplaceInput!) "
+        "{ elementImageReplace(input: $input) RESULT }",
+        {"input": {"elementId": "Element", "imageId": "ReferenceImage", "file": None}},
+        ["input.file"],
+    ),
+]
+
+ID_FIELDS = {"voiceId", "outputId", "elementId", "imageId"}
+
+
+def with_ids(value: Any, make: Any) -> Any:
+    """`value` with each id placeholder (its type name) replaced by `make(type_name)`."""
+    if isinstance(value, dict):
+        return {k: make(v) if k in ID_FIELDS else with_ids(v, make) for k, v in value.items()}
+    return value
+
+
+def upload_run(api: GraphQLClient, query: str, variables: Any, paths: list[str]) -> Any:
+    files = {str(i): image_upload(color=(i * 50, 80, 20)) for i in range(len(paths))}
+    response = api.client.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(
+                {"query": query.replace("RESULT", MUTATION_RESULT), "variables": variables}
+            ),
+            "map": json.dumps({str(i): [f"variables.{p}"] for i, p in enumerate(paths)}),
+            **files,
+        },
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "variables", "paths"),
+    UPLOAD_OPERATIONS,
+    ids=[f"{o[0]}-{i}" for i, o in enumerate(UPLOAD_OPERATIONS)],
+)
+def test_a_bad_id_beside_files_is_answered_as_an_unknown_one(api, name, query, variables, paths):
+    before = state()
+    baseline = upload_run(api, query, with_ids(variables, unknown_id), paths)
+    assert "errors" not in baseline, baseline
+    assert baseline["data"][name]["__typename"] == "OperationInfo", baseline
+    for label in bad_ids("X"):
+        bad = with_ids(variables, lambda t, label=label: bad_ids(t)[label])
+        assert upload_run(api, query, bad, paths) == baseline, label
+    assert state() == before
+
+
+def test_every_id_argument_is_covered():
+    """Every query and mutation that takes an id somewhere in its arguments is tried above."""
+    from graphql import GraphQLInputObjectType, get_named_type
+
+    from elementsite.schema import schema
+
+    def takes_an_id(gql_type: Any, seen: frozenset[str] = frozenset()) -> bool:
+        named = get_named_type(gql_type)
+        if named.name == "ID":
+            return True
+        if isinstance(named, GraphQLInputObjectType) and named.name not in seen:
+            return any(takes_an_id(f.type, seen | {named.name}) for f in named.fields.values())
+        return False
+
+    gql = schema._schema
+    taking_ids = {
+        name
+        for root in (gql.query_type, gql.mutation_type)
+        if root is not None
+        for name, field in root.fields.items()
+        if any(takes_an_id(arg.type) for arg in field.args.values())
+    }
+    covered = {o[0] for o in OPERATIONS} | {o[0] for o in UPLOAD_OPERATIONS}
+    covered.add("generationPromptPreview")  # below: its answer names no id
+    assert taking_ids == covered
 
 
 def test_preview_reads_a_bad_element_id_like_an_unknown_one(api):
