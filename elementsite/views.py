@@ -107,7 +107,8 @@ def _is_upload_variable(
     ):
         return None
     try:
-        document = parse(query)
+        # Bounded like the schema's own parse (MaxTokensLimiter), which runs later.
+        document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError:
         return None
     operation = _operation(document, operation_name)
