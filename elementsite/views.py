@@ -179,7 +179,11 @@ class GraphQLView(StrawberryGraphQLView):
         data = super().process_result(request, result)
         errors = cast("list[dict[str, Any]]", data.get("errors") or [])
         codes = [(e.get("extensions") or {}).get("code") for e in errors]
-        if data.get("data") is None and codes and set(codes) == {"NOT_AUTHENTICATED"}:
+        if (
+            data.get("data") is None
+            and codes
+            and set(codes) == {RequestErrorCode.NOT_AUTHENTICATED.value}
+        ):
             # Nothing could be answered because no one is logged in: say so in HTTP too.
             # (A view instance serves one request, so this attribute is this request's.)
             self._unauthenticated = True
