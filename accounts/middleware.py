@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from accounts.services import ApiTokenError, api_token_authenticate
+from elementsite.errors import http_error
 
 
 class ApiTokenMiddleware:
@@ -26,9 +27,10 @@ class ApiTokenMiddleware:
             try:
                 user = api_token_authenticate(raw=credentials)
             except ApiTokenError as exc:
-                return JsonResponse(
-                    {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
-                    status=401,
+                return http_error(
+                    401,
+                    exc.code,
+                    exc.message,
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
             request.user = user

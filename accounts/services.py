@@ -48,6 +48,7 @@ from accounts.selectors import (
     service_day,
     user_entitlements,
 )
+from accounts.throttle import lock_wait_seconds
 from elementsite.errors import field_error as _error
 
 # --- Users and sessions ---------------------------------------------------------------------
@@ -102,9 +103,27 @@ def user_register(*, username: str, password: str, email: str = "") -> User:
     return user
 
 
+class LoginThrottled(ValidationError):
+    """A login refused because of too many failures; `retry_after` is the wait in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed logins: try again in {retry_after} seconds.",
+            code=AccountErrorCode.TOO_MANY_ATTEMPTS,
+        )
+        self.retry_after = retry_after
+
+
 def user_login(*, request: HttpRequest, username: str, password: str) -> User:
-    """Check the credentials and start a cookie session (which rotates the CSRF token)."""
-    user = auth.authenticate(request, username=(username or "").strip(), password=password)
+    """Check the credentials and start a cookie session (which rotates the CSRF token).
+
+    `request` goes to `authenticate` so the login throttle (accounts.throttle) sees the
+    client: past the limit of failures for this user name or address, the answer is
+    TOO_MANY_ATTEMPTS with the wait, even for the right password."""
+    username = (username or "").strip()
+    user = auth.authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise LoginThrottled(lock_wait_seconds(request=request, username=username))
     if user is None:
         raise _error(
             None, "The username or password is not correct.", AccountErrorCode.INVALID_CREDENTIALS
@@ -112,6 +131,12 @@ def user_login(*, request: HttpRequest, username: str, password: str) -> User:
     auth.login(request, user)
     assert isinstance(user, User)
     return user
+
+
+def user_start_session(*, request: HttpRequest, user: User) -> None:
+    """Log in an account that has just proved its password (a registration): no
+    authentication round, so the login throttle has nothing to count."""
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
 
 
 def user_logout(*, request: HttpRequest) -> bool:

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import base64
+import binascii
+import inspect
+from typing import Any, ClassVar, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.relay.types import NodeIterableType
+from strawberry.relay.utils import from_base64, to_base64
+from strawberry.types import Info
+from strawberry.utils.await_maybe import AwaitableOrValue
+from strawberry_django.relay import DjangoListConnection
+
+from elementsite.error_codes import ListErrorCode
+from elementsite.errors import ClientError
 
 
 class PkNodeID:
@@ -16,3 +30,125 @@ class PkNodeID:
     """
 
     _id_attr: ClassVar[str | None] = "pk"
+
+
+# --- Lists: page sizes and cursors ---------------------------------------------------------
+#
+# Strawberry's cursors are base64 of `arrayconnection:<offset>`, the same for every list, and
+# a malformed one fails with base64's or int()'s own message. Ours name the list they belong
+# to (`Query.elements:<offset>`), so a cursor of another list is refused instead of being
+# read as an offset of this one, and every refusal is a typed error.
+
+_NATIVE_PREFIX = "arrayconnection"
+_MAX_CURSOR_LENGTH = 200
+
+
+def _cursor_scope(info: Info) -> str:
+    return f"{info.path.typename}.{info.field_name}"
+
+
+def make_cursor(scope: str, offset: int) -> str:
+    return base64.b64encode(f"{scope}:{offset}".encode()).decode("ascii")
+
+
+def parse_cursor(value: str, *, scope: str, argument: str) -> int:
+    """The offset inside a cursor this list gave out; INVALID_CURSOR for anything else."""
+    offset: int | None = None
+    if isinstance(value, str) and len(value) <= _MAX_CURSOR_LENGTH:
+        try:
+            text = base64.b64decode(value.encode("ascii"), validate=True).decode("utf-8")
+        except (UnicodeError, binascii.Error, ValueError):
+            text = ""
+        prefix, sep, number = text.rpartition(":")
+        if sep and prefix == scope and number.isdigit() and len(number) <= 12:
+            offset = int(number)
+    if offset is None:
+        raise ClientError(
+            f"`{argument}` is not a cursor of this list.",
+            ListErrorCode.INVALID_CURSOR,
+            argument=argument,
+        )
+    return offset
+
+
+def check_page_size(value: int | None, *, argument: str, max_results: int) -> None:
+    if value is None:
+        return
+    if value < 0:
+        raise ClientError(
+            f"`{argument}` must be 0 or more.", ListErrorCode.INVALID_PAGE_SIZE, argument=argument
+        )
+    if value > max_results:
+        raise ClientError(
+            f"`{argument}` can be at most {max_results}.",
+            ListErrorCode.PAGE_SIZE_TOO_LARGE,
+            argument=argument,
+            maxPageSize=max_results,
+        )
+
+
+def _native(offset: int) -> str:
+    return to_base64(_NATIVE_PREFIX, offset)
+
+
+def _scoped(cursor: str | None, scope: str) -> str | None:
+    if cursor is None:
+        return None
+    _, offset = from_base64(cursor)
+    return make_cursor(scope, int(offset))
+
+
+@strawberry.type(name="Connection", description="A connection to a list of items.")
+class ListConnection(DjangoListConnection[relay.NodeType]):
+    """Every list of the API: strawberry-django's connection with our page-size check and
+    cursors scoped to their list (see above). Offsets stay strawberry's: the cursors are
+    translated on the way in and out, so its optimised slicing is untouched."""
+
+    @classmethod
+    def resolve_connection(
+        cls,
+        nodes: NodeIterableType[relay.NodeType],
+        *,
+        info: Info,
+        before: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        **kwargs: Any,
+    ) -> AwaitableOrValue[Self]:
+        scope = _cursor_scope(info)
+        max_results = kwargs.get("max_results") or info.schema.config.relay_max_results
+        check_page_size(first, argument="first", max_results=max_results)
+        check_page_size(last, argument="last", max_results=max_results)
+        if after is not None:
+            after = _native(parse_cursor(after, scope=scope, argument="after"))
+        if before is not None:
+            before = _native(parse_cursor(before, scope=scope, argument="before"))
+        result = super().resolve_connection(
+            nodes, info=info, before=before, after=after, first=first, last=last, **kwargs
+        )
+        if inspect.isawaitable(result):
+
+            async def rescoped() -> Self:
+                return cls._rescope(await result, scope)
+
+            return rescoped()
+        return cls._rescope(result, scope)
+
+    @classmethod
+    def _rescope(cls, connection: Self, scope: str) -> Self:
+        edges = connection.edges
+        if edges:
+            # A page is a run of consecutive offsets: read the first and last (decoding every
+            # cursor cost about 2 µs an edge, measured), and fall back if that ever changes.
+            first = int(from_base64(edges[0].cursor)[1])
+            if int(from_base64(edges[-1].cursor)[1]) == first + len(edges) - 1:
+                for i, edge in enumerate(edges):
+                    edge.cursor = make_cursor(scope, first + i)
+            else:
+                for edge in edges:
+                    edge.cursor = _scoped(edge.cursor, scope) or ""
+        page = connection.page_info
+        page.start_cursor = edges[0].cursor if edges else None
+        page.end_cursor = edges[-1].cursor if edges else None
+        return connection

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import strawberry
-import strawberry_django
 from django.conf import settings
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -20,6 +21,7 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext, Info
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
@@ -28,6 +30,8 @@ from elements.graphql.assists import AssistMutation, AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
+from elementsite.errors import prepare_graphql_error
+from elementsite.ids import any_node_or_none
 from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
@@ -36,9 +40,15 @@ from generation.graphql.webhooks import WebhookMutation, WebhookQuery
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = strawberry_django.node(
+    @strawberry.field(
         description="Any object by its global id; only the viewer's own objects resolve."
     )
+    def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        return any_node_or_none(info, id)
 
 
 Query = merge_types(
@@ -74,8 +84,11 @@ def _is_introspection(context: IgnoreContext) -> bool:
 
 
 @functools.cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
-    """The depth and alias limits as validation rules, built once per pair of limits.
+def _limit_rules(
+    max_depth: int, max_aliases: int, introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias limits (and introspection's refusal) as validation rules, built
+    once per set of settings.
 
     `QueryDepthLimiter` and `MaxAliasesLimiter` make a new rule class per instance, and the
     validation cache is keyed by the rules: built per request, every request would miss it.
@@ -85,17 +98,39 @@ def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRu
     return (
         *QueryDepthLimiter(max_depth=max_depth, should_ignore=_is_introspection).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        # Off in production unless asked for: the schema is public in schema.graphql anyway,
+        # but an open `__schema` lets anyone map the API (and its descriptions) at no cost.
+        *(() if introspection else (NoSchemaIntrospectionCustomRule,)),
     )
 
 
 def _limits() -> AddValidationRules:
     # Settings read per request, so a changed limit (tests) takes effect.
     return AddValidationRules(
-        list(_limit_rules(settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES))
+        list(
+            _limit_rules(
+                settings.GRAPHQL_MAX_DEPTH,
+                settings.GRAPHQL_MAX_ALIASES,
+                settings.GRAPHQL_INTROSPECTION,
+            )
+        )
     )
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    """The schema with our error hook: every error leaves with a stable code, and none
+    carries a Django, database or Python message (elementsite.errors)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Instead of strawberry's default, which logs every error with its traceback at
+        # error level: a client's mistake is one info line, ours is a traceback with an id.
+        for error in errors:
+            prepare_graphql_error(error)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),

@@ -7,6 +7,7 @@ setting variables (PostgreSQL, Redis broker, S3). Every variable is documented i
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "strawberry_django",
     "django_q",
+    "axes",
     "accounts",
     "elements",
     "generation",
@@ -76,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Reads a GraphQL form body before the CSRF check does, so one Django can't parse gets a
+    # JSON answer instead of an error page.
+    "elementsite.views.GraphQLBodyGuard",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware (a valid bearer token replaces the session user) and,
@@ -83,6 +88,8 @@ MIDDLEWARE = [
     "accounts.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a refused admin login into a 429 (accounts.throttle).
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -130,6 +137,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# The login throttle's lock check comes first (accounts.throttle).
+AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -237,6 +250,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused /graphql request gets JSON (CSRF_FAILED, or NOT_AUTHENTICATED with no
+# credentials at all); the admin keeps Django's page.
+CSRF_FAILURE_VIEW = "elementsite.views.csrf_failure"
 
 # --- Task queue (django-q2) -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -274,8 +290,22 @@ GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+# `__schema`/`__type` queries; on with DEBUG unless set (GraphiQL needs them).
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 
 # --- Accounts -----------------------------------------------------------------------------------
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name
+# or from one address, logins from either wait LOGIN_LOCKOUT_SECONDS after the last failure.
+# Refused attempts during the lock do not extend it, so a guesser can't keep an account shut.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Successful logins are not worth a row each; failures are kept in `AccessAttempt`.
+AXES_DISABLE_ACCESS_LOG = True
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 20)
 # How many days back a late or missed daily reset still applies the tier's daily grant.
 DAILY_GRANT_CATCH_UP_DAYS = env_int("DAILY_GRANT_CATCH_UP_DAYS", 7)

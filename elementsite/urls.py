@@ -7,6 +7,10 @@ from elementsite.schema import schema
 from elementsite.views import GraphQLView
 from generation.views import kling_callback, kling_media
 
+# JSON for the API when DEBUG is off (a body Django refused, an error outside GraphQL).
+handler400 = "elementsite.views.bad_request"
+handler500 = "elementsite.views.server_error"
+
 admin.site.site_header = "Element Library administration"
 admin.site.site_title = "Element Library admin"
 

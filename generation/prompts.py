@@ -698,7 +698,9 @@ def _references(
         issues.append(
             PromptIssue(
                 PromptErrorCode.UNKNOWN_ELEMENT,
-                f"No such element: {', '.join(str(i) for i in unknown_ids)}.",
+                # Not the ids: they are row keys the client never sent (it sent global ids),
+                # and an unreadable global id arrives here as a key no row has.
+                "No such element." if len(unknown_ids) == 1 else "No such elements.",
                 field="bound_element_ids",
             )
         )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 
 @strawberry.input(description="A new account.")
@@ -26,4 +25,4 @@ class ApiTokenCreateInput:
 
 @strawberry.input(description="A token to revoke.")
 class ApiTokenRevokeInput:
-    id: relay.GlobalID = strawberry.field(description="The token's global id.")
+    id: strawberry.ID = strawberry.field(description="The token's global id.")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import ValidationError
 from strawberry.types import Info
 
 from accounts import services
-from accounts.error_codes import AccountErrorCode
 from accounts.graphql.inputs import (
     AccountRegisterInput,
     ApiTokenCreateInput,
@@ -19,6 +17,7 @@ from accounts.graphql.inputs import (
 from accounts.graphql.permissions import require_user
 from accounts.graphql.types import ApiTokenType, MeType
 from accounts.selectors import account_overview
+from elementsite.ids import node_pk
 
 
 @strawberry.type(description="The account that was created and is now logged in.")
@@ -58,16 +57,20 @@ class AccountMutation:
         user = services.user_register(
             username=input.username, password=input.password, email=input.email
         )
-        services.user_login(
-            request=info.context.request, username=user.username, password=input.password
-        )
+        services.user_start_session(request=info.context.request, user=user)
         return AccountRegisterResult(user=MeType.from_overview(user, account_overview(user)))
 
     @strawberry_django.mutation(description="Log in with a cookie session (browser clients).")
     def login(self, info: Info, input: LoginInput) -> LoginResult:
-        user = services.user_login(
-            request=info.context.request, username=input.username, password=input.password
-        )
+        try:
+            user = services.user_login(
+                request=info.context.request, username=input.username, password=input.password
+            )
+        except services.LoginThrottled as exc:
+            # Over a limit: 429 with the wait, and the typed message in the body.
+            info.context.response.status_code = 429
+            info.context.response.headers["Retry-After"] = str(exc.retry_after)
+            raise
         return LoginResult(user=MeType.from_overview(user, account_overview(user)))
 
     @strawberry_django.mutation(description="End the cookie session.")
@@ -81,10 +84,7 @@ class AccountMutation:
 
     @strawberry_django.mutation(description="Revoke one of your API tokens.")
     def api_token_revoke(self, info: Info, input: ApiTokenRevokeInput) -> ApiTokenRevokeResult:
-        user = require_user(info)
-        if input.id.type_name != "ApiToken":
-            raise ValidationError(
-                {"id": ValidationError("No such token.", code=AccountErrorCode.NOT_FOUND)}
-            )
-        token = services.api_token_revoke(user=user, token_id=input.id.node_id)
+        token = services.api_token_revoke(
+            user=require_user(info), token_id=node_pk(input.id, ApiTokenType)
+        )
         return ApiTokenRevokeResult(token=token)  # type: ignore[arg-type]

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
-from strawberry import relay
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
 from elements.assists import services
-from elements.graphql.mutations import _node_id
-from elements.graphql.types import SubjectTypeSuggestion
+from elements.graphql.types import ElementNode, SubjectTypeSuggestion
+from elementsite.ids import node_pk
 
 if TYPE_CHECKING:
     from generation.graphql.types import GenerationJobNode
@@ -60,17 +59,17 @@ class AssistQuery:
     def element_describe(
         self,
         info: Info,
-        element_id: Annotated[relay.GlobalID, strawberry.argument(description="The element.")],
+        element_id: Annotated[strawberry.ID, strawberry.argument(description="The element.")],
     ) -> ElementDescriptionSuggestion:
         description = services.element_describe(
-            owner=require_user(info), element_id=_node_id(element_id, "Element", "elementId")
+            owner=require_user(info), element_id=node_pk(element_id, ElementNode)
         )
         return ElementDescriptionSuggestion(description=description)
 
 
 @strawberry.input(description="An element to complete with more views.")
 class ElementMultiViewCompleteInput:
-    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    element_id: strawberry.ID = strawberry.field(description="The element.")
 
 
 @strawberry.type
@@ -87,7 +86,7 @@ class AssistMutation:
 
         job = services.element_multiview_complete(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
+            element_id=node_pk(input.element_id, ElementNode),
         )
         return MultiViewJobResult(
             job=GenerationJob.objects.get(pk=job.pk),  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
 from elements import services
-from elements.error_codes import ElementErrorCode
 from elements.graphql.types import (
     ElementNode,
     ElementTypeEnum,
@@ -25,15 +24,7 @@ from elements.graphql.types import (
 )
 from elements.media.audio import QualityWarning as MediaQualityWarning
 from elements.models import ImageOrigin
-
-
-def _node_id(global_id: relay.GlobalID, type_name: str, field: str) -> str:
-    """The row id inside a global id of `type_name`; anything else is "not found"."""
-    if global_id.type_name != type_name:
-        raise ValidationError(
-            {field: ValidationError(f"No such {type_name}.", code=ElementErrorCode.NOT_FOUND)}
-        )
-    return global_id.node_id
+from elementsite.ids import node_pk
 
 
 def _warnings(warnings: tuple[MediaQualityWarning, ...]) -> list[QualityWarning]:
@@ -68,7 +59,7 @@ class VoiceSampleInput:
     description="The voice of a new character: an existing one, a new sample, or none."
 )
 class VoiceChoiceInput:
-    voice_id: relay.GlobalID | None = strawberry.field(
+    voice_id: strawberry.ID | None = strawberry.field(
         default=None, description="One of your voices or a Voice Library preset."
     )
     sample: VoiceSampleInput | None = strawberry.field(
@@ -78,20 +69,21 @@ class VoiceChoiceInput:
 
 @strawberry.input(description="An image from your generation history.")
 class HistoryImageInput:
-    output_id: relay.GlobalID = strawberry.field(description="A GenerationOutput of yours.")
+    output_id: strawberry.ID = strawberry.field(description="A GenerationOutput of yours.")
     at: float | None = strawberry.field(
         default=None, description="For a video: the time of the frame, in seconds (default 0)."
     )
 
 
 def _history_image(info: Info, source: HistoryImageInput) -> Any:
+    from generation.graphql.types import GenerationOutputNode
     from generation.services import output_still
 
-    if source.output_id.type_name != "GenerationOutput":
-        raise ValidationError(
-            {"outputId": ValidationError("No such output.", code=ElementErrorCode.NOT_FOUND)}
-        )
-    return output_still(owner=require_user(info), output_id=source.output_id.node_id, at=source.at)
+    return output_still(
+        owner=require_user(info),
+        output_id=node_pk(source.output_id, GenerationOutputNode),
+        at=source.at,
+    )
 
 
 def _one_image(
@@ -131,7 +123,7 @@ class ElementCreateInput:
 
 @strawberry.input(description="Changes to an element; omitted fields stay as they are.")
 class ElementUpdateInput:
-    id: relay.GlobalID = strawberry.field(description="The element.")
+    id: strawberry.ID = strawberry.field(description="The element.")
     name: str | None = strawberry.field(default=None, description="A new name.")
     type: ElementTypeEnum | None = strawberry.field(default=None, description="A new type.")
     description: str | None = strawberry.field(default=None, description="A new description.")
@@ -139,12 +131,12 @@ class ElementUpdateInput:
 
 @strawberry.input(description="An element to act on.")
 class ElementIdInput:
-    id: relay.GlobalID = strawberry.field(description="The element.")
+    id: strawberry.ID = strawberry.field(description="The element.")
 
 
 @strawberry.input(description="An image to add to an element.")
 class ElementImageAddInput:
-    element_id: relay.GlobalID = strawberry.field(description="The element.")
+    element_id: strawberry.ID = strawberry.field(description="The element.")
     file: Upload | None = strawberry.field(
         default=None, description="JPEG, PNG or WebP; at least 300 px a side."
     )
@@ -155,29 +147,29 @@ class ElementImageAddInput:
 
 @strawberry.input(description="An image of an element.")
 class ElementImageInput:
-    element_id: relay.GlobalID = strawberry.field(description="The element.")
-    image_id: relay.GlobalID = strawberry.field(description="One of its images.")
+    element_id: strawberry.ID = strawberry.field(description="The element.")
+    image_id: strawberry.ID = strawberry.field(description="One of its images.")
 
 
 @strawberry.input(description="A new file for one image of an element.")
 class ElementImageReplaceInput:
-    element_id: relay.GlobalID = strawberry.field(description="The element.")
-    image_id: relay.GlobalID = strawberry.field(description="The image to replace.")
+    element_id: strawberry.ID = strawberry.field(description="The element.")
+    image_id: strawberry.ID = strawberry.field(description="The image to replace.")
     file: Upload = strawberry.field(description="JPEG, PNG or WebP; at least 300 px a side.")
 
 
 @strawberry.input(description="A new order of an element's supplementary images.")
 class ElementImageReorderInput:
-    element_id: relay.GlobalID = strawberry.field(description="The element.")
-    image_ids: list[relay.GlobalID] = strawberry.field(
+    element_id: strawberry.ID = strawberry.field(description="The element.")
+    image_ids: list[strawberry.ID] = strawberry.field(
         description="Every supplementary image once, in the new order."
     )
 
 
 @strawberry.input(description="A voice to bind to a character.")
 class ElementVoiceBindInput:
-    element_id: relay.GlobalID = strawberry.field(description="The character element.")
-    voice_id: relay.GlobalID | None = strawberry.field(
+    element_id: strawberry.ID = strawberry.field(description="The character element.")
+    voice_id: strawberry.ID | None = strawberry.field(
         default=None, description="One of your voices or a preset."
     )
     sample: VoiceSampleInput | None = strawberry.field(
@@ -187,7 +179,7 @@ class ElementVoiceBindInput:
 
 @strawberry.input(description="A voice to delete.")
 class VoiceIdInput:
-    id: relay.GlobalID = strawberry.field(description="One of your voices.")
+    id: strawberry.ID = strawberry.field(description="One of your voices.")
 
 
 @strawberry.type(description="The element and any advice on its voice sample.")
@@ -245,7 +237,7 @@ class ElementMutation:
             main_image=main_image,
             main_origin=main_origin,
             extra_images=list(input.extra_images),
-            voice_id=_node_id(voice.voice_id, "Voice", "voiceId") if voice.voice_id else None,
+            voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id is not None else None,
             voice_upload=voice.sample.to_service() if voice.sample else None,
         )
         return ElementWithWarningsResult(
@@ -264,20 +256,19 @@ class ElementMutation:
         if input.description is not None:
             changes["description"] = input.description
         element = services.element_update(
-            owner=owner, element_id=_node_id(input.id, "Element", "id"), **changes
+            owner=owner, element_id=node_pk(input.id, ElementNode), **changes
         )
         return ElementResult(element=element)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Delete an element and its images.")
     def element_delete(self, info: Info, input: ElementIdInput) -> DeleteResult:
-        services.element_delete(
-            owner=require_user(info), element_id=_node_id(input.id, "Element", "id")
-        )
-        return DeleteResult(deleted_id=input.id)
+        pk = node_pk(input.id, ElementNode)
+        services.element_delete(owner=require_user(info), element_id=pk)
+        return DeleteResult(deleted_id=relay.GlobalID("Element", str(pk)))
 
     @strawberry_django.mutation(description="Add a supplementary image (4 images at most).")
     def element_image_add(self, info: Info, input: ElementImageAddInput) -> ElementImageResult:
-        element_id = _node_id(input.element_id, "Element", "elementId")
+        element_id = node_pk(input.element_id, ElementNode)
         file, origin = _one_image(input.file, input.from_history, info, "file")
         image = services.element_image_add(
             owner=require_user(info), element_id=element_id, file=file, origin=origin
@@ -290,8 +281,8 @@ class ElementMutation:
     ) -> ElementImageResult:
         image = services.element_image_replace(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
-            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+            element_id=node_pk(input.element_id, ElementNode),
+            image_id=node_pk(input.image_id, ReferenceImageNode),
             file=input.file,
         )
         return ElementImageResult(element=_reload(image.element_id), image=image)  # type: ignore[arg-type]
@@ -300,8 +291,8 @@ class ElementMutation:
     def element_image_remove(self, info: Info, input: ElementImageInput) -> ElementResult:
         element = services.element_image_remove(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
-            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+            element_id=node_pk(input.element_id, ElementNode),
+            image_id=node_pk(input.image_id, ReferenceImageNode),
         )
         return ElementResult(element=element)  # type: ignore[arg-type]
 
@@ -309,8 +300,8 @@ class ElementMutation:
     def element_image_set_main(self, info: Info, input: ElementImageInput) -> ElementResult:
         element = services.element_image_set_main(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
-            image_id=_node_id(input.image_id, "ReferenceImage", "imageId"),
+            element_id=node_pk(input.element_id, ElementNode),
+            image_id=node_pk(input.image_id, ReferenceImageNode),
         )
         return ElementResult(element=element)  # type: ignore[arg-type]
 
@@ -318,8 +309,8 @@ class ElementMutation:
     def element_image_reorder(self, info: Info, input: ElementImageReorderInput) -> ElementResult:
         element = services.element_image_reorder(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
-            image_ids=[_node_id(i, "ReferenceImage", "imageIds") for i in input.image_ids],
+            element_id=node_pk(input.element_id, ElementNode),
+            image_ids=[node_pk(i, ReferenceImageNode) for i in input.image_ids],
         )
         return ElementResult(element=element)  # type: ignore[arg-type]
 
@@ -330,8 +321,9 @@ class ElementMutation:
 
     @strawberry_django.mutation(description="Delete one of your voices; characters lose it.")
     def voice_delete(self, info: Info, input: VoiceIdInput) -> DeleteResult:
-        services.voice_delete(owner=require_user(info), voice_id=_node_id(input.id, "Voice", "id"))
-        return DeleteResult(deleted_id=input.id)
+        pk = node_pk(input.id, VoiceNode)
+        services.voice_delete(owner=require_user(info), voice_id=pk)
+        return DeleteResult(deleted_id=relay.GlobalID("Voice", str(pk)))
 
     @strawberry_django.mutation(description="Bind a voice to a character.")
     def element_voice_bind(
@@ -339,8 +331,8 @@ class ElementMutation:
     ) -> ElementWithWarningsResult:
         element, warnings = services.voice_bind(
             owner=require_user(info),
-            element_id=_node_id(input.element_id, "Element", "elementId"),
-            voice_id=_node_id(input.voice_id, "Voice", "voiceId") if input.voice_id else None,
+            element_id=node_pk(input.element_id, ElementNode),
+            voice_id=node_pk(input.voice_id, VoiceNode) if input.voice_id is not None else None,
             upload=input.sample.to_service() if input.sample else None,
         )
         return ElementWithWarningsResult(element=element, voice_warnings=_warnings(warnings))  # type: ignore[arg-type]
@@ -348,6 +340,6 @@ class ElementMutation:
     @strawberry_django.mutation(description="Remove a character's voice.")
     def element_voice_unbind(self, info: Info, input: ElementIdInput) -> ElementResult:
         element = services.voice_unbind(
-            owner=require_user(info), element_id=_node_id(input.id, "Element", "id")
+            owner=require_user(info), element_id=node_pk(input.id, ElementNode)
         )
         return ElementResult(element=element)  # type: ignore[arg-type]

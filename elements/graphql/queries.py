@@ -8,7 +8,6 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
 from elements import selectors
@@ -22,6 +21,9 @@ from elements.graphql.types import (
     VoiceSource,
 )
 from elements.models import Element, ElementType, Voice
+from elementsite.ids import node_or_none
+from elementsite.relay import ListConnection
+from elementsite.search import search_text
 
 MAX_SUGGESTIONS = 50
 
@@ -45,7 +47,7 @@ _ORDERING = {
 @strawberry.type
 class ElementQuery:
     @strawberry_django.connection(
-        DjangoListConnection[ElementNode],
+        ListConnection[ElementNode],
         description="The viewer's elements, filtered and ordered (newest change first).",
         permission_classes=[IsAuthenticated],
     )
@@ -68,14 +70,18 @@ class ElementQuery:
         filters = selectors.ElementFilters(
             type=type.value if type else None,
             status=status.value if status else None,
-            search=search,
+            search=search_text(search),
         )
         qs = selectors.element_list(owner=require_user(info), filters=filters)
         return qs.order_by(*_ORDERING[order])
 
-    element: ElementNode | None = strawberry_django.node(
-        description="One of the viewer's elements by its global id; null if none."
-    )
+    @strawberry.field(description="One of the viewer's elements by its global id; null if none.")
+    def element(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> ElementNode | None:
+        return node_or_none(info, id, ElementNode)
 
     @strawberry_django.field(
         description="Elements for the `@` picker: names starting with `query`, then names "
@@ -89,7 +95,9 @@ class ElementQuery:
         first: Annotated[int, strawberry.argument(description="At most this many (≤ 50).")] = 10,
     ) -> list[MentionSuggestion]:
         rows = selectors.mention_suggestions(
-            owner=require_user(info), query=query, first=min(max(first, 1), MAX_SUGGESTIONS)
+            owner=require_user(info),
+            query=search_text(query, argument="query") or "",
+            first=min(max(first, 1), MAX_SUGGESTIONS),
         )
         return [
             MentionSuggestion(
@@ -103,7 +111,7 @@ class ElementQuery:
         ]
 
     @strawberry_django.connection(
-        DjangoListConnection[VoiceNode],
+        ListConnection[VoiceNode],
         description="Voices the viewer can bind: Voice Library presets and their own.",
         permission_classes=[IsAuthenticated],
     )

@@ -16,27 +16,23 @@ from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elements.media_urls import media_url
-from elementsite.relay import PkNodeID
+from elementsite.ids import node_or_none, node_pk
+from elementsite.relay import ListConnection, PkNodeID
 from generation import explore_selectors as selectors
 from generation import explore_services as services
 from generation import models
-from generation.error_codes import ExploreErrorCode
 from generation.graphql.types import (
     GenerationJobNode,
     GenerationModel,
     GenerationOutputNode,
     OutputKind,
 )
-
-WORK_TYPE_NAMES = ("ExploreWork", "MySharedWork")
 
 
 def _viewer(info: Info) -> int | None:
@@ -177,14 +173,14 @@ class Usage:
         }
 
     @strawberry_django.connection(
-        DjangoListConnection[GenerationJobNode],
+        ListConnection[GenerationJobNode],
         description="The owner's jobs that used it, newest first.",
     )
     def jobs(self, info: Info) -> QuerySet[models.GenerationJob]:
         return selectors.usage_jobs(**self._scope(info))
 
     @strawberry_django.connection(
-        DjangoListConnection[MySharedWorkNode],
+        ListConnection[MySharedWorkNode],
         description="The owner's shared works made by those jobs, in any state.",
     )
     def shared_works(self, info: Info) -> QuerySet[models.ExploreWork]:
@@ -211,7 +207,7 @@ def usage_for(
 @strawberry.type
 class ExploreQuery:
     @strawberry_django.connection(
-        DjangoListConnection[ExploreWorkNode],
+        ListConnection[ExploreWorkNode],
         description="Shared works anyone may see (approved, not hidden, still shared).",
         permission_classes=[IsAuthenticated],
     )
@@ -234,12 +230,18 @@ class ExploreQuery:
             output_kind=output_kind.value if output_kind else None,
         )
 
-    explore_work: ExploreWorkNode | None = strawberry_django.node(
+    @strawberry.field(
         description="One work of the feed by its global id; null unless it is in the feed."
     )
+    def explore_work(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> ExploreWorkNode | None:
+        return node_or_none(info, id, ExploreWorkNode)
 
     @strawberry_django.connection(
-        DjangoListConnection[MySharedWorkNode],
+        ListConnection[MySharedWorkNode],
         description="The viewer's shared works in any state, newest first.",
         permission_classes=[IsAuthenticated],
     )
@@ -248,14 +250,6 @@ class ExploreQuery:
 
 
 # --- Mutations ----------------------------------------------------------------------------
-
-
-def _node_id(gid: relay.GlobalID, type_names: tuple[str, ...], field: str) -> str:
-    if gid.type_name not in type_names:
-        raise ValidationError(
-            {field: ValidationError("Not found.", code=ExploreErrorCode.NOT_FOUND)}
-        )
-    return gid.node_id
 
 
 @strawberry.input(description="What a recreation may change; everything else is the recipe.")
@@ -291,8 +285,8 @@ class ExploreMutation:
     def generation_share(
         self,
         info: Info,
-        job_id: Annotated[relay.GlobalID, strawberry.argument(description="The job.")],
-        output_id: Annotated[relay.GlobalID, strawberry.argument(description="Its output.")],
+        job_id: Annotated[strawberry.ID, strawberry.argument(description="The job.")],
+        output_id: Annotated[strawberry.ID, strawberry.argument(description="Its output.")],
         title: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
         caption: Annotated[
             str | None, strawberry.argument(description="Up to 500 characters.")
@@ -300,8 +294,8 @@ class ExploreMutation:
     ) -> ExploreShareResult:
         work = services.generation_share(
             owner=require_user(info),
-            job_id=_node_id(job_id, ("GenerationJob",), "jobId"),
-            output_id=_node_id(output_id, ("GenerationOutput",), "outputId"),
+            job_id=node_pk(job_id, GenerationJobNode),
+            output_id=node_pk(output_id, GenerationOutputNode),
             title=title,
             caption=caption,
         )
@@ -311,10 +305,10 @@ class ExploreMutation:
     def explore_unshare(
         self,
         info: Info,
-        id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
     ) -> ExploreShareResult:
         work = services.explore_unshare(
-            owner=require_user(info), work_id=_node_id(id, WORK_TYPE_NAMES, "id")
+            owner=require_user(info), work_id=node_pk(id, MySharedWorkNode, ExploreWorkNode)
         )
         return ExploreShareResult(work=work)  # type: ignore[arg-type]
 
@@ -324,7 +318,7 @@ class ExploreMutation:
     def explore_recreate(
         self,
         info: Info,
-        work_id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+        work_id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
         overrides: Annotated[
             ExploreRecreateOverrides | None,
             strawberry.argument(description="What to change; null for none."),
@@ -332,7 +326,7 @@ class ExploreMutation:
     ) -> ExploreRecreateResult:
         job = services.explore_recreate(
             user=require_user(info),
-            work_id=_node_id(work_id, WORK_TYPE_NAMES, "workId"),
+            work_id=node_pk(work_id, ExploreWorkNode),
             overrides=services.RecreateOverrides(
                 prompt=overrides.prompt_text,
                 duration=overrides.duration,
@@ -347,12 +341,12 @@ class ExploreMutation:
     def explore_report(
         self,
         info: Info,
-        work_id: Annotated[relay.GlobalID, strawberry.argument(description="The work.")],
+        work_id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
         reason: Annotated[str, strawberry.argument(description="What is wrong with it.")],
     ) -> ExploreReportResult:
         services.explore_report(
             user=require_user(info),
-            work_id=_node_id(work_id, WORK_TYPE_NAMES, "workId"),
+            work_id=node_pk(work_id, ExploreWorkNode),
             reason=reason,
         )
         return ExploreReportResult(reported=True)

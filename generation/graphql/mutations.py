@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import strawberry
 import strawberry_django
-from django.core.exceptions import ValidationError
 from strawberry import relay
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
+from elements.graphql.types import ElementNode
+from elementsite.ids import node_pk, node_pks
 from generation import services
 from generation.catalog import ModelCode
-from generation.error_codes import GenerationErrorCode
 from generation.graphql.types import GenerationJobNode, GenerationModel
-
-
-def _element_ids(ids: list[relay.GlobalID]) -> list[int]:
-    out = []
-    for gid in ids:
-        if gid.type_name != "Element" or not gid.node_id.isdigit():
-            # Unknown ids are dropped here and reported by the compiler like any unknown.
-            raise ValidationError(
-                {"elementIds": ValidationError("No such element.", code="UNKNOWN_MENTION")}
-            )
-        out.append(int(gid.node_id))
-    return out
 
 
 @strawberry.input(description="A job to preview: the files are only counted.")
@@ -45,7 +33,7 @@ class GenerationPreviewInput:
     input_video: bool = strawberry.field(
         default=False, description="Whether an input video is given."
     )
-    element_ids: list[relay.GlobalID] = strawberry.field(
+    element_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."
     )
 
@@ -73,7 +61,7 @@ class GenerationSubmitInput:
         description="Omni/O1: a reference video (MP4/MOV, 3–10 s, 720–2160 px, 24–60 fps), "
         "`[@Video]` in the prompt.",
     )
-    element_ids: list[relay.GlobalID] = strawberry.field(
+    element_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."
     )
 
@@ -139,7 +127,7 @@ def _request(
         mode=data.mode,
         duration=data.duration,
         aspect_ratio=data.aspect_ratio,
-        bound_element_ids=_element_ids(data.element_ids),
+        bound_element_ids=node_pks(data.element_ids, ElementNode),
         **files,  # type: ignore[arg-type]
     )
 
@@ -230,10 +218,8 @@ class GenerationMutation:
         return GenerationJobResult(job=job)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Cancel a queued or running job (refunded).")
-    def generation_cancel(self, info: Info, id: relay.GlobalID) -> GenerationJobResult:
-        if id.type_name != "GenerationJob":
-            raise ValidationError(
-                {"id": ValidationError("No such job.", code=GenerationErrorCode.NOT_FOUND)}
-            )
-        job = services.generation_cancel(owner=require_user(info), job_id=id.node_id)
+    def generation_cancel(self, info: Info, id: strawberry.ID) -> GenerationJobResult:
+        job = services.generation_cancel(
+            owner=require_user(info), job_id=node_pk(id, GenerationJobNode)
+        )
         return GenerationJobResult(job=job)  # type: ignore[arg-type]

@@ -6,9 +6,10 @@ import strawberry
 import strawberry_django
 from django.db.models import QuerySet
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
+from elementsite.ids import node_or_none
+from elementsite.relay import ListConnection
 from generation import selectors
 from generation.graphql.types import (
     GenerationJobNode,
@@ -22,7 +23,7 @@ from generation.models import GenerationJob, GenerationOutput
 @strawberry.type
 class GenerationQuery:
     @strawberry_django.connection(
-        DjangoListConnection[GenerationJobNode],
+        ListConnection[GenerationJobNode],
         description="The viewer's jobs, newest first.",
         permission_classes=[IsAuthenticated],
     )
@@ -43,12 +44,16 @@ class GenerationQuery:
             model=model.value if model else None,
         )
 
-    generation_job: GenerationJobNode | None = strawberry_django.node(
-        description="One of the viewer's jobs by its global id; null if none."
-    )
+    @strawberry.field(description="One of the viewer's jobs by its global id; null if none.")
+    def generation_job(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> GenerationJobNode | None:
+        return node_or_none(info, id, GenerationJobNode)
 
     @strawberry_django.connection(
-        DjangoListConnection[GenerationOutputNode],
+        ListConnection[GenerationOutputNode],
         description="The viewer's creation history: every image and video made, newest first.",
         permission_classes=[IsAuthenticated],
     )

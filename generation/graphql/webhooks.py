@@ -15,13 +15,11 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
-from elementsite.errors import field_error
-from elementsite.relay import PkNodeID
+from elementsite.ids import node_pk
+from elementsite.relay import ListConnection, PkNodeID
 from generation import models, selectors, webhook_services
-from generation.error_codes import WebhookErrorCode
 
 
 @strawberry.enum(
@@ -140,7 +138,7 @@ class WebhookDeliveryNode(PkNodeID, relay.Node):
 @strawberry.type
 class WebhookQuery:
     @strawberry_django.connection(
-        DjangoListConnection[WebhookEndpointNode],
+        ListConnection[WebhookEndpointNode],
         description="The viewer's webhook endpoints, newest first (secrets masked).",
         permission_classes=[IsAuthenticated],
     )
@@ -148,7 +146,7 @@ class WebhookQuery:
         return selectors.webhook_endpoint_list(owner=require_user(info))
 
     @strawberry_django.connection(
-        DjangoListConnection[WebhookDeliveryNode],
+        ListConnection[WebhookDeliveryNode],
         description="The viewer's webhook deliveries with their attempts, newest first.",
         permission_classes=[IsAuthenticated],
     )
@@ -156,7 +154,7 @@ class WebhookQuery:
         self,
         info: Info,
         endpoint_id: Annotated[
-            relay.GlobalID | None,
+            strawberry.ID | None,
             strawberry.argument(description="Only deliveries to this endpoint."),
         ] = None,
         event_type: Annotated[
@@ -165,11 +163,8 @@ class WebhookQuery:
         ] = None,
     ) -> QuerySet[models.WebhookDelivery]:
         owner = require_user(info)
-        endpoint_pk: int | None = None
-        if endpoint_id is not None:
-            if endpoint_id.type_name != "WebhookEndpoint" or not endpoint_id.node_id.isdigit():
-                return models.WebhookDelivery.objects.none()
-            endpoint_pk = int(endpoint_id.node_id)
+        # An unreadable or foreign id filters on a key no endpoint has: an empty list.
+        endpoint_pk = None if endpoint_id is None else node_pk(endpoint_id, WebhookEndpointNode)
         return selectors.webhook_delivery_list(
             owner=owner,
             endpoint_id=endpoint_pk,
@@ -224,11 +219,8 @@ class WebhookMutation:
     @strawberry_django.mutation(
         description="Delete one of your webhook endpoints and its deliveries."
     )
-    def webhook_endpoint_delete(
-        self, info: Info, id: relay.GlobalID
-    ) -> WebhookEndpointDeleteResult:
-        owner = require_user(info)
-        if id.type_name != "WebhookEndpoint":
-            raise field_error("id", "No such webhook endpoint.", WebhookErrorCode.NOT_FOUND)
-        pk = webhook_services.webhook_endpoint_delete(owner=owner, endpoint_id=id.node_id)
+    def webhook_endpoint_delete(self, info: Info, id: strawberry.ID) -> WebhookEndpointDeleteResult:
+        pk = webhook_services.webhook_endpoint_delete(
+            owner=require_user(info), endpoint_id=node_pk(id, WebhookEndpointNode)
+        )
         return WebhookEndpointDeleteResult(deleted_id=relay.GlobalID("WebhookEndpoint", str(pk)))

@@ -84,7 +84,12 @@ def test_ledger_pages_and_caps_the_page_size(logged_in, user):
 
     assert page["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["reason"] for e in page["edges"] + nxt["edges"]] == ["g4", "g3", "g2", "g1"]
-    assert too_big["errors"][0]["message"] == "Argument 'first' cannot be higher than 100."
+    assert too_big["errors"][0]["message"] == "`first` can be at most 100."
+    assert too_big["errors"][0]["extensions"] == {
+        "code": "PAGE_SIZE_TOO_LARGE",
+        "argument": "first",
+        "maxPageSize": 100,
+    }
 
 
 def test_ledger_of_150_entries_takes_a_constant_number_of_queries(

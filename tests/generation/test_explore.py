@@ -258,6 +258,11 @@ def test_recreate_refusals(author, django_capture_on_commit_callbacks):
         assert codes(b(RECREATE, {"workId": gid("Element", work.pk)})["exploreRecreate"]) == [
             "NOT_FOUND"
         ]
+        # The same row through the author's own view of it is not a work of the feed.
+        assert codes(b(RECREATE, {"workId": gid("MySharedWork", work.pk)})["exploreRecreate"]) == [
+            "NOT_FOUND"
+        ]
+        assert codes(b(RECREATE, {"workId": "not-a-global-id"})["exploreRecreate"]) == ["NOT_FOUND"]
         changed = b(
             RECREATE,
             {"workId": work_id, "overrides": {"promptText": "Nobody at all, just a sofa."}},

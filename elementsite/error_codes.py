@@ -1,0 +1,31 @@
+"""Stable error codes of the request as a whole: transport, pagination, ids and the unexpected.
+
+The apps' own codes live in their `error_codes.py`; these belong to no app because any
+request, query or list can meet them.
+"""
+
+from enum import StrEnum
+
+
+class RequestErrorCode(StrEnum):
+    # The HTTP body is not a GraphQL request: unparsable, not an object, a multipart map that
+    # does not place each file once at an `Upload` variable, too many files.
+    BAD_REQUEST = "BAD_REQUEST"
+    # The query text is not valid GraphQL, or does not fit the schema or its limits.
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # A variable or argument of the wrong shape (e.g. a string where a number goes).
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    CSRF_FAILED = "CSRF_FAILED"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    # Our bug or an outage: the message carries an id that the log line carries too.
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ListErrorCode(StrEnum):
+    INVALID_CURSOR = "INVALID_CURSOR"
+    PAGE_SIZE_TOO_LARGE = "PAGE_SIZE_TOO_LARGE"
+    INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
+    SEARCH_TOO_LONG = "SEARCH_TOO_LONG"
