@@ -83,7 +83,12 @@ class LocalProvider(Provider):
                 return [self._image(job, elements, attached, files, workdir, progress)]
             return [self._video(job, elements, attached, start, end, files, workdir, progress)]
         except render.RenderError as exc:
-            raise ProviderError("RENDER_FAILED", f"Rendering failed: {exc}") from exc
+            # The detail (a file name, ffmpeg's stderr) is for staff, not the user.
+            raise ProviderError(
+                "RENDER_FAILED",
+                "Rendering failed; your credits were refunded.",
+                detail=f"{type(exc).__name__}: {exc}",
+            ) from exc
 
     # --- images ---------------------------------------------------------------------------
 
