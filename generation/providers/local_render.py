@@ -813,6 +813,7 @@ def _frames(
     n = 0
     for shot in shots:
         size = shot.planes.scene.size
+        scaled: dict[tuple[int, int], Image.Image] = {}
         still = None  # a static camera: the crop is scaled once (the scaling is the main cost)
         if shot.move == CameraMove.STATIC and shot.canvas is not None:
             box = _camera_view(shot.move, 0.0, 0.0, size).box
@@ -832,7 +833,7 @@ def _frames(
                     frame = shot.planes.scene.resize(
                         (width, height), Image.Resampling.BILINEAR, box=view.box
                     )
-                    _draw_subjects(frame, shot.planes, view)
+                    _draw_subjects(frame, shot.planes, view, scaled)
             bottom = height - round(height * 0.06)
             for start, end, block in shot.subtitles:
                 if start <= t < end:
@@ -848,22 +849,36 @@ def _frames(
             yield frame
 
 
-def _draw_subjects(frame: Image.Image, planes: _Planes, view: _View) -> None:
+def _draw_subjects(
+    frame: Image.Image,
+    planes: _Planes,
+    view: _View,
+    scaled: dict[tuple[int, int], Image.Image],
+) -> None:
     """Paint the subjects' plane on `frame` as `view` sees it: its own crop (it moves apart
-    from the scene), turned by `view.turn` about its vertical axis in perspective. Only the
-    part of the frame the plane covers is resampled."""
+    from the scene), turned by `view.turn` about its vertical axis in perspective.
+    `scaled` keeps the plane scaled to each size asked (a follow or a crane keeps one size
+    for the whole shot: it is scaled once and only pasted, at whole pixels, per frame)."""
     plane = planes.subjects
     if plane is None or view.subject_box is None:
         return
     width, height = frame.size
     bx0, by0, bx1, by1 = view.subject_box
     sx, sy = width / (bx1 - bx0), height / (by1 - by0)
-    # Plane pixels → composition pixels → frame pixels, as 3x3 homogeneous matrices.
-    place = np.array([[1, 0, planes.at[0]], [0, 1, planes.at[1]], [0, 0, 1]], dtype=np.float64)
-    to_frame = np.array([[sx, 0, -bx0 * sx], [0, sy, -by0 * sy], [0, 0, 1]], dtype=np.float64)
-    forward = to_frame @ place
-    if view.turn:
-        forward = forward @ _turn(plane.size, view.turn)
+    left, top = (planes.at[0] - bx0) * sx, (planes.at[1] - by0) * sy
+    if not view.turn:
+        size = (max(1, round(plane.width * sx)), max(1, round(plane.height * sy)))
+        image = scaled.get(size)
+        if image is None:
+            image = plane.resize(size, Image.Resampling.BILINEAR)
+            if len(scaled) < 4:  # a dolly asks a new size every frame: keep only a few
+                scaled[size] = image
+        frame.paste(image, (round(left), round(top)), image)
+        return
+    # Plane pixels → frame pixels, as a 3x3 homogeneous matrix: the turn, then the crop.
+    forward = np.array([[sx, 0, left], [0, sy, top], [0, 0, 1]], dtype=np.float64) @ _turn(
+        plane.size, view.turn
+    )
     corners = np.array(
         [[0, 0, 1], [plane.width, 0, 1], [0, plane.height, 1], [plane.width, plane.height, 1]],
         dtype=np.float64,
@@ -874,14 +889,16 @@ def _draw_subjects(frame: Image.Image, planes: _Planes, view: _View) -> None:
     x1, y1 = min(width, math.ceil(xs.max())), min(height, math.ceil(ys.max()))
     if x1 <= x0 or y1 <= y0:
         return
-    # Pillow maps each output pixel back to the input: the inverse, from the region's corner.
+    # Pillow maps each output pixel back to the input: the inverse, from the region's corner
+    # (only the part of the frame the plane covers is resampled).
     inverse = np.linalg.inv(forward) @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]])
     inverse /= inverse[2, 2]
-    if view.turn:
-        method, data = Image.Transform.PERSPECTIVE, tuple(inverse.flatten()[:8])
-    else:
-        method, data = Image.Transform.AFFINE, tuple(inverse.flatten()[:6])
-    region = plane.transform((x1 - x0, y1 - y0), method, data, Image.Resampling.BILINEAR)
+    region = plane.transform(
+        (x1 - x0, y1 - y0),
+        Image.Transform.PERSPECTIVE,
+        tuple(inverse.flatten()[:8]),
+        Image.Resampling.BILINEAR,
+    )
     frame.paste(region, (x0, y0), region)
 
 
