@@ -13,8 +13,9 @@ Pure: no Django, no database.
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -224,6 +225,83 @@ def _resolve(text: str, name: str, after: int, end: int, start: int) -> MoveMatc
     else:
         move = CameraMove(name)
     return MoveMatch(move, start, stop, text[start:stop])
+
+
+# Verb forms a misspelling is measured against ("pann", "tillts", "orbitting", "zoooms").
+_MOVE_WORDS = [
+    "pan",
+    "pans",
+    "panning",
+    "panned",
+    "tilt",
+    "tilts",
+    "tilting",
+    "tilted",
+    "orbit",
+    "orbits",
+    "orbiting",
+    "orbited",
+    "circles",
+    "circling",
+    "zoom",
+    "zooms",
+    "zooming",
+    "dolly",
+    "dollies",
+    "dollying",
+    "crane",
+    "cranes",
+    "craning",
+    "push",
+    "pushes",
+    "pushing",
+    "pull",
+    "pulls",
+    "pulling",
+    "follow",
+    "follows",
+    "following",
+    "tracking",
+    "handheld",
+    "static",
+    "reveal",
+    "reveals",
+    "revealing",
+]
+_KNOWN_WORDS = frozenset(_MOVE_WORDS)
+_LATIN_WORD = re.compile(r"[a-z]{4,}")
+
+
+def find_misspelled_move(
+    text: str, start: int = 0, end: int | None = None
+) -> tuple[MoveMatch, str, str] | None:
+    """For words in which the camera acts but no move is found: the first word of four
+    letters or more that is one slip away from a move's word (difflib ratio ≥ 0.8: "pann",
+    "tillts"), read as that word. Returns the move read (positions in `text`), the word as
+    written and the word it was read as; None when no word is that close."""
+    end = len(text) if end is None else end
+    for word in _LATIN_WORD.finditer(text, start, end):
+        written = word.group()
+        if written in _KNOWN_WORDS:
+            continue
+        close = difflib.get_close_matches(written, _MOVE_WORDS, n=1, cutoff=0.8)
+        if not close:
+            continue
+        delta = len(close[0]) - len(written)
+        fixed = text[: word.start()] + close[0] + text[word.end() :]
+        found = find_move(fixed, start, end + delta)
+        if found is None:
+            continue
+
+        def back(pos: int, at: int = word.start(), delta: int = delta) -> int:
+            return pos - delta if pos > at else pos
+
+        return (
+            replace(found, start=back(found.start), end=back(found.end)),
+            written,
+            close[0],
+        )
+    return None
 
 
 def camera_acts(text: str, start: int = 0, end: int | None = None) -> bool:

@@ -31,6 +31,7 @@ from generation.camera import (
     MOVES,
     CameraMove,
     camera_acts,
+    find_misspelled_move,
     find_move,
     pan_direction,
 )
@@ -883,12 +884,19 @@ def _camera_move(
     """The shot's move from the vocabulary, and a note when the words did not say it all.
     Read in the masked text: a word inside a quote or a name is no camera move."""
     found = find_move(layout.lowered, start, end)
+    read_as = ""
     if found is None:
-        if camera and camera_acts(layout.lowered, start, end):
+        if not camera or not camera_acts(layout.lowered, start, end):
+            return None, ""
+        slip = find_misspelled_move(layout.lowered, start, end)
+        if slip is None:
             return CameraMove.STATIC, (
                 f"No camera move we know in “{_clip(camera)}”: the camera holds still."
             )
-        return None, ""
+        found, written, meant = slip
+        read_as = f"Read “{written}” as “{meant}”"
+        if found.move is not None:
+            return found.move, f"{read_as}: {MOVES[found.move].label}."
     if found.move is not None:
         return found.move, ""
     # A pan with no direction: toward the subject named after it, else the way the
@@ -910,6 +918,8 @@ def _camera_move(
         why = f"toward {_subject_label(subjects[target], lib)}"
     else:
         why = "the way the shot is laid out (the first one mentioned stands on the left)"
+    if read_as:
+        return move, f"{read_as}, which gives no direction: {MOVES[move].label}, {why}."
     return move, f"“{said}” gives no direction: {MOVES[move].label}, {why}."
 
 

@@ -101,13 +101,26 @@ def test_words_that_move_no_camera_give_no_move(words: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "words", ["The camera pann left.", "The camera swoops over [@Street].", "镜头慢慢地飞过城市"]
+    "words", ["The camera swoops over [@Street].", "The camera crew waits.", "镜头慢慢地飞过城市"]
 )
 def test_unknown_camera_words_are_static_with_the_wording_kept(words: str) -> None:
     shot = shot_of(words)
     assert shot.camera_move == CameraMove.STATIC
     assert shot.camera  # the wording is kept
     assert "holds still" in shot.camera_note
+
+
+@pytest.mark.parametrize(
+    ("words", "move", "note"),
+    [
+        ("The camera pann left.", "pan_left", "Read “pann” as “pan”: pan left."),
+        ("The camera tillts down.", "tilt_down", "Read “tillts” as “tilts”: tilt down."),
+        ("The camera orbitts [@Anna].", "orbit", "Read “orbitts” as “orbits”: orbit."),
+    ],
+)
+def test_a_misspelled_move_is_read_and_the_preview_says_so(words, move, note) -> None:
+    shot = shot_of(words)
+    assert (shot.camera_move, shot.camera_note) == (move, note)
 
 
 def test_a_pan_without_direction_turns_toward_what_it_names_and_says_so() -> None:

@@ -177,12 +177,19 @@ PHRASINGS: list[tuple[str, str | None]] = [
     ("Handheld: [@Little Scholar] runs.", "handheld"),
     ("Static shot of [@Tokyo Street].", "static"),
     ("The camera pans over [@Tokyo Street].", "pan_right"),  # no direction: chosen
-    ("The camera pann left over [@Tokyo Street].", "static"),  # misspelled: kept, static
+    ("The camera pann left over [@Tokyo Street].", "pan_left"),  # misspelled: read as pan
+    ("The camera swoops over [@Tokyo Street].", "static"),  # unknown: static, words kept
     ("Pan left, then push in on [@Little Scholar].", "pan_left"),  # combined: the first
     ("摇镜头，[@Tokyo Street]的夜景。", "pan_right"),
     ("镜头推进[@Little Scholar]。", "push_in"),
     ("镜头环绕[@Little Scholar]。", "orbit"),
+    ("镜头拉远，[@Tokyo Street]全景。", "pull_back"),
+    ("跟拍[@Little Scholar]。", "follow"),
+    ("The camera tillts down to [@Little Scholar].", "tilt_down"),  # misspelled
+    ("Tilt up, then pan right over [@Tokyo Street].", "tilt_up"),  # combined: the first
+    ("[@Little Scholar] smiles at the camera.", None),  # no move said: the renderer's default
 ]
+assert len(PHRASINGS) % 6 == 0  # six one-second shots a job
 
 
 @pytest.mark.parametrize("batch", range(0, len(PHRASINGS), 6))
@@ -212,16 +219,24 @@ query ($input: GenerationPreviewInput!) {
 }"""
 
 
-def test_the_preview_says_which_way_a_pan_goes_and_keeps_unknown_wording(api) -> None:  # noqa: F811
-    prompt = "Shot 1 (2s): The camera pans over [@Tokyo Street]. Shot 2 (2s): The camera pann left."
+def test_the_preview_says_which_way_a_pan_goes_and_what_it_read(api) -> None:  # noqa: F811
+    prompt = (
+        "Shot 1 (2s): The camera pans over [@Tokyo Street]. Shot 2 (2s): The camera swoops. "
+        "Shot 3 (2s): The camera pann left."
+    )
     preview = api(PREVIEW_CAMERA, {"input": {"model": "VIDEO_3_0_OMNI", "prompt": prompt}})
     shots = preview["generationPromptPreview"]["shots"]
     assert shots[0]["cameraMove"] == "pan_right"
     assert "pan right" in shots[0]["cameraNote"]
     assert shots[1] == {
         "cameraMove": "static",
+        "camera": "The camera swoops",
+        "cameraNote": "No camera move we know in “The camera swoops”: the camera holds still.",
+    }
+    assert shots[2] == {
+        "cameraMove": "pan_left",
         "camera": "The camera pann left",
-        "cameraNote": "No camera move we know in “The camera pann left”: the camera holds still.",
+        "cameraNote": "Read “pann” as “pan”: pan left.",
     }
 
 
