@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -37,7 +38,7 @@ def readme_example() -> str:
     return found[0]
 
 
-def submit(api, prompt: str, images: list[bytes] | None = None, **extra) -> dict:  # noqa: F811
+def submit(api, prompt: str, images: list[Any] | None = None, **extra) -> dict:  # noqa: F811
     files = {f"input.images.{n}": image for n, image in enumerate(images or [])}
     variables = {"input": {"model": "VIDEO_3_0_OMNI", "prompt": prompt, **extra}}
     if files:
@@ -60,13 +61,13 @@ def download(api, job: dict) -> bytes:  # noqa: F811
 
 def decoded(data: bytes) -> tuple[list[np.ndarray], np.ndarray, float]:
     """The frames (RGB), the sound (mono float at 48 kHz) and the video stream's length."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         assert stream.duration is not None and stream.time_base is not None
         length = float(stream.duration * stream.time_base)
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     sound = []
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
         for frame in container.decode(audio=0):
             sound += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
