@@ -12,12 +12,17 @@ Video (`render_video`)
   frame (a soft gradient, coloured from the shot's text, when there is none); the `subject`
   layers side by side in front, about 70 % of the frame's height, aspect kept, alpha-aware,
   on a soft shadow. Extra background layers are ignored.
-- The camera move (`ShotSpec.camera`, or `camera_move(text)` when it is None) is a smooth
-  crop over a composition drawn 20 % larger than the frame: push in, pull back, pan left or
-  right, follow (a drifting track), static.
+- The camera move (`ShotSpec.camera`, any member of `generation.camera.CameraMove`, or
+  `camera_move(text)` when it is None) is a smooth crop over a composition drawn 20 % larger
+  than the frame: push in / pull back (a zoom), pan left/right, tilt up/down, handheld (a
+  small shake), static. Moves with parallax draw the scene and the subjects as two planes:
+  dolly in/out (the subjects grow faster than the scene), crane up/down (they sink faster),
+  follow (they stay, the scene slides past), orbit (they turn in perspective while the
+  scene sweeps behind them).
 - Subtitle and voice-cue times are relative to the start of their shot. Subtitles are burned
-  in (`speaker: text`), wrapped to at most three lines. Voice cues are decoded with pydub,
-  placed on a silent track at their time and cut at the end of their shot.
+  in (`speaker: text`), wrapped to at most three lines. Voice cues are decoded and resampled
+  with PyAV (libswresample's filter), fitted to the cue's time (cut at the quietest 10 ms
+  near its end, never past its shot), faded in and out, on a track that is silent elsewhere.
 - A start frame opens the video: the first shot's first half-second eases from it (the very
   first frame is the start frame). An end frame closes it the same way (the very last frame
   is the end frame).
