@@ -83,6 +83,13 @@ class GenerationJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    staff_error = models.TextField(
+        blank=True,
+        help_text=(
+            "Staff only, never in the API: the exception class and message of a failure "
+            "that is our bug (the user sees `error_message`)."
+        ),
+    )
     credits_charged = models.PositiveIntegerField(default=0)
     debit = models.OneToOneField(
         "accounts.CreditLedgerEntry",

@@ -26,6 +26,15 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 
+from generation.camera import (
+    MOVE_PATTERN,
+    MOVES,
+    CameraMove,
+    camera_acts,
+    find_misspelled_move,
+    find_move,
+    pan_direction,
+)
 from generation.catalog import (
     MAX_SHOTS,
     MIN_SHOT_SECONDS,
@@ -141,7 +150,11 @@ class ShotPlan:
     provider_text: str
     element_ids: tuple[int, ...]
     camera: str  # the shot's camera wording ("medium shot, front-facing angle"), or ""
-    camera_move: str | None  # push_in, pull_back, pan, follow, orbit, tilt; None: not said
+    camera_move: CameraMove | None  # None: the words say nothing about a move
+    # What the compiler chose that the words did not say (a pan's direction, a move it
+    # does not know), in a sentence for the preview; "" when the words said it all.
+    camera_note: str = ""
+    image_numbers: tuple[int, ...] = ()  # attached images the shot mentions, in order
 
 
 @dataclass(frozen=True)
@@ -284,30 +297,13 @@ _SPEECH_WORDS = frozenset(
 )
 _SPEECH_CHARS = "说道喊问叫唱答讲念"
 
-# Words that say something about the camera; every camera move below starts with one. Run
-# on lower-cased text (twice as fast as IGNORECASE).
+# Words that say something about the camera: what the camera wording of a shot is made of.
+# Every move of the vocabulary (`generation.camera`) is one of them. Run on lower-cased text.
 _CAMERA_CUE = re.compile(
     r"(?=[abcdfhmopstz])\b(?:camera|shot|close[- ]?ups?|angle|overhead|aerial|bird'?s[- ]eye"
     r"|pov|zoom\w*|pan|pans|panning|panned|push\w*|pull\w*|dolly|dollies|dollying|tilt\w*"
     r"|track\w*|follow\w*|orbit\w*|circl\w*|crane|handheld|moves?\s+closer)\b"
-)
-_CAMERA_MOVES = (
-    (
-        "push_in",
-        r"(?:push|pushes|pushing|zoom|zooms|zooming|dolly|dollies|dollying)\s+in\b"
-        r"|moves?\s+closer",
-    ),
-    (
-        "pull_back",
-        r"(?:pull|pulls|pulling)\s+(?:back|out)\b|(?:zoom|zooms|zooming|dolly|dollies)\s+out\b",
-    ),
-    ("pan", r"\b(?:pan|pans|panning|panned)\b"),
-    ("follow", r"\b(?:follow|follows|following|followed|tracks|tracking)\b"),
-    ("orbit", r"\b(?:circle|circles|circling|circled|orbit|orbits|orbiting)\b"),
-    ("tilt", r"\b(?:tilt|tilts|tilting|tilted)\b"),
-)
-_CAMERA_MOVE = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in _CAMERA_MOVES), re.IGNORECASE
+    rf"|{MOVE_PATTERN}|镜头"
 )
 
 
@@ -630,7 +626,7 @@ def compile_prompt(
     shots: list[ShotPlan] = []
     if durations is not None:  # a video model
         stated = [multi_shot and m.duration is not None for m in markers] or [False]
-        shots = _shots(text, layout, segments, durations, stated, mentions, render)
+        shots = _shots(text, layout, segments, durations, stated, mentions, render, lib)
     dialogue = _dialogue(text, layout, quotes, segments, mentions, lib, multi_shot)
 
     _check_prompt(text, provider_prompt, model, start_frame, multi_shot, issues)
@@ -815,6 +811,7 @@ class _Layout:
         lowered = masked.lower()
         if len(lowered) != len(masked):  # a few characters lower-case to two; keep positions
             lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in masked)
+        self.lowered = lowered
         self.cues = [match.span() for match in _CAMERA_CUE.finditer(lowered)]
         self.cue_starts = [start for start, _ in self.cues]
 
@@ -841,6 +838,7 @@ def _shots(
     stated: Sequence[bool],
     mentions: Sequence[Mention],
     render: Callable[[int, int], str],
+    lib: _Library,
 ) -> list[ShotPlan]:
     shots: list[ShotPlan] = []
     for n, (index, _, start, end) in enumerate(segments):
@@ -848,18 +846,17 @@ def _shots(
         body_start = start + len(segment) - len(segment.lstrip())
         body_end = max(body_start, end - (len(segment) - len(segment.rstrip())))
         ids: list[int] = []
-        for m in mentions:
-            if body_start <= m.start < body_end and m.kind is MentionKind.ELEMENT:
+        images: list[int] = []
+        in_shot = [m for m in mentions if body_start <= m.start < body_end]
+        for m in in_shot:
+            if m.kind is MentionKind.ELEMENT and m.element_id not in ids:
                 assert m.element_id is not None
-                if m.element_id not in ids:
-                    ids.append(m.element_id)
+                ids.append(m.element_id)
+            elif m.kind is MentionKind.IMAGE and m.image_number and m.image_number not in images:
+                images.append(m.image_number)
         cues = layout.cues_in(body_start, body_end)
-        move = None
-        for cue_start, _ in cues:
-            found = _CAMERA_MOVE.match(layout.masked, cue_start, body_end)
-            if found:
-                move = found.lastgroup
-                break
+        camera = _camera(text, layout, cues, body_start, body_end)
+        move, note = _camera_move(text, layout, body_start, body_end, in_shot, lib, camera)
         shots.append(
             ShotPlan(
                 index=index,
@@ -868,11 +865,86 @@ def _shots(
                 text=text[body_start:body_end],
                 provider_text=render(body_start, body_end),
                 element_ids=tuple(ids),
-                camera=_camera(text, layout, cues, body_start, body_end),
+                camera=camera,
                 camera_move=move,
+                camera_note=note,
+                image_numbers=tuple(images),
             )
         )
     return shots
+
+
+def _camera_move(
+    text: str,
+    layout: _Layout,
+    start: int,
+    end: int,
+    in_shot: Sequence[Mention],
+    lib: _Library,
+    camera: str,
+) -> tuple[CameraMove | None, str]:
+    """The shot's move from the vocabulary, and a note when the words did not say it all.
+    Read in the masked text: a word inside a quote or a name is no camera move."""
+    found = find_move(layout.lowered, start, end)
+    read_as = ""
+    if found is None:
+        if not camera or not camera_acts(layout.lowered, start, end):
+            return None, ""
+        slip = find_misspelled_move(layout.lowered, start, end)
+        if slip is None:
+            return CameraMove.STATIC, (
+                f"No camera move we know in “{_clip(camera)}”: the camera holds still."
+            )
+        found, written, meant = slip
+        read_as = f"Read “{written}” as “{meant}”"
+        if found.move is not None:
+            return found.move, f"{read_as}: {MOVES[found.move].label}."
+    if found.move is not None:
+        return found.move, ""
+    # A pan with no direction: toward the subject named after it, else the way the
+    # layout reads. Subjects stand left to right in mention order, scenes behind them.
+    subjects: list[tuple[MentionKind, int | None]] = []
+    for m in in_shot:
+        key = _subject_key(m, lib)
+        if key is not None and key not in subjects:
+            subjects.append(key)
+    sentence = layout.sentence_of(found.start)
+    ends = layout.sentence_ends
+    sentence_end = min(end, ends[sentence]) if sentence < len(ends) else end
+    after = (_subject_key(m, lib) for m in in_shot if found.end <= m.start < sentence_end)
+    named = next((key for key in after if key is not None), None)
+    target = subjects.index(named) if named is not None else None
+    move = pan_direction(target, len(subjects))
+    said = text[found.start : found.end].strip()
+    if target is not None and len(subjects) > 1:
+        why = f"toward {_subject_label(subjects[target], lib)}"
+    else:
+        why = "the way the shot is laid out (the first one mentioned stands on the left)"
+    if read_as:
+        return move, f"{read_as}, which gives no direction: {MOVES[move].label}, {why}."
+    return move, f"“{said}” gives no direction: {MOVES[move].label}, {why}."
+
+
+def _subject_key(mention: Mention, lib: _Library) -> tuple[MentionKind, int | None] | None:
+    """What a mention puts in front of the scene, as a key: an element that is no scene, or
+    an attached image; None for anything else."""
+    if mention.kind is MentionKind.ELEMENT and mention.element_id is not None:
+        if lib.by_id[mention.element_id].type != "scene":
+            return (MentionKind.ELEMENT, mention.element_id)
+    elif mention.kind is MentionKind.IMAGE and mention.image_number:
+        return (MentionKind.IMAGE, mention.image_number)
+    return None
+
+
+def _subject_label(key: tuple[MentionKind, int | None], lib: _Library) -> str:
+    kind, value = key
+    if kind is MentionKind.IMAGE:
+        return f"[@Image{value}]"
+    return lib.by_id[value or 0].name
+
+
+def _clip(words: str, limit: int = 80) -> str:
+    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def _camera(

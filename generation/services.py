@@ -354,7 +354,10 @@ def plan_as_json(plan: PromptPlan) -> dict[str, Any]:
                 "text": s.text,
                 "provider_text": s.provider_text,
                 "element_ids": list(s.element_ids),
+                "image_numbers": list(s.image_numbers),
                 "camera_move": s.camera_move,
+                "camera": s.camera,
+                "camera_note": s.camera_note,
             }
             for s in plan.shots
         ],

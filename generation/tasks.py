@@ -36,6 +36,7 @@ from generation.webhook_services import job_event_emit
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
+STAFF_ERROR_MAX = 4000  # characters of an exception's message kept for staff
 
 
 def stale_after() -> timedelta:
@@ -158,7 +159,7 @@ def run_job(job_id: str) -> str:
     except Requeue:
         return _requeue(job.pk)
     except ProviderError as exc:
-        return _end(job.pk, JobStatus.FAILED, exc.code, exc.message)
+        return _end(job.pk, JobStatus.FAILED, exc.code, exc.message, staff_error=exc.detail)
     except KlingConfigError as exc:
         logger.error("generation job %s: %s", job.pk, exc)
         return _end(
@@ -167,13 +168,15 @@ def run_job(job_id: str) -> str:
             GenerationErrorCode.PROVIDER_NOT_CONFIGURED,
             "The generation service is not set up; your credits were refunded.",
         )
-    except Exception:
+    except Exception as exc:
         logger.exception("generation job %s failed", job.pk)
+        # Our bug: staff see what it was on the job's admin page; the user a plain message.
         return _end(
             job.pk,
             JobStatus.FAILED,
             GenerationErrorCode.INTERNAL_ERROR,
             "Something went wrong while rendering; your credits were refunded.",
+            staff_error=f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}",
         )
 
 
@@ -189,11 +192,14 @@ def _requeue(job_id: Any) -> str:
     return "requeued"
 
 
-def _end(job_id: Any, status: str, code: str, message: str) -> str:
+def _end(job_id: Any, status: str, code: str, message: str, *, staff_error: str = "") -> str:
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().get(pk=job_id)
         if not job.is_finished:
             job_finish(job, status, code=code, message=message)
+            if staff_error:
+                job.staff_error = staff_error[:STAFF_ERROR_MAX]
+                job.save(update_fields=["staff_error"])
     return status
 
 

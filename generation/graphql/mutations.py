@@ -88,7 +88,21 @@ class PreviewShot:
     index: int = strawberry.field(description="1-based.")
     duration: int | None = strawberry.field(description="Seconds.")
     text: str = strawberry.field(description="The shot's words.")
-    camera_move: str | None = strawberry.field(description="The move read from the words.")
+    camera_move: str | None = strawberry.field(
+        description=(
+            "The camera move read from the words, one of `static push_in pull_back dolly_in "
+            "dolly_out pan_left pan_right tilt_up tilt_down orbit crane_up crane_down follow "
+            "handheld`; null when the words say nothing about the camera (the local provider "
+            "then pushes in slowly)."
+        )
+    )
+    camera: str = strawberry.field(description="The shot's words about the camera, as written.")
+    camera_note: str | None = strawberry.field(
+        description=(
+            "What was chosen that the words did not say: the direction of a pan that gives "
+            "none, or a static camera for a move we don't know. Null when the words said it."
+        )
+    )
 
 
 @strawberry.type(description="A quoted line and who says it.")
@@ -183,7 +197,12 @@ class GenerationPreviewQuery:
             ],
             shots=[
                 PreviewShot(
-                    index=s.index, duration=s.duration, text=s.text, camera_move=s.camera_move
+                    index=s.index,
+                    duration=s.duration,
+                    text=s.text,
+                    camera_move=s.camera_move,
+                    camera=s.camera,
+                    camera_note=s.camera_note or None,
                 )
                 for s in plan.shots
             ],

@@ -34,13 +34,17 @@ class Requeue(Exception):
 
 
 class ProviderError(Exception):
-    """A job the provider could not finish; `code` is shown to the user."""
+    """A job the provider could not finish; `code` and `message` are shown to the user,
+    `detail` (what went wrong inside) only to staff."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+    def __init__(
+        self, code: str, message: str, *, retryable: bool = False, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.detail = detail
 
 
 @dataclass(frozen=True)

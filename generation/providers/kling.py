@@ -88,6 +88,7 @@ from django.utils import timezone
 from PIL import Image
 
 from elementsite.errors import field_error
+from generation.camera import MOVES, CameraMove
 from generation.catalog import MODELS, ModelCode, ModelKind
 from generation.error_codes import GenerationErrorCode
 from generation.models import (
@@ -547,14 +548,17 @@ def build_request(parts: JobParts, element_ids: dict[int, str]) -> dict[str, Any
             multi_prompt=[
                 {
                     "index": int(s["index"]),
-                    "prompt": s.get("provider_text") or s.get("text") or "",
+                    "prompt": with_camera(
+                        s.get("provider_text") or s.get("text") or "", s, SHOT_PROMPT_MAX
+                    ),
                     "duration": str(int(s["duration"])),
                 }
                 for s in shots
             ],
         )
     else:
-        body["prompt"] = plan.get("provider_prompt") or job.prompt
+        prompt = plan.get("provider_prompt") or job.prompt
+        body["prompt"] = with_camera(prompt, shots[0], PROMPT_MAX) if len(shots) == 1 else prompt
     speaks = any(d.get("has_voice") for d in plan.get("dialogue") or [])
     body["sound"] = "on" if speaks and parts.video is None else "off"
 
@@ -592,6 +596,19 @@ def build_request(parts: JobParts, element_ids: dict[int, str]) -> dict[str, Any
     if parts.start is None:
         body["aspect_ratio"] = job.aspect_ratio
     return body
+
+
+def with_camera(text: str, shot: dict[str, Any], limit: int) -> str:
+    """A shot's words as Kling gets them. Where the compiler chose the camera's direction
+    (a pan the words gave none; the preview said which), the chosen move is added in words
+    from the camera vocabulary, so Kling makes the move the user was shown; when that would
+    pass Kling's `limit`, the words go as written. A move the compiler did not know (kept as
+    static for our own renderer) goes as written too: Kling may well understand it."""
+    move = CameraMove.read(shot.get("camera_move"))
+    if move not in (CameraMove.PAN_LEFT, CameraMove.PAN_RIGHT) or not shot.get("camera_note"):
+        return text
+    told = f"{text.rstrip()} {MOVES[move].phrase}"
+    return told if len(told) <= limit else text
 
 
 def _external(job: GenerationJob) -> str:

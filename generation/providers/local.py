@@ -2,20 +2,24 @@
 
 Image models compose the attached images and the pinned elements' main images (a scene or
 the first attached image behind, characters and props in front) with the prompt as caption.
-Video models render one segment per shot with its parsed duration, the shot's elements
-composed under a camera move taken from the shot's words, dialogue burned in as subtitles
-and the speaking character's pinned voice placed on the audio track at that line; a start
+Video models render one segment per shot with its parsed duration: what the shot mentions
+(its scene element behind, its other elements and attached images in front; a shot that
+names no scene keeps the previous shot's, at first the prompt's scene element), under the
+camera move the compiler read from its words (`generation.camera`), dialogue burned in as
+subtitles, and the speaking character's pinned voice heard in that line's time only; a start
 or end frame opens or closes the video.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from django.core.files.storage import default_storage
 
+from generation.camera import CameraMove
 from generation.catalog import MODELS, ModelCode, ModelKind
 from generation.models import GenerationJob, InputKind, JobElement
 from generation.providers import local_render as render
@@ -32,6 +36,9 @@ IMAGE_SIZES = {
     "21:9": (1512, 648),
 }
 SECONDS_PER_LINE_MIN = 1.0
+LINE_LEAD_SECONDS = 0.25  # a breath before a line, at most
+LINE_MIN_SECONDS = 0.8
+SUBTITLE_LINGER_SECONDS = 0.3  # a subtitle stays this much longer than its line, in its slot
 
 
 class _Files:
@@ -76,7 +83,12 @@ class LocalProvider(Provider):
                 return [self._image(job, elements, attached, files, workdir, progress)]
             return [self._video(job, elements, attached, start, end, files, workdir, progress)]
         except render.RenderError as exc:
-            raise ProviderError("RENDER_FAILED", f"Rendering failed: {exc}") from exc
+            # The detail (a file name, ffmpeg's stderr) is for staff, not the user.
+            raise ProviderError(
+                "RENDER_FAILED",
+                "Rendering failed; your credits were refunded.",
+                detail=f"{type(exc).__name__}: {exc}",
+            ) from exc
 
     # --- images ---------------------------------------------------------------------------
 
@@ -150,39 +162,46 @@ class LocalProvider(Provider):
         # deleted since, or a recreation's pin of another user's snapshot, has no element:
         # it is found by its position.
         by_position = {p.position: p for p in elements}
+        unmentioned: list[JobElement] = []
         for ref in plan.get("elements") or []:
             pinned = by_position.get(ref.get("position"))
             if pinned is not None and ref.get("element_id") is not None:
                 by_id.setdefault(ref["element_id"], pinned)
         shots = plan.get("shots") or []
         total = job.duration or plan.get("total_duration") or 5
+        mentioned_ids = {i for shot in shots for i in shot.get("element_ids") or ()}
+        unmentioned = [p for p in elements if p.element_id not in mentioned_ids]
         if not shots:
-            shots = [
-                {
-                    "index": 1,
-                    "duration": total,
-                    "text": job.prompt,
-                    "element_ids": [p.element_id for p in elements],
-                    "camera_move": None,
-                }
-            ]
+            shots = [{"index": 1, "duration": total, "text": job.prompt, "element_ids": []}]
+        mentioned_images = {n for shot in shots for n in _image_numbers(shot)}
+        unmentioned_images = [
+            path for n, path in enumerate(attached, 1) if n not in mentioned_images
+        ]
         dialogue = plan.get("dialogue") or []
+        # The scene a shot that names none stands in: the previous shot's, at first the
+        # prompt's scene element, else the input video's first frame.
+        scene = next((p for p in elements if p.type == "scene" and _main_image(p)), None)
+        carried: Path | None = files.local(_main_image(scene) or "") if scene else self.backdrop
         specs: list[render.ShotSpec] = []
         for shot in shots:
             duration = float(shot.get("duration") or total / len(shots))
-            in_shot = [by_id[i] for i in shot.get("element_ids", []) if i in by_id] or list(
-                elements
-            )
+            in_shot = [by_id[i] for i in shot.get("element_ids") or () if i in by_id]
+            images = [attached[n - 1] for n in _image_numbers(shot) if 0 < n <= len(attached)]
+            if not in_shot and not images:
+                # Mentions nothing: the references attached without a mention, if any.
+                in_shot, images = unmentioned, unmentioned_images
+            layers, carried = self._shot_layers(in_shot, images, carried, files)
             lines = [d for d in dialogue if d.get("shot_index") == shot["index"]]
             subtitles, cues = self._speech(lines, duration, by_id, files)
             specs.append(
                 render.ShotSpec(
                     duration=duration,
                     text=shot.get("text", ""),
-                    layers=self._layers(in_shot, attached, files),
+                    layers=layers,
                     subtitles=subtitles,
                     voice_cues=cues,
-                    camera=shot.get("camera_move") or None,
+                    # Read back through the vocabulary: a value it doesn't know is static.
+                    camera=CameraMove.read(shot.get("camera_move")),
                 )
             )
         width, height = VIDEO_SIZES.get(job.aspect_ratio, (1280, 720))
@@ -208,6 +227,36 @@ class LocalProvider(Provider):
             has_audio=result.has_audio,
         )
 
+    def _shot_layers(
+        self,
+        in_shot: Sequence[JobElement],
+        images: Sequence[Path],
+        carried: Path | None,
+        files: _Files,
+    ) -> tuple[list[render.Layer], Path | None]:
+        """A shot's layers and the scene it leaves for the next: its own scene element
+        behind, else the carried scene; its other elements and its images in front, in
+        mention order. With no scene at all, its first image stands behind (an image is a
+        place as often as a thing), but an image is never carried to another shot."""
+        background = carried
+        subjects: list[Path] = []
+        own_scene = False
+        for pinned in in_shot:
+            main = _main_image(pinned)
+            if main is None:
+                continue
+            if pinned.type == "scene" and not own_scene:
+                background, own_scene = files.local(main), True
+            else:
+                subjects.append(files.local(main))
+        remaining = list(images)
+        carried = background
+        if background is None and remaining:
+            background = remaining.pop(0)
+        subjects.extend(remaining)
+        layers = [render.Layer(path=background, role="background")] if background else []
+        return layers + [render.Layer(path=p, role="subject") for p in subjects], carried
+
     def _speech(
         self,
         lines: Sequence[dict],
@@ -215,18 +264,23 @@ class LocalProvider(Provider):
         by_id: dict[int, JobElement],
         files: _Files,
     ) -> tuple[list[render.Subtitle], list[render.VoiceCue]]:
-        """Spread a shot's lines over it; each spoken by its character's pinned voice."""
+        """Each line gets an equal slot of the shot, and inside it the time it takes to say
+        (`line_seconds`): its subtitle shows then and its speaker's pinned voice is heard
+        then, and nowhere else."""
         if not lines:
             return [], []
         slot = duration / len(lines)
+        lead = min(LINE_LEAD_SECONDS, slot * 0.1)
         subtitles, cues = [], []
         for n, line in enumerate(lines):
-            begin, finish = n * slot, (n + 1) * slot
+            begin = n * slot + lead
+            said = min(line_seconds(line["text"]), (n + 1) * slot - begin - lead)
+            finish = begin + max(said, 0.0)
             speaker = by_id.get(line.get("speaker_element_id") or -1)
             subtitles.append(
                 render.Subtitle(
                     start=begin,
-                    end=finish,
+                    end=min((n + 1) * slot, finish + SUBTITLE_LINGER_SECONDS),
                     text=line["text"],
                     speaker=speaker.name if speaker else None,
                 )
@@ -234,10 +288,37 @@ class LocalProvider(Provider):
             if speaker is not None and speaker.voice_file and slot >= SECONDS_PER_LINE_MIN / 2:
                 cues.append(
                     render.VoiceCue(
-                        audio_path=files.local(speaker.voice_file), start=begin, text=line["text"]
+                        audio_path=files.local(speaker.voice_file),
+                        start=begin,
+                        end=finish,
+                        text=line["text"],
                     )
                 )
         return subtitles, cues
+
+
+_IMAGE_TOKEN = re.compile(r"<<<image_(\d+)>>>")
+_WIDE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\u3040-\u30ff]")
+
+
+def _image_numbers(shot: dict) -> list[int]:
+    """The attached images a planned shot mentions, in order. A plan kept before shots
+    listed them has them in the provider's text, as `<<<image_N>>>`."""
+    if "image_numbers" in shot:
+        return [int(n) for n in shot["image_numbers"] or ()]
+    numbers: list[int] = []
+    for match in _IMAGE_TOKEN.finditer(shot.get("provider_text") or ""):
+        if int(match.group(1)) not in numbers:
+            numbers.append(int(match.group(1)))
+    return numbers
+
+
+def line_seconds(text: str) -> float:
+    """About how long a line takes to say at a calm pace: 2.6 words a second, or 4.5
+    characters a second in Chinese, Japanese and Korean; at least `LINE_MIN_SECONDS`."""
+    wide = len(_WIDE.findall(text))
+    words = len(_WIDE.sub(" ", text).split())
+    return max(LINE_MIN_SECONDS, 0.3 + words / 2.6 + wide / 4.5)
 
 
 def _caption(job: GenerationJob) -> str:

@@ -12,12 +12,17 @@ Video (`render_video`)
   frame (a soft gradient, coloured from the shot's text, when there is none); the `subject`
   layers side by side in front, about 70 % of the frame's height, aspect kept, alpha-aware,
   on a soft shadow. Extra background layers are ignored.
-- The camera move (`ShotSpec.camera`, or `camera_move(text)` when it is None) is a smooth
-  crop over a composition drawn 20 % larger than the frame: push in, pull back, pan left or
-  right, follow (a drifting track), static.
+- The camera move (`ShotSpec.camera`, any member of `generation.camera.CameraMove`, or
+  `camera_move(text)` when it is None) is a smooth crop over a composition drawn 20 % larger
+  than the frame: push in / pull back (a zoom), pan left/right, tilt up/down, handheld (a
+  small shake), static. Moves with parallax draw the scene and the subjects as two planes:
+  dolly in/out (the subjects grow faster than the scene), crane up/down (they sink faster),
+  follow (they stay, the scene slides past), orbit (they turn in perspective while the
+  scene sweeps behind them).
 - Subtitle and voice-cue times are relative to the start of their shot. Subtitles are burned
-  in (`speaker: text`), wrapped to at most three lines. Voice cues are decoded with pydub,
-  placed on a silent track at their time and cut at the end of their shot.
+  in (`speaker: text`), wrapped to at most three lines. Voice cues are decoded and resampled
+  with PyAV (libswresample's filter), fitted to the cue's time (cut at the quietest 10 ms
+  near its end, never past its shot), faded in and out, on a track that is silent elsewhere.
 - A start frame opens the video: the first shot's first half-second eases from it (the very
   first frame is the start frame). An end frame closes it the same way (the very last frame
   is the end frame).
@@ -47,7 +52,6 @@ import contextlib
 import functools
 import io
 import math
-import re
 import shutil
 import subprocess
 import tempfile
@@ -62,24 +66,28 @@ from typing import IO, Any
 
 import av
 import imageio_ffmpeg
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-with warnings.catch_warnings():
-    # pydub looks for an `ffmpeg` on PATH when imported and warns when there is none; there is
-    # none on purpose, the converter is set just below.
-    warnings.filterwarnings("ignore", message="Couldn't find ffmpeg", category=RuntimeWarning)
-    warnings.filterwarnings(
-        "ignore", message="'audioop' is deprecated", category=DeprecationWarning
-    )
-    from pydub import AudioSegment
-    from pydub.exceptions import CouldntDecodeError
+from generation.camera import CameraMove, find_move
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-AudioSegment.converter = FFMPEG
 
 ROLES = ("background", "subject")
-CAMERA_MOVES = ("push_in", "pull_back", "pan_left", "pan_right", "follow", "static")
-DEFAULT_CAMERA = "push_in"
+CAMERA_MOVES: tuple[CameraMove, ...] = tuple(CameraMove)  # the one vocabulary: every move
+DEFAULT_CAMERA = CameraMove.PUSH_IN
+# Moves in which the subjects and the scene behind them move apart (parallax, a turn): the
+# frame is drawn from two planes. Every other move crops one flat composition (cheaper).
+LAYERED_MOVES = frozenset(
+    {
+        CameraMove.DOLLY_IN,
+        CameraMove.DOLLY_OUT,
+        CameraMove.ORBIT,
+        CameraMove.CRANE_UP,
+        CameraMove.CRANE_DOWN,
+        CameraMove.FOLLOW,
+    }
+)
 
 # Encoder settings, shared with the benchmark's baseline so that the two compare like for like.
 VIDEO_CODEC_ARGS: tuple[str, ...] = (
@@ -140,12 +148,14 @@ class Subtitle:
 
 @dataclass(frozen=True)
 class VoiceCue:
-    """A voice sample placed on the track at `start` (seconds from the start of the shot),
-    cut at the end of the shot."""
+    """A voice sample heard from `start` to `end` (seconds from the start of the shot; None:
+    as long as the sample, up to the shot's end): the sample is cut at its quietest moment
+    near `end`, so a word is not cut in half, and faded in and out."""
 
     audio_path: Path
     start: float
     text: str
+    end: float | None = None
 
 
 @dataclass(frozen=True)
@@ -155,11 +165,13 @@ class ShotSpec:
     layers: Sequence[Layer]
     subtitles: Sequence[Subtitle] = ()
     voice_cues: Sequence[VoiceCue] = ()
-    camera: str | None = None  # None: from the text, see camera_move()
+    camera: str | None = None  # a CameraMove; None: from the text, see camera_move()
 
     def __post_init__(self) -> None:
         if self.camera is not None and self.camera not in CAMERA_MOVES:
-            raise ValueError(f"camera must be one of {CAMERA_MOVES}, not {self.camera!r}")
+            raise ValueError(
+                f"camera must be one of {', '.join(CAMERA_MOVES)}, not {self.camera!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -181,32 +193,16 @@ class ImageResult:
 
 # --- Camera ------------------------------------------------------------------------------
 
-# Latin keywords start at a word boundary; Chinese ones can't (no spaces between words).
-_CAMERA_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("push_in", r"\bpush(?:es|ed|ing)?[\s-]+in|\bzoom(?:s|ed|ing)?[\s-]+in"
-     r"|\bclose[\s-]?ups?\b|\bdolly(?:ing)?[\s-]+in|推进|推近|特写"),
-    ("pull_back", r"\bpull(?:s|ed|ing)?[\s-]+(?:back|out)|\bzoom(?:s|ed|ing)?[\s-]+out"
-     r"|\breveal|\bdolly(?:ing)?[\s-]+out|拉远|拉开"),
-    ("pan_left", r"\bpan(?:s|ned|ning)?[\s-]+(?:to[\s-]+(?:the[\s-]+)?)?left|向左摇|左摇"),
-    ("pan_right", r"\bpan(?:s|ned|ning)?[\s-]+(?:to[\s-]+(?:the[\s-]+)?)?right|向右摇|右摇"),
-    ("follow", r"\bfollow(?:s|ed|ing)?\b|\btracking\b|跟随|跟拍"),
-    ("static", r"\bstatic\b|\blocked[\s-]off\b|\b(?:still|fixed) camera\b|固定镜头"),
-)  # fmt: skip
-_CAMERA_RE = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in _CAMERA_PATTERNS), re.IGNORECASE
-)
 
-
-def camera_move(text: str) -> str:
-    """The camera move a shot's text asks for; the earliest keyword wins, and a slow push in
-    when there is none. "push in / zoom in / close-up" → push_in, "pull back / zoom out /
-    reveal" → pull_back, "pan left/right" → pan_left/pan_right, "follow / tracking" →
-    follow, "static / locked-off" → static (and a few Chinese equivalents: 推进, 拉远, 左摇,
-    右摇, 跟随, 固定镜头)."""
-    match = _CAMERA_RE.search(text)
-    if match is None or match.lastgroup is None:
+def camera_move(text: str) -> CameraMove:
+    """The camera move a shot's text asks for, read with the compiler's vocabulary
+    (`generation.camera.find_move`): the earliest move named wins; a pan that names no
+    direction pans right (the layout reads left to right); a slow push in when the text
+    names none."""
+    found = find_move(text.lower())
+    if found is None:
         return DEFAULT_CAMERA
-    return match.lastgroup
+    return found.move or CameraMove.PAN_RIGHT
 
 
 def _smooth(u: float) -> float:
@@ -214,29 +210,81 @@ def _smooth(u: float) -> float:
     return u * u * (3 - 2 * u)
 
 
-def _camera_box(move: str, u: float, canvas: tuple[int, int]) -> tuple[float, float, float, float]:
-    """The crop (in composition pixels) at fraction `u` (0..1) of the shot."""
+_Box = tuple[float, float, float, float]
+TOP_ZOOM = OVERSCAN * 0.96  # never quite 1:1 pixels, keeps the resize smooth
+ORBIT_DEGREES = 38.0  # the subjects turn from this much to one side to as much to the other
+PARALLAX = 1.8  # how much faster the subjects' plane moves than the scene's (crane)
+
+
+@dataclass(frozen=True)
+class _View:
+    """Where the camera looks at one instant: the crop of the scene's plane (composition
+    pixels) and, for a layered move, the crop of the subjects' plane and their turn."""
+
+    box: _Box
+    subject_box: _Box | None = None
+    turn: float = 0.0  # radians about the subjects' vertical axis
+
+
+def _crop(canvas: tuple[int, int], zoom: float, shift_x: float = 0.0, shift_y: float = 0.0) -> _Box:
+    """A crop `zoom` times smaller than the canvas, moved by `shift_*` (fractions of the
+    slack on each side: -1..1 keeps it inside the canvas)."""
     cw, ch = canvas
-    top_zoom = OVERSCAN * 0.96  # never quite 1:1 pixels, keeps the resize smooth
-    s = _smooth(u)
-    shift_x = shift_y = 0.0  # fractions of the available slack, -1..1
-    if move == "push_in":
-        zoom = 1.0 + (top_zoom - 1.0) * s
-    elif move == "pull_back":
-        zoom = top_zoom - (top_zoom - 1.0) * s
-    elif move in ("pan_left", "pan_right"):
-        zoom = top_zoom
-        shift_x = (1 - 2 * s) if move == "pan_left" else (2 * s - 1)
-    elif move == "follow":
-        zoom = 1.06 + 0.06 * s
-        shift_x = -0.8 + 1.6 * u  # a steady track alongside the subject
-        shift_y = 0.25 * math.sin(u * 2 * math.pi)  # and a gentle walking bob
-    else:  # static
-        zoom = 1.0
     w, h = cw / zoom, ch / zoom
     cx = cw / 2 + shift_x * (cw - w) / 2
     cy = ch / 2 + shift_y * (ch - h) / 2
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def _shake(t: float, phase: float) -> float:
+    """A hand's drift and tremor: incommensurate sines, so it never visibly repeats."""
+    return 0.22 * math.sin(2 * math.pi * 0.83 * t + phase) + 0.09 * math.sin(
+        2 * math.pi * 2.9 * t + 2.1 * phase
+    )
+
+
+def _camera_view(move: str, u: float, t: float, canvas: tuple[int, int]) -> _View:
+    """The view at fraction `u` (0..1) of the shot, `t` seconds into it."""
+    s = _smooth(u)
+    if move == CameraMove.PUSH_IN:
+        return _View(_crop(canvas, 1.0 + (TOP_ZOOM - 1.0) * s))
+    if move == CameraMove.PULL_BACK:
+        return _View(_crop(canvas, TOP_ZOOM - (TOP_ZOOM - 1.0) * s))
+    if move == CameraMove.PAN_LEFT:
+        return _View(_crop(canvas, TOP_ZOOM, 1 - 2 * s))
+    if move == CameraMove.PAN_RIGHT:
+        return _View(_crop(canvas, TOP_ZOOM, 2 * s - 1))
+    if move == CameraMove.TILT_UP:  # the view rises: the crop goes from the bottom up
+        return _View(_crop(canvas, TOP_ZOOM, 0.0, 1 - 2 * s))
+    if move == CameraMove.TILT_DOWN:
+        return _View(_crop(canvas, TOP_ZOOM, 0.0, 2 * s - 1))
+    if move == CameraMove.HANDHELD:
+        return _View(_crop(canvas, 1.12, _shake(t, 0.3), _shake(t, 1.7)))
+    if move == CameraMove.FOLLOW:
+        # Alongside the subjects: they stay in frame (a gentle walking bob), the scene
+        # slides past behind them.
+        return _View(
+            _crop(canvas, TOP_ZOOM, -0.9 + 1.8 * u),
+            _crop(canvas, 1.08, 0.0, 0.12 * math.sin(2 * math.pi * 1.6 * t)),
+        )
+    if move in (CameraMove.DOLLY_IN, CameraMove.DOLLY_OUT):
+        # The camera travels: the near subjects grow much faster than the far scene.
+        k = s if move == CameraMove.DOLLY_IN else 1 - s
+        return _View(_crop(canvas, 1.0 + 0.08 * k), _crop(canvas, 1.0 + 0.35 * k))
+    if move in (CameraMove.CRANE_UP, CameraMove.CRANE_DOWN):
+        # Rising, the camera sees everything sink in the frame, the near subjects faster.
+        shift = 1 - 2 * s if move == CameraMove.CRANE_UP else 2 * s - 1
+        return _View(
+            _crop(canvas, TOP_ZOOM, 0.0, shift), _crop(canvas, TOP_ZOOM, 0.0, PARALLAX * shift)
+        )
+    if move == CameraMove.ORBIT:
+        # Around the subjects: they turn in place while the scene sweeps behind them.
+        return _View(
+            _crop(canvas, TOP_ZOOM, 1 - 2 * s),
+            _crop(canvas, 1.04),
+            math.radians(ORBIT_DEGREES) * (1 - 2 * s),
+        )
+    return _View(_crop(canvas, 1.0))  # static
 
 
 # --- Images and text ---------------------------------------------------------------------
@@ -393,7 +441,24 @@ def _gradient(size: tuple[int, int], seed: str) -> Image.Image:
     return Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
 
 
-def _compose(
+@dataclass(frozen=True)
+class _Planes:
+    """A composition as two planes: the scene (RGB, the canvas's size) and the subjects
+    with their contact shadows (RGBA, cropped to what they cover) placed at `at`."""
+
+    scene: Image.Image
+    subjects: Image.Image | None
+    at: tuple[int, int]
+
+    def flat(self) -> Image.Image:
+        if self.subjects is None:
+            return self.scene
+        canvas = self.scene.copy()
+        canvas.paste(self.subjects, self.at, self.subjects)
+        return canvas
+
+
+def _planes(
     layers: Sequence[Layer],
     size: tuple[int, int],
     seed: str,
@@ -401,18 +466,18 @@ def _compose(
     *,
     floor: float,
     subject_height: float,
-) -> Image.Image:
-    """Background (cover) or gradient, then the subjects side by side standing at `floor`
-    (a y in pixels), each `subject_height` pixels tall (less if they don't fit), as RGB."""
+) -> _Planes:
+    """Background (cover) or gradient; the subjects side by side standing at `floor` (a y in
+    pixels), each `subject_height` pixels tall (less if they don't fit)."""
     width, height = size
     background = next((layer for layer in layers if layer.role == "background"), None)
     if background is None:
-        canvas = _gradient(size, seed)
+        scene = _gradient(size, seed)
     else:
-        canvas = ImageOps.fit(load(background.path).convert("RGB"), size, Image.Resampling.BICUBIC)
+        scene = ImageOps.fit(load(background.path).convert("RGB"), size, Image.Resampling.BICUBIC)
     subjects = [load(layer.path) for layer in layers if layer.role == "subject"]
     if not subjects:
-        return canvas
+        return _Planes(scene, None, (0, 0))
     gap = width * 0.03
     widths = [image.width * subject_height / image.height for image in subjects]
     total = sum(widths) + gap * (len(subjects) - 1)
@@ -425,18 +490,42 @@ def _compose(
         resized = image.resize((w_px, h_px), Image.Resampling.LANCZOS)
         placed.append((resized, round(x), round(floor - h_px)))
         x += w_px + gap * scale
-    # A soft contact shadow under each subject, then the subjects.
-    shadow = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(shadow)
+    # A soft contact shadow under each subject, then the subjects, on a plane that covers
+    # them all (and the shadow's blur).
+    blur = max(1.0, height * 0.012)
+    ellipses = []
     for image, left, top in placed:
         rx, ry = image.width * 0.45, max(2.0, image.height * 0.035)
         cx, cy = left + image.width / 2, top + image.height
-        draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=120)
-    shadow = shadow.filter(ImageFilter.GaussianBlur(max(1.0, height * 0.012)))
-    canvas.paste((0, 0, 0), (0, 0), shadow)
+        ellipses.append((cx - rx, cy - ry, cx + rx, cy + ry))
+    margin = math.ceil(3 * blur)
+    x0 = math.floor(min([left for _, left, _ in placed] + [e[0] for e in ellipses])) - margin
+    y0 = math.floor(min([top for _, _, top in placed] + [e[1] for e in ellipses])) - margin
+    x1 = math.ceil(max([x + i.width for i, x, _ in placed] + [e[2] for e in ellipses])) + margin
+    y1 = math.ceil(max([y + i.height for i, _, y in placed] + [e[3] for e in ellipses])) + margin
+    shadow = Image.new("L", (x1 - x0, y1 - y0), 0)
+    draw = ImageDraw.Draw(shadow)
+    for ex0, ey0, ex1, ey1 in ellipses:
+        draw.ellipse((ex0 - x0, ey0 - y0, ex1 - x0, ey1 - y0), fill=120)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(blur))
+    black = Image.new("L", shadow.size, 0)
+    plane = Image.merge("RGBA", (black, black, black, shadow))
     for image, left, top in placed:
-        canvas.paste(image, (left, top), image)
-    return canvas
+        plane.alpha_composite(image, (left - x0, top - y0))
+    return _Planes(scene, plane, (x0, y0))
+
+
+def _compose(
+    layers: Sequence[Layer],
+    size: tuple[int, int],
+    seed: str,
+    load: Callable[[Path], Image.Image],
+    *,
+    floor: float,
+    subject_height: float,
+) -> Image.Image:
+    """The layers composed into one RGB image (see `_planes`)."""
+    return _planes(layers, size, seed, load, floor=floor, subject_height=subject_height).flat()
 
 
 def _save_image(
@@ -566,62 +655,100 @@ def make_poster(video_path: Path, out_path: Path) -> ImageResult:
 # --- Audio -------------------------------------------------------------------------------
 
 
-def _decode_voice(path: Path, seconds: float) -> Any:
-    """The first `seconds` of a voice sample, as a pydub AudioSegment at the track's format.
-    PyAV probes the container and codec first, so pydub never calls ffprobe (absent)."""
+def _decode_voice(path: Path, seconds: float) -> np.ndarray:
+    """The first `seconds` of a voice sample as float32 samples (frames x channels) at the
+    track's rate. PyAV's resampler (libswresample behind ffmpeg's `aresample`) filters as it
+    converts: going from 24 kHz to 48 kHz leaves no mirror images of the voice at 12-24 kHz,
+    which a plain interpolation (pydub's `set_frame_rate`) leaves at almost full level."""
     path = Path(path)
+    layout = "stereo" if AUDIO_CHANNELS == 2 else "mono"
+    limit = max(1, math.ceil(seconds * AUDIO_RATE))
+    chunks: list[np.ndarray] = []
+    have = 0
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
                 raise RenderError(f"voice {path.name} has no audio track")
-            demuxer = container.format.name.split(",")[0]
-            codec = container.streams.audio[0].codec_context.name
-        limit = seconds + 0.5
-        if demuxer == "wav":
-            # From a file object: given a path, pydub would leave the file open.
-            with path.open("rb") as file:
-                segment = AudioSegment.from_file(file, format="wav", codec=codec, duration=limit)
-        else:
-            segment = AudioSegment.from_file(str(path), format=demuxer, codec=codec, duration=limit)
+            resampler = av.AudioResampler(format="flt", layout=layout, rate=AUDIO_RATE)
+            for frame in container.decode(container.streams.audio[0]):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1, AUDIO_CHANNELS))
+                    have += chunks[-1].shape[0]
+                if have >= limit:
+                    break
+            else:
+                for out in resampler.resample(None):
+                    chunks.append(out.to_ndarray().reshape(-1, AUDIO_CHANNELS))
     except RenderError:
         raise
-    except (CouldntDecodeError, av.FFmpegError, OSError, ValueError, EOFError) as exc:
+    except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
         raise RenderError(f"cannot read voice {path.name}: {exc}") from exc
-    return (
-        segment.set_sample_width(AUDIO_SAMPLE_WIDTH)
-        .set_frame_rate(AUDIO_RATE)
-        .set_channels(AUDIO_CHANNELS)
-    )
+    if not chunks:
+        raise RenderError(f"voice {path.name} has no sound in it")
+    return np.concatenate(chunks)[:limit].astype(np.float32, copy=False)
+
+
+FADE_IN_SECONDS = 0.025
+FADE_OUT_SECONDS = 0.040
+CUT_SEARCH = 0.30  # a cut may come this fraction of the line's time before its end
+CUT_WINDOW_SECONDS = 0.010
+
+
+def _fitted(voice: np.ndarray, samples: int) -> np.ndarray:
+    """At most `samples` of `voice`, ending at its quietest 10 ms within the last 30 % of
+    that time (a pause between words, rather than a word cut in half), faded in and out
+    with raised-cosine ramps, so neither edge clicks."""
+    piece = voice[:samples]
+    if voice.shape[0] > samples:
+        window = max(1, round(CUT_WINDOW_SECONDS * AUDIO_RATE))
+        first = max(window, int(samples * (1 - CUT_SEARCH)))
+        energy = np.square(piece).sum(axis=1)
+        # The energy of each 10 ms window ending at first..samples, by a running sum.
+        running = np.concatenate(([0.0], np.cumsum(energy, dtype=np.float64)))
+        ends = np.arange(first, samples + 1)
+        window_energy = running[ends] - running[ends - window]
+        quietest = int(ends[np.argmin(window_energy)]) - window // 2
+        piece = piece[: max(quietest, 1)]
+    piece = piece.copy()
+    count = piece.shape[0]
+    fade_in = min(count // 2, round(FADE_IN_SECONDS * AUDIO_RATE))
+    fade_out = min(count - fade_in, round(FADE_OUT_SECONDS * AUDIO_RATE))
+    if fade_in:
+        piece[:fade_in] *= _ramp(fade_in)[:, None]
+    if fade_out:
+        piece[count - fade_out :] *= _ramp(fade_out)[::-1, None]
+    return piece
+
+
+def _ramp(count: int) -> np.ndarray:
+    """0 → 1 over `count` samples, a raised cosine (0 at the first sample)."""
+    return (0.5 - 0.5 * np.cos(np.pi * np.arange(count) / count)).astype(np.float32)
 
 
 def _audio_track(shots: Sequence[ShotSpec], frames: Sequence[int], fps: int, path: Path) -> None:
-    """A WAV of exactly the video's length, silent but for the voice cues."""
-    total_samples = round(sum(frames) * AUDIO_RATE / fps)
-    frame_bytes = AUDIO_CHANNELS * AUDIO_SAMPLE_WIDTH
-    track = AudioSegment(
-        data=bytes(total_samples * frame_bytes),
-        sample_width=AUDIO_SAMPLE_WIDTH,
-        frame_rate=AUDIO_RATE,
-        channels=AUDIO_CHANNELS,
-    )
+    """A WAV of exactly the video's length: each voice cue heard in its line's time inside its
+    shot, silence (zeros) everywhere else."""
+    total = round(sum(frames) * AUDIO_RATE / fps)
+    track = np.zeros((total, AUDIO_CHANNELS), dtype=np.float32)
     offset = 0
     for shot, count in zip(shots, frames, strict=True):
-        shot_start, shot_end = offset / fps, (offset + count) / fps
+        shot_start, shot_seconds = offset / fps, count / fps
         offset += count
         for cue in shot.voice_cues:
-            start = shot_start + max(0.0, cue.start)
-            room_ms = math.floor((shot_end - start) * 1000)
-            if room_ms <= 0:
+            start = min(max(0.0, cue.start), shot_seconds)
+            end = shot_seconds if cue.end is None else min(max(cue.end, start), shot_seconds)
+            first = round((shot_start + start) * AUDIO_RATE)
+            samples = min(round((shot_start + end) * AUDIO_RATE), total) - first
+            if samples <= 0:
                 continue
-            voice = _decode_voice(cue.audio_path, room_ms / 1000)[:room_ms]
-            track = track.overlay(voice, position=round(start * 1000))
-    data = track.raw_data[: total_samples * frame_bytes]
-    data += bytes(total_samples * frame_bytes - len(data))
+            piece = _fitted(_decode_voice(cue.audio_path, samples / AUDIO_RATE), samples)
+            track[first : first + piece.shape[0]] += piece
+    pcm = np.round(np.clip(track, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(AUDIO_CHANNELS)
         out.setsampwidth(AUDIO_SAMPLE_WIDTH)
         out.setframerate(AUDIO_RATE)
-        out.writeframes(data)
+        out.writeframes(pcm.tobytes())
 
 
 # --- Video -------------------------------------------------------------------------------
@@ -645,9 +772,14 @@ def ffmpeg_command(width: int, height: int, fps: int, audio: Path, out: Path) ->
 class _Shot:
     spec: ShotSpec
     frames: int
-    canvas: Image.Image
-    move: str
+    planes: _Planes
+    move: CameraMove
     subtitles: list[tuple[float, float, Image.Image]]
+    canvas: Image.Image | None = None  # the flat composition, for a move that is not layered
+
+    def __post_init__(self) -> None:
+        if self.move not in LAYERED_MOVES or self.planes.subjects is None:
+            self.canvas = self.planes.flat()
 
 
 def _subtitle_images(
@@ -685,18 +817,28 @@ def _frames(
     total = sum(shot.frames for shot in shots)
     n = 0
     for shot in shots:
+        size = shot.planes.scene.size
+        scaled: dict[tuple[int, int], Image.Image] = {}
         still = None  # a static camera: the crop is scaled once (the scaling is the main cost)
-        if shot.move == "static":
-            box = _camera_box(shot.move, 0.0, shot.canvas.size)
+        if shot.move == CameraMove.STATIC and shot.canvas is not None:
+            box = _camera_view(shot.move, 0.0, 0.0, size).box
             still = shot.canvas.resize((width, height), Image.Resampling.BILINEAR, box=box)
         for i in range(shot.frames):
+            t = i / fps
             if still is not None:
                 frame = still.copy()
             else:
                 u = i / (shot.frames - 1) if shot.frames > 1 else 0.0
-                box = _camera_box(shot.move, u, shot.canvas.size)
-                frame = shot.canvas.resize((width, height), Image.Resampling.BILINEAR, box=box)
-            t = i / fps
+                view = _camera_view(shot.move, u, t, size)
+                if shot.canvas is not None:
+                    frame = shot.canvas.resize(
+                        (width, height), Image.Resampling.BILINEAR, box=view.box
+                    )
+                else:
+                    frame = shot.planes.scene.resize(
+                        (width, height), Image.Resampling.BILINEAR, box=view.box
+                    )
+                    _draw_subjects(frame, shot.planes, view, scaled)
             bottom = height - round(height * 0.06)
             for start, end, block in shot.subtitles:
                 if start <= t < end:
@@ -710,6 +852,78 @@ def _frames(
                 frame = Image.blend(end_frame, frame, _smooth(left / closing))
             n += 1
             yield frame
+
+
+def _draw_subjects(
+    frame: Image.Image,
+    planes: _Planes,
+    view: _View,
+    scaled: dict[tuple[int, int], Image.Image],
+) -> None:
+    """Paint the subjects' plane on `frame` as `view` sees it: its own crop (it moves apart
+    from the scene), turned by `view.turn` about its vertical axis in perspective.
+    `scaled` keeps the plane scaled to each size asked (a follow or a crane keeps one size
+    for the whole shot: it is scaled once and only pasted, at whole pixels, per frame)."""
+    plane = planes.subjects
+    if plane is None or view.subject_box is None:
+        return
+    width, height = frame.size
+    bx0, by0, bx1, by1 = view.subject_box
+    sx, sy = width / (bx1 - bx0), height / (by1 - by0)
+    left, top = (planes.at[0] - bx0) * sx, (planes.at[1] - by0) * sy
+    if not view.turn:
+        size = (max(1, round(plane.width * sx)), max(1, round(plane.height * sy)))
+        image = scaled.get(size)
+        if image is None:
+            image = plane.resize(size, Image.Resampling.BILINEAR)
+            if len(scaled) < 4:  # a dolly asks a new size every frame: keep only a few
+                scaled[size] = image
+        frame.paste(image, (round(left), round(top)), image)
+        return
+    # Plane pixels → frame pixels, as a 3x3 homogeneous matrix: the turn, then the crop.
+    forward = np.array([[sx, 0, left], [0, sy, top], [0, 0, 1]], dtype=np.float64) @ _turn(
+        plane.size, view.turn
+    )
+    corners = np.array(
+        [[0, 0, 1], [plane.width, 0, 1], [0, plane.height, 1], [plane.width, plane.height, 1]],
+        dtype=np.float64,
+    ).T
+    mapped = forward @ corners
+    xs, ys = mapped[0] / mapped[2], mapped[1] / mapped[2]
+    x0, y0 = max(0, math.floor(xs.min())), max(0, math.floor(ys.min()))
+    x1, y1 = min(width, math.ceil(xs.max())), min(height, math.ceil(ys.max()))
+    if x1 <= x0 or y1 <= y0:
+        return
+    # Pillow maps each output pixel back to the input: the inverse, from the region's corner
+    # (only the part of the frame the plane covers is resampled).
+    inverse = np.linalg.inv(forward) @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]])
+    inverse /= inverse[2, 2]
+    region = plane.transform(
+        (x1 - x0, y1 - y0),
+        Image.Transform.PERSPECTIVE,
+        tuple(inverse.flatten()[:8]),
+        Image.Resampling.BILINEAR,
+    )
+    frame.paste(region, (x0, y0), region)
+
+
+def _turn(size: tuple[int, int], angle: float) -> np.ndarray:
+    """The homography of a flat card of `size` turned by `angle` about its vertical centre
+    line, seen in perspective from 2.5 card widths away (its near edge grows, its far edge
+    shrinks)."""
+    w, h = size
+    ax, ay = w / 2, h / 2
+    d = 2.5 * max(w, 1)
+    c, s = math.cos(angle), math.sin(angle)
+    # x' = ax + (x - ax) c d / (d + (x - ax) s),  y' = ay + (y - ay) d / (d + (x - ax) s)
+    return np.array(
+        [
+            [ax * s + d * c, 0, ax * d - ax * ax * s - d * c * ax],
+            [ay * s, d, -ay * ax * s],
+            [s, 0, d - ax * s],
+        ],
+        dtype=np.float64,
+    )
 
 
 def _fit_frame(path: Path, what: str, size: tuple[int, int]) -> Image.Image:
@@ -765,7 +979,7 @@ def render_video(
         _Shot(
             spec=shot,
             frames=count,
-            canvas=_compose(
+            planes=_planes(
                 shot.layers,
                 canvas_size,
                 shot.text,
@@ -773,7 +987,7 @@ def render_video(
                 floor=canvas_size[1] * SUBJECT_FLOOR,
                 subject_height=canvas_size[1] * SUBJECT_HEIGHT,
             ),
-            move=shot.camera or camera_move(shot.text),
+            move=CameraMove(shot.camera) if shot.camera else camera_move(shot.text),
             subtitles=_subtitle_images(shot, width, height),
         )
         for shot, count in zip(shots, frames, strict=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
@@ -408,3 +409,89 @@ def test_bad_arguments(tmp_path: Path) -> None:
         Layer(tmp_path / "x.png", "foreground")
     with pytest.raises(ValueError, match="camera"):
         ShotSpec(1.0, "x", [], camera="dolly_zoom")
+
+
+# --- The voice track: fitted to the line, filtered, faded ---------------------------------
+
+
+def track_of(shots: list[ShotSpec], path: Path, fps: int = 24) -> list[float]:
+    """`_audio_track`'s WAV (before the AAC encode) as mono floats."""
+    frames = [max(1, round(shot.duration * fps)) for shot in shots]
+    local_render._audio_track(shots, frames, fps, path)
+    with wave.open(str(path), "rb") as f:
+        assert (f.getframerate(), f.getnchannels()) == (48_000, 2)
+        data = array("h", f.readframes(f.getnframes()))
+    return [data[i] / 32768 for i in range(0, len(data), 2)]
+
+
+def test_a_24_khz_voice_is_resampled_with_a_filter(tmp_path: Path) -> None:
+    """A 9 kHz tone at 24 kHz leaves a mirror image at 15 kHz when upsampled without a
+    filter (pydub's interpolation kept it at about -7 dB of the tone); ours is gone."""
+    rate = 24_000
+    with wave.open(str(tmp_path / "v.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", round(12_000 * math.sin(2 * math.pi * 9000 * n / rate)))
+                for n in range(2 * rate)
+            )
+        )
+    cue = VoiceCue(tmp_path / "v.wav", 0.0, "x", end=2.0)
+    samples = np.array(track_of([ShotSpec(2.0, "", [], voice_cues=[cue])], tmp_path / "t.wav"))
+    window = samples[4800 : 4800 + 48_000] * np.hanning(48_000)
+    spectrum = np.abs(np.fft.rfft(window))
+    freqs = np.fft.rfftfreq(48_000, 1 / 48_000)
+
+    def level(hz: float) -> float:
+        i = int(np.argmin(np.abs(freqs - hz)))
+        return 20 * math.log10(spectrum[i - 3 : i + 4].max() + 1e-12)
+
+    assert level(9000) - level(15000) > 60
+
+
+def test_a_voice_is_fitted_to_its_line_cut_at_a_pause_and_faded(tmp_path: Path) -> None:
+    # A 3 s sample of 0.3 s bursts and 0.15 s pauses; the line lasts 1.0 s from 0.5 s.
+    rate = 16_000
+    with wave.open(str(tmp_path / "v.wav"), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(
+            b"".join(
+                struct.pack(
+                    "<h",
+                    round(
+                        16_000
+                        * (n % int(0.45 * rate) < int(0.3 * rate))
+                        * math.sin(2 * math.pi * 220 * n / rate)
+                    ),
+                )
+                for n in range(3 * rate)
+            )
+        )
+    cue = VoiceCue(tmp_path / "v.wav", 0.5, "Hello there", end=1.5)
+    shots = [ShotSpec(2.0, "", [], voice_cues=[cue]), ShotSpec(1.0, "", [])]
+    samples = np.abs(np.array(track_of(shots, tmp_path / "t.wav")))
+    heard = np.nonzero(samples > 1e-4)[0]
+    first, last = heard[0] / 48_000, heard[-1] / 48_000
+    assert abs(first - 0.5) < 0.002
+    # cut in the pause at 0.3-0.45 s of the sample before 1.0 s (0.75-0.9 s of it): the
+    # bursts end at 0.3 s and 0.75 s, so the cut falls near 0.5 + 0.75 = 1.25 s
+    assert 1.2 < last <= 1.5
+    assert samples[: round(0.5 * 48_000)].max() == 0  # silent before the line
+    assert samples[round(1.5 * 48_000) :].max() == 0  # and after it, the next shot too
+    # fades of at least 20 ms: the first 20 ms stay below the full level
+    peak = samples.max()
+    ramp = samples[heard[0] : heard[0] + 960]
+    assert ramp[:240].max() < 0.3 * peak
+    assert ramp.max() < peak
+
+
+def test_a_voice_cue_without_an_end_plays_to_the_shot_end_at_most(tmp_path: Path) -> None:
+    cue = VoiceCue(tone(tmp_path / "v.wav", 2.0), 0.2, "Hm")
+    shots = [ShotSpec(1.0, "", [], voice_cues=[cue]), ShotSpec(1.0, "", [])]
+    samples = np.abs(np.array(track_of(shots, tmp_path / "t.wav")))
+    assert samples[round(0.3 * 48_000) : round(0.9 * 48_000)].max() > 0.3
+    assert samples[48_000:].max() == 0  # nothing spills into the next shot

@@ -148,7 +148,9 @@ def test_guide_banana_cat_two_shots_split_evenly() -> None:
     )
     assert plan.shots[1].element_ids == (KOREAN_GIRL.element_id, BANANA_CAT.element_id)
     assert [s.camera_move for s in plan.shots] == ["follow", "push_in"]
-    assert plan.shots[1].camera == "The camera pushes in"
+    assert (
+        plan.shots[1].camera == "The camera pushes in, revealing their quiet and harmonious moment"
+    )
 
 
 def test_guide_banana_cat_as_printed_names_an_element_that_is_not_there() -> None:
@@ -774,7 +776,7 @@ def test_camera_words_found_in_text_whose_lower_case_is_longer() -> None:
     plan = compile_("İİİ İstanbul at night. The camera pans left over the domes.")
 
     assert plan.shots[0].camera == "The camera pans left over the domes"
-    assert plan.shots[0].camera_move == "pan"
+    assert plan.shots[0].camera_move == "pan_left"
 
 
 # --- Dialogue ---------------------------------------------------------------------------------
