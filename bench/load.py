@@ -222,12 +222,14 @@ async def client(
                 status, body, keep = await read_response(reader)
         except TimeoutError:
             results.timeouts += 1
-            writer = await close(writer)
+            await close(writer)
+            writer = None
             continue
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError):
             results.error("connection")
             results.latencies.append(time.monotonic() - started)
-            writer = await close(writer)
+            await close(writer)
+            writer = None
             await asyncio.sleep(0.05)  # a refused connect is not retried in a tight loop
             continue
         results.latencies.append(time.monotonic() - started)
@@ -244,7 +246,8 @@ async def client(
                 else:
                     results.ok += 1
         if not keep:
-            writer = await close(writer)
+            await close(writer)
+            writer = None
     await close(writer)
 
 
@@ -374,8 +377,9 @@ def main() -> None:
             else:
                 args = ["serve"]  # before `serve` had a real server: it ran runserver
             server = Server(name, args, env, data / "server.log")
-            rows += run_server(server, token, levels, options.duration, options.timeout,
-                               options.pause)
+            rows += run_server(
+                server, token, levels, options.duration, options.timeout, options.pause
+            )
 
     print("\n" + HEADER)
     for row in rows:
