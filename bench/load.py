@@ -6,7 +6,9 @@ same load against Django's `runserver` (what `serve` ran before) in the same run
 
 Each server runs against its own throwaway SQLite database in a temporary folder (migrated,
 `seed_demo`'s demo library, an API token), started as `make run` starts it (DEBUG on, the
-task cluster beside it), on a free port of 127.0.0.1; nothing leaves the machine. Each
+clusters beside it), on a free port of 127.0.0.1; nothing leaves the machine. All servers
+are up at once and take turns at each client count (`--rounds` turns each, alternating), so
+the drift of a shared machine hits them alike. Each
 client holds one keep-alive connection and sends, one after another until the time is up, a
 mix of four token-authenticated queries (`me`, `elements(first: 20)`, `mentionSuggestions`,
 `generationPromptPreview`). A request unanswered after `--timeout` seconds is a timeout;
@@ -116,10 +118,11 @@ class Server:
 
     def start(self) -> None:
         self.port = free_port()
+        command = [part.format(host=HOST, port=self.port) for part in self.args]
         with self.log.open("ab") as log:
-            # Our interpreter and manage.py, fixed arguments and a port we chose.
+            # Our interpreter, fixed arguments and a port we chose.
             self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, str(MANAGE), *self.args, "--host", HOST, "--port", str(self.port)],
+                [sys.executable, *command],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -304,22 +307,53 @@ def wait_ready(server: Server, token: str) -> None:
     raise SystemExit(f"{server.name} did not answer within {START_TIMEOUT:.0f} s")
 
 
-def run_server(
-    server: Server, token: str, levels: list[int], duration: float, timeout: float, pause: float
+def merge(rows: list[Row]) -> Row:
+    """One row for several rounds of one server and client count."""
+    merged = Results()
+    for row in rows:
+        merged.latencies += row.results.latencies
+        merged.ok += row.results.ok
+        merged.errors += row.results.errors
+        merged.timeouts += row.results.timeouts
+        for kind, count in row.results.kinds.items():
+            merged.kinds[kind] = merged.kinds.get(kind, 0) + count
+    return Row(rows[0].server, rows[0].clients, sum(r.seconds for r in rows), merged)
+
+
+def run_all(
+    servers: list[tuple[Server, str]],
+    levels: list[int],
+    duration: float,
+    rounds: int,
+    timeout: float,
+    pause: float,
 ) -> list[Row]:
-    rows = []
-    server.start()
+    """Every server is up at once (the idle ones cost their clusters' polling); for each
+    client count, the servers take turns, `rounds` times each (the order alternating), so
+    the drift of a shared machine hits all of them alike."""
+    for server, _ in servers:
+        server.start()
     try:
-        wait_ready(server, token)
-        asyncio.run(load(server.port, token, 10, 3, timeout))  # warm every worker up
+        for server, token in servers:
+            wait_ready(server, token)
+            asyncio.run(load(server.port, token, 10, 3, timeout))  # warm every worker up
+        rows = []
         for clients in levels:
-            time.sleep(pause)  # the previous level's stragglers drain
-            results, seconds = asyncio.run(load(server.port, token, clients, duration, timeout))
-            row = Row(server.name, clients, seconds, results)
-            rows.append(row)
-            print(format_row(row), flush=True)
+            done: dict[str, list[Row]] = {server.name: [] for server, _ in servers}
+            for turn in range(rounds):
+                order = servers if turn % 2 == 0 else servers[::-1]
+                for server, token in order:
+                    time.sleep(pause)  # the previous turn's stragglers drain
+                    results, seconds = asyncio.run(
+                        load(server.port, token, clients, duration / rounds, timeout)
+                    )
+                    done[server.name].append(Row(server.name, clients, seconds, results))
+            for server, _ in servers:
+                rows.append(merge(done[server.name]))
+                print(format_row(rows[-1]), flush=True)
     finally:
-        server.stop()
+        for server, _ in servers:
+            server.stop()
     return rows
 
 
@@ -344,25 +378,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="50,100,200", help="client counts, comma-separated")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per client count")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="turns each server takes per client count (the duration is split between them)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a timeout")
     parser.add_argument("--pause", type=float, default=3.0, help="seconds between levels")
     parser.add_argument(
         "--servers",
         default="runserver,serve",
-        help="which to load: serve (the default server), runserver (the baseline)",
+        help="which to load: serve (the default server), runserver (the baseline), gunicorn "
+        "(installed by hand, for comparison)",
     )
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     options = parser.parse_args()
     levels = [int(n) for n in options.clients.split(",") if n.strip()]
     names = [n.strip() for n in options.servers.split(",") if n.strip()]
-    unknown = set(names) - {"serve", "runserver"}
-    if unknown or not levels or min(levels) < 1 or options.duration <= 0:
+    unknown = set(names) - {"serve", "runserver", "gunicorn"}
+    if unknown or not levels or min(levels) < 1 or options.duration <= 0 or options.rounds < 1:
         parser.error(f"bad arguments: {sorted(unknown) or options.clients}")
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="elementsite-load-") as tmp:
-        print(f"load: {levels} clients x {options.duration:.0f} s, timeout {options.timeout} s")
+        print(
+            f"load: {levels} clients x {options.duration:.0f} s "
+            f"({options.rounds} turn(s) per server), timeout {options.timeout} s"
+        )
         print(HEADER, flush=True)
+        servers: list[tuple[Server, str]] = []
         for name in names:
             data = Path(tmp) / name
             data.mkdir()
@@ -370,16 +415,26 @@ def main() -> None:
             manage(env, "migrate", "--noinput")
             manage(env, "seed_demo", "--if-empty")
             token = manage(env, "createapitoken", "demo").strip().splitlines()[-1]
+            serve = [str(MANAGE), "serve", "--host", "{host}", "--port", "{port}"]
             if name == "serve":
-                args = ["serve"]
+                args = serve
+            elif name == "gunicorn":
+                # For comparison only (not a dependency): the same WSGI application, as many
+                # processes and threads as `serve` gives granian; no cluster beside it (idle, they
+                # cost a few queries a second).
+                args = [
+                    "-m", "gunicorn", "elementsite.wsgi:application", "--bind", "{host}:{port}",
+                    "--workers", env.get("WEB_WORKERS", "2"), "--worker-class", "gthread",
+                    "--threads", env.get("WEB_THREADS", "4"), "--log-level", "warning",
+                ]  # fmt: skip
             elif serve_supports_server_flag(env):
-                args = ["serve", "--server", "runserver"]
+                args = [*serve, "--server", "runserver"]
             else:
-                args = ["serve"]  # before `serve` had a real server: it ran runserver
-            server = Server(name, args, env, data / "server.log")
-            rows += run_server(
-                server, token, levels, options.duration, options.timeout, options.pause
-            )
+                args = serve  # before `serve` had a real server: it ran runserver
+            servers.append((Server(name, args, env, data / "server.log"), token))
+        rows = run_all(
+            servers, levels, options.duration, options.rounds, options.timeout, options.pause
+        )
 
     print("\n" + HEADER)
     for row in rows:

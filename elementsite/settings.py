@@ -266,7 +266,7 @@ else:
 # granian worker processes and the threads running Django in each (measured in bench/README.md,
 # "Load"). Each thread keeps a database connection: workers × threads connections per server.
 WEB_WORKERS = env_int("WEB_WORKERS", 2)
-WEB_THREADS = env_int("WEB_THREADS", 4)
+WEB_THREADS = env_int("WEB_THREADS", 8)
 
 # --- GraphQL ------------------------------------------------------------------------------------
 STRAWBERRY_DJANGO = {

@@ -116,7 +116,7 @@ class Command(BaseCommand):
             "--web-threads",
             type=int,
             default=None,
-            help="Threads per web server process (default: WEB_THREADS, else 4). granian only.",
+            help="Threads per web server process (default: WEB_THREADS, else 8). granian only.",
         )
         parser.add_argument(
             "--workers",
