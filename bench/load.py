@@ -425,7 +425,7 @@ def main() -> None:
                 args = [
                     "-m", "gunicorn", "elementsite.wsgi:application", "--bind", "{host}:{port}",
                     "--workers", env.get("WEB_WORKERS", "2"), "--worker-class", "gthread",
-                    "--threads", env.get("WEB_THREADS", "4"), "--log-level", "warning",
+                    "--threads", env.get("WEB_THREADS", "8"), "--log-level", "warning",
                 ]  # fmt: skip
             elif serve_supports_server_flag(env):
                 args = [*serve, "--server", "runserver"]

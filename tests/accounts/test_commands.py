@@ -611,5 +611,29 @@ def test_serve_stops_everything_and_fails_when_a_child_dies(served):
         served.cleanup(serve)
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [["--web-workers", "0"], ["--web-threads", "0"], ["--webhook-workers", "-1"], ["--port", "0"]],
+)
+def test_serve_refuses_bad_counts_before_starting_anything(flags):
+    with pytest.raises(CommandError, match="must be"):
+        call_command("serve", *flags)
+
+
+def test_serve_refuses_to_start_granian_without_collected_static_files(settings, tmp_path):
+    # given: DEBUG off, static files served from an empty STATIC_ROOT through a manifest
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+    # when / then: a clear refusal instead of an admin whose every page fails
+    with pytest.raises(CommandError, match="collectstatic"):
+        call_command("serve", "--port", str(free_port()))
+    assert list(tmp_path.iterdir()) == []
+
+
 def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])

@@ -159,10 +159,10 @@ class Command(BaseCommand):
             )
         self.stop_timeout: float = max(0.0, options["stop_timeout"])
         if server == GRANIAN:
+            self._check_static_files()
             # runserver checks the project itself; granian only imports the application.
             self.check()
             self.check_migrations()
-            self._check_static_files()
 
         netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self._banner(netloc, server, counts, reload=options["reload"])
