@@ -9,9 +9,9 @@ broker, as `make run` does. The receiver is the tests' (`tests/generation/webhoo
 on 127.0.0.1: it takes every request and never answers, so each attempt lasts the whole
 `WEBHOOK_TIMEOUT_SECONDS` (10 s). A round submits 4 3-second `VIDEO_3_0` jobs (the local
 renderer) for an owner, with or without the endpoint (which wants every event: 3 deliveries
-a job), and times submit → all 4 succeeded. The two cases alternate, so drift hits both alike; medians. Target: the
-hanging case within 1.2x of the other (issue 12: 23.8 s against 6.1 s when deliveries
-shared the render workers).
+a job), and times submit → all 4 succeeded. The two cases alternate, so drift hits both
+alike; medians. Target: the hanging case within 1.2x of the other (issue 12: 23.8 s against
+6.1 s when deliveries shared the render workers).
 """
 
 from __future__ import annotations
