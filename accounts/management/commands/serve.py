@@ -168,6 +168,7 @@ class Command(BaseCommand):
         self._banner(netloc, server, counts, reload=options["reload"])
 
         cluster_env = dict(os.environ)
+        cluster_env.pop("Q_QUEUE", None)  # the task cluster, whatever this shell has set
         if counts["workers"] is not None:
             cluster_env["Q_WORKERS"] = str(counts["workers"])
         webhook_env = dict(os.environ, Q_QUEUE=WEBHOOK_QUEUE_ROLE)
@@ -234,7 +235,7 @@ class Command(BaseCommand):
             "--no-ws",
             "--respawn-failed-workers",
             "--workers-kill-timeout",
-            str(max(1, int(self.stop_timeout))),
+            str(min(1800, max(1, int(self.stop_timeout)))),  # granian's accepted range
             "--working-dir",
             str(settings.BASE_DIR),
             "--log-level",
