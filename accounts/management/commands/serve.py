@@ -1,10 +1,11 @@
 """Run the whole service in one foreground command: the web server and django-q2 clusters.
 
 The web server is granian (a Rust HTTP server) running the WSGI application in several
-worker processes, each with a few threads: Django's `runserver` reset 11–18 of 40
-simultaneous connections and timed out under 200 clients on a 2-core machine (see
-bench/README.md, "Load"). `--reload` runs `runserver` instead, for its code reloading, and
-`--server runserver` without reloading (the load benchmark's baseline).
+worker processes, each with several threads. Django's `runserver` reset 11–18 of 40
+simultaneous connections (issue 12) and left 73–189 requests unanswered after 10 s with 200
+clients on a 2-core machine, where granian answered all of them (bench/README.md, "Load").
+`--reload` runs `runserver` instead, for its code reloading, and `--server runserver`
+without reloading (the load benchmark's baseline).
 
 Two clusters run beside it: the task cluster (renders, element processing, schedules) and
 the webhook cluster, whose workers only send webhooks, so a receiver that never answers
@@ -228,10 +229,10 @@ class Command(BaseCommand):
             # connection, so workers × threads is what PostgreSQL must allow.
             "--blocking-threads",
             str(threads),
-            # No --backpressure: granian's default (backlog / workers) admits every request
-            # and queues it for a thread in arrival order. Measured with 4 requests a thread,
-            # the requests over the limit were not served in order: 168 of 4,219 waited more
-            # than 10 s at 200 clients.
+            # No --backpressure: granian's default (backlog / workers, 512 requests a worker
+            # here) lets every client's request wait for a thread. Limited to 4 requests a
+            # thread, some connections were starved instead: 168 of 4,219 requests waited
+            # more than 10 s at 200 clients, against none with the default.
             "--no-ws",
             "--respawn-failed-workers",
             "--workers-kill-timeout",
