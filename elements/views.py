@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponseForbidden
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from elements.media_urls import MediaTokenExpired, MediaTokenInvalid, read_media_token
+from elementsite.ranged_files import stored_file_response
 
 
 @require_safe
@@ -22,6 +21,10 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
     404: "not found" and "not yours" look alike, and an anonymous caller learns nothing
     either, even about presets. Only a genuine token past its age gets a 403 that says so,
     so the client knows to ask for a fresh URL rather than give up.
+
+    Byte ranges are served (a video can be seeked, a download resumed), and the file name
+    is the stored one's; `?download=1` asks the browser to save the file instead of showing
+    it.
     """
     try:
         grant = read_media_token(token)
@@ -42,16 +45,15 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404
 
     try:
-        handle = default_storage.open(grant.name, "rb")
+        # The type comes from the extension of the name we stored, never from the uploader.
+        response = stored_file_response(
+            request,
+            default_storage,
+            grant.name,
+            as_attachment=request.GET.get("download") == "1",
+        )
     except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
         raise Http404 from None
-
-    # The type comes from the extension of the name we stored, never from the uploader.
-    content_type, encoding = mimetypes.guess_type(grant.name)
-    if content_type is None or encoding is not None:
-        content_type = "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = f"private, max-age={grant.expires_in}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -92,9 +92,12 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-if not DEBUG:
-    # Serves the collected admin assets from the app process (runserver does it under DEBUG).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+# Static files from the app process, whatever the web server: the collected files with DEBUG
+# off, the apps' own folders (no collectstatic, changes seen at once) with DEBUG on, as
+# runserver did; granian serves only what the application answers.
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 ROOT_URLCONF = "elementsite.urls"
 
@@ -275,6 +278,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Web server (`manage.py serve`) -------------------------------------------------------------
+# granian worker processes and the threads running Django in each (measured in bench/README.md,
+# "Load"). Each thread keeps a database connection: workers × threads connections per server.
+WEB_WORKERS = env_int("WEB_WORKERS", 2)
+WEB_THREADS = env_int("WEB_THREADS", 8)
+
 # --- GraphQL ------------------------------------------------------------------------------------
 STRAWBERRY_DJANGO = {
     "MUTATIONS_DEFAULT_HANDLE_ERRORS": True,
@@ -347,6 +356,25 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", 3600)
 WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 20)
+# Connecting (TCP and TLS) must take at most this, within WEBHOOK_TIMEOUT_SECONDS: an address
+# that drops packets gives its worker back after seconds.
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3)
+# Webhooks are sent by a cluster of their own (`Q_QUEUE=webhooks manage.py qcluster`; `serve`
+# starts it), on the queue `<Q_CLUSTER_NAME>-webhooks`: a receiver that never answers holds
+# one of these workers for WEBHOOK_TIMEOUT_SECONDS, never a render worker. Measured in
+# bench/README.md ("Webhooks and renders").
+WEBHOOK_WORKERS = env_int("WEBHOOK_WORKERS", 2)
+Q_QUEUE = os.environ.get("Q_QUEUE", "").strip().lower()
+if Q_QUEUE == "webhooks":
+    Q_CLUSTER.update(
+        cluster_name=f"{Q_CLUSTER['name']}-webhooks",
+        workers=WEBHOOK_WORKERS,
+        # One attempt takes at most WEBHOOK_TIMEOUT_SECONDS; the lease covers a minute more.
+        timeout=WEBHOOK_TIMEOUT_SECONDS + 30,
+        retry=WEBHOOK_TIMEOUT_SECONDS + 90,
+    )
+elif Q_QUEUE not in ("", "tasks"):
+    raise ImproperlyConfigured('Q_QUEUE must be "tasks" (the default) or "webhooks".')
 
 
 # --- Kling (only read when GENERATION_PROVIDERS names `kling` for a model) --------------------

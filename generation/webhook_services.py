@@ -412,7 +412,14 @@ def webhook_deliver(*, delivery_id: int) -> str:
     headers = webhooks.signed_headers(
         secret=endpoint.secret, event_id=str(event.pk), event_type=event.type, body=body
     )
-    result = webhooks.post(target, addresses, headers=headers, body=body, timeout=_timeout())
+    result = webhooks.post(
+        target,
+        addresses,
+        headers=headers,
+        body=body,
+        timeout=_timeout(),
+        connect_timeout=float(settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS),
+    )
     recorded = _record(delivery_id, started_at=started_at, result=result, retry=True)
     return recorded.status if recorded else "skipped"
 

@@ -275,16 +275,19 @@ def post(
     headers: dict[str, str],
     body: bytes,
     timeout: float,
+    connect_timeout: float | None = None,
     tls_context: ssl.SSLContext | None = None,
 ) -> PostResult:
     """POST `body` to the first of `addresses` that accepts a connection, all of it (connect,
-    TLS, send, status line) within `timeout` seconds. Only the status line and what came
-    with the headers are read; a 3xx is an answer like any other (no redirect is followed)."""
+    TLS, send, status line) within `timeout` seconds, the connection (TCP and TLS) within
+    `connect_timeout` of them. Only the status line and what came with the headers are read;
+    a 3xx is an answer like any other (no redirect is followed)."""
     started = time.monotonic()
     deadline = started + timeout
+    connected_by = started + min(timeout, connect_timeout or timeout)
 
-    def remaining() -> float:
-        left = deadline - time.monotonic()
+    def remaining(by: float = deadline) -> float:
+        left = by - time.monotonic()
         if left <= 0:
             raise TimeoutError
         return left
@@ -295,13 +298,16 @@ def post(
 
     sock: socket.socket | None = None
     address = ""
+    connecting = True
     try:
         errors: list[str] = []
         for candidate in addresses:
             address = str(candidate)
             try:
                 # A literal address: create_connection does no DNS lookup of its own.
-                sock = socket.create_connection((address, target.port), timeout=remaining())
+                sock = socket.create_connection(
+                    (address, target.port), timeout=remaining(connected_by)
+                )
                 break
             except TimeoutError:
                 raise
@@ -311,9 +317,10 @@ def post(
             return result(None, "Could not connect: " + "; ".join(errors), address=address)
         if target.scheme == "https":
             context = tls_context or ssl.create_default_context()
-            sock.settimeout(remaining())
+            sock.settimeout(remaining(connected_by))
             # The certificate is checked against the URL's host, not the address.
             sock = context.wrap_socket(sock, server_hostname=target.host)
+        connecting = False
         sock.settimeout(remaining())
         sock.sendall(_request_bytes(target, headers, body))
         head = b""
@@ -331,6 +338,9 @@ def post(
         rest = _read_excerpt(sock, response_head, rest, remaining)
         return result(status, "", rest.decode("utf-8", "replace"), address)
     except TimeoutError:
+        if connecting:
+            waited = min(timeout, connect_timeout or timeout)
+            return result(None, f"Could not connect within {waited:g} s.", address=address)
         return result(None, f"No answer within {timeout:g} s.", address=address)
     except ssl.SSLError as exc:
         return result(None, f"TLS failed: {exc.reason or exc}", address=address)

@@ -21,6 +21,7 @@ from django.db import connection
 from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
 
+from generation.webhook_tasks import WEBHOOK_QUEUE_SUFFIX
 from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +75,9 @@ def open_broker(cluster_name: str) -> Iterator[Broker]:
     try:
         yield broker
     finally:
-        broker.purge_queue()  # nothing left behind if the cluster never got to a task
+        # Nothing left behind if a cluster never got to a task, on either queue.
+        broker.purge_queue()
+        get_broker(list_key=cluster_name + WEBHOOK_QUEUE_SUFFIX).purge_queue()
 
 
 def cluster_env(cluster_name: str, **extra: str) -> dict[str, str]:
@@ -96,6 +99,11 @@ def cluster_env(cluster_name: str, **extra: str) -> dict[str, str]:
         env.pop("REDIS_URL", None)
     env.update(extra)
     return env
+
+
+def webhook_cluster_env(cluster_name: str, **extra: str) -> dict[str, str]:
+    """The environment of the webhook cluster (`Q_QUEUE=webhooks`) beside `cluster_name`'s."""
+    return cluster_env(cluster_name, **{"Q_QUEUE": "webhooks", "WEBHOOK_WORKERS": "1", **extra})
 
 
 def start(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[Any]:

@@ -109,3 +109,57 @@ def test_code_only_commands_need_no_secret_key(tmp_path):
     assert "No changes detected" in migrations.stdout
     assert serving.returncode != 0
     assert "SECRET_KEY must be set" in serving.stderr
+
+
+QUEUE_PROBE = """
+import json, django
+django.setup()
+from django_q.conf import Conf
+from generation.webhook_tasks import webhook_queue
+print(json.dumps({
+    "prefix": Conf.PREFIX, "cluster": Conf.CLUSTER_NAME, "workers": Conf.WORKERS,
+    "timeout": Conf.TIMEOUT, "retry": Conf.RETRY, "webhook_queue": webhook_queue(),
+}))
+"""
+
+
+def queue_settings(tmp_path: Path, **env: str) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "Q_", "WEBHOOK_"))}
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        base.pop(name, None)
+    base.update(
+        {"DATA_DIR": str(tmp_path), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "elementsite.settings"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", QUEUE_PROBE],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_webhook_cluster_works_its_own_queue_with_its_own_limits(tmp_path):
+    tasks = queue_settings(tmp_path, Q_CLUSTER_NAME="site", Q_WORKERS="3")
+    webhooks = queue_settings(
+        tmp_path, Q_CLUSTER_NAME="site", Q_QUEUE="webhooks", WEBHOOK_WORKERS="5"
+    )
+
+    # the task cluster works the site's queue and sends deliveries to the other one
+    assert (tasks["prefix"], tasks["cluster"], tasks["workers"]) == ("site", "site", 3)
+    assert tasks["webhook_queue"] == "site-webhooks"
+    # the webhook cluster: the same signing prefix, the deliveries' queue, its own workers,
+    # a task timeout fitted to one attempt (10 s) and below its retry
+    assert (webhooks["prefix"], webhooks["cluster"]) == ("site", "site-webhooks")
+    assert webhooks["workers"] == 5
+    assert webhooks["timeout"] == 40 < webhooks["retry"]
+
+
+def test_an_unknown_queue_is_refused(tmp_path):
+    result = load(tmp_path, DEBUG="1", Q_QUEUE="renders")
+    assert result.returncode != 0
+    assert 'Q_QUEUE must be "tasks"' in result.stderr

@@ -8,6 +8,7 @@ import datetime
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -385,10 +386,10 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def me(port: int, token: str) -> Any:
+def graphql(port: int, token: str, query: str) -> Any:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": "{ me { username } }"}).encode(),
+        data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
         method="POST",
     )
@@ -399,12 +400,31 @@ def me(port: int, token: str) -> Any:
         return None
 
 
+def me(port: int, token: str) -> Any:
+    return graphql(port, token, "{ me { username } }")
+
+
+def fetch(url: str, token: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """GET `url` as the token's user: the status, the headers (names in lower case) and the
+    body."""
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers={**auth, **headers})  # noqa: S310 (http only)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            return response.status, headers, response.read()
+    except urllib.error.HTTPError as error:
+        headers = {name.lower(): value for name, value in error.headers.items()}
+        return error.code, headers, error.read()
+
+
 class Served:
     def __init__(self, env: dict[str, str], token: str, log: Path) -> None:
         self.env = env
         self.token = token
         self.log = log
         self.marker = env[MARKER]
+        self.media_root = Path()
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
@@ -419,9 +439,9 @@ class Served:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def start(self, port: int) -> subprocess.Popen[bytes]:
+    def start(self, port: int, *flags: str) -> subprocess.Popen[bytes]:
         with self.log.open("wb") as log:
-            command = ["serve", "--port", str(port), "--workers", "1"]
+            command = ["serve", "--port", str(port), "--workers", "1", *flags]
             return subprocess.Popen(
                 [sys.executable, str(BASE_DIR / "manage.py"), *command],
                 env=self.env,
@@ -442,9 +462,9 @@ class Served:
         body = wait_for(answered, START_TIMEOUT, "the web server to answer")
         assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
         wait_for(
-            lambda: "Q Cluster" in self.output() and "running." in self.output(),
+            lambda: self.output().count("running.") >= 2 and "-webhooks] running." in self.output(),
             START_TIMEOUT,
-            "the task cluster to run",
+            "the task cluster and the webhook cluster to run",
         )
 
     def cleanup(self, serve: subprocess.Popen[bytes]) -> None:
@@ -476,6 +496,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         **{MARKER: uuid.uuid4().hex},
     )
     served = Served(env, token="", log=data / "serve.log")
+    served.media_root = data / "media"
     served.manage("migrate", "--noinput")
     served.manage("seed_demo", "--if-empty")
     served.token = served.manage("createapitoken", DEMO_USERNAME).strip().splitlines()[-1]
@@ -484,20 +505,51 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 @needs_proc
-def test_serve_runs_web_and_cluster_and_ctrl_c_stops_both(served):
+def test_serve_runs_granian_and_both_clusters_and_ctrl_c_stops_them(served):
     # given
     port = free_port()
     serve = served.start(port)
     try:
         served.wait_until_ready(serve, port)
         processes = marked_processes(served.marker)
-        assert any("runserver" in cmd for cmd in processes.values())
-        assert sum("qcluster" in cmd for cmd in processes.values()) >= 3  # cluster + forks
+        web = [cmd for cmd in processes.values() if "granian" in cmd]
+        assert len(web) >= 3, processes  # granian's main process and its 2 workers
+        assert "--interface wsgi" in web[0] and "elementsite.wsgi:application" in web[0]
+        assert not any("runserver" in cmd for cmd in processes.values())
+        assert sum("qcluster" in cmd for cmd in processes.values()) >= 6  # 2 clusters + forks
         banner = served.output()
         assert f"http://127.0.0.1:{port}/graphql" in banner
         assert f"http://127.0.0.1:{port}/admin/" in banner
         assert f"{DEMO_USERNAME} / {DEMO_PASSWORD}" in banner
         assert f"{STAFF_USERNAME} / {STAFF_PASSWORD}" in banner
+        assert re.search(r"web server \(granian, \d+ processes x \d+ threads\)", banner)
+
+        # a media URL from GraphQL, fetched in ranges as a video player would
+        answer = graphql(
+            port, served.token, "{ elements(first: 1) { edges { node { images { url } } } } }"
+        )
+        url = answer["data"]["elements"]["edges"][0]["node"]["images"][0]["url"]
+        assert url.startswith(f"http://127.0.0.1:{port}/media-files/")
+        status, headers, whole = fetch(url, served.token, {})
+        assert status == 200 and whole[:2] == b"\xff\xd8"  # the JPEG
+        assert headers["accept-ranges"] == "bytes"
+        assert headers["content-disposition"].startswith('inline; filename="')
+        size = len(whole)
+        for header, first, last in [
+            ("bytes=0-99", 0, 99),
+            (f"bytes={size // 2}-{size // 2 + 9}", size // 2, size // 2 + 9),
+            ("bytes=-16", size - 16, size - 1),
+        ]:
+            status, headers, part = fetch(url, served.token, {"Range": header})
+            assert status == 206, (header, status)
+            assert part == whole[first : last + 1]
+            assert headers["content-range"] == f"bytes {first}-{last}/{size}"
+        status, headers, part = fetch(url, served.token, {"Range": f"bytes={size}-"})
+        assert (status, headers["content-range"], part) == (416, f"bytes */{size}", b"")
+
+        # the admin's static files, served with DEBUG on and no collectstatic
+        status, _, css = fetch(f"http://127.0.0.1:{port}/static/admin/css/base.css", "", {})
+        assert status == 200 and b"body" in css
 
         # when: Ctrl-C
         serve.send_signal(signal.SIGINT)
@@ -507,6 +559,29 @@ def test_serve_runs_web_and_cluster_and_ctrl_c_stops_both(served):
         wait_for(lambda: not marked_processes(served.marker), 10, "every child to exit")
         assert not port_open(port)
         assert "Stopped." in served.output()
+    finally:
+        served.cleanup(serve)
+
+
+@needs_proc
+def test_serve_reload_runs_runserver_with_its_autoreloader(served):
+    # given
+    port = free_port()
+    serve = served.start(port, "--reload")
+    try:
+        served.wait_until_ready(serve, port)
+        processes = marked_processes(served.marker)
+        runservers = [cmd for cmd in processes.values() if "runserver" in cmd]
+        # the autoreloader's watcher and the server it restarts on a change
+        assert len(runservers) == 2 and not any("--noreload" in cmd for cmd in runservers)
+        assert not any("granian" in cmd for cmd in processes.values())
+        assert "runserver, reloading on code changes" in served.output()
+
+        serve.send_signal(signal.SIGINT)
+
+        assert serve.wait(timeout=STOP_TIMEOUT) == 0, served.output()
+        wait_for(lambda: not marked_processes(served.marker), 10, "every child to exit")
+        assert not port_open(port)
     finally:
         served.cleanup(serve)
 
@@ -534,6 +609,30 @@ def test_serve_stops_everything_and_fails_when_a_child_dies(served):
         assert "task cluster exited" in served.output()
     finally:
         served.cleanup(serve)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--web-workers", "0"], ["--web-threads", "0"], ["--webhook-workers", "-1"], ["--port", "0"]],
+)
+def test_serve_refuses_bad_counts_before_starting_anything(flags):
+    with pytest.raises(CommandError, match="must be"):
+        call_command("serve", *flags)
+
+
+def test_serve_refuses_to_start_granian_without_collected_static_files(settings, tmp_path):
+    # given: DEBUG off, static files served from an empty STATIC_ROOT through a manifest
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+    # when / then: a clear refusal instead of an admin whose every page fails
+    with pytest.raises(CommandError, match="collectstatic"):
+        call_command("serve", "--port", str(free_port()))
+    assert list(tmp_path.iterdir()) == []
 
 
 def _parent(pid: int) -> int:

@@ -94,7 +94,8 @@ def test_owner_fetches_the_exact_bytes_with_the_type_from_the_extension(store: A
     assert body(response) == PNG_BYTES
     assert response["Content-Type"] == "image/png"
     assert response["Content-Length"] == str(len(PNG_BYTES))
-    assert response["Content-Disposition"] == "inline"
+    assert response["Content-Disposition"] == f'inline; filename="{name.rsplit("/", 1)[1]}"'
+    assert response["Accept-Ranges"] == "bytes"
     assert response["X-Content-Type-Options"] == "nosniff"
     cache_control = response["Cache-Control"]
     assert cache_control.startswith("private, max-age=")

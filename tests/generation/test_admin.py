@@ -482,7 +482,9 @@ def test_previews_stream_stored_files_to_staff(
         assert response["Content-Type"].startswith(content_type)
         assert response["Cache-Control"].startswith("private")
         assert response["X-Content-Type-Options"] == "nosniff"
-        assert response["Content-Disposition"] == "inline"
+        assert response["Content-Disposition"] == (
+            f'inline; filename="{str(name).rsplit("/", 1)[-1]}"'
+        )
         assert response["Accept-Ranges"] == "bytes"
     assert admin_client.head(preview_url("output", video.pk)).status_code == 200
 

@@ -299,6 +299,50 @@ def test_a_hanging_receiver_times_out_and_fails_when_the_window_ends(
         assert len(receiver.requests) == len(attempts)
 
 
+@pytest.fixture
+def unreachable_port() -> Iterator[int]:
+    """A port on 127.0.0.1 whose connections hang: a listener that never accepts, its
+    backlog filled by one held connection, so the kernel drops further SYNs (an address
+    that drops packets, without leaving the machine)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port), timeout=2)
+    try:
+        probe = socket.socket()
+        probe.settimeout(0.3)
+        with pytest.raises(TimeoutError):  # the trick works on this kernel
+            probe.connect(("127.0.0.1", port))
+        probe.close()
+        yield port
+    finally:
+        filler.close()
+        listener.close()
+
+
+def test_a_connection_that_hangs_is_given_up_after_the_connect_timeout(
+    user, local_receivers, settings, unreachable_port
+):
+    # given: a 30 s attempt, of which at most 0.5 s to connect
+    settings.WEBHOOK_TIMEOUT_SECONDS = 30
+    settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS = 0.5
+    delivery = _emit_to(user, f"http://127.0.0.1:{unreachable_port}/hooks")
+    started = time.monotonic()
+
+    # when
+    deliver_webhook(delivery.pk)
+
+    # then: the worker is back in about half a second, and the delivery will be retried
+    assert time.monotonic() - started < 3
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.PENDING, 1)
+    attempt = delivery.attempts.get()
+    assert attempt.error == "Could not connect within 0.5 s."
+    assert attempt.status_code is None
+    assert 500 <= attempt.duration_ms < 3000
+
+
 def test_a_receiver_that_recovers_gets_the_event_once(user, local_receivers):
     for receiver in start_receiver(["500", "hang", "204"]):
         delivery = _emit_to(user, receiver.url())
