@@ -15,7 +15,13 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from elementsite import localenv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A checkout's `.env` (written by `make run`) fills in what the environment leaves unset; a
+# server without the file reads only its environment (elementsite/localenv.py).
+localenv.load()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
