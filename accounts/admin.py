@@ -301,8 +301,15 @@ class MembershipTierAdmin(admin.ModelAdmin):
         "element_limit",
         "daily_free_multiview",
         "daily_credit_grant",
+        "signup_grant",
     )
-    list_editable = ("rank", "element_limit", "daily_free_multiview", "daily_credit_grant")
+    list_editable = (
+        "rank",
+        "element_limit",
+        "daily_free_multiview",
+        "daily_credit_grant",
+        "signup_grant",
+    )
     list_display_links = ("code",)
     ordering = ("rank", "code")
 

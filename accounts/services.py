@@ -55,9 +55,17 @@ from elementsite.errors import field_error as _error
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 
 
-def user_register(*, username: str, password: str, email: str = "") -> User:
+SIGNUP_GRANT_KEY = "signup-grant"
+
+
+def user_register(
+    *, username: str, password: str, email: str = "", signup_grant: bool = True
+) -> User:
     """Create an account. Usernames are 3–30 characters of letters, digits, `.`, `_` and `-`,
-    unique ignoring case; the password must pass Django's password validators."""
+    unique ignoring case; the password must pass Django's password validators.
+
+    A self-registered account gets its tier's `signup_grant` in the same transaction
+    (`signup_grant=False` for accounts set up by other means, e.g. the demo data)."""
     username = (username or "").strip()
     email = (email or "").strip()
     if not USERNAME_RE.match(username):
@@ -94,12 +102,30 @@ def user_register(*, username: str, password: str, email: str = "") -> User:
         with transaction.atomic():
             user.save()
             CreditWallet.objects.create(user=user)
+            if signup_grant:
+                signup_grant_apply(user=user)
     except IntegrityError:
         # Two registrations of the same name raced past the check above.
         raise _error(
             "username", "This username is taken.", AccountErrorCode.USERNAME_TAKEN
         ) from None
     return user
+
+
+def signup_grant_apply(*, user: AbstractBaseUser) -> CreditLedgerEntry | None:
+    """Give `user` the `signup_grant` of the tier in force, once per account: the ledger
+    entry's idempotency key makes a second call (or a concurrent twin) return the first entry
+    and move nothing. None when the tier grants nothing."""
+    tier = user_entitlements(user).tier
+    if tier.signup_grant <= 0:
+        return None
+    return credits_grant(
+        user=user,
+        amount=tier.signup_grant,
+        reason=f"Welcome credits ({tier.name})",
+        reference="signup",
+        idempotency_key=SIGNUP_GRANT_KEY,
+    )
 
 
 def user_login(*, request: HttpRequest, username: str, password: str) -> User:

@@ -71,8 +71,12 @@ def seed_demo_data() -> Seeded:
         demo = User.objects.filter(username__iexact=DEMO_USERNAME).first()
         new_demo = demo is None
         if demo is None:
+            # The demo's credits are DEMO_CREDITS, not a newcomer's welcome grant.
             demo = services.user_register(
-                username=DEMO_USERNAME, password=DEMO_PASSWORD, email="demo@example.com"
+                username=DEMO_USERNAME,
+                password=DEMO_PASSWORD,
+                email="demo@example.com",
+                signup_grant=False,
             )
             services.membership_set(
                 user=demo,
@@ -90,7 +94,10 @@ def seed_demo_data() -> Seeded:
 
         if not User.objects.filter(username__iexact=STAFF_USERNAME).exists():
             staff = services.user_register(
-                username=STAFF_USERNAME, password=STAFF_PASSWORD, email="staff@example.com"
+                username=STAFF_USERNAME,
+                password=STAFF_PASSWORD,
+                email="staff@example.com",
+                signup_grant=False,
             )
             staff.is_staff = True
             staff.is_superuser = True
