@@ -493,12 +493,15 @@ def daily_grant_key(day: datetime.date) -> str:
 
 
 def _apply_daily_grants(day: datetime.date, progress: ProgressCallback | None) -> int:
-    """Grant each user the daily credits of the tier they had at the start of `day`.
+    """Grant each user who existed during `day` the daily credits of the tier they had at
+    its start (an account made on the 4th gets nothing for the 3rd, even from a catch-up or
+    `daily_reset --day`).
 
     One ledger entry per user and day (its idempotency key), so a second run grants nothing.
     """
     key = daily_grant_key(day)
     moment = day_start(day)
+    day_end = day_start(day + datetime.timedelta(days=1))
     non_member = non_member_tier()
     active_membership = membership_in_force(moment, "membership__")
     granting = Q(membership__tier__daily_credit_grant__gt=0) & active_membership
@@ -506,7 +509,7 @@ def _apply_daily_grants(day: datetime.date, progress: ProgressCallback | None) -
         granting |= ~active_membership | Q(membership__isnull=True)
     already = CreditLedgerEntry.objects.filter(user_id=OuterRef("pk"), idempotency_key=key)
     users = (
-        User.objects.filter(is_active=True)
+        User.objects.filter(is_active=True, date_joined__lt=day_end)
         .filter(granting)
         .exclude(Exists(already))
         .select_related("membership__tier")
