@@ -88,6 +88,9 @@ class LibraryElement:
     status: str = "active"  # "active" | "processing" | "blocked" | "failed"
     has_voice: bool = False
     source: str = "images"  # "images" | "video"
+    # Offered as a "did you mean" suggestion; the caller applies the library's one rule
+    # (`elements.selectors.element_is_mentionable`), shared with `mentionSuggestions`.
+    mentionable: bool = True
 
 
 class MentionKind(StrEnum):
@@ -336,7 +339,7 @@ class _Library:
                 self.by_first.setdefault(folded[0], []).append((len(name), folded, element))
         for candidates in self.by_first.values():
             candidates.sort(key=lambda c: -c[0])
-        self._folded_names = list(self.by_name)
+        self._folded_names = [key for key, e in self.by_name.items() if e.mentionable]
 
     def longest_at(self, text: str, pos: int) -> LibraryElement | None:
         if pos >= len(text):

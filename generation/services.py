@@ -39,6 +39,7 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -103,6 +104,7 @@ def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
             status=status,
             source=source,
             has_voice=voice_id is not None and voice_status == VoiceStatus.ACTIVE,
+            mentionable=element_is_mentionable(status),
         )
         for pk, name, kind, status, source, voice_id, voice_status in rows
     ]
