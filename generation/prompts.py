@@ -34,12 +34,17 @@ from generation.catalog import (
     ModelSpec,
 )
 
+# The input field of elements attached without a mention, as preview and submit both name it.
+BOUND_ELEMENTS_FIELD = "elementIds"
+
 
 class PromptErrorCode(StrEnum):
     PROMPT_EMPTY = "PROMPT_EMPTY"
     PROMPT_TOO_LONG = "PROMPT_TOO_LONG"
     UNKNOWN_MENTION = "UNKNOWN_MENTION"
-    UNKNOWN_ELEMENT = "UNKNOWN_ELEMENT"
+    # An `elementIds` entry that is not one of the owner's elements (exactly as if it did not
+    # exist): the code every "not yours" answers with.
+    NOT_FOUND = "NOT_FOUND"
     ELEMENT_BLOCKED = "ELEMENT_BLOCKED"
     ELEMENT_PROCESSING = "ELEMENT_PROCESSING"
     ELEMENT_FAILED = "ELEMENT_FAILED"
@@ -698,18 +703,21 @@ def _references(
         elements.append(ElementRef(len(elements) + 1, bound, mentioned=False))
     if unknown_ids:
         # Another user's element reads exactly like one that doesn't exist.
+        count = len(unknown_ids)
         issues.append(
             PromptIssue(
-                PromptErrorCode.UNKNOWN_ELEMENT,
-                f"No such element: {', '.join(str(i) for i in unknown_ids)}.",
-                field="bound_element_ids",
+                PromptErrorCode.NOT_FOUND,
+                "An element in elementIds does not exist."
+                if count == 1
+                else f"{count} elements in elementIds do not exist.",
+                field=BOUND_ELEMENTS_FIELD,
             )
         )
     mentioned = {m.image_number for m in mentions if m.kind is MentionKind.IMAGE}
     images = [ImageRef(n, n, n in mentioned) for n in range(1, attached_images + 1)]
     for ref in elements:
         status = ref.element.status
-        where = "prompt" if ref.mentioned else "bound_element_ids"
+        where = "prompt" if ref.mentioned else BOUND_ELEMENTS_FIELD
         if status == "blocked":
             issues.append(
                 PromptIssue(
@@ -1186,7 +1194,7 @@ def _check_model(
     for ref in elements:
         if ref.element.source != "video":
             continue
-        where = "prompt" if ref.mentioned else "bound_element_ids"
+        where = "prompt" if ref.mentioned else BOUND_ELEMENTS_FIELD
         if not model.video_character_elements:
             issues.append(
                 PromptIssue(

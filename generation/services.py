@@ -203,7 +203,10 @@ def _process_inputs(
         inputs.append((InputKind.END_FRAME, 1, process(request.end_frame, "endFrame")))
     if request.input_video is not None:
         try:
-            video = process_video(request.input_video)
+            # The compiler refused an input video on a model without limits for one.
+            limits = MODELS[request.model].input_video_seconds
+            assert limits is not None
+            video = process_video(request.input_video, min_seconds=limits[0], max_seconds=limits[1])
         except ValidationError as exc:
             raise ValidationError({"inputVideo": exc.error_list}) from None
         inputs.append((InputKind.VIDEO, 1, video))

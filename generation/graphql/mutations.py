@@ -11,21 +11,23 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
 from generation import services
-from generation.catalog import ModelCode
+from generation.catalog import ModelCode, input_video_limits_text
 from generation.error_codes import GenerationErrorCode
 from generation.graphql.types import GenerationJobNode, GenerationModel
 
+# No element has the primary key 0: an id that can't name an element becomes one that names
+# none, and the compiler answers for it as for any other (NOT_FOUND on `elementIds`, in the
+# preview's issues and in submit's refusal alike).
+NO_ELEMENT = 0
+
 
 def _element_ids(ids: list[relay.GlobalID]) -> list[int]:
-    out = []
-    for gid in ids:
-        if gid.type_name != "Element" or not gid.node_id.isdigit():
-            # Unknown ids are dropped here and reported by the compiler like any unknown.
-            raise ValidationError(
-                {"elementIds": ValidationError("No such element.", code="UNKNOWN_MENTION")}
-            )
-        out.append(int(gid.node_id))
-    return out
+    return [
+        int(gid.node_id)
+        if gid.type_name == "Element" and gid.node_id.isdigit() and len(gid.node_id) < 19
+        else NO_ELEMENT
+        for gid in ids
+    ]
 
 
 @strawberry.input(description="A job to preview: the files are only counted.")
@@ -70,8 +72,8 @@ class GenerationSubmitInput:
     end_frame: Upload | None = strawberry.field(default=None, description="Video 3.0: last frame.")
     input_video: Upload | None = strawberry.field(
         default=None,
-        description="Omni/O1: a reference video (MP4/MOV, 3–10 s, 720–2160 px, 24–60 fps), "
-        "`[@Video]` in the prompt.",
+        description="A reference video, `[@Video]` in the prompt: MP4/MOV, 720–2160 px, "
+        f"24–60 fps; its length per model: {input_video_limits_text()}.",
     )
     element_ids: list[relay.GlobalID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."

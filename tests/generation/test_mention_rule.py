@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 PREVIEW = """
 query ($input: GenerationPreviewInput!) {
-  generationPromptPreview(input: $input) { ok issues { code suggestions } }
+  generationPromptPreview(input: $input) { ok issues { code field suggestions } }
 }"""
 SUGGEST = "query ($q: String!) { mentionSuggestions(query: $q, first: 10) { name } }"
 
@@ -79,3 +79,58 @@ def test_a_blocked_element_named_exactly_is_still_reported_as_blocked(client):
     codes = {i["code"] for i in preview["generationPromptPreview"]["issues"]}
 
     assert codes == {"ELEMENT_BLOCKED"}
+
+
+# --- Another user's element in `elementIds`: one code, one field, in preview and submit ------
+
+SUBMIT = """
+mutation ($input: GenerationSubmitInput!) {
+  generationSubmit(input: $input) {
+    __typename
+    ... on OperationInfo { messages { field code } }
+  }
+}"""
+
+
+@pytest.fixture
+def elsewhere_ids(db) -> list[str]:
+    from strawberry import relay
+
+    from tests.factories import UserFactory
+
+    other = UserFactory()
+    theirs = Element.objects.create(owner=other, name="Their Cat", type="animal")
+    return [
+        str(relay.GlobalID("Element", str(theirs.pk))),  # another user's
+        str(relay.GlobalID("Element", "987654")),  # nobody's
+        str(relay.GlobalID("Element", "not-a-number")),  # no element's at all
+        str(relay.GlobalID("GenerationJob", "1")),  # not an element
+    ]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3])
+def test_an_element_id_not_yours_is_not_found_on_element_ids_in_preview_and_submit(
+    client, user, elsewhere_ids, index
+):
+    from accounts import services as account_services
+    from accounts.selectors import credit_balance
+    from generation.models import GenerationJob
+
+    account_services.credits_grant(user=user, amount=100, reason="test")
+    request = {
+        "model": "IMAGE_O1",
+        "prompt": "A cat on a sofa.",
+        "elementIds": [elsewhere_ids[index]],
+    }
+
+    preview = client(PREVIEW, {"input": request})["generationPromptPreview"]
+    before = (GenerationJob.objects.count(), credit_balance(user))
+    submitted = client(SUBMIT, {"input": request})["generationSubmit"]
+
+    assert preview["ok"] is False
+    assert [(i["code"], i["field"]) for i in preview["issues"]] == [("NOT_FOUND", "elementIds")]
+    assert submitted == {
+        "__typename": "OperationInfo",
+        "messages": [{"field": "elementIds", "code": "NOT_FOUND"}],
+    }
+    assert (GenerationJob.objects.count(), credit_balance(user)) == before
