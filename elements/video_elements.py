@@ -109,15 +109,13 @@ def _check_window(start: float, end: float) -> tuple[float, float]:
     if length < TRIM_MIN_SECONDS:
         raise _error(
             "trimEnd",
-            f"The trim window is {length:g} s: choose {TRIM_MIN_SECONDS:g}–"
-            f"{TRIM_MAX_SECONDS:g} s.",
+            f"The trim window is {length:g} s: choose {TRIM_MIN_SECONDS:g}–{TRIM_MAX_SECONDS:g} s.",
             ElementErrorCode.TRIM_TOO_SHORT,
         )
     if length > TRIM_MAX_SECONDS:
         raise _error(
             "trimEnd",
-            f"The trim window is {length:g} s: choose {TRIM_MIN_SECONDS:g}–"
-            f"{TRIM_MAX_SECONDS:g} s.",
+            f"The trim window is {length:g} s: choose {TRIM_MIN_SECONDS:g}–{TRIM_MAX_SECONDS:g} s.",
             ElementErrorCode.TRIM_TOO_LONG,
         )
     return round(start, 3), round(end, 3)

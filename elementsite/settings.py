@@ -100,7 +100,8 @@ ROOT_URLCONF = "elementsite.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates shared by the apps' admins (elementsite/admin_buttons.py).
+        "DIRS": [BASE_DIR / "elementsite" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

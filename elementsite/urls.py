@@ -9,6 +9,8 @@ from generation.views import kling_callback, kling_media
 
 admin.site.site_header = "Element Library administration"
 admin.site.site_title = "Element Library admin"
+# "View site" opens the web studio, which the service serves at its root.
+admin.site.site_url = "/"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

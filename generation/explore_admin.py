@@ -24,6 +24,7 @@ from django.views.decorators.http import require_safe
 from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import User
 from elements.admin import _reason_action
+from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.staff_media import stream_stored_file
 from generation import explore_services
 from generation.models import (
@@ -64,7 +65,7 @@ class ExploreModerationInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ExploreWork)
-class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "thumbnail",
         "title",
@@ -86,7 +87,8 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "Moderation",
             {
                 "fields": ("status", "hidden_reason", "open_reports", "created_at", "unshared_at"),
-                "description": "Approve, hide or restore with the actions of the queue.",
+                "description": "Approve, hide or restore with the buttons above (or the "
+                "actions of the queue).",
             },
         ),
         ("Recreations", {"fields": ("recreate_count",)}),
@@ -107,6 +109,20 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     inlines = (ExploreReportInline, ExploreModerationInline)
     actions = ("approve_works", "hide_works", "restore_works")
+    object_actions = (
+        ("approve_works", "Approve"),
+        ("hide_works", "Hide…"),
+        ("restore_works", "Restore"),
+    )
+
+    def object_actions_for(self, request: HttpRequest, obj: ExploreWork) -> list[tuple[str, str]]:
+        by_status = {
+            WorkStatus.PENDING: ("approve_works", "hide_works"),
+            WorkStatus.APPROVED: ("hide_works",),
+            WorkStatus.HIDDEN: ("restore_works",),
+        }
+        wanted = by_status.get(WorkStatus(obj.status), ())
+        return [(name, label) for name, label in self.object_actions if name in wanted]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExploreWork]:
         # Not super(): it orders by `get_ordering` before the annotations exist.
