@@ -25,6 +25,7 @@ from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import User
 from elements.admin import _reason_action
 from elementsite.admin_buttons import ObjectActionsMixin
+from elementsite.admin_display import truncated
 from elementsite.staff_media import stream_stored_file
 from generation import explore_services
 from generation.models import (
@@ -68,16 +69,17 @@ class ExploreModerationInline(ReadOnlyMixin, admin.TabularInline):
 class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "thumbnail",
-        "title",
+        "short_title",
         "author",
         "model",
-        "status",
+        "status_shared",
         "open_reports",
         "recreate_count",
         "created_at",
-        "shared",
     )
-    list_display_links = ("thumbnail", "title")
+    # A 60-character title and a column of its own for "shared" made the queue wider than a
+    # 1400 px window with the filters beside it.
+    list_display_links = ("thumbnail", "short_title")
     list_filter = ("status", "model", "output_kind")
     search_fields = ("title", "caption", "author__username", "prompt")
     list_select_related = ("author", "output")
@@ -155,6 +157,15 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="Shared", boolean=True)
     def shared(self, obj: ExploreWork) -> bool:
         return obj.unshared_at is None
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, obj: ExploreWork) -> SafeString | str:
+        return truncated(obj.title, 36)
+
+    @admin.display(description="status", ordering="status")
+    def status_shared(self, obj: ExploreWork) -> str:
+        label = obj.get_status_display()
+        return label if obj.unshared_at is None else f"{label} (unshared)"
 
     @admin.display(description="")
     def thumbnail(self, obj: ExploreWork) -> SafeString:
