@@ -393,6 +393,7 @@ class ScheduleAdmin(QScheduleAdmin):
     filters; the id, repeats, cluster and last run are on each schedule's page."""
 
     list_display = ("name", "func", "schedule_type", "next_run", "get_success")
+    list_display_links = ("name",)
 
 
 @admin.register(DailyReset)
