@@ -247,3 +247,23 @@ def test_readme_examples_succeed_against_a_live_server(workspace):
             except subprocess.TimeoutExpired:
                 os.killpg(serve.pid, signal.SIGKILL)
                 serve.wait(timeout=10)
+
+
+def test_no_table_is_split_by_a_blank_line():
+    # A row after a blank line starts a table without a header: Markdown shows it as text.
+    lines = README.read_text().splitlines()
+    orphans = [
+        n + 1
+        for n, line in enumerate(lines)
+        if line.startswith("|") and n > 0 and not lines[n - 1].strip() and "---" not in lines[n + 1]
+    ]
+    assert orphans == []
+
+
+def test_the_kling_variables_have_a_section_of_their_own():
+    text = README.read_text()
+    accounts = text.split("### Accounts", 1)[1].split("\n### ", 1)[0]
+    kling = text.split("### The Kling provider", 1)[1].split("\n### ", 1)[0]
+
+    assert "KLING_" not in accounts
+    assert "`KLING_ACCESS_KEY`" in kling
