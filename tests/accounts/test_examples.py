@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import av
 import pytest
 from django.core.management import call_command
 
@@ -58,8 +57,7 @@ def test_the_video_is_a_valid_input_video_for_each_model(examples, model):
         video = process_video(handle, min_seconds=low, max_seconds=high)
 
     assert (video.width, video.height, round(video.fps), video.has_audio) == (1280, 720, 24, True)
-    with av.open(io.BytesIO(video.content)) as container:
-        assert round(container.duration / 1_000_000) == 4
+    assert round(video.duration) == 4
 
 
 def test_the_create_example_names_a_character_the_demo_does_not_have():
