@@ -5,10 +5,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-# A local run uses the embedded defaults; DEBUG on gives GraphiQL and a throwaway secret key.
+# A local run uses the embedded defaults; DEBUG on gives GraphiQL and the demo accounts.
 export DEBUG ?= 1
+# Where `make run` serves: `make run PORT=8001 HOST=0.0.0.0`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck schema bench clean
+.PHONY: run test install install-dev lint typecheck schema bench clean examples
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +29,19 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
+# `.env` (a generated SECRET_KEY, DEBUG=1; git-ignored, written once) lets every later
+# `.venv/bin/python manage.py ...` in any shell run like `make run` does.
 run: $(STAMP)
+	$(PY) -m elementsite.localenv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_schedules
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py serve
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+# The example files README's commands upload, drawn and synthesized by code under data/examples/.
+examples: $(STAMP)
+	$(PY) -m elementsite.localenv
+	$(PY) manage.py seed_demo --examples-only
 
 test: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -49,4 +60,4 @@ bench: $(DEV_STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) data staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .env staticfiles .pytest_cache .mypy_cache .ruff_cache

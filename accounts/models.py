@@ -65,6 +65,11 @@ class MembershipTier(models.Model):
     daily_credit_grant = models.PositiveIntegerField(
         default=0, help_text="Credits granted to each user of this tier by the daily reset."
     )
+    signup_grant = models.PositiveIntegerField(
+        default=0,
+        help_text="Credits given once to a user who registers on this tier (a self-registered "
+        "user is a non-member), so a new account can try generation.",
+    )
 
     class Meta:
         ordering = ["rank", "code"]

@@ -56,9 +56,17 @@ from elementsite.errors import field_error as _error
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$")
 
 
-def user_register(*, username: str, password: str, email: str = "") -> User:
+SIGNUP_GRANT_KEY = "signup-grant"
+
+
+def user_register(
+    *, username: str, password: str, email: str = "", signup_grant: bool = True
+) -> User:
     """Create an account. Usernames are 3–30 characters of letters, digits, `.`, `_` and `-`,
-    unique ignoring case; the password must pass Django's password validators."""
+    unique ignoring case; the password must pass Django's password validators.
+
+    A self-registered account gets its tier's `signup_grant` in the same transaction
+    (`signup_grant=False` for accounts set up by other means, e.g. the demo data)."""
     username = (username or "").strip()
     email = (email or "").strip()
     if not USERNAME_RE.match(username):
@@ -95,6 +103,8 @@ def user_register(*, username: str, password: str, email: str = "") -> User:
         with transaction.atomic():
             user.save()
             CreditWallet.objects.create(user=user)
+            if signup_grant:
+                signup_grant_apply(user=user)
     except IntegrityError:
         # Two registrations of the same name raced past the check above.
         raise _error(
@@ -112,6 +122,22 @@ class LoginThrottled(ValidationError):
             code=AccountErrorCode.TOO_MANY_ATTEMPTS,
         )
         self.retry_after = retry_after
+
+
+def signup_grant_apply(*, user: AbstractBaseUser) -> CreditLedgerEntry | None:
+    """Give `user` the `signup_grant` of the tier in force, once per account: the ledger
+    entry's idempotency key makes a second call (or a concurrent twin) return the first entry
+    and move nothing. None when the tier grants nothing."""
+    tier = user_entitlements(user).tier
+    if tier.signup_grant <= 0:
+        return None
+    return credits_grant(
+        user=user,
+        amount=tier.signup_grant,
+        reason=f"Welcome credits ({tier.name})",
+        reference="signup",
+        idempotency_key=SIGNUP_GRANT_KEY,
+    )
 
 
 def user_login(*, request: HttpRequest, username: str, password: str) -> User:
@@ -492,12 +518,15 @@ def daily_grant_key(day: datetime.date) -> str:
 
 
 def _apply_daily_grants(day: datetime.date, progress: ProgressCallback | None) -> int:
-    """Grant each user the daily credits of the tier they had at the start of `day`.
+    """Grant each user who existed during `day` the daily credits of the tier they had at
+    its start (an account made on the 4th gets nothing for the 3rd, even from a catch-up or
+    `daily_reset --day`).
 
     One ledger entry per user and day (its idempotency key), so a second run grants nothing.
     """
     key = daily_grant_key(day)
     moment = day_start(day)
+    day_end = day_start(day + datetime.timedelta(days=1))
     non_member = non_member_tier()
     active_membership = membership_in_force(moment, "membership__")
     granting = Q(membership__tier__daily_credit_grant__gt=0) & active_membership
@@ -505,7 +534,7 @@ def _apply_daily_grants(day: datetime.date, progress: ProgressCallback | None) -
         granting |= ~active_membership | Q(membership__isnull=True)
     already = CreditLedgerEntry.objects.filter(user_id=OuterRef("pk"), idempotency_key=key)
     users = (
-        User.objects.filter(is_active=True)
+        User.objects.filter(is_active=True, date_joined__lt=day_end)
         .filter(granting)
         .exclude(Exists(already))
         .select_related("membership__tier")

@@ -45,6 +45,8 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elementsite.admin_buttons import ObjectActionsMixin
+from elementsite.admin_display import truncated
 from elementsite.staff_media import stream_stored_file
 
 PRESET_OWNER_LABEL = VoiceSource.PRESET.label
@@ -201,15 +203,16 @@ VIDEO_FIELDS = (
 
 
 @admin.register(Element)
-class ElementAdmin(admin.ModelAdmin):
+class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    # The version is on the element's page, and a voice's name (up to 60 characters) is cut:
+    # the list then fits 1400 px with the filters beside it.
     list_display = (
         "thumbnail",
         "name",
         "owner",
         "type",
         "status",
-        "voice",
-        "version",
+        "voice_name",
         "updated_at",
     )
     list_display_links = ("thumbnail", "name")
@@ -219,7 +222,7 @@ class ElementAdmin(admin.ModelAdmin):
     ordering = ("-updated_at", "-id")
     fieldsets = (
         (None, {"fields": ("main_image", "name", "owner", "type", "description", "source")}),
-        ("Voice", {"fields": ("voice", "voice_notice")}),
+        ("Voice", {"fields": ("voice", "voice_player", "voice_notice")}),
         (
             "Subject detection",
             {
@@ -232,7 +235,8 @@ class ElementAdmin(admin.ModelAdmin):
             "Moderation",
             {
                 "fields": ("status", "blocked_reason", "moderation_log"),
-                "description": "Block or unblock with the actions of the element list.",
+                "description": "Block or unblock with the button above (or the actions of "
+                "the element list).",
             },
         ),
         ("History", {"fields": ("version", "created_at", "updated_at")}),
@@ -245,6 +249,7 @@ class ElementAdmin(admin.ModelAdmin):
         "description",
         "source",
         "voice",
+        "voice_player",
         "voice_notice",
         "detected_type",
         "detected_confidence",
@@ -259,6 +264,11 @@ class ElementAdmin(admin.ModelAdmin):
     )
     inlines = (ReferenceImageInline,)
     actions = ("block_elements", "unblock_elements")
+    object_actions = (("block_elements", "Block…"), ("unblock_elements", "Unblock"))
+
+    def object_actions_for(self, request: HttpRequest, obj: Element) -> list[tuple[str, str]]:
+        wanted = "unblock_elements" if obj.status == ElementStatus.BLOCKED else "block_elements"
+        return [(name, label) for name, label in self.object_actions if name == wanted]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Element]:
         return (
@@ -316,6 +326,19 @@ class ElementAdmin(admin.ModelAdmin):
         return _thumbnail(self._main_image(obj), PAGE_THUMBNAIL_PX, link=True)
 
     @admin.display(description="moderation log")
+    @admin.display(description="voice", ordering="voice__name")
+    def voice_name(self, obj: Element) -> SafeString | str:
+        return truncated(obj.voice.name, 24) if obj.voice is not None else "—"
+
+    @admin.display(description="listen")
+    def voice_player(self, obj: Element) -> SafeString | str:
+        if obj.voice is None:
+            return "—"
+        return format_html(
+            '<audio controls preload="none" src="{}">Your browser cannot play audio.</audio>',
+            voice_audio_url(obj.voice),
+        )
+
     def moderation_log(self, obj: Element) -> SafeString:
         url = reverse("admin:elements_moderationevent_changelist")
         return format_html('<a href="{}?element__id__exact={}">Moderation events</a>', url, obj.pk)
@@ -544,7 +567,7 @@ def _voice_quality(obj: Voice) -> dict[str, Any]:
 
 
 @admin.register(Voice)
-class VoiceAdmin(admin.ModelAdmin):
+class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "owner_or_preset",
@@ -581,7 +604,8 @@ class VoiceAdmin(admin.ModelAdmin):
             "Moderation",
             {
                 "fields": ("status", "taken_down_reason", "taken_down_at", "moderation_log"),
-                "description": "Take down or restore with the actions of the voice list.",
+                "description": "Take down or restore with the button above (or the actions "
+                "of the voice list).",
             },
         ),
     )
@@ -604,6 +628,11 @@ class VoiceAdmin(admin.ModelAdmin):
         "moderation_log",
     )
     actions = ("take_down_voices", "restore_voices")
+    object_actions = (("take_down_voices", "Take down…"), ("restore_voices", "Restore"))
+
+    def object_actions_for(self, request: HttpRequest, obj: Voice) -> list[tuple[str, str]]:
+        wanted = "restore_voices" if obj.status == VoiceStatus.TAKEN_DOWN else "take_down_voices"
+        return [(name, label) for name, label in self.object_actions if name == wanted]
 
     # Staff add presets; every voice is otherwise read-only, changed through actions.
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

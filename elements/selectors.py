@@ -55,9 +55,19 @@ def element_get(*, owner: AbstractBaseUser, element_id: int) -> Element | None:
     )
 
 
+# The one rule for which elements a user may mention (and use in generation): the `@` picker,
+# the prompt preview's "did you mean" and the compiler all read it. A processing, failed or
+# blocked element is left out everywhere.
+MENTIONABLE_STATUSES: frozenset[str] = frozenset({ElementStatus.ACTIVE})
+
+
+def element_is_mentionable(status: str) -> bool:
+    return status in MENTIONABLE_STATUSES
+
+
 def usable_elements(*, owner: AbstractBaseUser) -> QuerySet[Element]:
-    """Elements the owner can use in generation now (not blocked, not processing)."""
-    return Element.objects.filter(owner_id=owner.pk, status=ElementStatus.ACTIVE)
+    """Elements the owner can mention and use in generation now (MENTIONABLE_STATUSES)."""
+    return Element.objects.filter(owner_id=owner.pk, status__in=MENTIONABLE_STATUSES)
 
 
 @dataclass(frozen=True)

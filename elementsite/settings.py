@@ -16,7 +16,13 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from elementsite import localenv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A checkout's `.env` (written by `make run`) fills in what the environment leaves unset; a
+# server without the file reads only its environment (elementsite/localenv.py).
+localenv.load()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -104,7 +110,8 @@ ROOT_URLCONF = "elementsite.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates shared by the apps' admins (elementsite/admin_buttons.py).
+        "DIRS": [BASE_DIR / "elementsite" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -82,6 +82,10 @@ class ModelSpec:
     resolutions: tuple[str, ...]
     # Outputs per job (Kling omni-image `n` is 1–9; a video job makes one).
     max_outputs: int
+    # Seconds an input video (`[@Video]`) may last, where one is accepted (kling-api.md §5:
+    # "≥3 s (v3-omni max 10 s)"; o1 reads as the same). Video lengths the model *makes*
+    # (`durations`) are another matter: 3.0 Omni makes up to 15 s but takes at most 10 s.
+    input_video_seconds: tuple[float, float] | None = None
 
     @property
     def is_video(self) -> bool:
@@ -129,6 +133,7 @@ _SPECS = (
         modes=VIDEO_MODES,
         resolutions=(),
         max_outputs=1,
+        input_video_seconds=(3.0, 10.0),
     ),
     ModelSpec(
         code=ModelCode.VIDEO_O1,
@@ -152,6 +157,7 @@ _SPECS = (
         modes=VIDEO_MODES,
         resolutions=(),
         max_outputs=1,
+        input_video_seconds=(3.0, 10.0),
     ),
     ModelSpec(
         code=ModelCode.VIDEO_3_0,
@@ -227,6 +233,18 @@ _SPECS = (
 MODELS: Mapping[ModelCode, ModelSpec] = MappingProxyType(
     {spec.code: spec for spec in sorted(_SPECS, key=lambda s: list(ModelCode).index(s.code))}
 )
+
+
+def input_video_limits_text() -> str:
+    """The input-video lengths per model, for descriptions: `Video 3.0 Omni, Video O1:
+    3–10 s`, grouped by range so the text follows the table."""
+    groups: dict[tuple[float, float], list[str]] = {}
+    for spec in MODELS.values():
+        if spec.accepts_input_video and spec.input_video_seconds is not None:
+            groups.setdefault(spec.input_video_seconds, []).append(spec.label)
+    return "; ".join(
+        f"{', '.join(labels)}: {low:g}–{high:g} s" for (low, high), labels in groups.items()
+    )
 
 
 def model_spec(code: ModelCode | str) -> ModelSpec:

@@ -24,6 +24,8 @@ from django.views.decorators.http import require_safe
 from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import User
 from elements.admin import _reason_action
+from elementsite.admin_buttons import ObjectActionsMixin
+from elementsite.admin_display import truncated
 from elementsite.staff_media import stream_stored_file
 from generation import explore_services
 from generation.models import (
@@ -64,19 +66,20 @@ class ExploreModerationInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ExploreWork)
-class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "thumbnail",
-        "title",
+        "short_title",
         "author",
         "model",
-        "status",
+        "status_shared",
         "open_reports",
         "recreate_count",
         "created_at",
-        "shared",
     )
-    list_display_links = ("thumbnail", "title")
+    # A 60-character title and a column of its own for "shared" made the queue wider than a
+    # 1400 px window with the filters beside it.
+    list_display_links = ("thumbnail", "short_title")
     list_filter = ("status", "model", "output_kind")
     search_fields = ("title", "caption", "author__username", "prompt")
     list_select_related = ("author", "output")
@@ -86,7 +89,8 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "Moderation",
             {
                 "fields": ("status", "hidden_reason", "open_reports", "created_at", "unshared_at"),
-                "description": "Approve, hide or restore with the actions of the queue.",
+                "description": "Approve, hide or restore with the buttons above (or the "
+                "actions of the queue).",
             },
         ),
         ("Recreations", {"fields": ("recreate_count",)}),
@@ -107,6 +111,20 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     inlines = (ExploreReportInline, ExploreModerationInline)
     actions = ("approve_works", "hide_works", "restore_works")
+    object_actions = (
+        ("approve_works", "Approve"),
+        ("hide_works", "Hide…"),
+        ("restore_works", "Restore"),
+    )
+
+    def object_actions_for(self, request: HttpRequest, obj: ExploreWork) -> list[tuple[str, str]]:
+        by_status = {
+            WorkStatus.PENDING: ("approve_works", "hide_works"),
+            WorkStatus.APPROVED: ("hide_works",),
+            WorkStatus.HIDDEN: ("restore_works",),
+        }
+        wanted = by_status.get(WorkStatus(obj.status), ())
+        return [(name, label) for name, label in self.object_actions if name in wanted]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExploreWork]:
         # Not super(): it orders by `get_ordering` before the annotations exist.
@@ -139,6 +157,15 @@ class ExploreWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="Shared", boolean=True)
     def shared(self, obj: ExploreWork) -> bool:
         return obj.unshared_at is None
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, obj: ExploreWork) -> SafeString | str:
+        return truncated(obj.title, 36)
+
+    @admin.display(description="status", ordering="status")
+    def status_shared(self, obj: ExploreWork) -> str:
+        label = obj.get_status_display()
+        return label if obj.unshared_at is None else f"{label} (unshared)"
 
     @admin.display(description="")
     def thumbnail(self, obj: ExploreWork) -> SafeString:

@@ -51,12 +51,22 @@ def _jobs_q(*, element_id: int | None = None, voice_file: str | None = None) -> 
 def usage_jobs(
     *, owner: AbstractBaseUser, element_id: int | None = None, voice_file: str | None = None
 ) -> QuerySet[GenerationJob]:
-    """The owner's jobs that pinned this element (or this voice's file)."""
+    """The owner's jobs that used this element (or this voice's file) from their library.
+
+    One definition for an element and its voice: a recreation of a shared work (by the
+    owner too) is made from the work's frozen recipe, not from the library, so it is not a
+    job here; it counts in `usage_recreations`. (A recreation's pinned snapshot keeps the
+    voice's file but no element id, so matching by file alone counted it for the voice only.)
+    """
     if element_id is None and not voice_file:
         return GenerationJob.objects.none()
-    ids = GenerationJob.objects.filter(
-        _jobs_q(element_id=element_id, voice_file=voice_file), owner_id=owner.pk
-    ).values("pk")
+    ids = (
+        GenerationJob.objects.filter(
+            _jobs_q(element_id=element_id, voice_file=voice_file), owner_id=owner.pk
+        )
+        .filter(explore_recreation__isnull=True)
+        .values("pk")
+    )
     return GenerationJob.objects.filter(pk__in=ids).order_by("-created_at")
 
 

@@ -43,12 +43,17 @@ from generation.catalog import (
     ModelSpec,
 )
 
+# The input field of elements attached without a mention, as preview and submit both name it.
+BOUND_ELEMENTS_FIELD = "elementIds"
+
 
 class PromptErrorCode(StrEnum):
     PROMPT_EMPTY = "PROMPT_EMPTY"
     PROMPT_TOO_LONG = "PROMPT_TOO_LONG"
     UNKNOWN_MENTION = "UNKNOWN_MENTION"
-    UNKNOWN_ELEMENT = "UNKNOWN_ELEMENT"
+    # An `elementIds` entry that is not one of the owner's elements (exactly as if it did not
+    # exist): the code every "not yours" answers with.
+    NOT_FOUND = "NOT_FOUND"
     ELEMENT_BLOCKED = "ELEMENT_BLOCKED"
     ELEMENT_PROCESSING = "ELEMENT_PROCESSING"
     ELEMENT_FAILED = "ELEMENT_FAILED"
@@ -97,6 +102,9 @@ class LibraryElement:
     status: str = "active"  # "active" | "processing" | "blocked" | "failed"
     has_voice: bool = False
     source: str = "images"  # "images" | "video"
+    # Offered as a "did you mean" suggestion; the caller applies the library's one rule
+    # (`elements.selectors.element_is_mentionable`), shared with `mentionSuggestions`.
+    mentionable: bool = True
 
 
 class MentionKind(StrEnum):
@@ -332,7 +340,7 @@ class _Library:
                 self.by_first.setdefault(folded[0], []).append((len(name), folded, element))
         for candidates in self.by_first.values():
             candidates.sort(key=lambda c: -c[0])
-        self._folded_names = list(self.by_name)
+        self._folded_names = [key for key, e in self.by_name.items() if e.mentionable]
 
     def longest_at(self, text: str, pos: int) -> LibraryElement | None:
         if pos >= len(text):
@@ -691,20 +699,21 @@ def _references(
         elements.append(ElementRef(len(elements) + 1, bound, mentioned=False))
     if unknown_ids:
         # Another user's element reads exactly like one that doesn't exist.
+        count = len(unknown_ids)
         issues.append(
             PromptIssue(
-                PromptErrorCode.UNKNOWN_ELEMENT,
-                # Not the ids: they are row keys the client never sent (it sent global ids),
-                # and an unreadable global id arrives here as a key no row has.
-                "No such element." if len(unknown_ids) == 1 else "No such elements.",
-                field="bound_element_ids",
+                PromptErrorCode.NOT_FOUND,
+                "An element in elementIds does not exist."
+                if count == 1
+                else f"{count} elements in elementIds do not exist.",
+                field=BOUND_ELEMENTS_FIELD,
             )
         )
     mentioned = {m.image_number for m in mentions if m.kind is MentionKind.IMAGE}
     images = [ImageRef(n, n, n in mentioned) for n in range(1, attached_images + 1)]
     for ref in elements:
         status = ref.element.status
-        where = "prompt" if ref.mentioned else "bound_element_ids"
+        where = "prompt" if ref.mentioned else BOUND_ELEMENTS_FIELD
         if status == "blocked":
             issues.append(
                 PromptIssue(
@@ -1257,7 +1266,7 @@ def _check_model(
     for ref in elements:
         if ref.element.source != "video":
             continue
-        where = "prompt" if ref.mentioned else "bound_element_ids"
+        where = "prompt" if ref.mentioned else BOUND_ELEMENTS_FIELD
         if not model.video_character_elements:
             issues.append(
                 PromptIssue(

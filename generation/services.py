@@ -39,6 +39,7 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -103,6 +104,7 @@ def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
             status=status,
             source=source,
             has_voice=voice_id is not None and voice_status == VoiceStatus.ACTIVE,
+            mentionable=element_is_mentionable(status),
         )
         for pk, name, kind, status, source, voice_id, voice_status in rows
     ]
@@ -201,7 +203,10 @@ def _process_inputs(
         inputs.append((InputKind.END_FRAME, 1, process(request.end_frame, "endFrame")))
     if request.input_video is not None:
         try:
-            video = process_video(request.input_video)
+            # The compiler refused an input video on a model without limits for one.
+            limits = MODELS[request.model].input_video_seconds
+            assert limits is not None
+            video = process_video(request.input_video, min_seconds=limits[0], max_seconds=limits[1])
         except ValidationError as exc:
             raise ValidationError({"inputVideo": exc.error_list}) from None
         inputs.append((InputKind.VIDEO, 1, video))

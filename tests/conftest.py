@@ -48,6 +48,9 @@ def _seeded_rows_in_transactional_tests(request: pytest.FixtureRequest) -> None:
     from django.apps import apps
 
     importlib.import_module("accounts.migrations.0002_seed_membership_tiers").seed(apps, None)
+    importlib.import_module("accounts.migrations.0004_membership_tier_signup_grant").seed(
+        apps, None
+    )
     importlib.import_module("generation.migrations.0002_seed_prices").seed(apps, None)
 
 

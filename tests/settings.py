@@ -7,6 +7,9 @@ use a file, not memory, so threads in concurrency tests share one database.
 import os
 
 os.environ.setdefault("DEBUG", "1")
+# A developer's `.env` (from `make run`) must not change what the suite, or any subprocess it
+# starts, sees; tests that want one point ELEMENTSITE_ENV_FILE at their own file.
+os.environ["ELEMENTSITE_ENV_FILE"] = ""
 
 from elementsite.settings import *  # noqa: F403
 from elementsite.settings import DATA_DIR, DATABASES, Q_CLUSTER

@@ -240,7 +240,10 @@ def _probe(path: Path, container: _Container) -> tuple[str, float | None]:
         raise _corrupt() from None
 
 
-DURATION_TOLERANCE = 0.1  # seconds
+# Lossy encoders pad a recording by a few tens of ms, which only ever lengthens it: allowed
+# past the maximum (README says so), never below the minimum, which is exact (5.0 s accepted,
+# 4.99 s refused).
+LOSSY_PADDING_SECONDS = 0.1
 
 
 def _decode(path: Path, container: _Container, codec: str, max_seconds: float) -> AudioSegment:
@@ -453,7 +456,7 @@ def process_audio(
 
     seconds = len(segment) / 1000
     # Lossy encoders pad a few tens of ms: a recording of exactly 30 s must not fail on that.
-    if seconds > max_seconds + DURATION_TOLERANCE:
+    if seconds > max_seconds + LOSSY_PADDING_SECONDS:
         # Decoding stopped just past the limit; the header tells how long the whole file is.
         found = (
             f"{_seconds(container_seconds, math.ceil)} s long"
@@ -465,7 +468,7 @@ def process_audio(
             f"{_seconds(max_seconds)} seconds.",
             MediaErrorCode.AUDIO_TOO_LONG,
         )
-    if seconds < min_seconds - DURATION_TOLERANCE:
+    if seconds < min_seconds:
         raise media_error(
             f"The recording is {_seconds(seconds, math.floor)} s long: it must last between "
             f"{_seconds(min_seconds)} and {_seconds(max_seconds)} seconds.",

@@ -2,8 +2,8 @@
 
 The container is recognised from its bytes (MP4/MOV only: `ftyp`), written under a name
 chosen here, probed with PyAV with the demuxer forced, and checked against the provider's
-rules: 3 s or more and at most the model's maximum, 720–2160 px a side, 24–60 fps, at most
-`INPUT_VIDEO_MAX_BYTES`. The file is kept as uploaded: it is not re-encoded.
+rules: the model's input-video length (generation/catalog.py), 720–2160 px a side, 24–60 fps,
+at most `INPUT_VIDEO_MAX_BYTES`. The file is kept as uploaded: it is not re-encoded.
 """
 
 from __future__ import annotations
@@ -63,9 +63,14 @@ def _probe_first_video(container: Any) -> tuple[int, int, float, bool]:
     return width, height, duration, bool(container.streams.audio)
 
 
-def process_video(
-    upload: Any, *, min_seconds: float = 3, max_seconds: float = 10
-) -> ProcessedVideo:
+# A container's duration can run a frame's worth past its last frame (an AAC track's priming
+# samples): a 10.00 s recording may probe as 10.02 s. Allowed past the maximum only.
+CONTAINER_SLACK_SECONDS = 0.05
+
+
+def process_video(upload: Any, *, min_seconds: float, max_seconds: float) -> ProcessedVideo:
+    """An input video for a model taking `min_seconds`–`max_seconds` (generation/catalog.py
+    `input_video_seconds`); the minimum is exact, the maximum allows CONTAINER_SLACK_SECONDS."""
     max_bytes = int(getattr(settings, "INPUT_VIDEO_MAX_BYTES", DEFAULT_MAX_BYTES))
     with tempfile.TemporaryDirectory(prefix="video-") as workdir:
         staging = Path(workdir) / "upload.bin"
@@ -95,7 +100,7 @@ def process_video(
             f"The video is {duration:.1f} s long: it must last at least {min_seconds:g} s.",
             MediaErrorCode.VIDEO_TOO_SHORT,
         )
-    if duration > max_seconds + 0.05:
+    if duration > max_seconds + CONTAINER_SLACK_SECONDS:
         raise media_error(
             f"The video is {duration:.1f} s long: this model takes at most {max_seconds:g} s.",
             MediaErrorCode.VIDEO_TOO_LONG,

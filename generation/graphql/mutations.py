@@ -12,7 +12,7 @@ from accounts.graphql.permissions import IsAuthenticated, require_user
 from elements.graphql.types import ElementNode
 from elementsite.ids import node_pk, node_pks
 from generation import services
-from generation.catalog import ModelCode
+from generation.catalog import ModelCode, input_video_limits_text
 from generation.graphql.types import GenerationJobNode, GenerationModel
 
 
@@ -58,8 +58,8 @@ class GenerationSubmitInput:
     end_frame: Upload | None = strawberry.field(default=None, description="Video 3.0: last frame.")
     input_video: Upload | None = strawberry.field(
         default=None,
-        description="Omni/O1: a reference video (MP4/MOV, 3–10 s, 720–2160 px, 24–60 fps), "
-        "`[@Video]` in the prompt.",
+        description="A reference video, `[@Video]` in the prompt: MP4/MOV, 720–2160 px, "
+        f"24–60 fps; its length per model: {input_video_limits_text()}.",
     )
     element_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."

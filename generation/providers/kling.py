@@ -137,8 +137,15 @@ VIDEO_MAX_BYTES = 200 * 1024 * 1024
 ELEMENT_VIDEO_MIN_SECONDS, ELEMENT_VIDEO_MAX_SECONDS = 3.0, 8.0
 ELEMENT_VIDEO_LANDSCAPE, ELEMENT_VIDEO_PORTRAIT = (1920, 1080), (1080, 1920)
 VIDEO_ELEMENT_MODELS = ("kling-v3-omni", "kling-v3")
-REF_VIDEO_MIN_SECONDS = 3.0
-REF_VIDEO_MAX_SECONDS = {"kling-v3-omni": 10.0, "kling-video-o1": 10.0}
+# Input-video lengths: the catalog's, per Kling model.
+REF_VIDEO_MIN_SECONDS = min(
+    s.input_video_seconds[0] for s in MODELS.values() if s.input_video_seconds is not None
+)
+REF_VIDEO_MAX_SECONDS = {
+    s.provider_model: s.input_video_seconds[1]
+    for s in MODELS.values()
+    if s.input_video_seconds is not None
+}
 REF_VIDEO_MIN_SIDE, REF_VIDEO_MAX_SIDE = 720, 2160
 REF_VIDEO_MIN_FPS, REF_VIDEO_MAX_FPS = 24.0, 60.0
 PROMPT_MAX = 2500

@@ -629,6 +629,7 @@ def test_new_tier_gets_its_code(admin_client: Client) -> None:
             "element_limit": "900",
             "daily_free_multiview": "5",
             "daily_credit_grant": "10",
+            "signup_grant": "0",
         },
     )
 

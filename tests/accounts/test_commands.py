@@ -155,8 +155,11 @@ def test_daily_reset_command_prints_the_summary_and_grants_once(user, granting_s
 @pytest.mark.django_db
 def test_daily_reset_command_runs_a_given_past_day(granting_standard):
     yesterday = service_day() - datetime.timedelta(days=1)
+    five_days_ago = timezone.now() - datetime.timedelta(days=5)
     MembershipFactory(
-        tier=granting_standard, started_at=timezone.now() - datetime.timedelta(days=5)
+        user=UserFactory(date_joined=five_days_ago),
+        tier=granting_standard,
+        started_at=five_days_ago,
     )
 
     out, _ = run("daily_reset", "--day", yesterday.isoformat())

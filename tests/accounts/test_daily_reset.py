@@ -26,6 +26,10 @@ def granting_pro():
 def long_membership(user, tier_row, **kwargs):
     defaults = {"started_at": timezone.now() - 60 * DAY, "expires_at": None}
     defaults.update(kwargs)
+    if user.date_joined > defaults["started_at"]:
+        # A member since then existed since then (no grant reaches days before an account).
+        user.date_joined = defaults["started_at"]
+        user.save(update_fields=["date_joined"])
     return MembershipFactory(user=user, tier=tier_row, **defaults)
 
 
@@ -129,3 +133,49 @@ def test_progress_reports_every_user(granting_pro):
     services.daily_reset(progress=lambda done, total: seen.append((done, total)))
 
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_no_grant_for_days_before_the_account_existed(granting_pro, settings):
+    # given: a Pro account created on the 4th, at noon; the reset last ran on the 31st
+    settings.DAILY_GRANT_CATCH_UP_DAYS = 7
+    fourth = datetime.date(2026, 11, 4)
+    created = day_start(fourth) + datetime.timedelta(hours=12)
+    newcomer = UserFactory(date_joined=created)
+    long_membership(newcomer, granting_pro, started_at=created)
+    veteran = UserFactory(date_joined=day_start(fourth) - 30 * DAY)
+    long_membership(veteran, granting_pro)
+    DailyReset.objects.create(day=datetime.date(2026, 10, 31), finished_at=timezone.now())
+
+    # when: the catch-up on the 5th covers the 1st to the 5th
+    result = services.daily_reset(today=fourth + DAY)
+
+    # then: the veteran gets five days; the newcomer only the 4th and the 5th — and on the 4th
+    # by the tier in force at its start (none: non-member, which grants nothing)
+    assert result.days == [datetime.date(2026, 11, d) for d in range(1, 6)]
+    assert credit_balance(veteran) == 5 * 20
+    newcomer_days = set(
+        CreditLedgerEntry.objects.filter(user=newcomer).values_list("reference", flat=True)
+    )
+    assert newcomer_days == {"daily-grant:2026-11-05"}
+    assert credit_balance(newcomer) == 20
+
+
+def test_daily_reset_for_a_day_before_the_account_grants_nothing(granting_pro):
+    # given
+    fourth = datetime.date(2026, 11, 4)
+    newcomer = UserFactory(date_joined=day_start(fourth) + datetime.timedelta(hours=1))
+    # (a membership dated before the account, as staff may back-date one)
+    MembershipFactory(
+        user=newcomer, tier=granting_pro, started_at=day_start(fourth) - 10 * DAY, expires_at=None
+    )
+
+    # when: `daily_reset --day 2026-11-03`, then the 4th
+    before = services.daily_reset(today=fourth - DAY)
+    on_the_day = services.daily_reset(today=fourth)
+
+    # then
+    assert before.grants == 0
+    assert on_the_day.grants == 1
+    assert list(
+        CreditLedgerEntry.objects.filter(user=newcomer).values_list("reference", flat=True)
+    ) == ["daily-grant:2026-11-04"]

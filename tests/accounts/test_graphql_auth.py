@@ -59,7 +59,8 @@ def test_register_creates_logged_in_non_member(gql):
     assert data["accountRegister"]["user"] == {
         "username": "Ada",
         "tier": {"code": "non_member"},
-        "creditBalance": 0,
+        # The non-member tier's signup grant (tests/accounts/test_signup_grant.py).
+        "creditBalance": 60,
     }
     assert gql("{ me { username } }") == {"me": {"username": "Ada"}}
 

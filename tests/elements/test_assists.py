@@ -468,6 +468,11 @@ def test_a_new_user_through_graphql_alone(django_capture_on_commit_callbacks):
     mutation ($input: AccountRegisterInput!) {
       accountRegister(input: $input) { __typename }
     }"""
+    from accounts.models import MembershipTier
+
+    # Without the welcome credits (staff may set the signup grant to 0), so the first paid
+    # completion is refused.
+    MembershipTier.objects.filter(code="non_member").update(signup_grant=0)
     api(register, {"input": {"username": "newcomer", "password": TEST_PASSWORD}})
     suggestion = api.upload(DETECT, {"image": None}, {"image": photo_upload("astronaut")})
     assert suggestion["subjectTypeDetect"]["type"] == "CHARACTER"

@@ -407,3 +407,18 @@ def test_temporary_files_live_in_a_directory_of_ours_while_working(
     [(tempdir_entries, workdir_entries, name)] = seen
     assert len(tempdir_entries) == 1 and tempdir_entries[0].startswith("elements-audio-")
     assert workdir_entries == ["input.mp3"] and name == "input.mp3"
+
+
+# --- The 5–30 s limit is exact at the bottom ------------------------------------------------
+
+
+def test_a_sample_of_exactly_five_seconds_is_accepted_and_4_99_refused() -> None:
+    from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+
+    five = pcm_wav_bytes(speechlike_pcm(10.0)[: 2 * 16000 * 5])
+    short = pcm_wav_bytes(speechlike_pcm(10.0)[: 2 * 16000 * 499 // 100])
+
+    assert process_audio(io.BytesIO(five)).duration_ms == 5000
+    error = refused(short)
+    assert error.code == MediaErrorCode.AUDIO_TOO_SHORT
+    assert "between 5 and 30 seconds" in error.messages[0]

@@ -320,6 +320,9 @@ def corrupt_mp4() -> bytes:
     ("make", "start", "end", "field", "code"),
     [
         (videos.astronaut_clip, 0.0, 2.0, "trimEnd", "TRIM_TOO_SHORT"),
+        # The 3–8 s window is exact to the millisecond, as README says.
+        (videos.astronaut_clip, 0.0, 2.999, "trimEnd", "TRIM_TOO_SHORT"),
+        (videos.astronaut_clip, 1.0, 9.001, "trimEnd", "TRIM_TOO_LONG"),
         (videos.astronaut_clip, 0.0, 12.0, "trimEnd", "TRIM_TOO_LONG"),
         (videos.astronaut_clip, 5.0, 11.0, "trimEnd", "TRIM_OUTSIDE_VIDEO"),
         (videos.astronaut_clip, -1.0, 4.0, "trimStart", "TRIM_OUTSIDE_VIDEO"),
@@ -554,3 +557,14 @@ def test_progress_is_reported_as_the_job_goes(
     assert seen[0] == 5 and seen[-1] == 95
     assert seen == sorted(seen) and len(set(seen)) >= 10
     assert element.progress == 100
+
+
+@pytest.mark.parametrize(("start", "end"), [(1.1, 4.1), (0.0, 8.0)])
+def test_windows_of_exactly_3_and_8_seconds_are_accepted(
+    user: User, start: float, end: float
+) -> None:
+    # 4.1 - 1.1 is 2.9999999999999996 in floating point: still a 3 s window.
+    result = create(user, videos.astronaut_clip(), start, end)
+
+    element = Element.objects.get(pk=result.element.pk)
+    assert (element.trim_start, element.trim_end) == (start, end)

@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import User
+from accounts.selectors import credit_balance
 from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
 
@@ -108,14 +109,19 @@ def codes(payload: dict[str, Any]) -> list[str]:
 
 
 def register(username: str, credits: int = 300) -> UploadClient:
-    """A new user, registered (and so logged in) through GraphQL."""
+    """A new user, registered (and so logged in) through GraphQL, with a balance of exactly
+    `credits` (the signup grant topped up, or taken back down)."""
     api = UploadClient(Client(enforce_csrf_checks=True))
     data = api(REGISTER, {"input": {"username": username, "password": "analytical-engine-1843"}})
     assert data["accountRegister"]["__typename"] == "AccountRegisterResult", data
-    api.user = User.objects.get(username=username)  # type: ignore[attr-defined]
-    if credits:
-        # Credits come from staff or a membership, not from a GraphQL call.
-        account_services.credits_grant(user=api.user, amount=credits, reason="test credits")  # type: ignore[attr-defined]
+    user = User.objects.get(username=username)
+    api.user = user  # type: ignore[attr-defined]
+    # Credits come from staff or a membership, not from a GraphQL call.
+    difference = credits - credit_balance(user)
+    if difference > 0:
+        account_services.credits_grant(user=user, amount=difference, reason="test credits")
+    elif difference < 0:
+        account_services.credits_debit(user=user, amount=-difference, reason="test: start lower")
     return api
 
 

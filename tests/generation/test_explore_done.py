@@ -190,3 +190,30 @@ def test_share_see_recreate_hide(django_capture_on_commit_callbacks):
     assert work.status == WorkStatus.HIDDEN
     event = ExploreModerationEvent.objects.get()
     assert (event.action, event.staff, event.work) == ("hidden", staff, work)
+
+
+def test_usage_jobs_mean_the_same_for_an_element_and_its_voice(
+    django_capture_on_commit_callbacks,
+):
+    commits = django_capture_on_commit_callbacks
+    # given: A makes a video with a voiced character, shares it, and recreates it herself
+    a = register("ada")
+    scholar = create_voiced_character(a)
+    a_job = submit_video(a, commits)
+    work_id = share(a, a_job)["public"]["id"]
+    with commits(execute=True):
+        made = a(RECREATE, {"workId": work_id})["exploreRecreate"]
+    assert made["__typename"] == "ExploreRecreateResult", made
+
+    # when
+    usage = a(USAGE, {"id": scholar["id"]})["node"]
+
+    # then: the library job counts for both; the recreation counts as a recreation for both
+    element = usage["usage"]
+    assert element["jobs"] == {"totalCount": 1, "edges": [{"node": {"id": a_job["id"]}}]}
+    assert element["recreationCount"] == 1
+    assert usage["voice"]["usage"] == {
+        "jobs": {"totalCount": 1},
+        "sharedWorks": {"totalCount": 1},
+        "recreationCount": 1,
+    }

@@ -339,9 +339,9 @@ def test_another_users_element_looks_exactly_like_a_missing_one() -> None:
 
     assert mine.issues == nobodys.issues
     assert codes(mine) == [PromptErrorCode.UNKNOWN_MENTION]
-    assert codes(bound) == [PromptErrorCode.UNKNOWN_ELEMENT]
-    assert bound.issues[0].field == "bound_element_ids"
-    assert bound.issues[0].message == "No such element."
+    assert codes(bound) == [PromptErrorCode.NOT_FOUND]
+    assert bound.issues[0].field == "elementIds"
+    assert bound.issues[0].message == "An element in elementIds does not exist."
 
 
 @pytest.mark.parametrize(
@@ -362,7 +362,7 @@ def test_blocked_and_processing_elements_are_refused(status: str, code: str) -> 
     assert mentioned.issues[0].field == "prompt"
     assert '"Ghost"' in mentioned.issues[0].message
     assert codes(bound) == [code]
-    assert bound.issues[0].field == "bound_element_ids"
+    assert bound.issues[0].field == "elementIds"
 
 
 # --- Images and the input video ---------------------------------------------------------------

@@ -13,12 +13,17 @@ import array
 import datetime
 import io
 import math
+import os
+import subprocess
 import sys
+import tempfile
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import imageio_ffmpeg
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -66,8 +71,12 @@ def seed_demo_data() -> Seeded:
         demo = User.objects.filter(username__iexact=DEMO_USERNAME).first()
         new_demo = demo is None
         if demo is None:
+            # The demo's credits are DEMO_CREDITS, not a newcomer's welcome grant.
             demo = services.user_register(
-                username=DEMO_USERNAME, password=DEMO_PASSWORD, email="demo@example.com"
+                username=DEMO_USERNAME,
+                password=DEMO_PASSWORD,
+                email="demo@example.com",
+                signup_grant=False,
             )
             services.membership_set(
                 user=demo,
@@ -85,7 +94,10 @@ def seed_demo_data() -> Seeded:
 
         if not User.objects.filter(username__iexact=STAFF_USERNAME).exists():
             staff = services.user_register(
-                username=STAFF_USERNAME, password=STAFF_PASSWORD, email="staff@example.com"
+                username=STAFF_USERNAME,
+                password=STAFF_PASSWORD,
+                email="staff@example.com",
+                signup_grant=False,
             )
             staff.is_staff = True
             staff.is_superuser = True
@@ -197,9 +209,9 @@ def _canvas(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:
     return strip.resize(size)
 
 
-def draw_scholar(view: str) -> Image.Image:
-    """A young scholar in a blue robe and a black mortarboard, holding a red book:
-    `front`, `side` (turned to the right) or `back`."""
+def draw_scholar(view: str, robe: Color = (44, 82, 160)) -> Image.Image:
+    """A young scholar in a robe (blue unless told) and a black mortarboard, holding a red
+    book: `front`, `side` (turned to the right) or `back`."""
     backgrounds = {
         "front": ((250, 244, 228), (226, 214, 190)),
         "side": ((226, 238, 250), (190, 208, 232)),
@@ -208,7 +220,7 @@ def draw_scholar(view: str) -> Image.Image:
     image = _canvas((768, 1024), *backgrounds[view])
     draw = ImageDraw.Draw(image)
     cx = 384 if view != "side" else 400
-    skin, robe, trim = (242, 205, 170), (44, 82, 160), (236, 196, 64)
+    skin, trim = (242, 205, 170), (236, 196, 64)
     # Robe, sash and feet.
     draw.polygon([(cx - 110, 470), (cx + 110, 470), (cx + 190, 930), (cx - 190, 930)], fill=robe)
     draw.rectangle([cx - 180, 600, cx + 180, 630], fill=trim)
@@ -393,6 +405,108 @@ def _seed_elements(demo: User) -> list[str]:
     return created
 
 
+# --- Example files for README's commands -----------------------------------------------------
+#
+# README's curl examples upload files; a new clone has none, so these are drawn and synthesized
+# here (Pillow, the chirp above, ffmpeg from imageio-ffmpeg), never downloaded. The character
+# is a new one: its name, EXAMPLE_CHARACTER, is not among DEMO_ELEMENTS, so README's create
+# example succeeds on a freshly seeded database.
+
+EXAMPLES_DIRNAME = "examples"
+EXAMPLE_CHARACTER = "Green Apprentice"
+EXAMPLE_ROBE: Color = (46, 139, 87)
+EXAMPLE_VOICE = PresetSpec("Example voice", "en", (), 180.0, 220, 8.0)
+EXAMPLE_VIDEO_SIZE = (1280, 720)
+EXAMPLE_VIDEO_FPS = 24
+EXAMPLE_VIDEO_SECONDS = 4
+
+
+def draw_sofa() -> Image.Image:
+    """A red three-seat sofa with cushions and wooden legs in a pale room."""
+    image = _canvas((1024, 768), (244, 238, 226), (214, 204, 186))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 560, 1024, 768], fill=(170, 130, 90))  # the floor
+    red, dark = (178, 40, 46), (128, 24, 30)
+    draw.rounded_rectangle([150, 250, 874, 470], radius=40, fill=dark)  # the back
+    for x in (150, 390, 630):  # three seat cushions
+        draw.rounded_rectangle([x + 10, 430, x + 234, 540], radius=24, fill=red)
+    draw.rounded_rectangle([110, 330, 210, 560], radius=30, fill=dark)  # the arms
+    draw.rounded_rectangle([814, 330, 914, 560], radius=30, fill=dark)
+    for x in (250, 470, 690):  # back cushions
+        draw.rounded_rectangle([x - 70, 280, x + 70, 420], radius=30, fill=(196, 60, 64))
+    for x in (150, 860):
+        draw.rectangle([x, 560, x + 18, 620], fill=(90, 60, 30))
+    return image
+
+
+def example_video(path: Path) -> None:
+    """A 4 s 1280×720, 24 fps H.264/AAC MP4: the demo street at dusk under a slow pan, with a
+    voice-like chirp on its sound track (a generation job's input video takes 3–10 s)."""
+    width, height = EXAMPLE_VIDEO_SIZE
+    street = draw_street("dusk").resize((width * 3 // 2, height * 3 // 2))
+    frames = EXAMPLE_VIDEO_FPS * EXAMPLE_VIDEO_SECONDS
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    with tempfile.TemporaryDirectory(prefix="examples-") as workdir:
+        sound = Path(workdir) / "sound.wav"
+        sound.write_bytes(chirp_wav(EXAMPLE_VOICE))
+        command = [
+            ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+            "-r", str(EXAMPLE_VIDEO_FPS), "-i", "-",
+            "-i", str(sound),
+            "-t", str(EXAMPLE_VIDEO_SECONDS),
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
+            "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart",
+            str(path),
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdin=subprocess.PIPE)  # noqa: S603
+        assert process.stdin is not None
+        for n in range(frames):
+            left = round((street.width - width) * n / max(1, frames - 1))
+            top = (street.height - height) // 2
+            process.stdin.write(street.crop((left, top, left + width, top + height)).tobytes())
+        process.stdin.close()
+        if process.wait(timeout=120) != 0:
+            raise RuntimeError(f"ffmpeg could not write {path}")
+
+
+def examples_dir() -> Path:
+    return Path(settings.DATA_DIR) / EXAMPLES_DIRNAME
+
+
+def write_examples(directory: Path | None = None) -> list[Path]:
+    """Write the example files that are missing (an existing one is kept as it is); returns
+    the files written. Each is written under a temporary name first, so an interrupted run
+    never leaves a half file that later runs would take as done."""
+    directory = directory or examples_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def jpeg(draw: Callable[[], Image.Image]) -> Callable[[Path], None]:
+        return lambda path: draw().save(path, "JPEG", quality=90)
+
+    def wav(path: Path) -> None:
+        path.write_bytes(chirp_wav(EXAMPLE_VOICE))
+
+    makers: dict[str, Callable[[Path], None]] = {
+        "front.jpg": jpeg(lambda: draw_scholar("front", EXAMPLE_ROBE)),
+        "side.jpg": jpeg(lambda: draw_scholar("side", EXAMPLE_ROBE)),
+        "back.jpg": jpeg(lambda: draw_scholar("back", EXAMPLE_ROBE)),
+        "sofa.jpg": jpeg(draw_sofa),
+        "voice.wav": wav,
+        "street.mp4": example_video,
+    }
+    written = []
+    for name, make in makers.items():
+        target = directory / name
+        if target.exists():
+            continue
+        partial = target.with_name(f".{target.stem}.{os.getpid()}.partial{target.suffix}")
+        make(partial)
+        partial.replace(target)
+        written.append(target)
+    return written
+
+
 class Command(BaseCommand):
     help = (
         f"Create the demo user {DEMO_USERNAME!r} (Standard membership, {DEMO_CREDITS} credits, "
@@ -402,12 +516,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
+            "--examples-only",
+            action="store_true",
+            help=f"Only write README's example files under DATA_DIR/{EXAMPLES_DIRNAME}/.",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing when the database already has any user.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The example files hold nothing secret: written whatever DEBUG and the database say.
+        written = write_examples()
+        if written:
+            self.stdout.write(
+                f"Wrote the example files under {examples_dir()}: "
+                f"{', '.join(p.name for p in written)}."
+            )
+        if options["examples_only"]:
+            return
         if not settings.DEBUG:
             # A superuser with a password printed in README must never reach a real server.
             self.stderr.write("seed_demo does nothing with DEBUG off (its passwords are public).")
