@@ -322,6 +322,8 @@ AXES_USERNAME_CALLABLE = "accounts.throttle.login_username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 # Successful logins are not worth a row each; failures are kept in `AccessAttempt`.
 AXES_DISABLE_ACCESS_LOG = True
+# Its start-up banner goes to stdout of every process, `TOKEN=$(manage.py createapitoken …)` too.
+AXES_VERBOSE = False
 API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 20)
 # How many days back a late or missed daily reset still applies the tier's daily grant.
 DAILY_GRANT_CATCH_UP_DAYS = env_int("DAILY_GRANT_CATCH_UP_DAYS", 7)
