@@ -343,7 +343,12 @@ def plan_as_json(plan: PromptPlan) -> dict[str, Any]:
         "multi_shot": plan.multi_shot,
         "total_duration": plan.total_duration,
         "elements": [
-            {"position": r.position, "element_id": r.element_id, "name": r.name}
+            {
+                "position": r.position,
+                "element_id": r.element_id,
+                "name": r.name,
+                "mentioned": r.mentioned,
+            }
             for r in plan.elements
         ],
         "images": [{"position": r.position, "number": r.number} for r in plan.images],

@@ -332,7 +332,8 @@ class ExploreMutation:
     ) -> ExploreRecreateResult:
         job = services.explore_recreate(
             user=require_user(info),
-            work_id=_node_id(work_id, WORK_TYPE_NAMES, "workId"),
+            # Only the public view's id: a `MySharedWork` id is the author's handle.
+            work_id=_node_id(work_id, ("ExploreWork",), "workId"),
             overrides=services.RecreateOverrides(
                 prompt=overrides.prompt_text,
                 duration=overrides.duration,
