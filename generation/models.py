@@ -136,6 +136,41 @@ class GenerationJob(models.Model):
         return self.status in FINISHED
 
 
+class IdempotencyKey(models.Model):
+    """A client's key for one job-making request: the same key again returns the same job
+    and charges nothing more. The unique constraint, not a read before the write, is what
+    makes 40 parallel retries create one job: each retry inserts its key in the transaction
+    that creates the job, and all but one fail (see `generation.idempotency`)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    operation = models.CharField(
+        max_length=40, help_text="The mutation it was given to, e.g. `generationSubmit`."
+    )
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the request's input (files by their bytes)."
+    )
+    job = models.ForeignKey(
+        GenerationJob, on_delete=models.CASCADE, null=True, related_name="idempotency_keys"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "key"], name="generation_one_request_per_idempotency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"
+
+    def bind(self, job: GenerationJob) -> None:
+        """Record the job the key's request made (in the transaction that made it)."""
+        self.job = job
+        self.save(update_fields=["job"])
+
+
 class JobElement(models.Model):
     """An element as it was when the job was submitted (`<<<element_N>>>`, N = position)."""
 

@@ -42,6 +42,7 @@ from elements.models import (
 from elementsite.errors import field_error as _error
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
+from generation.idempotency import KeyClaim, fingerprint, idempotent_job, upload_digest
 from generation.models import (
     GenerationJob,
     InputKind,
@@ -275,9 +276,37 @@ def pin_element(
     return pinned
 
 
-def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> GenerationJob:
+def generation_submit(
+    *, owner: AbstractBaseUser, request: JobRequest, idempotency_key: str | None = None
+) -> GenerationJob:
     """Submit a job: refused with every problem at once (no job, no credit moved), or queued
-    with its price debited in the same transaction."""
+    with its price debited in the same transaction. With an `idempotency_key` the same
+    request again returns the same job, charged once (`generation.idempotency`)."""
+
+    def digest() -> str:
+        return fingerprint(
+            request.model,
+            request.prompt,
+            request.mode,
+            request.duration,
+            request.aspect_ratio,
+            sorted(request.bound_element_ids),
+            [upload_digest(upload) for upload in request.images],
+            upload_digest(request.start_frame),
+            upload_digest(request.end_frame),
+            upload_digest(request.input_video),
+        )
+
+    return idempotent_job(
+        owner=owner,
+        key=idempotency_key,
+        operation="generationSubmit",
+        digest=digest,
+        create=lambda claim: _submit(owner, request, claim),
+    )
+
+
+def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None) -> GenerationJob:
     from generation.providers.registry import provider_for_submit, provider_name_for
     from generation.tasks import enqueue_job
 
@@ -290,6 +319,7 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
     saved: list[str] = []
     try:
         with transaction.atomic():
+            key = claim.claim() if claim is not None else None
             job = GenerationJob.objects.create(
                 owner_id=owner.pk,
                 model=preview.spec.code,
@@ -327,6 +357,8 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
                     idempotency_key=f"generation.job:{job.pk}",
                 )
                 job.save(update_fields=["debit"])
+            if key is not None:
+                key.bind(job)
             job_event_emit(job)
             transaction.on_commit(lambda: enqueue_job(job.pk))
     except BaseException:

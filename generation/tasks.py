@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -46,9 +47,23 @@ def max_attempts() -> int:
     return int(getattr(settings, "GENERATION_MAX_ATTEMPTS", 3))
 
 
-def enqueue_job(job_id: Any) -> None:
-    """Hand a job to the workers (call after the transaction that created it commits)."""
-    async_task("generation.tasks.run_job", str(job_id), task_name=f"job-{job_id}"[:100])
+def enqueue_job(job_id: Any) -> bool:
+    """Hand a job to the workers (call after the transaction that created it commits).
+
+    The job is committed and charged by then, so a broker that is down (Redis refusing the
+    connection) must not turn an accepted job into an error for the client, who would retry
+    and pay twice: the job stays queued and `sweep_stale_jobs` hands it over once the broker
+    is back. Returns whether the broker took it."""
+    try:
+        async_task("generation.tasks.run_job", str(job_id), task_name=f"job-{job_id}"[:100])
+    except Exception:
+        logger.warning(
+            "generation job %s: the broker refused it; it stays queued for the sweep",
+            job_id,
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 def _claim(job_id: str) -> GenerationJob | None:
@@ -206,10 +221,12 @@ def sweep_stale_jobs() -> dict[str, int]:
             status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after()
         ).values_list("pk", flat=True)
     )
+    # A queued job is measured from when it was last queued (a staff retry sets the
+    # heartbeat), else from its creation.
     waiting = list(
-        GenerationJob.objects.filter(
-            status=JobStatus.QUEUED, created_at__lt=now - stale_after()
-        ).values_list("pk", flat=True)
+        GenerationJob.objects.annotate(queued_at=Coalesce("heartbeat_at", "created_at"))
+        .filter(status=JobStatus.QUEUED, queued_at__lt=now - stale_after())
+        .values_list("pk", flat=True)
     )
     for job_id in stale + waiting:
         enqueue_job(job_id)

@@ -29,6 +29,7 @@ from generation import explore_selectors as selectors
 from generation import explore_services as services
 from generation import models
 from generation.error_codes import ExploreErrorCode
+from generation.graphql.mutations import IDEMPOTENCY_KEY_DESCRIPTION
 from generation.graphql.types import (
     GenerationJobNode,
     GenerationModel,
@@ -329,6 +330,9 @@ class ExploreMutation:
             ExploreRecreateOverrides | None,
             strawberry.argument(description="What to change; null for none."),
         ] = None,
+        idempotency_key: Annotated[
+            str | None, strawberry.argument(description=IDEMPOTENCY_KEY_DESCRIPTION)
+        ] = None,
     ) -> ExploreRecreateResult:
         job = services.explore_recreate(
             user=require_user(info),
@@ -341,6 +345,7 @@ class ExploreMutation:
             )
             if overrides
             else None,
+            idempotency_key=idempotency_key,
         )
         return ExploreRecreateResult(job=job)  # type: ignore[arg-type]
 
