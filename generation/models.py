@@ -115,6 +115,12 @@ class GenerationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    stalled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweep found its worker silent (its owner was told); cleared when "
+        "a worker takes it again.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -451,6 +457,7 @@ class WebhookEventType(models.TextChoices):
     GENERATION_SUCCEEDED = "generation.succeeded", "Job succeeded"
     GENERATION_FAILED = "generation.failed", "Job failed"
     GENERATION_CANCELED = "generation.canceled", "Job canceled"
+    GENERATION_STALLED = "generation.stalled", "Job stalled (its worker went silent)"
     ELEMENT_READY = "element.ready", "Element processed"
     ELEMENT_FAILED = "element.failed", "Element processing failed"
 
@@ -704,3 +711,34 @@ class ProviderAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.code}: {self.message[:60]}"
+
+
+class JanitorRun(models.Model):
+    """One pass of the janitor (`generation.janitor`): what it found and removed."""
+
+    LISTED_MAX = 1000
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    dry_run = models.BooleanField(
+        default=False, help_text="Only listed what it would remove; removed nothing."
+    )
+    checked_files = models.PositiveIntegerField(default=0)
+    files_removed = models.PositiveIntegerField(
+        default=0, help_text="Stored files no row referenced (or would remove, in a dry run)."
+    )
+    bytes_removed = models.PositiveBigIntegerField(default=0)
+    folders_removed = models.PositiveIntegerField(
+        default=0, help_text="Temporary render folders of dead workers."
+    )
+    keys_removed = models.PositiveIntegerField(default=0, help_text="Expired idempotency keys.")
+    removed = models.JSONField(
+        default=list, blank=True, help_text=f"What it removed (the first {LISTED_MAX} names)."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        kind = "dry run" if self.dry_run else "run"
+        return f"Janitor {kind} of {self.started_at:%Y-%m-%d %H:%M}"

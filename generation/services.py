@@ -22,8 +22,6 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +38,7 @@ from elements.models import (
     VoiceStatus,
 )
 from elementsite.errors import field_error as _error
+from elementsite.storage import remove_quietly, save_file
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
 from generation.idempotency import KeyClaim, fingerprint, idempotent_job, upload_digest
@@ -333,11 +332,11 @@ def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None
             )
             _pin_elements(job, preview.plan, owner)
             for kind, position, processed in inputs:
-                name = default_storage.save(
+                name = save_file(
                     f"jobs/inputs/{uuid.uuid4().hex}.{processed.extension}",
-                    ContentFile(processed.content),
+                    processed.content,
+                    saved,
                 )
-                saved.append(name)
                 JobInput.objects.create(
                     job=job,
                     kind=kind,
@@ -363,7 +362,7 @@ def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None
             transaction.on_commit(lambda: enqueue_job(job.pk))
     except BaseException:
         for name in saved:
-            default_storage.delete(name)
+            remove_quietly(name)
         raise
     return job
 

@@ -17,6 +17,7 @@ from elements.media_urls import media_url
 from elementsite.relay import PkNodeID
 from generation import models
 from generation.catalog import ModelCode
+from generation.selectors import job_is_stalled
 
 if TYPE_CHECKING:
     from generation.graphql.explore import ExploreWorkNode
@@ -166,6 +167,14 @@ class GenerationJobNode(PkNodeID, relay.Node):
     started_at: datetime.datetime | None = strawberry_django.field(description="When it began.")
     finished_at: datetime.datetime | None = strawberry_django.field(description="When it ended.")
     outputs: list[GenerationOutputNode] = strawberry_django.field(description="What it made.")
+
+    @strawberry_django.field(
+        description="True while the job is running but its worker has gone silent (its "
+        "heartbeat is older than the stale threshold): the sweep will have it taken again.",
+        only=["status", "heartbeat_at"],
+    )
+    def stalled(self, root: models.GenerationJob) -> bool:
+        return job_is_stalled(root)
 
     @strawberry_django.field(
         description="Whether the credits came back (failed or canceled jobs).",
