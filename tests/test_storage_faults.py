@@ -9,6 +9,7 @@ whose storage stays down fails once, refunded, with nothing stored.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -301,3 +302,24 @@ def test_a_render_whose_storage_stays_down_fails_once_refunded(
     assert not GenerationOutput.objects.filter(job=job).exists()
     assert media_files() == files
     assert SECRET_ENDPOINT not in job.error_message
+
+
+def test_a_render_on_a_full_disk_fails_at_once_refunded_leaving_no_file(
+    api: UploadClient, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = submitted_job(api, django_capture_on_commit_callbacks)
+    files = media_files()
+    # the output's file is written whole, its poster runs out of room half-way
+    local_storage(settings, "tests.storage_faults.FullDiskStorage", ok_writes=1)
+    settings.GENERATION_STORAGE_RETRY_DELAYS = [30]  # a full disk is not waited for
+
+    started = time.monotonic()
+    assert tasks.run_job(str(job.pk)) == JobStatus.FAILED
+    assert time.monotonic() - started < 20
+
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "STORAGE_FULL")
+    assert "Errno" not in job.error_message
+    assert credit_balance(api.user) == 500  # type: ignore[attr-defined]
+    assert not GenerationOutput.objects.filter(job=job).exists()
+    assert media_files() == files  # neither the whole file nor the cut-off one
