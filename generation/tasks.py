@@ -120,9 +120,8 @@ def _claim(job_id: str) -> GenerationJob | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.heartbeat_at = now
-        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at"])
         job.stalled_at = None  # taken again: no longer stranded
-        job.save(update_fields=["stalled_at"])
+        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "stalled_at"])
         if first_start:
             # Taken again after its worker died, it had started already: no second event.
             job_event_emit(job)
@@ -257,11 +256,12 @@ def run_job(job_id: str) -> str:
     except ProviderError as exc:
         return _end(job.pk, JobStatus.FAILED, exc.code, exc.message)
     except StorageError as exc:
+        why = "is full" if exc.storage_code == StorageErrorCode.FULL else "was unavailable"
         return _end(
             job.pk,
             JobStatus.FAILED,
             exc.storage_code,
-            "File storage was unavailable or full; your credits were refunded.",
+            f"File storage {why}; your credits were refunded. Try again later.",
         )
     except KlingConfigError as exc:
         logger.error("generation job %s: %s", job.pk, exc)
