@@ -45,6 +45,22 @@ pytestmark = pytest.mark.django_db
 HOUR = 3600
 
 
+@pytest.fixture(autouse=True)
+def own_media(settings: Any, tmp_path: Path) -> None:
+    """A media folder of this test's own: the run's shared one holds other tests' files,
+    whose rows were rolled back with their tests (orphans, to the janitor)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "location": str(media)},
+        },
+    }
+
+
 def age(name: str, seconds: float) -> None:
     """Make a stored file look `seconds` old."""
     path = default_storage.path(name)
