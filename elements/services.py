@@ -20,7 +20,6 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -106,7 +105,9 @@ def _delete_files_after_commit(names: Sequence[str]) -> None:
         pinned = pinned_file_names(names)
         for name in names:
             if name not in pinned:
-                default_storage.delete(name)
+                # The rows are gone already: a storage that is down now must not turn the
+                # committed delete into an error; the janitor removes the file later.
+                remove_quietly(name)
 
     transaction.on_commit(delete)
 

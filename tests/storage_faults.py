@@ -2,8 +2,8 @@
 
 `FullDiskStorage` writes part of a file and then raises ENOSPC, as a filesystem that runs out
 of room mid-write does (the part stays on disk unless someone removes it).
-`FlakyStorage` refuses its first writes as an S3 endpoint that is down does (botocore's
-EndpointConnectionError), then works.
+`FlakyStorage` refuses writes, reads and deletes while it is `down`, as an S3 endpoint that
+is down does (botocore's EndpointConnectionError).
 """
 
 from __future__ import annotations
@@ -57,3 +57,7 @@ class FlakyStorage(FileSystemStorage):
     def _open(self, name: str, mode: str = "rb") -> Any:
         self._check(name)
         return super()._open(name, mode)
+
+    def delete(self, name: str) -> None:
+        self._check(name)
+        super().delete(name)

@@ -8,6 +8,7 @@ whose storage stays down fails once, refunded, with nothing stored.
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from collections.abc import Iterator
@@ -323,3 +324,29 @@ def test_a_render_on_a_full_disk_fails_at_once_refunded_leaving_no_file(
     assert credit_balance(api.user) == 500  # type: ignore[attr-defined]
     assert not GenerationOutput.objects.filter(job=job).exists()
     assert media_files() == files  # neither the whole file nor the cut-off one
+
+
+def test_deleting_an_element_while_storage_is_down_succeeds_and_the_janitor_cleans_up(
+    api: UploadClient, settings: Any, flaky: type[FlakyStorage]
+) -> None:
+    from generation.janitor import run_janitor
+
+    created = create_element(api)
+    assert created["__typename"] == "ElementWithWarningsResult", created
+    element = Element.objects.get(owner=api.user)  # type: ignore[attr-defined]
+    images = {n for i in element.images.all() for n in (i.image.name, i.thumbnail.name)}
+    flaky.down.set()
+
+    payload = api(
+        """mutation ($id: ID!) { elementDelete(input: {id: $id}) { __typename
+        ... on OperationInfo { messages { code } } } }""",
+        {"id": created["element"]["id"]},
+    )["elementDelete"]
+
+    assert payload["__typename"] == "DeleteResult", payload
+    assert not Element.objects.filter(pk=element.pk).exists()
+    assert images <= media_files()  # left for later
+    flaky.down.clear()
+    report = run_janitor(min_age=datetime.timedelta(0))
+    assert images <= set(report.files)
+    assert not images & media_files()
