@@ -19,8 +19,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -49,6 +48,7 @@ from elements.models import (
     VoiceStatus,
 )
 from elementsite.errors import field_error as _error
+from elementsite.storage import remove_quietly, save_file
 
 # An uploaded file of any kind (Django's UploadedFile, File, a stream): the media modules
 # read it under a byte cap and trust nothing the client said about it.
@@ -64,22 +64,23 @@ def _not_found(field: str, what: str) -> ValidationError:
 
 
 class _FileBatch:
-    """Files saved during one service call: deleted again if its transaction fails."""
+    """Files saved during one service call: deleted again if its transaction fails.
+
+    A name joins the batch before its write starts, and a write that fails removes its own
+    part at once (`elementsite.storage.save_file`), so a full disk or a storage that drops
+    the connection leaves neither a cut-off file nor a 0-byte one. Storage failures reach
+    the caller as STORAGE_FULL / STORAGE_UNAVAILABLE, without the backend's words."""
 
     def __init__(self) -> None:
         self.saved: list[str] = []
 
-    def save(self, folder: str, content: bytes, extension: str) -> str:
+    def save(self, folder: str, content: bytes | File[Any], extension: str) -> str:
         # A random name: nothing about the file, its owner or its order can be guessed.
-        name = default_storage.save(
-            f"{folder}/{uuid.uuid4().hex}.{extension}", ContentFile(content)
-        )
-        self.saved.append(name)
-        return name
+        return save_file(f"{folder}/{uuid.uuid4().hex}.{extension}", content, self.saved)
 
     def discard(self) -> None:
         for name in self.saved:
-            default_storage.delete(name)
+            remove_quietly(name)
 
 
 @contextmanager
@@ -104,7 +105,9 @@ def _delete_files_after_commit(names: Sequence[str]) -> None:
         pinned = pinned_file_names(names)
         for name in names:
             if name not in pinned:
-                default_storage.delete(name)
+                # The rows are gone already: a storage that is down now must not turn the
+                # committed delete into an error; the janitor removes the file later.
+                remove_quietly(name)
 
     transaction.on_commit(delete)
 

@@ -179,10 +179,9 @@ def video_element_create(
                             "consent_at": timezone.now().isoformat(),
                         },
                     )
-                    element.video_source.name = default_storage.save(
-                        f"elements/video-sources/{_random()}.{probed.extension}", File(handle)
+                    element.video_source.name = files.save(
+                        "elements/video-sources", File(handle), probed.extension
                     )
-                    files.saved.append(element.video_source.name)
                     element.save()
                     transaction.on_commit(lambda: _enqueue(element.pk))
             except IntegrityError:
@@ -193,12 +192,6 @@ def video_element_create(
         # A media error: the code is on the inner error, under the upload's field.
         raise ValidationError({"video": exc.error_list}) from None
     return ElementResult(element)
-
-
-def _random() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
 
 
 def _enqueue(element_id: int) -> None:

@@ -337,8 +337,27 @@ GENERATION_PROVIDERS = dict(
     item.split("=", 1) for item in env_list("GENERATION_PROVIDERS", ["*=local"]) if "=" in item
 )
 # A running job writes a heartbeat; one silent this long is taken again (its worker died).
+# GraphQL shows such a job `stalled: true` until a sweep has it taken again; the sweep runs
+# every GENERATION_SWEEP_INTERVAL_MINUTES (a cron schedule: `manage.py ensure_schedules`).
+# Worst-case recovery of a killed worker's job: stale + 5 s heartbeat + interval (README).
 GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
+GENERATION_SWEEP_INTERVAL_MINUTES = env_int("GENERATION_SWEEP_INTERVAL_MINUTES", 1)
 GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
+# A render whose storage is unavailable tries again after each of these waits (seconds), then
+# fails (refunded): a storage restart of up to their sum (30 s) costs no job.
+GENERATION_STORAGE_RETRY_DELAYS = [
+    int(d) for d in env_list("GENERATION_STORAGE_RETRY_DELAYS", ["2", "4", "8", "16"])
+]
+# Renders' temporary folders (`job-*`); empty: the system's temporary folder.
+GENERATION_WORK_DIR = os.environ.get("GENERATION_WORK_DIR", "")
+# A retried submit/recreate/multi-view with the same idempotencyKey returns the same job for
+# this long (never less than 24 h).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# The janitor (`manage.py janitor`, scheduled every JANITOR_INTERVAL_MINUTES) removes stored
+# files no row names once they are this old (a file is written before its row commits), and
+# the temporary folders of dead workers.
+JANITOR_ORPHAN_MIN_AGE_SECONDS = env_int("JANITOR_ORPHAN_MIN_AGE_SECONDS", 3600)
+JANITOR_INTERVAL_MINUTES = env_int("JANITOR_INTERVAL_MINUTES", 15)
 
 # --- Explore ----------------------------------------------------------------------------------
 # "post": a shared work is in the feed at once and staff hide it if need be; "pre": it waits

@@ -43,6 +43,7 @@ from generation.catalog import MODELS, ModelCode
 from generation.models import (
     GenerationJob,
     GenerationOutput,
+    JanitorRun,
     JobElement,
     JobElementImage,
     JobInput,
@@ -663,6 +664,49 @@ class ProviderAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
             raise PermissionDenied
         count = queryset.filter(resolved=False).update(resolved=True)
         self.message_user(request, f"Resolved {_plural(count, 'alert')}.", messages.SUCCESS)
+
+
+@admin.register(JanitorRun)
+class JanitorRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The janitor's runs (scheduled, or `manage.py janitor`): what each one removed."""
+
+    list_display = (
+        "started_at",
+        "dry_run",
+        "checked_files",
+        "files_removed",
+        "bytes_removed",
+        "folders_removed",
+        "keys_removed",
+        "duration",
+    )
+    list_filter = ("dry_run",)
+    date_hierarchy = "started_at"
+    readonly_fields = (
+        "started_at",
+        "finished_at",
+        "dry_run",
+        "checked_files",
+        "files_removed",
+        "bytes_removed",
+        "folders_removed",
+        "keys_removed",
+        "removed_list",
+    )
+    exclude = ("removed",)
+
+    @admin.display(description="took")
+    def duration(self, obj: JanitorRun) -> str:
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.1f} s"
+
+    @admin.display(description="removed (files, then folders)")
+    def removed_list(self, obj: JanitorRun) -> SafeString:
+        if not obj.removed:
+            return format_html("{}", "nothing")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li><code>{}</code></li>", ((n,) for n in obj.removed)),
+        )
 
 
 # --- Prices -------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ class GenerationErrorCode(StrEnum):
     JOB_FINISHED = "JOB_FINISHED"
     JOB_NOT_RETRYABLE = "JOB_NOT_RETRYABLE"
     NOT_REFUNDED = "NOT_REFUNDED"
+    # A retry's key (`idempotencyKey`) given with another input, or malformed.
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
     # Failures a job ends with (`GenerationJob.error_code`).
     RENDER_FAILED = "RENDER_FAILED"
     WORKER_LOST = "WORKER_LOST"

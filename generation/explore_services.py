@@ -29,6 +29,7 @@ from elementsite.errors import field_error as _error
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
 from generation.error_codes import ExploreErrorCode
+from generation.idempotency import KeyClaim, fingerprint, idempotent_job
 from generation.models import (
     ExploreModerationAction,
     ExploreModerationEvent,
@@ -386,7 +387,11 @@ def _pin_recipe(job: GenerationJob, plan: PromptPlan, recipe: dict[str, Any]) ->
 
 
 def explore_recreate(
-    *, user: AbstractBaseUser, work_id: Any, overrides: RecreateOverrides | None = None
+    *,
+    user: AbstractBaseUser,
+    work_id: Any,
+    overrides: RecreateOverrides | None = None,
+    idempotency_key: str | None = None,
 ) -> GenerationJob:
     """Make a new job for `user` from a shared work's recipe, in one call.
 
@@ -397,10 +402,24 @@ def explore_recreate(
     files, debited to `user`, linked to the work, and the work's count grows by one (a
     conditional UPDATE, exact under concurrency and refused if the work was hidden since).
     """
+    chosen = overrides or RecreateOverrides()
+    return idempotent_job(
+        owner=user,
+        key=idempotency_key,
+        operation="exploreRecreate",
+        digest=lambda: fingerprint(
+            str(work_id), chosen.prompt, chosen.duration, chosen.aspect_ratio
+        ),
+        create=lambda claim: _recreate(user, work_id, chosen, claim),
+    )
+
+
+def _recreate(
+    user: AbstractBaseUser, work_id: Any, overrides: RecreateOverrides, claim: KeyClaim | None
+) -> GenerationJob:
     from generation.providers.registry import provider_name_for
     from generation.tasks import enqueue_job
 
-    overrides = overrides or RecreateOverrides()
     pk = _pk(work_id)
     work = ExploreWork.objects.filter(pk=pk).first() if pk is not None else None
     if work is None or (work.status == WorkStatus.PENDING and work.author_id != user.pk):
@@ -410,6 +429,7 @@ def explore_recreate(
     generation_services._raise_preview(preview)
     assert preview.price is not None
     with transaction.atomic():
+        key = claim.claim() if claim is not None else None
         job = GenerationJob.objects.create(
             owner_id=user.pk,
             model=preview.spec.code,
@@ -440,6 +460,8 @@ def explore_recreate(
                 idempotency_key=f"generation.job:{job.pk}",
             )
             job.save(update_fields=["debit"])
+        if key is not None:
+            key.bind(job)
         transaction.on_commit(lambda: enqueue_job(job.pk))
     return job
 

@@ -122,6 +122,12 @@ class GenerationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    stalled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweep found its worker silent (its owner was told); cleared when "
+        "a worker takes it again.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -141,6 +147,41 @@ class GenerationJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+
+class IdempotencyKey(models.Model):
+    """A client's key for one job-making request: the same key again returns the same job
+    and charges nothing more. The unique constraint, not a read before the write, is what
+    makes 40 parallel retries create one job: each retry inserts its key in the transaction
+    that creates the job, and all but one fail (see `generation.idempotency`)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    operation = models.CharField(
+        max_length=40, help_text="The mutation it was given to, e.g. `generationSubmit`."
+    )
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of the request's input (files by their bytes)."
+    )
+    job = models.ForeignKey(
+        GenerationJob, on_delete=models.CASCADE, null=True, related_name="idempotency_keys"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "key"], name="generation_one_request_per_idempotency_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.key}"
+
+    def bind(self, job: GenerationJob) -> None:
+        """Record the job the key's request made (in the transaction that made it)."""
+        self.job = job
+        self.save(update_fields=["job"])
 
 
 class JobElement(models.Model):
@@ -423,6 +464,7 @@ class WebhookEventType(models.TextChoices):
     GENERATION_SUCCEEDED = "generation.succeeded", "Job succeeded"
     GENERATION_FAILED = "generation.failed", "Job failed"
     GENERATION_CANCELED = "generation.canceled", "Job canceled"
+    GENERATION_STALLED = "generation.stalled", "Job stalled (its worker went silent)"
     ELEMENT_READY = "element.ready", "Element processed"
     ELEMENT_FAILED = "element.failed", "Element processing failed"
 
@@ -677,3 +719,34 @@ class ProviderAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.code}: {self.message[:60]}"
+
+
+class JanitorRun(models.Model):
+    """One pass of the janitor (`generation.janitor`): what it found and removed."""
+
+    LISTED_MAX = 1000
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    dry_run = models.BooleanField(
+        default=False, help_text="Only listed what it would remove; removed nothing."
+    )
+    checked_files = models.PositiveIntegerField(default=0)
+    files_removed = models.PositiveIntegerField(
+        default=0, help_text="Stored files no row referenced (or would remove, in a dry run)."
+    )
+    bytes_removed = models.PositiveBigIntegerField(default=0)
+    folders_removed = models.PositiveIntegerField(
+        default=0, help_text="Temporary render folders of dead workers."
+    )
+    keys_removed = models.PositiveIntegerField(default=0, help_text="Expired idempotency keys.")
+    removed = models.JSONField(
+        default=list, blank=True, help_text=f"What it removed (the first {LISTED_MAX} names)."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        kind = "dry run" if self.dry_run else "run"
+        return f"Janitor {kind} of {self.started_at:%Y-%m-%d %H:%M}"

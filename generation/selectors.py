@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from generation.models import (
     ExploreWorkFile,
@@ -14,9 +17,27 @@ from generation.models import (
     JobElement,
     JobElementImage,
     JobInput,
+    JobStatus,
     WebhookDelivery,
     WebhookEndpoint,
 )
+
+# The renderer's temporary folders: `job-<job id hex>-<pid>-<random>` (see generation.tasks).
+WORK_DIR_PREFIX = "job-"
+
+
+def job_stale_after() -> datetime.timedelta:
+    """How long a running job's heartbeat may be silent before its worker counts as dead
+    (`GENERATION_HEARTBEAT_STALE_SECONDS`)."""
+    return datetime.timedelta(seconds=getattr(settings, "GENERATION_HEARTBEAT_STALE_SECONDS", 60))
+
+
+def job_is_stalled(job: GenerationJob, now: datetime.datetime | None = None) -> bool:
+    """A running job whose worker went quiet: shown until the sweep has it taken again."""
+    if job.status != JobStatus.RUNNING:
+        return False
+    now = now or timezone.now()
+    return job.heartbeat_at is None or job.heartbeat_at < now - job_stale_after()
 
 
 def pinned_file_names(names: Iterable[str]) -> set[str]:

@@ -22,8 +22,6 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,8 +39,10 @@ from elements.models import (
 )
 from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
+from elementsite.storage import remove_quietly, save_file
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
+from generation.idempotency import KeyClaim, fingerprint, idempotent_job, upload_digest
 from generation.models import (
     GenerationJob,
     InputKind,
@@ -280,9 +280,37 @@ def pin_element(
     return pinned
 
 
-def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> GenerationJob:
+def generation_submit(
+    *, owner: AbstractBaseUser, request: JobRequest, idempotency_key: str | None = None
+) -> GenerationJob:
     """Submit a job: refused with every problem at once (no job, no credit moved), or queued
-    with its price debited in the same transaction."""
+    with its price debited in the same transaction. With an `idempotency_key` the same
+    request again returns the same job, charged once (`generation.idempotency`)."""
+
+    def digest() -> str:
+        return fingerprint(
+            request.model,
+            request.prompt,
+            request.mode,
+            request.duration,
+            request.aspect_ratio,
+            sorted(request.bound_element_ids),
+            [upload_digest(upload) for upload in request.images],
+            upload_digest(request.start_frame),
+            upload_digest(request.end_frame),
+            upload_digest(request.input_video),
+        )
+
+    return idempotent_job(
+        owner=owner,
+        key=idempotency_key,
+        operation="generationSubmit",
+        digest=digest,
+        create=lambda claim: _submit(owner, request, claim),
+    )
+
+
+def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None) -> GenerationJob:
     from generation.providers.registry import provider_for_submit, provider_name_for
     from generation.tasks import enqueue_job
 
@@ -295,6 +323,7 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
     saved: list[str] = []
     try:
         with transaction.atomic():
+            key = claim.claim() if claim is not None else None
             job = GenerationJob.objects.create(
                 owner_id=owner.pk,
                 model=preview.spec.code,
@@ -308,11 +337,11 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
             )
             _pin_elements(job, preview.plan, owner)
             for kind, position, processed in inputs:
-                name = default_storage.save(
+                name = save_file(
                     f"jobs/inputs/{uuid.uuid4().hex}.{processed.extension}",
-                    ContentFile(processed.content),
+                    processed.content,
+                    saved,
                 )
-                saved.append(name)
                 JobInput.objects.create(
                     job=job,
                     kind=kind,
@@ -332,11 +361,13 @@ def generation_submit(*, owner: AbstractBaseUser, request: JobRequest) -> Genera
                     idempotency_key=f"generation.job:{job.pk}",
                 )
                 job.save(update_fields=["debit"])
+            if key is not None:
+                key.bind(job)
             job_event_emit(job)
             transaction.on_commit(lambda: enqueue_job(job.pk))
     except BaseException:
         for name in saved:
-            default_storage.delete(name)
+            remove_quietly(name)
         raise
     return job
 
@@ -348,7 +379,12 @@ def plan_as_json(plan: PromptPlan) -> dict[str, Any]:
         "multi_shot": plan.multi_shot,
         "total_duration": plan.total_duration,
         "elements": [
-            {"position": r.position, "element_id": r.element_id, "name": r.name}
+            {
+                "position": r.position,
+                "element_id": r.element_id,
+                "name": r.name,
+                "mentioned": r.mentioned,
+            }
             for r in plan.elements
         ],
         "images": [{"position": r.position, "number": r.number} for r in plan.images],

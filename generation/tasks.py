@@ -11,45 +11,86 @@ attempts.
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from elementsite.storage import (
+    StorageError,
+    StorageErrorCode,
+    remove_quietly,
+    save_file,
+    storage_error_code,
+)
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobKind, JobStatus
 from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
 from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
+from generation.selectors import WORK_DIR_PREFIX, job_stale_after
 from generation.services import job_finish
-from generation.webhook_services import job_event_emit
+from generation.webhook_services import job_event_emit, job_stalled_emit
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
 STAFF_ERROR_MAX = 4000  # characters of an exception's message kept for staff
+T = TypeVar("T")
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=getattr(settings, "GENERATION_HEARTBEAT_STALE_SECONDS", 60))
+    return job_stale_after()
+
+
+def storage_retry_delays() -> list[float]:
+    """Seconds to wait before each new try of a render whose storage was unavailable."""
+    return [float(d) for d in getattr(settings, "GENERATION_STORAGE_RETRY_DELAYS", [2, 4, 8, 16])]
+
+
+def work_dir_root() -> str | None:
+    """Where renders keep their temporary folders (None: the system's temporary folder)."""
+    return getattr(settings, "GENERATION_WORK_DIR", None) or None
+
+
+def work_dir_prefix(job_id: Any) -> str:
+    """`job-<job id>-<pid>-`: the janitor reads which job and which process a folder is of."""
+    return f"{WORK_DIR_PREFIX}{uuid.UUID(str(job_id)).hex}-{os.getpid()}-"
 
 
 def max_attempts() -> int:
     return int(getattr(settings, "GENERATION_MAX_ATTEMPTS", 3))
 
 
-def enqueue_job(job_id: Any) -> None:
-    """Hand a job to the workers (call after the transaction that created it commits)."""
-    async_task("generation.tasks.run_job", str(job_id), task_name=f"job-{job_id}"[:100])
+def enqueue_job(job_id: Any) -> bool:
+    """Hand a job to the workers (call after the transaction that created it commits).
+
+    The job is committed and charged by then, so a broker that is down (Redis refusing the
+    connection) must not turn an accepted job into an error for the client, who would retry
+    and pay twice: the job stays queued and `sweep_stale_jobs` hands it over once the broker
+    is back. Returns whether the broker took it."""
+    try:
+        async_task("generation.tasks.run_job", str(job_id), task_name=f"job-{job_id}"[:100])
+    except Exception:
+        logger.warning(
+            "generation job %s: the broker refused it; it stays queued for the sweep",
+            job_id,
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 def _claim(job_id: str) -> GenerationJob | None:
@@ -80,7 +121,8 @@ def _claim(job_id: str) -> GenerationJob | None:
         job.attempts += 1
         job.started_at = job.started_at or now
         job.heartbeat_at = now
-        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at"])
+        job.stalled_at = None  # taken again: no longer stranded
+        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "stalled_at"])
         if first_start:
             # Taken again after its worker died, it had started already: no second event.
             job_event_emit(job)
@@ -108,7 +150,8 @@ class _ProgressReporter:
             raise JobCanceled
 
 
-def _store(job: GenerationJob, rendered: RenderedOutput) -> GenerationOutput:
+def _store(job: GenerationJob, rendered: RenderedOutput, written: list[str]) -> GenerationOutput:
+    """Store one output's files and row; every name joins `written` before its write."""
     stem = uuid.uuid4().hex
     output = GenerationOutput(
         job=job,
@@ -119,14 +162,75 @@ def _store(job: GenerationJob, rendered: RenderedOutput) -> GenerationOutput:
         duration_ms=rendered.duration_ms,
         has_audio=rendered.has_audio,
     )
-    with rendered.path.open("rb") as f:
-        output.file.save(f"{stem}{rendered.path.suffix}", File(f), save=False)
-    with rendered.poster.open("rb") as f:
-        output.poster.save(f"{stem}{rendered.poster.suffix}", File(f), save=False)
-    with rendered.thumbnail.open("rb") as f:
-        output.thumbnail.save(f"{stem}{rendered.thumbnail.suffix}", File(f), save=False)
+    for field, path, folder in (
+        (output.file, rendered.path, "outputs"),
+        (output.poster, rendered.poster, "outputs/posters"),
+        (output.thumbnail, rendered.thumbnail, "outputs/thumbs"),
+    ):
+        with path.open("rb") as f:
+            field.name = save_file(f"{folder}/{stem}{path.suffix}", File(f), written)
     output.save()
     return output
+
+
+def _finish(job: GenerationJob, rendered: Any) -> str:
+    """Store what the provider made and end the job, in one transaction; the files of a
+    transaction that fails are removed at once."""
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = GenerationJob.objects.select_for_update().get(pk=job.pk)
+            if locked.status != JobStatus.RUNNING:
+                return "dropped"
+            if locked.cancel_requested:
+                job_finish(locked, JobStatus.CANCELED, message="Canceled by you.")
+                return "canceled"
+            if locked.kind == JobKind.MULTIVIEW:
+                from elements.assists.services import multiview_store
+
+                multiview_store(locked, rendered)
+            else:
+                for item in rendered:
+                    _store(locked, item, written)
+            job_finish(locked, JobStatus.SUCCEEDED)
+    except BaseException:
+        for name in written:
+            remove_quietly(name)
+        raise
+    return "succeeded"
+
+
+def _with_storage_retries(job: GenerationJob, step: Callable[[], T]) -> T:
+    """Run `step`; while the storage is unavailable, try again after each delay of
+    `storage_retry_delays()` (the heartbeat kept fresh meanwhile, a cancel honoured). A full
+    storage, or one still down after the last delay, raises StorageError."""
+    delays = iter(storage_retry_delays())
+    while True:
+        try:
+            return step()
+        except Exception as exc:
+            code = storage_error_code(exc)
+            if code is None:
+                raise
+            delay = next(delays, None)
+            if code != StorageErrorCode.UNAVAILABLE or delay is None:
+                raise exc if isinstance(exc, StorageError) else StorageError(code) from exc
+            logger.warning(
+                "generation job %s: storage unavailable, trying again in %.0f s", job.pk, delay
+            )
+            _wait(job, delay)
+
+
+def _wait(job: GenerationJob, seconds: float) -> None:
+    """Sleep with the heartbeat kept fresh, so the sweep doesn't take the job meanwhile."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, HEARTBEAT_EVERY.total_seconds()))
+        GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+        if GenerationJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            raise JobCanceled
 
 
 def run_job(job_id: str) -> str:
@@ -136,30 +240,30 @@ def run_job(job_id: str) -> str:
         return "skipped"
     try:
         provider = get_provider(job.provider)
-        with tempfile.TemporaryDirectory(prefix="job-") as workdir:
-            rendered = provider.run(job, workdir=Path(workdir), progress=_ProgressReporter(job))
-            with transaction.atomic():
-                locked = GenerationJob.objects.select_for_update().get(pk=job.pk)
-                if locked.status != JobStatus.RUNNING:
-                    return "dropped"
-                if locked.cancel_requested:
-                    job_finish(locked, JobStatus.CANCELED, message="Canceled by you.")
-                    return "canceled"
-                if locked.kind == JobKind.MULTIVIEW:
-                    from elements.assists.services import multiview_store
-
-                    multiview_store(locked, rendered)
-                else:
-                    for item in rendered:
-                        _store(locked, item)
-                job_finish(locked, JobStatus.SUCCEEDED)
-        return "succeeded"
+        # Named after the job and this process: a worker killed mid-render leaves it, and
+        # the janitor tells a dead worker's folder from a live one's by those.
+        with tempfile.TemporaryDirectory(
+            prefix=work_dir_prefix(job.pk), dir=work_dir_root(), ignore_cleanup_errors=True
+        ) as workdir:
+            progress = _ProgressReporter(job)
+            rendered = _with_storage_retries(
+                job, lambda: provider.run(job, workdir=Path(workdir), progress=progress)
+            )
+            return _with_storage_retries(job, lambda: _finish(job, rendered))
     except JobCanceled:
         return _end(job.pk, JobStatus.CANCELED, "", "Canceled by you.")
     except Requeue:
         return _requeue(job.pk)
     except ProviderError as exc:
         return _end(job.pk, JobStatus.FAILED, exc.code, exc.message, staff_error=exc.detail)
+    except StorageError as exc:
+        why = "is full" if exc.storage_code == StorageErrorCode.FULL else "was unavailable"
+        return _end(
+            job.pk,
+            JobStatus.FAILED,
+            exc.storage_code,
+            f"File storage {why}; your credits were refunded. Try again later.",
+        )
     except KlingConfigError as exc:
         logger.error("generation job %s: %s", job.pk, exc)
         return _end(
@@ -205,21 +309,39 @@ def _end(job_id: Any, status: str, code: str, message: str, *, staff_error: str 
 
 def sweep_stale_jobs() -> dict[str, int]:
     """Scheduled: re-enqueue jobs whose worker went quiet; the task itself fails those past
-    their attempts. Also re-enqueues queued jobs nobody took (a lost Redis delivery)."""
+    their attempts. Also re-enqueues queued jobs nobody took (a lost Redis delivery, or a
+    broker that was down at submit). A stranded job's owner hears of it once per stall: its
+    `generation.stalled` webhook event is written when the sweep first finds it."""
     now = timezone.now()
     stale = list(
         GenerationJob.objects.filter(
             status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after()
         ).values_list("pk", flat=True)
     )
+    for job_id in stale:
+        with transaction.atomic():
+            if GenerationJob.objects.filter(
+                pk=job_id, status=JobStatus.RUNNING, stalled_at__isnull=True
+            ).update(stalled_at=now):
+                job_stalled_emit(GenerationJob.objects.get(pk=job_id))
+    # A queued job is measured from when it was last queued (a staff retry sets the
+    # heartbeat), else from its creation.
     waiting = list(
-        GenerationJob.objects.filter(
-            status=JobStatus.QUEUED, created_at__lt=now - stale_after()
-        ).values_list("pk", flat=True)
+        GenerationJob.objects.annotate(queued_at=Coalesce("heartbeat_at", "created_at"))
+        .filter(status=JobStatus.QUEUED, queued_at__lt=now - stale_after())
+        .values_list("pk", flat=True)
     )
     for job_id in stale + waiting:
         enqueue_job(job_id)
     return {"stale": len(stale), "waiting": len(waiting)}
+
+
+def run_janitor() -> dict[str, int]:
+    """Scheduled: remove what crashed workers and failed writes left (`generation.janitor`)."""
+    from generation.janitor import run_janitor as janitor_pass
+
+    report = janitor_pass()
+    return {"files": len(report.files), "folders": len(report.folders), "keys": report.keys}
 
 
 def sync_provider_element(provider_element_id: int) -> str:

@@ -50,6 +50,7 @@ from generation.models import (
     WebhookEvent,
     WebhookEventType,
 )
+from generation.selectors import job_is_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +245,8 @@ def job_event_data(job: GenerationJob) -> dict[str, Any]:
             "duration": job.duration,
             "aspect_ratio": job.aspect_ratio,
             "progress": job.progress,
+            # Running with a silent worker: taken again by the next sweep.
+            "stalled": job_is_stalled(job),
             "credits_charged": job.credits_charged,
             # job_finish refunds a failed or canceled job's debit in the same transaction.
             "refunded": job.debit_id is not None
@@ -264,6 +267,16 @@ def job_event_emit(job: GenerationJob) -> WebhookEvent | None:
     return webhook_emit(
         owner_id=job.owner_id,
         event_type=JOB_EVENT_BY_STATUS[JobStatus(job.status)],
+        data=lambda: job_event_data(job),
+    )
+
+
+def job_stalled_emit(job: GenerationJob) -> WebhookEvent | None:
+    """`generation.stalled`: the job's worker went silent and the sweep has it taken again
+    (call once per stall, in the transaction that records it)."""
+    return webhook_emit(
+        owner_id=job.owner_id,
+        event_type=WebhookEventType.GENERATION_STALLED,
         data=lambda: job_event_data(job),
     )
 

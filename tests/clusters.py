@@ -88,6 +88,7 @@ def cluster_env(cluster_name: str, **extra: str) -> dict[str, str]:
         SECRET_KEY=settings.SECRET_KEY,
         DATABASE_URL=cluster_database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        GENERATION_WORK_DIR=str(settings.GENERATION_WORK_DIR),
         Q_CLUSTER_NAME=cluster_name,
         Q_WORKERS="1",
         PYTHONUNBUFFERED="1",

@@ -20,6 +20,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from django.conf import settings
 
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+    shutil.rmtree(settings.GENERATION_WORK_DIR, ignore_errors=True)
 
 
 def media_files() -> set[str]:

@@ -21,6 +21,10 @@ MEDIA_ROOT = DATA_DIR / f"test-media-{os.getpid()}"
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
 
+# Renders' temporary folders too: the janitor run by a test must see only this run's.
+GENERATION_WORK_DIR = str(DATA_DIR / f"test-work-{os.getpid()}")
+os.makedirs(GENERATION_WORK_DIR, exist_ok=True)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Likewise on PostgreSQL: a database per run, created and dropped by the test runner.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}

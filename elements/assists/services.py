@@ -40,6 +40,7 @@ from elements.models import (
 from elementsite.errors import field_error as _error
 
 if TYPE_CHECKING:
+    from generation.idempotency import KeyClaim
     from generation.models import GenerationJob
     from generation.providers.base import RenderedOutput
 
@@ -128,15 +129,33 @@ def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
 # --- Multi-view completion ------------------------------------------------------------------
 
 
-def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str) -> GenerationJob:
+def element_multiview_complete(
+    *, owner: AbstractBaseUser, element_id: int | str, idempotency_key: str | None = None
+) -> GenerationJob:
     """Queue a multi-view completion of one of the owner's elements: fills its free
     supplementary slots (up to 3) from the main image.
 
     Refused, with nothing consumed: another user's element (NOT_FOUND), a blocked or
     processing element, an owner over their element limit, a full element (ELEMENT_FULL), a
     completion of the same element already under way (MULTIVIEW_IN_PROGRESS), no free use
-    and too few credits (INSUFFICIENT_CREDITS).
+    and too few credits (INSUFFICIENT_CREDITS). With an `idempotency_key`, the same request
+    again returns the same job and consumes nothing more (`generation.idempotency`).
     """
+    # Generation owns jobs and their keys; imported here as the job model is.
+    from generation.idempotency import fingerprint, idempotent_job
+
+    return idempotent_job(
+        owner=owner,
+        key=idempotency_key,
+        operation="elementMultiViewComplete",
+        digest=lambda: fingerprint(str(element_id)),
+        create=lambda claim: _multiview_complete(owner, element_id, claim),
+    )
+
+
+def _multiview_complete(
+    owner: AbstractBaseUser, element_id: int | str, claim: KeyClaim | None
+) -> GenerationJob:
     from elements.services import _locked_element
     from generation.models import GenerationJob, JobKind, JobStatus
     from generation.services import pin_element
@@ -144,6 +163,7 @@ def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str
 
     provider = get_assist_provider()
     with transaction.atomic():
+        key = claim.claim() if claim is not None else None
         element = _locked_element(owner, element_id)
         images = list(element.images.order_by("position"))
         if len(images) >= MAX_IMAGES:
@@ -199,6 +219,8 @@ def element_multiview_complete(*, owner: AbstractBaseUser, element_id: int | str
         )
         # The images it derives from are pinned like a generation job's elements.
         pin_element(job, position=1, element=element)
+        if key is not None:
+            key.bind(job)
         transaction.on_commit(lambda: enqueue_job(job.pk))
     return job
 

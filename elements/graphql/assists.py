@@ -70,6 +70,12 @@ class AssistQuery:
 @strawberry.input(description="An element to complete with more views.")
 class ElementMultiViewCompleteInput:
     element_id: strawberry.ID = strawberry.field(description="The element.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A key of yours (e.g. a UUID, up to 100 characters) for this request: "
+        "sending it again within 24 h returns the same job and takes no second free use or "
+        "charge; the same key with another element is refused with IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
 @strawberry.type
@@ -87,6 +93,7 @@ class AssistMutation:
         job = services.element_multiview_complete(
             owner=require_user(info),
             element_id=node_pk(input.element_id, ElementNode),
+            idempotency_key=input.idempotency_key,
         )
         return MultiViewJobResult(
             job=GenerationJob.objects.get(pk=job.pk),  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from elementsite.relay import ListConnection, PkNodeID
 from generation import explore_selectors as selectors
 from generation import explore_services as services
 from generation import models
+from generation.graphql.mutations import IDEMPOTENCY_KEY_DESCRIPTION
 from generation.graphql.types import (
     GenerationJobNode,
     GenerationModel,
@@ -323,6 +324,9 @@ class ExploreMutation:
             ExploreRecreateOverrides | None,
             strawberry.argument(description="What to change; null for none."),
         ] = None,
+        idempotency_key: Annotated[
+            str | None, strawberry.argument(description=IDEMPOTENCY_KEY_DESCRIPTION)
+        ] = None,
     ) -> ExploreRecreateResult:
         job = services.explore_recreate(
             user=require_user(info),
@@ -334,6 +338,7 @@ class ExploreMutation:
             )
             if overrides
             else None,
+            idempotency_key=idempotency_key,
         )
         return ExploreRecreateResult(job=job)  # type: ignore[arg-type]
 

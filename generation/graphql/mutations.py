@@ -15,6 +15,12 @@ from generation import services
 from generation.catalog import ModelCode, input_video_limits_text
 from generation.graphql.types import GenerationJobNode, GenerationModel
 
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "A key of yours (e.g. a UUID, up to 100 characters) for this request: sending it again "
+    "within 24 h returns the same job and charges nothing more; the same key with another "
+    "input is refused with IDEMPOTENCY_KEY_REUSED."
+)
+
 
 @strawberry.input(description="A job to preview: the files are only counted.")
 class GenerationPreviewInput:
@@ -63,6 +69,9 @@ class GenerationSubmitInput:
     )
     element_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Elements attached without a mention."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description=IDEMPOTENCY_KEY_DESCRIPTION
     )
 
 
@@ -233,7 +242,9 @@ class GenerationMutation:
             end_frame=input.end_frame,
             input_video=input.input_video,
         )
-        job = services.generation_submit(owner=require_user(info), request=request)
+        job = services.generation_submit(
+            owner=require_user(info), request=request, idempotency_key=input.idempotency_key
+        )
         return GenerationJobResult(job=job)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Cancel a queued or running job (refunded).")

@@ -17,6 +17,7 @@ from elements.media_urls import media_url
 from elementsite.relay import PkNodeID
 from generation import models
 from generation.catalog import ModelCode
+from generation.selectors import job_is_stalled
 
 if TYPE_CHECKING:
     from generation.graphql.explore import ExploreWorkNode
@@ -87,13 +88,56 @@ class GenerationOutputNode(PkNodeID, relay.Node):
         return queryset.none() if viewer is None else queryset.filter(owner_id=viewer)
 
 
-@strawberry.type(description="An element as the job pinned it when it was submitted.")
+@strawberry.type(
+    description="An element as the job pinned it when it was submitted. A job recreated from "
+    "an Explore work pinned the author's snapshots: it shows only the elements its prompt "
+    "mentions, by name, as the work itself does; the rest of the author's library stays private."
+)
 class PinnedElement:
     position: int = strawberry.field(description="N in the provider's `<<<element_N>>>`.")
     name: str = strawberry.field(description="The name it had then.")
-    type: str = strawberry.field(description="The type it had then.")
-    version: int = strawberry.field(description="The element version the job uses.")
-    voice_name: str = strawberry.field(description="The bound voice then; empty for none.")
+    type: str | None = strawberry.field(
+        description="The type it had then; null on a recreated work's job."
+    )
+    version: int | None = strawberry.field(
+        description="The element version the job uses; null on a recreated work's job."
+    )
+    voice_name: str | None = strawberry.field(
+        description="The bound voice then (empty for none); null on a recreated work's job."
+    )
+
+
+def _mentioned_positions(job: models.GenerationJob) -> set[int]:
+    """Positions of the elements the prompt mentions. Plans record `mentioned` since recipes
+    were made private; an older plan counts an element mentioned when its name is written."""
+    prompt = job.prompt.casefold()
+    return {
+        ref["position"]
+        for ref in (job.plan or {}).get("elements", [])
+        if ref.get("mentioned", ref.get("name", "").casefold() in prompt)
+    }
+
+
+def pinned_elements(job: models.GenerationJob) -> list[PinnedElement]:
+    """The job's pins as its owner may see them (see `PinnedElement`)."""
+    pins = list(job.elements.all())
+    if getattr(job, "explore_recreation", None) is None:
+        return [
+            PinnedElement(
+                position=e.position,
+                name=e.name,
+                type=e.type,
+                version=e.version,
+                voice_name=e.voice_name,
+            )
+            for e in pins
+        ]
+    mentioned = _mentioned_positions(job)
+    return [
+        PinnedElement(position=e.position, name=e.name, type=None, version=None, voice_name=None)
+        for e in pins
+        if e.position in mentioned
+    ]
 
 
 @strawberry_django.type(models.GenerationJob, name="GenerationJob")
@@ -125,6 +169,14 @@ class GenerationJobNode(PkNodeID, relay.Node):
     outputs: list[GenerationOutputNode] = strawberry_django.field(description="What it made.")
 
     @strawberry_django.field(
+        description="True while the job is running but its worker has gone silent (its "
+        "heartbeat is older than the stale threshold): the sweep will have it taken again.",
+        only=["status", "heartbeat_at"],
+    )
+    def stalled(self, root: models.GenerationJob) -> bool:
+        return job_is_stalled(root)
+
+    @strawberry_django.field(
         description="Whether the credits came back (failed or canceled jobs).",
         prefetch_related=["debit__refunded_by"],
         only=["debit_id"],
@@ -133,19 +185,14 @@ class GenerationJobNode(PkNodeID, relay.Node):
         return root.debit is not None and hasattr(root.debit, "refunded_by")
 
     @strawberry_django.field(
-        description="The elements as pinned at submission.", prefetch_related=["elements"]
+        description="The elements as pinned at submission (a recreated work's job: only those "
+        "its prompt mentions, by name).",
+        prefetch_related=["elements"],
+        select_related=["explore_recreation"],
+        only=["prompt", "plan"],
     )
     def elements(self, root: models.GenerationJob) -> list[PinnedElement]:
-        return [
-            PinnedElement(
-                position=e.position,
-                name=e.name,
-                type=e.type,
-                version=e.version,
-                voice_name=e.voice_name,
-            )
-            for e in root.elements.all()
-        ]
+        return pinned_elements(root)
 
     @strawberry_django.field(
         description="The Explore work this job recreates; null if none or no longer visible.",

@@ -33,6 +33,7 @@ class WebhookEventTypeEnum(Enum):
     GENERATION_SUCCEEDED = "generation.succeeded"
     GENERATION_FAILED = "generation.failed"
     GENERATION_CANCELED = "generation.canceled"
+    GENERATION_STALLED = "generation.stalled"
     ELEMENT_READY = "element.ready"
     ELEMENT_FAILED = "element.failed"
 

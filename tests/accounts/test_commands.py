@@ -58,6 +58,15 @@ def run(*args: Any) -> tuple[str, str]:
 
 
 @pytest.mark.django_db
+def test_sweep_and_janitor_intervals_follow_the_settings(settings):
+    settings.GENERATION_SWEEP_INTERVAL_MINUTES = 2
+    settings.JANITOR_INTERVAL_MINUTES = 30
+    run("ensure_schedules")
+    assert Schedule.objects.get(name="generation.sweep_stale_jobs").cron == "*/2 * * * *"
+    assert Schedule.objects.get(name="generation.janitor").cron == "*/30 * * * *"
+
+
+@pytest.mark.django_db
 def test_ensure_schedules_twice_leaves_one_midnight_schedule():
     # when
     run("ensure_schedules")
@@ -69,12 +78,15 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
         [
             DAILY_RESET_SCHEDULE_NAME,
             "generation.sweep_stale_jobs",
+            "generation.janitor",
             "generation.sweep_webhook_deliveries",
             "elements.sweep_stale_video_elements",
         ]
     )
     sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")
     assert (sweep.func, sweep.cron) == ("generation.tasks.sweep_stale_jobs", "* * * * *")
+    janitor = Schedule.objects.get(name="generation.janitor")
+    assert (janitor.func, janitor.cron) == ("generation.tasks.run_janitor", "*/15 * * * *")
     webhooks = Schedule.objects.get(name="generation.sweep_webhook_deliveries")
     assert (webhooks.func, webhooks.cron) == (
         "generation.webhook_tasks.sweep_webhook_deliveries",

@@ -554,7 +554,7 @@ def test_recipe_files_are_unreachable_from_another_account(
         {"id": made["job"]["id"]},
     )["generationJob"]
     assert seen == {
-        "elements": [{"name": "Little Scholar", "voiceName": "Scholar"}],
+        "elements": [{"name": "Little Scholar", "voiceName": None}],
         "recreatedFrom": {"authorName": "ada"},
     }
     # a signed link to a recipe file is A's alone: B fetching it gets a bare 404

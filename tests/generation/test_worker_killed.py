@@ -13,6 +13,9 @@ worker, and the job is taken again:
 - Redis broker: the task is gone with the worker. The sweep (scheduled every minute in
   production) is run here once the heartbeat went stale, and re-enqueues it.
 
+The killed worker leaves its render folder (`job-<job>-<pid>-…`) behind; the janitor run
+afterwards removes it and finds no stored file that no row names.
+
 The job row decides: the second delivery takes a job whose heartbeat went stale (attempt 2)
 and succeeds, or, past `GENERATION_MAX_ATTEMPTS`, fails it with WORKER_LOST and refunds.
 
@@ -45,7 +48,7 @@ from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, LedgerKind
 from accounts.selectors import credit_balance
 from elements import services as element_services
-from generation import tasks
+from generation import janitor, tasks
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.local_render import FFMPEG
@@ -103,9 +106,23 @@ def through_broker(monkeypatch: pytest.MonkeyPatch, broker: Broker) -> None:
 
 
 @pytest.fixture
-def short_heartbeat(settings: Any) -> None:
-    """The sweep runs in this process: it must see the cluster's staleness."""
+def short_heartbeat(settings: Any, tmp_path: Path) -> None:
+    """The sweep and the janitor run in this process: they must see the cluster's staleness
+    and its render folders."""
     settings.GENERATION_HEARTBEAT_STALE_SECONDS = STALE_SECONDS
+    settings.GENERATION_WORK_DIR = str(tmp_path / "worker-tmp")
+
+
+def janitor_cleans_up(tmp_path: Path, killed: int) -> None:
+    """The killed worker left its render folder; the janitor removes it, and leaves no stored
+    file that no row names (`min_age` 0: the job is over, nothing is being written)."""
+    scratch = tmp_path / "worker-tmp"
+    left = [p.name for p in scratch.iterdir() if p.name.startswith("job-")]
+    assert left and all(f"-{killed}-" in name for name in left), left
+    report = janitor.run_janitor(min_age=datetime.timedelta(0))
+    assert sorted(Path(p).name for p in report.folders) == sorted(left)
+    assert not [p for p in scratch.iterdir() if p.name.startswith("job-")]
+    assert set(janitor.stored_files()) <= janitor.referenced_files()
 
 
 @dataclass
@@ -141,6 +158,7 @@ def running_cluster(cluster_name: str, tmp_path: Path, **extra: str) -> Iterator
         Q_RETRY=str(Q_RETRY),
         GENERATION_HEARTBEAT_STALE_SECONDS=str(STALE_SECONDS),
         TMPDIR=str(scratch),
+        GENERATION_WORK_DIR=str(scratch),
         **extra,
     )
     log_path = tmp_path / "qcluster.log"
@@ -252,7 +270,7 @@ def test_killed_worker_job_is_taken_again_and_succeeds_once(
 
     with running_cluster(cluster_name, tmp_path, GENERATION_MAX_ATTEMPTS="3") as cluster:
         wait_until_rendering(job, cluster)
-        kill_rendering_worker(cluster)
+        killed = kill_rendering_worker(cluster)
         killed_at = time.monotonic()
         row = job_row(job)
         assert (row.status, row.attempts, row.outputs.count()) == (JobStatus.RUNNING, 1, 0)
@@ -271,7 +289,9 @@ def test_killed_worker_job_is_taken_again_and_succeeds_once(
         assert (output.kind, output.duration_ms, output.has_audio) == ("video", 12000, True)
         assert output.file.storage.exists(output.file.name)
         assert_ledger(job, refunds=0)
-        deliver_again(job, broker, cluster)
+        janitor_cleans_up(tmp_path, killed)
+        assert output.file.storage.exists(output.file.name)  # the janitor kept the job's files
+        deliver_again(job, broker, cluster)  # done once
         assert "reincarnated worker" in cluster.log()
 
 
@@ -284,7 +304,7 @@ def test_killed_worker_job_past_its_attempts_fails_and_refunds_once(
 
     with running_cluster(cluster_name, tmp_path, GENERATION_MAX_ATTEMPTS="1") as cluster:
         wait_until_rendering(job, cluster)
-        kill_rendering_worker(cluster)
+        killed = kill_rendering_worker(cluster)
         # Either broker: the sweep re-enqueues it, and the delivery finds no attempt left.
         wait_until_stale(job, cluster)
         sweep()
@@ -294,4 +314,5 @@ def test_killed_worker_job_past_its_attempts_fails_and_refunds_once(
         assert job.attempts == 1
         assert not GenerationOutput.objects.filter(job=job).exists()
         assert_ledger(job, refunds=1)
+        janitor_cleans_up(tmp_path, killed)
         deliver_again(job, broker, cluster)

@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from croniter import croniter
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_q.models import Schedule
@@ -62,30 +63,49 @@ def ensure_cron_schedule(*, name: str, func: str, cron: str) -> tuple[Schedule, 
         return schedule, False
 
 
-SCHEDULES = (
-    (DAILY_RESET_SCHEDULE_NAME, DAILY_RESET_FUNC, DAILY_RESET_CRON),
-    # Jobs whose worker died (no heartbeat) are taken again; the Redis broker would lose them.
-    ("generation.sweep_stale_jobs", "generation.tasks.sweep_stale_jobs", "* * * * *"),
-    # Webhook deliveries that are due: retries, and any whose worker died before sending.
-    (WEBHOOK_SWEEP_SCHEDULE_NAME, WEBHOOK_SWEEP_FUNC, WEBHOOK_SWEEP_CRON),
-    # Video elements whose processing job was lost are handed to the workers again.
-    (
-        "elements.sweep_stale_video_elements",
-        "elements.tasks.sweep_stale_video_elements",
-        "* * * * *",
-    ),
-)
+def every_minutes(minutes: int) -> str:
+    """A cron that fires every `minutes` (1–59) minutes."""
+    minutes = max(1, min(59, int(minutes)))
+    return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+
+
+def schedules() -> tuple[tuple[str, str, str], ...]:
+    """(name, task, cron) of every schedule; read when the command runs, as the intervals
+    are settings."""
+    return (
+        (DAILY_RESET_SCHEDULE_NAME, DAILY_RESET_FUNC, DAILY_RESET_CRON),
+        # Jobs whose worker died (no heartbeat) are taken again; the Redis broker would lose them.
+        (
+            "generation.sweep_stale_jobs",
+            "generation.tasks.sweep_stale_jobs",
+            every_minutes(settings.GENERATION_SWEEP_INTERVAL_MINUTES),
+        ),
+        # Files no row names (a worker killed while storing) and dead workers' render folders.
+        (
+            "generation.janitor",
+            "generation.tasks.run_janitor",
+            every_minutes(settings.JANITOR_INTERVAL_MINUTES),
+        ),
+        # Webhook deliveries that are due: retries, and any whose worker died before sending.
+        (WEBHOOK_SWEEP_SCHEDULE_NAME, WEBHOOK_SWEEP_FUNC, WEBHOOK_SWEEP_CRON),
+        # Video elements whose processing job was lost are handed to the workers again.
+        (
+            "elements.sweep_stale_video_elements",
+            "elements.tasks.sweep_stale_video_elements",
+            "* * * * *",
+        ),
+    )
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE and, "
         "every minute, the sweeps of generation jobs and video elements whose worker died and "
-        "of due webhook deliveries."
+        "of due webhook deliveries; and the janitor of orphaned files and render folders."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name, func, cron in SCHEDULES:
+        for name, func, cron in schedules():
             schedule, created = ensure_cron_schedule(name=name, func=func, cron=cron)
             verb = "Created" if created else "Updated"
             next_run = localtime(schedule.next_run).isoformat() if schedule.next_run else "—"
