@@ -8,7 +8,16 @@ DEV_STAMP := $(VENV)/.installed-dev
 # A local run uses the embedded defaults; DEBUG on gives GraphiQL and a throwaway secret key.
 export DEBUG ?= 1
 
-.PHONY: run test install install-dev lint typecheck schema bench clean
+.PHONY: run test install install-dev lint typecheck schema bench clean web web-test
+
+# The web studio (web/): built with Node.js 20.19+ when its sources or lockfile changed; the
+# service serves web/dist at `/`. Without Node the API and admin still run.
+NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' >/dev/null 2>&1 && echo yes)
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_STAMP := web/.build-stamp
+WEB_SOURCES := $(shell find web/src web/scripts -type f -not -path 'web/src/gql/*' 2>/dev/null) \
+	web/index.html web/graphiql.html web/package.json web/vite.config.ts web/codegen.ts \
+	web/tsconfig.json schema.graphql
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +35,35 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
-run: $(STAMP)
+$(WEB_DEPS_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_STAMP): $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web:
+ifeq ($(NODE_OK),yes)
+	@test -f web/dist/index.html || rm -f $(WEB_STAMP)
+	@$(MAKE) --no-print-directory $(WEB_STAMP)
+else
+	@echo "Node.js 20.19+ not found: the web studio is not built (the API and admin still run at /graphql and /admin/)."
+endif
+
+web-test: web
+ifeq ($(NODE_OK),yes)
+	cd web && npm test
+endif
+
+run: $(STAMP) web
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_schedules
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py serve
 
-test: $(DEV_STAMP)
+# The e2e tests under tests/web/ drive the built studio in Chromium (/usr/bin/chromium).
+test: $(DEV_STAMP) web-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -49,4 +80,4 @@ bench: $(DEV_STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) data staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data staticfiles .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist $(WEB_STAMP)

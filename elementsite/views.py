@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
+
+from elementsite.web import graphiql_page
 
 
 class GraphQLView(StrawberryGraphQLView):
-    """Strawberry's sync view, with the CSRF cookie set when GraphiQL is served.
+    """Strawberry's sync view, serving our own build of GraphiQL to browsers.
 
-    GraphiQL sends the `csrftoken` cookie back as `X-CSRFToken`, but nothing sets that cookie
-    for a browser that has never visited a Django form, so its first `login` would be refused.
+    Strawberry's template loads GraphiQL from a public CDN, so offline it never loads; ours is
+    built from the `graphiql` npm package into web/dist with the web studio. The page sets the
+    CSRF cookie: GraphiQL sends `csrftoken` back as `X-CSRFToken`, and nothing else sets that
+    cookie for a browser that has never visited a Django form, so its first `login` would be
+    refused.
     """
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        get_token(request)
-        return super().render_graphql_ide(request)
+        return graphiql_page(request)

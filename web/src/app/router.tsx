@@ -1,0 +1,28 @@
+import { createBrowserRouter, Navigate } from "react-router";
+
+import { Layout, RequireAuth } from "../components/Layout";
+import { RouteError } from "../components/RouteError";
+
+// Each screen is its own chunk, loaded when first visited.
+const screen = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({
+  Component: (await load()).default,
+});
+
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    errorElement: <RouteError />,
+    children: [
+      { index: true, element: <Navigate to="/library" replace /> },
+      { path: "login", lazy: screen(() => import("../routes/Login")) },
+      { path: "signup", lazy: screen(() => import("../routes/Signup")) },
+      {
+        element: <RequireAuth />,
+        children: [
+          { path: "library", lazy: screen(() => import("../routes/Library")) },
+        ],
+      },
+      { path: "*", lazy: screen(() => import("../routes/NotFound")) },
+    ],
+  },
+]);
