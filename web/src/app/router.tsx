@@ -20,6 +20,8 @@ export const router = createBrowserRouter([
         element: <RequireAuth />,
         children: [
           { path: "library", lazy: screen(() => import("../routes/Library")) },
+          { path: "elements/new", lazy: screen(() => import("../routes/ElementNew")) },
+          { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
         ],
       },
       { path: "*", lazy: screen(() => import("../routes/NotFound")) },
