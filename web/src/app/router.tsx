@@ -22,6 +22,7 @@ export const router = createBrowserRouter([
           { path: "library", lazy: screen(() => import("../routes/Library")) },
           { path: "elements/new", lazy: screen(() => import("../routes/ElementNew")) },
           { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
+          { path: "voices", lazy: screen(() => import("../routes/Voices")) },
         ],
       },
       { path: "*", lazy: screen(() => import("../routes/NotFound")) },

@@ -323,11 +323,24 @@ export default function ElementNew() {
           {me.elementQuotaReason ?? `You have ${me.elementCount} of ${me.elementLimit} elements.`}
         </Alert>
       )}
-      <Stepper active={active} onStepClick={(i) => i < active && setActive(i)} size="sm" aria-label="Steps">
+      <Stepper
+        active={active}
+        onStepClick={(i) => i < active && setActive(i)}
+        size="sm"
+        aria-label="Steps"
+        visibleFrom="sm"
+      >
         {steps.map((s) => (
           <Stepper.Step key={s} label={stepTitles[s]} aria-label={`Step: ${stepTitles[s]}`} />
         ))}
       </Stepper>
+      {/* On a phone the five labels don't fit: the step's number and name, and a bar. */}
+      <Stack gap={6} hiddenFrom="sm">
+        <Text size="sm" c="dimmed">
+          Step {active + 1} of {steps.length} · {stepTitles[step]}
+        </Text>
+        <Progress value={((active + 1) / steps.length) * 100} size="sm" aria-hidden />
+      </Stack>
       <Paper withBorder radius="lg" p={{ base: "md", sm: "xl" }} bg="dark.7">
         <Stack gap="lg">
           <Title order={2} size="h3" ref={headingRef} tabIndex={-1} style={{ outline: "none" }}>

@@ -430,8 +430,8 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
         </Button>
       </Group>
       {created && (
-        <Alert color="green" variant="light" title="Element created">
-          Mention it in prompts as @{element.name}.
+        <Alert color="teal" variant="light" py="xs" role="status">
+          Element created. Mention it in prompts as @{element.name}.
         </Alert>
       )}
       <StatusBanner element={element} />
