@@ -29,3 +29,18 @@ def upload_main(page: Any, path: Path) -> None:
 
 def wait_suggestion(page: Any) -> None:
     page.get_by_text(re.compile(r"^Looks like an? ")).wait_for()
+
+
+def make_video_character(
+    page: Any, studio_url: str, video: Path, name: str, *, start: float = 1.0, end: float = 6.0
+) -> None:
+    """Up to pressing "Create character" on /elements/new/video."""
+    page.goto(f"{studio_url}/elements/new/video")
+    page.get_by_role("heading", name="Character from a video").wait_for()
+    page.get_by_label("Video file").set_input_files(str(video))
+    page.get_by_label("Start (s)").wait_for()
+    page.get_by_label("End (s)").fill(str(end))
+    page.get_by_label("Start (s)").fill(str(start))
+    page.get_by_role("textbox", name="Name", exact=True).fill(name)
+    page.get_by_label(re.compile("I may use this person's likeness")).check()
+    page.get_by_role("button", name="Create character").click()

@@ -41,18 +41,22 @@ def write_media(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def write_video(folder: Path, name: str, content: bytes) -> Path:
-    path = folder / name
-    path.write_bytes(content)
-    return path
-
-
-def astronaut_clip() -> bytes:
-    return videos.astronaut_clip()
-
-
-def coffee_clip() -> bytes:
-    return videos.coffee_clip()
+def write_videos(folder: Path) -> dict[str, Path]:
+    """WebM (VP8/Opus), which Chromium plays whatever codecs its build has: one person
+    speaking for 10 s (long enough for a 9 s window), and a cup of coffee with no face."""
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = {
+        "astronaut.webm": videos.make_video(
+            videos.zoom_and_pan("astronaut", 10.0), 10.0, container="webm"
+        ),
+        "coffee.webm": videos.make_video(videos.zoom_and_pan("coffee", 6.0), 6.0, container="webm"),
+    }
+    paths = {}
+    for name, content in clips.items():
+        path = folder / name
+        path.write_bytes(content)
+        paths[name] = path
+    return paths
 
 
 def _png(image: Image.Image) -> bytes:

@@ -1,7 +1,7 @@
 """Issue 14's "done when", in Chromium: sign up → a character with 3 images and an uploaded
-voice → a prop from one image with AI multi-view → search and filter the library → edit an
-element and see its version rise → delete one. Screenshots of each screen at 1400 and 390 px
-go to tests/web/screenshots/."""
+voice → a prop from one image with AI multi-view → a video character → search and filter the
+library → edit an element and see its version rise → delete one. Screenshots of each screen
+at 1400 and 390 px go to tests/web/screenshots/."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from playwright.sync_api import expect
 from accounts.models import User
 from accounts.services import credits_grant
 from elements.models import Element, ImageOrigin, Voice
-from tests.web.flows import next_step, sign_up, upload_main, wait_suggestion
-from tests.web.media import write_media
+from tests.web.flows import (
+    make_video_character,
+    next_step,
+    sign_up,
+    upload_main,
+    wait_suggestion,
+)
+from tests.web.media import write_media, write_videos
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,24 +110,34 @@ def test_the_studio_from_sign_up_to_delete(page: Any, studio_url: str, media: di
     assert origins == sorted([ImageOrigin.UPLOAD] + [ImageOrigin.MULTIVIEW] * 3)
     assert rocket.type == "prop"
 
+    # --- a video character ---------------------------------------------------------------
+    clips = write_videos(media["astronaut.jpg"].parent / "clips")
+    make_video_character(page, studio_url, clips["astronaut.webm"], "Astro", start=2, end=7)
+    page.get_by_text("Element created.").wait_for(timeout=120_000)
+    page.get_by_text("native voice from the video").wait_for()
+    assert Element.objects.get(owner__username="maya", name="Astro").status == "active"
+
     # --- the library: search and filter ------------------------------------------------------
     page.get_by_role("link", name="Back to the library").click()
-    expect(cards(page)).to_have_count(2)
-    page.get_by_text("2 of").wait_for()
+    expect(cards(page)).to_have_count(3)
+    page.get_by_text("3 of").wait_for()
     shoot("library")
     page.get_by_label("Search").fill("rock")
     expect(cards(page)).to_have_count(1)
     expect(cards(page).first).to_have_accessible_name(re.compile("^Rocket"))
     page.get_by_label("Search").fill("")
-    expect(cards(page)).to_have_count(2)
+    expect(cards(page)).to_have_count(3)
     page.get_by_role("combobox", name="Type").click()
     page.get_by_role("option", name="Character").click()
-    expect(cards(page)).to_have_count(1)
-    expect(cards(page).first).to_have_accessible_name(re.compile("^Maya"))
+    expect(cards(page)).to_have_count(2)
+    page.get_by_role("combobox", name="Sort").click()
+    page.get_by_role("option", name="Name A–Z").click()
+    expect(cards(page).first).to_have_accessible_name(re.compile("^Astro"))
+    expect(cards(page).nth(1)).to_have_accessible_name(re.compile("^Maya"))
     shoot("library-filtered")
 
     # --- edit and see the version rise ------------------------------------------------------
-    cards(page).first.click()
+    cards(page).nth(1).click()
     page.get_by_role("heading", name="Maya").wait_for()
     expect(page.get_by_label("Version 1")).to_be_visible()
     page.get_by_role("textbox", name="Description").fill("An astronaut in a white suit, smiling.")
@@ -136,9 +152,10 @@ def test_the_studio_from_sign_up_to_delete(page: Any, studio_url: str, media: di
     shoot("delete-confirm", widths=("desktop",))
     page.get_by_role("button", name="Delete element").click()
     page.wait_for_url(re.compile(r"/library$"))
-    expect(cards(page)).to_have_count(1)
+    expect(cards(page)).to_have_count(2)
     assert not Element.objects.filter(pk=rocket.pk).exists()
-    assert Voice.objects.filter(owner__username="maya").count() == 1
+    # Maya's uploaded sample and Astro's native voice.
+    assert Voice.objects.filter(owner__username="maya").count() == 2
 
 
 def _gid(element: Element) -> str:

@@ -21,6 +21,7 @@ export const router = createBrowserRouter([
         children: [
           { path: "library", lazy: screen(() => import("../routes/Library")) },
           { path: "elements/new", lazy: screen(() => import("../routes/ElementNew")) },
+          { path: "elements/new/video", lazy: screen(() => import("../routes/VideoNew")) },
           { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
           { path: "voices", lazy: screen(() => import("../routes/Voices")) },
         ],
