@@ -867,8 +867,8 @@ function VoiceEditor({ element, editable }: { element: Detail; editable: boolean
           Voice
         </Title>
         {voice ? (
-          <Group justify="space-between" wrap="nowrap">
-            <Group gap="sm" wrap="nowrap">
+          <Group justify="space-between" wrap="wrap" gap="sm">
+            <Group gap="sm" wrap="nowrap" style={{ minWidth: 0 }}>
               <PlayButton url={voice.audioUrl} name={voice.name} />
               <Stack gap={0}>
                 <Text fw={600}>{voice.name}</Text>
