@@ -37,6 +37,7 @@ import {
   VoiceUploader,
   type ChosenVoice,
 } from "../components/VoiceParts";
+import { JobProgressDocument, UpdateDocument } from "../app/documents";
 import { graphql } from "../gql";
 import type { ElementType } from "../gql/graphql";
 
@@ -98,17 +99,6 @@ const CreateDocument = graphql(`
   }
 `);
 
-export const JobProgressDocument = graphql(`
-  query JobProgress($id: ID!) {
-    generationJob(id: $id) {
-      id
-      status
-      progress
-      errorMessage
-      refunded
-    }
-  }
-`);
 
 const DescribeDocument = graphql(`
   query ElementDescribe($id: ID!) {
@@ -127,29 +117,6 @@ const DescribeDocument = graphql(`
   }
 `);
 
-export const UpdateDocument = graphql(`
-  mutation ElementUpdate($input: ElementUpdateInput!) {
-    elementUpdate(input: $input) {
-      ... on ElementResult {
-        element {
-          id
-          name
-          type
-          description
-          version
-          updatedAt
-        }
-      }
-      ... on OperationInfo {
-        messages {
-          field
-          message
-          code
-        }
-      }
-    }
-  }
-`);
 
 type Main =
   | { kind: "file"; file: File; preview: string }

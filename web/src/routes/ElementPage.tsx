@@ -62,9 +62,9 @@ import { HistoryPicker } from "../components/HistoryPicker";
 import { MediaImage } from "../components/Media";
 import { PlayButton } from "../components/PlayButton";
 import { QualityWarnings, VoiceLibraryPicker, VoiceUploader, type ChosenVoice } from "../components/VoiceParts";
+import { JobProgressDocument, UpdateDocument } from "../app/documents";
 import { graphql } from "../gql";
 import type { ElementDetailQuery, ElementType } from "../gql/graphql";
-import { UpdateDocument } from "./ElementNew";
 
 export const ElementDetailDocument = graphql(`
   query ElementDetail($id: ID!) {
@@ -708,15 +708,7 @@ function ImagesEditor({ element, main, extras, refresh, editable }: { element: D
                   if (payload?.__typename === "MultiViewJobResult") {
                     for (;;) {
                       const j = await client.query(
-                        graphql(`
-                          query MultiViewJob($id: ID!) {
-                            generationJob(id: $id) {
-                              id
-                              status
-                              progress
-                            }
-                          }
-                        `),
+                        JobProgressDocument,
                         { id: payload.job.id },
                         { requestPolicy: "network-only" },
                       ).toPromise();
