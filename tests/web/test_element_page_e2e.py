@@ -81,3 +81,42 @@ def test_edit_images_by_keyboard_and_menus(page: Any, studio_url: str, tmp_path:
     page.get_by_role("menuitem", name="Remove").click()
     page.get_by_text("(3 of 4)").wait_for()
     assert element.images.count() == 3
+
+
+def test_over_the_limit_after_a_downgrade_editing_is_paused_with_the_reason(
+    page: Any, studio_url: str
+) -> None:
+    from accounts.models import MembershipTier
+    from accounts.selectors import user_entitlements
+
+    user = UserFactory()
+    made = [
+        services.element_create(
+            owner=user,
+            name=name,
+            element_type="prop",
+            main_image=photo_upload("rocket"),
+            extra_images=[image_upload()],
+        ).element
+        for name in ("One", "Two")
+    ]
+    tier = user_entitlements(user).tier
+    MembershipTier.objects.filter(pk=tier.pk).update(element_limit=1)
+    page.goto(f"{studio_url}/login")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Element quota").filter(has_text="more than the 1").wait_for()
+    expect(page.get_by_role("link", name="Create element")).to_have_attribute(
+        "data-disabled", "true"
+    )
+
+    page.goto(f"{studio_url}/elements/{relay.GlobalID('Element', str(made[0].pk))}")
+    page.get_by_role("alert").filter(has_text="Editing is paused").wait_for()
+    expect(page.get_by_role("textbox", name="Name", exact=True)).to_be_disabled()
+    expect(page.get_by_label("Add an image file")).to_have_count(0)
+    # Deleting is still allowed: it is how the library gets back under the limit.
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete element").click()
+    page.wait_for_url(re.compile(r"/library$"))
+    assert Element.objects.filter(owner=user).count() == 1

@@ -401,7 +401,7 @@ function useAct() {
 
 function ElementView({ element, refresh, created }: { element: Detail; refresh: () => void; created: boolean }) {
   const navigate = useNavigate();
-  const { refresh: refreshMe } = useSession();
+  const { refresh: refreshMe, me } = useSession();
   const images = [...element.images].sort((a, b) => a.position - b.position);
   const main = images.find((i) => i.role === "MAIN") ?? images[0];
   const extras = images.filter((i) => i.role === "EXTRA");
@@ -409,7 +409,9 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
   const [, del] = useMutation(DeleteDocument);
   const { act, problem } = useAct();
 
-  const editable = element.status === "ACTIVE";
+  // Over the tier limit (after a downgrade) elements stay usable but frozen: say why.
+  const frozen = !!me && !me.canEditElements;
+  const editable = element.status === "ACTIVE" && !frozen;
   return (
     <Stack gap="lg" py="md">
       <Group justify="space-between" wrap="wrap" gap="sm">
@@ -435,6 +437,11 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
         </Alert>
       )}
       <StatusBanner element={element} />
+      {frozen && element.status === "ACTIVE" && (
+        <Alert color="orange" role="alert" title="Editing is paused">
+          {me?.elementQuotaReason}
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="xl">
         <Stack gap="md">
           {element.source === "VIDEO" && element.clipUrl ? (
