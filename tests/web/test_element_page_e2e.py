@@ -120,3 +120,48 @@ def test_over_the_limit_after_a_downgrade_editing_is_paused_with_the_reason(
     page.get_by_role("button", name="Delete element").click()
     page.wait_for_url(re.compile(r"/library$"))
     assert Element.objects.filter(owner=user).count() == 1
+
+
+def test_main_image_selected_from_history(page: Any, studio_url: str, shoot: Any) -> None:
+    from accounts.services import credits_grant
+    from generation.catalog import ModelCode
+    from generation.models import GenerationOutput
+    from generation.services import JobRequest, generation_submit
+
+    user = UserFactory()
+    credits_grant(user=user, amount=500, reason="top-up")
+    # Tasks run inline in the tests: the job has its image when this returns.
+    generation_submit(
+        owner=user,
+        request=JobRequest(model=ModelCode.IMAGE_3_0_OMNI, prompt="A red apple on a table"),
+    )
+    output = GenerationOutput.objects.get(job__owner=user)
+    page.goto(f"{studio_url}/login")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/library"))
+    page.goto(f"{studio_url}/elements/new")
+    page.get_by_role("button", name="Select from History").click()
+    dialog = page.get_by_role("dialog", name="Your creation history")
+    dialog.get_by_role("button", name=re.compile(r"^Use this image")).click()
+    page.get_by_text(re.compile(r"^Looks like an? ")).wait_for()
+    shoot("wizard-from-history", widths=("desktop",))
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("radio", name=re.compile("^Prop")).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Extra images file").set_input_files(
+        files=[{"name": "side.jpg", "mimeType": "image/jpeg", "buffer": _side_view()}]
+    )
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Apple")
+    page.get_by_role("button", name="Create element").click()
+    page.get_by_text("Element created.").wait_for()
+    element = Element.objects.get(owner=user, name="Apple")
+    main = element.images.get(role=ImageRole.MAIN)
+    assert main.origin == "history"
+    assert (main.width, main.height) == (output.width, output.height)
+
+
+def _side_view() -> bytes:
+    return image_upload(color=(180, 30, 30)).read()
