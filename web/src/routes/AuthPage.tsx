@@ -34,7 +34,7 @@ export function AuthPage({ mode }: { mode: "login" | "signup" }) {
             mode={mode}
             onDone={() => {
               refresh();
-              navigate(mode === "signup" ? "/library?welcome=1" : next, { replace: true });
+              navigate(mode === "signup" ? "/library" : next, { replace: true });
             }}
           />
           <Text size="sm" c="dimmed" ta="center">

@@ -431,7 +431,7 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
           Delete
         </Button>
       </Group>
-      {created && (
+      {created && element.status !== "FAILED" && (
         <Alert color="teal" variant="light" py="xs" role="status">
           Element created. Mention it in prompts as @{element.name}.
         </Alert>
@@ -450,7 +450,9 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
             </Box>
           ) : null}
           {main && <MediaImage src={main.url} alt={`${element.name}, main image`} ratio="1 / 1" contain eager />}
-          <ImagesEditor element={element} main={main} extras={extras} refresh={refresh} editable={editable} />
+          {images.length > 0 && (
+            <ImagesEditor element={element} main={main} extras={extras} refresh={refresh} editable={editable} />
+          )}
         </Stack>
         <Stack gap="lg">
           <DetailsEditor element={element} editable={editable} />
