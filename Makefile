@@ -11,7 +11,16 @@ export DEBUG ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint typecheck schema bench clean examples
+.PHONY: run test install install-dev lint typecheck schema bench clean examples web web-test
+
+# The web studio (web/): built with Node.js 20.19+ when its sources or lockfile changed; the
+# service serves web/dist at `/`. Without Node the API and admin still run.
+NODE_OK := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' >/dev/null 2>&1 && echo yes)
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_STAMP := web/.build-stamp
+WEB_SOURCES := $(shell find web/src web/scripts -type f -not -path 'web/src/gql/*' 2>/dev/null) \
+	web/index.html web/graphiql.html web/package.json web/vite.config.ts web/codegen.ts \
+	web/tsconfig.json schema.graphql
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +38,30 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
+$(WEB_DEPS_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_STAMP): $(WEB_DEPS_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web:
+ifeq ($(NODE_OK),yes)
+	@test -f web/dist/index.html || rm -f $(WEB_STAMP)
+	@$(MAKE) --no-print-directory $(WEB_STAMP)
+else
+	@echo "Node.js 20.19+ not found: the web studio is not built (the API and admin still run at /graphql and /admin/)."
+endif
+
+web-test: web
+ifeq ($(NODE_OK),yes)
+	cd web && npm test
+endif
+
 # `.env` (a generated SECRET_KEY, DEBUG=1; git-ignored, written once) lets every later
 # `.venv/bin/python manage.py ...` in any shell run like `make run` does.
-run: $(STAMP)
+run: $(STAMP) web
 	$(PY) -m elementsite.localenv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_schedules
@@ -43,7 +73,8 @@ examples: $(STAMP)
 	$(PY) -m elementsite.localenv
 	$(PY) manage.py seed_demo --examples-only
 
-test: $(DEV_STAMP)
+# The e2e tests under tests/web/ drive the built studio in Chromium (/usr/bin/chromium).
+test: $(DEV_STAMP) web-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
@@ -60,4 +91,4 @@ bench: $(DEV_STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) data .env staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .env staticfiles .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist $(WEB_STAMP)

@@ -532,12 +532,12 @@ def _add_image(
     return image
 
 
-def _check_image_count(count: int) -> None:
-    if count < MIN_IMAGES:
+def _check_image_count(count: int, minimum: int = MIN_IMAGES) -> None:
+    if count < minimum:
         raise _error(
             "images",
             f"An element needs a main image and at least one more ({MIN_IMAGES}–{MAX_IMAGES} "
-            "in all).",
+            "in all), or AI multi-view completion to make them.",
             ElementErrorCode.TOO_FEW_IMAGES,
         )
     if count > MAX_IMAGES:
@@ -560,18 +560,20 @@ def element_create(
     voice_id: int | str | None = None,
     voice_upload: VoiceUpload | None = None,
     main_origin: str = ImageOrigin.UPLOAD,
+    min_images: int = MIN_IMAGES,
 ) -> ElementResult:
     """Create a multi-image element: 1 main image + 1–3 supplementary ones, a name unique in
     the owner's library (ignoring case), and for characters an optional voice: a new sample
     (`voice_upload`), an existing voice or preset (`voice_id`), or none. The main image may
     come from the owner's generation history (`main_origin="history"`).
 
-    Refused at the tier's element limit. Creating is free.
+    Refused at the tier's element limit. Creating is free. `min_images=1` only for
+    `elements.assists.services.element_create_with_multiview`, which fills the rest at once.
     """
     name = _clean_name(name)
     description = _clean_description(description)
     element_type = _check_type(element_type)
-    _check_image_count(1 + len(extra_images))
+    _check_image_count(1 + len(extra_images), min_images)
     if voice_id is not None or voice_upload is not None:
         _check_voice_allowed(element_type)
         if voice_id is not None and voice_upload is not None:

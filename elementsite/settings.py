@@ -173,6 +173,8 @@ USE_TZ = True
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
+# The web studio's build output (`npm run build` in web/), served at `/` (elementsite/web.py).
+WEB_DIST = Path(os.environ.get("WEB_DIST", BASE_DIR / "web" / "dist"))
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 
 from elements.views import media_file
 from elementsite.schema import schema
 from elementsite.views import GraphQLView
+from elementsite.web import studio_asset, studio_index
 from generation.views import kling_callback, kling_media
 
 # JSON for the API when DEBUG is off (a body Django refused, an error outside GraphQL).
@@ -37,4 +38,13 @@ urlpatterns = [
     path("media-files/<str:token>", media_file, name="media-file"),
     path("providers/kling/callback/<str:token>", kling_callback, name="kling-callback"),
     path("providers/kling/media/<str:token>", kling_media, name="kling-media"),
+    # The web studio (web/dist): its hashed build files, then every other path is a
+    # client-side route answered with index.html. The prefixes above are left to Django so
+    # `/admin` still gets its trailing-slash redirect and an unknown API path stays a 404.
+    path("assets/<path:name>", studio_asset, name="studio-asset"),
+    re_path(
+        r"^(?!admin|graphql|media-files/|providers/|static/|media/|assets/)(?P<path>.*)$",
+        studio_index,
+        name="studio",
+    ),
 ]

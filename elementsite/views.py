@@ -25,7 +25,6 @@ from django.core.exceptions import (
 )
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.middleware.csrf import get_token
 from django.views import csrf, defaults
 from graphql import (
     GraphQLError,
@@ -45,6 +44,7 @@ from strawberry.http import GraphQLRequestData
 
 from elementsite.error_codes import RequestErrorCode
 from elementsite.errors import http_error
+from elementsite.web import graphiql_page
 
 logger = logging.getLogger("elementsite.errors")
 
@@ -157,9 +157,11 @@ def _check_placeholder(operations: dict[str, Any], path: str) -> None:
 class GraphQLView(StrawberryGraphQLView):
     """Strawberry's sync view, reading request bodies strictly and answering JSON always.
 
-    It also sets the CSRF cookie when GraphiQL is served: GraphiQL sends the `csrftoken`
-    cookie back as `X-CSRFToken`, but nothing sets that cookie for a browser that has never
-    visited a Django form, so its first `login` would be refused.
+    Browsers get our own build of GraphiQL: strawberry's template loads it from a public CDN,
+    so offline it never loads; ours is built from the `graphiql` npm package into web/dist
+    with the web studio. The page sets the CSRF cookie: GraphiQL sends `csrftoken` back as
+    `X-CSRFToken`, and nothing else sets that cookie for a browser that has never visited a
+    Django form, so its first `login` would be refused.
     """
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -196,8 +198,7 @@ class GraphQLView(StrawberryGraphQLView):
         return super().create_response(response_data, sub_response)
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        get_token(request)
-        return super().render_graphql_ide(request)
+        return graphiql_page(request)
 
     def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "GET":

@@ -225,6 +225,64 @@ def _multiview_complete(
     return job
 
 
+def _check_multiview_affordable(owner: AbstractBaseUser) -> None:
+    from accounts.selectors import credit_balance, free_uses_left
+
+    if free_uses_left(owner, FreeUseFeature.MULTIVIEW) > 0:
+        return
+    price = multiview_price()
+    if credit_balance(owner) < price:
+        raise _error(
+            "multiView",
+            f"No free multi-view completion left today, and it costs {price} credits: "
+            "add another image yourself, or top up your credits.",
+            CreditErrorCode.INSUFFICIENT_CREDITS,
+        )
+
+
+def element_create_with_multiview(
+    *,
+    owner: AbstractBaseUser,
+    extra_images: list[Any],
+    voice_upload: Any = None,
+    **create: Any,
+) -> tuple[Any, GenerationJob]:
+    """Create an element from its main image (plus up to 2 more) and queue AI multi-view
+    completion of its free slots at once: the guide's "AI multi-view" choice at creation.
+
+    Refused before anything is written when every slot is already taken or the owner has
+    neither a free use nor the credits. If queueing still fails (a parallel request spent the
+    last free use or credits), the element, and a voice uploaded with it, are deleted again:
+    nothing half-made is left.
+    """
+    from elements.services import element_create, element_delete, voice_delete
+
+    if 1 + len(extra_images) >= MAX_IMAGES:
+        raise _error(
+            "multiView",
+            f"All {MAX_IMAGES} image slots are taken: there is nothing for multi-view to fill.",
+            ElementErrorCode.ELEMENT_FULL,
+        )
+    _check_multiview_affordable(owner)
+    result = element_create(
+        owner=owner,
+        extra_images=extra_images,
+        voice_upload=voice_upload,
+        min_images=1,
+        **create,
+    )
+    element = result.element
+    try:
+        job = element_multiview_complete(owner=owner, element_id=element.pk)
+    except ValidationError:
+        new_voice = element.voice_id if voice_upload is not None else None
+        element_delete(owner=owner, element_id=element.pk)
+        if new_voice is not None:
+            voice_delete(owner=owner, voice_id=new_voice)
+        raise
+    return result, job
+
+
 def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[ReferenceImage]:
     """Add a finished job's views to its element (call with the job row locked, inside the
     transaction that ends the job). Raises ProviderError (the job fails and gives back what

@@ -4,7 +4,7 @@ mutation returns its result or an `OperationInfo` whose messages carry stable co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -25,6 +25,9 @@ from elements.graphql.types import (
 from elements.media.audio import QualityWarning as MediaQualityWarning
 from elements.models import ImageOrigin
 from elementsite.ids import node_pk
+
+if TYPE_CHECKING:
+    from generation.graphql.types import GenerationJobNode
 
 
 def _warnings(warnings: tuple[MediaQualityWarning, ...]) -> list[QualityWarning]:
@@ -119,6 +122,12 @@ class ElementCreateInput:
     voice: VoiceChoiceInput | None = strawberry.field(
         default=None, description="Characters only: the voice to bind; none if omitted."
     )
+    multi_view: bool = strawberry.field(
+        default=False,
+        description="Fill the free supplementary slots with AI multi-view completion, queued "
+        "with the element (priced like `elementMultiViewComplete`): the main image alone is "
+        "then enough. Refused, with nothing created, when it can't be paid for.",
+    )
 
 
 @strawberry.input(description="Changes to an element; omitted fields stay as they are.")
@@ -188,6 +197,13 @@ class ElementWithWarningsResult:
     voice_warnings: list[QualityWarning] = strawberry.field(
         description="Quality remarks on an uploaded voice sample; empty if none."
     )
+    multi_view_job: (
+        Annotated[GenerationJobNode, strawberry.lazy("generation.graphql.types")] | None
+    ) = strawberry.field(
+        default=None,
+        description="The AI multi-view completion queued with the element "
+        "(`elementCreate` with `multiView`); null otherwise.",
+    )
 
 
 @strawberry.type(description="The element after the change.")
@@ -229,7 +245,7 @@ class ElementMutation:
         main_image, main_origin = _one_image(
             input.main_image, input.main_image_from_history, info, "mainImage"
         )
-        result = services.element_create(
+        fields: dict[str, Any] = dict(
             owner=owner,
             name=input.name,
             element_type=input.type.value,
@@ -240,9 +256,19 @@ class ElementMutation:
             voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id is not None else None,
             voice_upload=voice.sample.to_service() if voice.sample else None,
         )
+        job = None
+        if input.multi_view:
+            from elements.assists.services import element_create_with_multiview
+            from generation.models import GenerationJob
+
+            result, queued = element_create_with_multiview(**fields)
+            job = GenerationJob.objects.get(pk=queued.pk)
+        else:
+            result = services.element_create(**fields)
         return ElementWithWarningsResult(
             element=result.element,  # type: ignore[arg-type]
             voice_warnings=_warnings(result.voice_warnings),
+            multi_view_job=job,  # type: ignore[arg-type]
         )
 
     @strawberry_django.mutation(description="Rename, retype or redescribe an element.")

@@ -1,0 +1,32 @@
+import { createBrowserRouter, Navigate } from "react-router";
+
+import { Layout, RequireAuth } from "../components/Layout";
+import { RouteError } from "../components/RouteError";
+
+// Each screen is its own chunk, loaded when first visited.
+const screen = (load: () => Promise<{ default: React.ComponentType }>) => async () => ({
+  Component: (await load()).default,
+});
+
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    errorElement: <RouteError />,
+    children: [
+      { index: true, element: <Navigate to="/library" replace /> },
+      { path: "login", lazy: screen(() => import("../routes/Login")) },
+      { path: "signup", lazy: screen(() => import("../routes/Signup")) },
+      {
+        element: <RequireAuth />,
+        children: [
+          { path: "library", lazy: screen(() => import("../routes/Library")) },
+          { path: "elements/new", lazy: screen(() => import("../routes/ElementNew")) },
+          { path: "elements/new/video", lazy: screen(() => import("../routes/VideoNew")) },
+          { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
+          { path: "voices", lazy: screen(() => import("../routes/Voices")) },
+        ],
+      },
+      { path: "*", lazy: screen(() => import("../routes/NotFound")) },
+    ],
+  },
+]);

@@ -1,0 +1,194 @@
+import {
+  ActionIcon,
+  AppShell,
+  Badge,
+  Burger,
+  Center,
+  Container,
+  Drawer,
+  Group,
+  Loader,
+  Menu,
+  Stack,
+  Text,
+  Tooltip,
+  UnstyledButton,
+} from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { Coins, Images, LogOut, Sparkles, UserRound, Mic } from "lucide-react";
+import { Suspense } from "react";
+import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
+import { useMutation } from "urql";
+
+import { graphql } from "../gql";
+import { useSession, type Viewer } from "../app/session";
+import { SessionLostModal } from "./SessionLostModal";
+
+const LogoutDocument = graphql(`
+  mutation Logout {
+    logout {
+      ... on LogoutResult {
+        wasLoggedIn
+      }
+      ... on OperationInfo {
+        messages {
+          message
+          code
+          field
+        }
+      }
+    }
+  }
+`);
+
+const NAV = [
+  { to: "/library", label: "Library", icon: Images },
+  { to: "/voices", label: "Voices", icon: Mic },
+];
+
+function ViewerFigures({ me }: { me: Viewer }) {
+  return (
+    <>
+      <Tooltip label={`${me.tier.name} tier`}>
+        <Badge variant="light" color={me.isMember ? "violet" : "gray"} aria-label={`Tier: ${me.tier.name}`}>
+          {me.tier.name}
+        </Badge>
+      </Tooltip>
+      <Group gap={4} aria-label={`Credits: ${me.creditBalance}`}>
+        <Coins size={16} aria-hidden />
+        <Text size="sm" fw={600}>
+          {me.creditBalance}
+        </Text>
+        <Text size="sm" c="dimmed">
+          credits
+        </Text>
+      </Group>
+      <Group gap={4} aria-label={`Free multi-view uses left today: ${me.freeMultiviewUsesLeftToday}`}>
+        <Sparkles size={16} aria-hidden />
+        <Text size="sm" fw={600}>
+          {me.freeMultiviewUsesLeftToday}/{me.freeMultiviewUsesPerDay}
+        </Text>
+        <Text size="sm" c="dimmed">
+          free multi-view today
+        </Text>
+      </Group>
+    </>
+  );
+}
+
+export function Layout() {
+  const { me, refresh } = useSession();
+  const navigate = useNavigate();
+  const [, logout] = useMutation(LogoutDocument);
+  const [drawer, { toggle, close }] = useDisclosure(false);
+
+  const signOut = async () => {
+    await logout({});
+    close();
+    refresh();
+    navigate("/login", { replace: true });
+  };
+
+  return (
+    <AppShell header={{ height: 60 }} padding="md">
+      <AppShell.Header px="md" style={{ background: "rgba(13,15,19,0.92)", backdropFilter: "blur(8px)" }}>
+        <Group h="100%" justify="space-between" wrap="nowrap">
+          <Group gap="xl" wrap="nowrap">
+            <UnstyledButton component={Link} to="/library" aria-label="Element Studio home">
+              <Group gap={8} wrap="nowrap">
+                <Sparkles size={22} color="var(--mantine-color-violet-4)" aria-hidden />
+                <Text fw={700} size="lg">
+                  Element Studio
+                </Text>
+              </Group>
+            </UnstyledButton>
+            {me && (
+              <Group gap="xs" visibleFrom="sm" component="nav" aria-label="Main">
+                {NAV.map(({ to, label, icon: Icon }) => (
+                  <NavLink key={to} to={to} className="nav-link">
+                    <Group gap={6}>
+                      <Icon size={16} aria-hidden />
+                      {label}
+                    </Group>
+                  </NavLink>
+                ))}
+              </Group>
+            )}
+          </Group>
+          {me ? (
+            <Group gap="md" wrap="nowrap">
+              <Group gap="md" visibleFrom="md" wrap="nowrap">
+                <ViewerFigures me={me} />
+              </Group>
+              <Menu position="bottom-end" withinPortal>
+                <Menu.Target>
+                  <ActionIcon variant="light" size="lg" radius="xl" aria-label={`Account menu for ${me.displayName || me.username}`}>
+                    <UserRound size={18} aria-hidden />
+                  </ActionIcon>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  <Menu.Label>Signed in as {me.username}</Menu.Label>
+                  <Menu.Item leftSection={<LogOut size={14} />} onClick={signOut}>
+                    Log out
+                  </Menu.Item>
+                </Menu.Dropdown>
+              </Menu>
+              <Burger opened={drawer} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Open navigation" />
+            </Group>
+          ) : (
+            <Group gap="sm">
+              <NavLink to="/login" className="nav-link">
+                Log in
+              </NavLink>
+              <NavLink to="/signup" className="nav-link">
+                Sign up
+              </NavLink>
+            </Group>
+          )}
+        </Group>
+      </AppShell.Header>
+      {me && (
+        <Drawer opened={drawer} onClose={close} title="Element Studio" size="xs" hiddenFrom="sm">
+          <Stack gap="md" component="nav" aria-label="Main (mobile)">
+            {NAV.map(({ to, label }) => (
+              <NavLink key={to} to={to} className="nav-link" onClick={close}>
+                {label}
+              </NavLink>
+            ))}
+            <Stack gap="xs">
+              <ViewerFigures me={me} />
+            </Stack>
+          </Stack>
+        </Drawer>
+      )}
+      <AppShell.Main>
+        <Container size={1400} px={0}>
+          <Suspense fallback={<PageLoader />}>
+            <Outlet />
+          </Suspense>
+        </Container>
+      </AppShell.Main>
+      <SessionLostModal />
+    </AppShell>
+  );
+}
+
+export function PageLoader() {
+  return (
+    <Center h="50vh" aria-busy="true">
+      <Loader aria-label="Loading" />
+    </Center>
+  );
+}
+
+/** Screens for signed-in users: others go to /login and come back here afterwards. */
+export function RequireAuth() {
+  const { me, loading } = useSession();
+  const location = useLocation();
+  if (loading) return <PageLoader />;
+  if (!me) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  return <Outlet />;
+}

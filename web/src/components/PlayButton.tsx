@@ -1,0 +1,82 @@
+import { ActionIcon, Badge, Tooltip } from "@mantine/core";
+import { Pause, Play, AudioLines } from "lucide-react";
+import { useEffect, useRef, useState } from "react";
+
+// One sound at a time across the studio: starting a voice stops the one playing.
+let playing: HTMLAudioElement | null = null;
+
+function usePlayer(url: string) {
+  const audio = useRef<HTMLAudioElement | null>(null);
+  const [on, setOn] = useState(false);
+  useEffect(
+    () => () => {
+      audio.current?.pause();
+    },
+    [],
+  );
+  const toggle = () => {
+    if (!audio.current) {
+      audio.current = new Audio(url);
+      audio.current.addEventListener("ended", () => setOn(false));
+      audio.current.addEventListener("pause", () => setOn(false));
+      audio.current.addEventListener("play", () => setOn(true));
+    }
+    const a = audio.current;
+    if (on) {
+      a.pause();
+    } else {
+      if (playing && playing !== a) playing.pause();
+      playing = a;
+      a.currentTime = 0;
+      void a.play().catch(() => setOn(false));
+    }
+  };
+  return { on, toggle };
+}
+
+/** A round play/pause button for a voice. */
+export function PlayButton({ url, name, size = "lg" }: { url: string; name: string; size?: string }) {
+  const { on, toggle } = usePlayer(url);
+  return (
+    <Tooltip label={on ? "Pause" : `Play “${name}”`}>
+      <ActionIcon
+        variant="filled"
+        radius="xl"
+        size={size}
+        onClick={(e) => {
+          e.preventDefault();
+          e.stopPropagation();
+          toggle();
+        }}
+        aria-label={on ? `Pause voice ${name}` : `Play voice ${name}`}
+        aria-pressed={on}
+      >
+        {on ? <Pause size={16} aria-hidden /> : <Play size={16} aria-hidden />}
+      </ActionIcon>
+    </Tooltip>
+  );
+}
+
+/** The voice badge of a card: its name, and it plays on click. */
+export function VoiceBadge({ url, name }: { url: string; name: string }) {
+  const { on, toggle } = usePlayer(url);
+  return (
+    <Badge
+      component="button"
+      type="button"
+      variant={on ? "filled" : "light"}
+      color="violet"
+      leftSection={on ? <Pause size={12} aria-hidden /> : <AudioLines size={12} aria-hidden />}
+      onClick={(e: React.MouseEvent) => {
+        e.preventDefault();
+        e.stopPropagation();
+        toggle();
+      }}
+      aria-label={on ? `Pause voice ${name}` : `Play voice ${name}`}
+      aria-pressed={on}
+      style={{ cursor: "pointer", maxWidth: "100%" }}
+    >
+      {name}
+    </Badge>
+  );
+}

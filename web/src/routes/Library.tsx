@@ -1,0 +1,359 @@
+import {
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Card,
+  Center,
+  Group,
+  Loader,
+  RingProgress,
+  Select,
+  SimpleGrid,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
+import { Ban, Clapperboard, ImagePlus, Plus, Search, TriangleAlert } from "lucide-react";
+import { useState } from "react";
+import { Link, useSearchParams } from "react-router";
+import { useQuery } from "urql";
+
+import { TYPE_LABELS, TYPES } from "../app/labels";
+import { useSession } from "../app/session";
+import { MediaImage } from "../components/Media";
+import { VoiceBadge } from "../components/PlayButton";
+import { graphql } from "../gql";
+import type { ElementOrder, ElementType, LibraryPageQuery } from "../gql/graphql";
+
+const PAGE_SIZE = 24;
+
+const LibraryPageDocument = graphql(`
+  query LibraryPage(
+    $type: ElementType
+    $search: String
+    $order: ElementOrder!
+    $first: Int!
+    $after: String
+  ) {
+    elements(type: $type, search: $search, order: $order, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          name
+          type
+          status
+          source
+          progress
+          failureMessage
+          blockedReason
+          version
+          voice {
+            id
+            name
+            audioUrl
+          }
+          images {
+            id
+            role
+            thumbnailUrl
+          }
+        }
+      }
+    }
+  }
+`);
+
+type ElementNode = LibraryPageQuery["elements"]["edges"][number]["node"];
+
+const SORTS: { value: ElementOrder; label: string }[] = [
+  { value: "UPDATED_DESC", label: "Recently changed" },
+  { value: "NAME_ASC", label: "Name A–Z" },
+  { value: "NAME_DESC", label: "Name Z–A" },
+  { value: "UPDATED_ASC", label: "Oldest change first" },
+];
+
+function StatusOverlay({ element }: { element: ElementNode }) {
+  if (element.status === "ACTIVE") return null;
+  const common = {
+    pos: "absolute" as const,
+    inset: 0,
+    style: { background: "rgba(8,9,11,0.72)", backdropFilter: "blur(2px)" },
+  };
+  if (element.status === "PROCESSING")
+    return (
+      <Center {...common}>
+        <Stack align="center" gap={4}>
+          <RingProgress
+            size={72}
+            thickness={6}
+            sections={[{ value: element.progress, color: "violet" }]}
+            label={<Text ta="center" size="xs">{element.progress}%</Text>}
+            aria-label={`Processing, ${element.progress}%`}
+          />
+          <Text size="sm">Processing…</Text>
+        </Stack>
+      </Center>
+    );
+  const failed = element.status === "FAILED";
+  return (
+    <Center {...common} p="sm">
+      <Stack align="center" gap={4}>
+        {failed ? <TriangleAlert color="var(--mantine-color-red-5)" aria-hidden /> : <Ban color="var(--mantine-color-orange-5)" aria-hidden />}
+        <Text size="sm" fw={600}>
+          {failed ? "Failed" : "Blocked"}
+        </Text>
+        <Text size="xs" ta="center" c="dimmed" lineClamp={3}>
+          {failed ? element.failureMessage : element.blockedReason}
+        </Text>
+      </Stack>
+    </Center>
+  );
+}
+
+function ElementCard({ element, eager }: { element: ElementNode; eager: boolean }) {
+  const main = element.images.find((i) => i.role === "MAIN") ?? element.images[0];
+  return (
+    <Card
+      component={Link}
+      to={`/elements/${encodeURIComponent(element.id)}`}
+      padding={0}
+      radius="lg"
+      bg="dark.7"
+      className="element-card"
+      aria-label={`${element.name}, ${TYPE_LABELS[element.type]}${element.status !== "ACTIVE" ? `, ${element.status.toLowerCase()}` : ""}`}
+      data-testid="element-card"
+    >
+      <Box pos="relative">
+        <MediaImage src={main?.thumbnailUrl} alt="" eager={eager} />
+        <StatusOverlay element={element} />
+        <Group pos="absolute" top={8} left={8} gap={6}>
+          <Badge variant="filled" color="dark" radius="sm" size="sm">
+            {TYPE_LABELS[element.type]}
+          </Badge>
+          {element.source === "VIDEO" && (
+            <Badge variant="filled" color="dark" radius="sm" size="sm" leftSection={<Clapperboard size={10} aria-hidden />}>
+              Video
+            </Badge>
+          )}
+        </Group>
+      </Box>
+      <Stack gap={6} p="sm">
+        <Text fw={600} truncate="end" title={element.name}>
+          {element.name}
+        </Text>
+        <Group justify="space-between" gap={6} wrap="nowrap">
+          {element.voice ? (
+            <VoiceBadge url={element.voice.audioUrl} name={element.voice.name} />
+          ) : (
+            <Text size="xs" c="dimmed">
+              {element.type === "CHARACTER" ? "No voice" : `${element.images.length} images`}
+            </Text>
+          )}
+          <Text size="xs" c="dimmed">
+            v{element.version}
+          </Text>
+        </Group>
+      </Stack>
+    </Card>
+  );
+}
+
+interface PageProps {
+  variables: { type: ElementType | null; search: string | null; order: ElementOrder };
+  after: string | null;
+  isLast: boolean;
+  onLoadMore: (cursor: string) => void;
+  first: boolean;
+}
+
+/** One page of the relay connection: one request for its 24 cards. */
+function LibraryGridPage({ variables, after, isLast, onLoadMore, first }: PageProps) {
+  const [result] = useQuery({
+    query: LibraryPageDocument,
+    variables: { ...variables, first: PAGE_SIZE, after },
+  });
+  const { data, fetching, error } = result;
+  if (error && !data)
+    return (
+      <Alert color="red" role="alert" title="The library could not load">
+        {error.message}. Reload the page to try again.
+      </Alert>
+    );
+  if (!data) return first ? <LibrarySkeleton /> : <Center p="md"><Loader aria-label="Loading more" /></Center>;
+  const edges = data.elements.edges;
+  if (first && edges.length === 0) return <EmptyLibrary filtered={!!variables.type || !!variables.search} />;
+  return (
+    <>
+      {first && (
+        <Text size="sm" c="dimmed" aria-live="polite">
+          {data.elements.totalCount ?? edges.length} element{data.elements.totalCount === 1 ? "" : "s"}
+          {variables.type || variables.search ? " match" : ""}
+        </Text>
+      )}
+      <SimpleGrid cols={{ base: 2, xs: 2, sm: 3, md: 4, lg: 5 }} spacing="md">
+        {edges.map(({ node }, i) => (
+          <ElementCard key={node.id} element={node} eager={first && i < 10} />
+        ))}
+      </SimpleGrid>
+      {isLast && data.elements.pageInfo.hasNextPage && (
+        <Center>
+          <Button
+            variant="light"
+            loading={fetching}
+            onClick={() => onLoadMore(data.elements.pageInfo.endCursor!)}
+          >
+            Load more
+          </Button>
+        </Center>
+      )}
+    </>
+  );
+}
+
+function LibrarySkeleton() {
+  return (
+    <SimpleGrid cols={{ base: 2, sm: 3, md: 4, lg: 5 }} spacing="md" aria-busy="true" aria-label="Loading elements">
+      {Array.from({ length: 10 }, (_, i) => (
+        <div key={i} className="media-frame" style={{ aspectRatio: "3 / 4.9" }} />
+      ))}
+    </SimpleGrid>
+  );
+}
+
+function EmptyLibrary({ filtered }: { filtered: boolean }) {
+  if (filtered)
+    return (
+      <Center py={80}>
+        <Stack align="center" gap="xs">
+          <Search size={36} aria-hidden />
+          <Title order={2} size="h3">
+            No elements match
+          </Title>
+          <Text c="dimmed">Try another word or type, or clear the filters.</Text>
+        </Stack>
+      </Center>
+    );
+  return (
+    <Center py={80}>
+      <Stack align="center" gap="md" maw={520}>
+        <ImagePlus size={48} color="var(--mantine-color-violet-4)" aria-hidden />
+        <Title order={2} ta="center">
+          Your library is empty
+        </Title>
+        <Text c="dimmed" ta="center">
+          An element is a character, prop or scene you reuse across videos: upload a clear image
+          (add more angles and a voice for characters), or take a character from a short video.
+        </Text>
+        <Group justify="center">
+          <Button component={Link} to="/elements/new" leftSection={<Plus size={16} />} size="md">
+            Create your first element
+          </Button>
+          <Button component={Link} to="/elements/new/video" variant="light" leftSection={<Clapperboard size={16} />} size="md">
+            From a video
+          </Button>
+        </Group>
+      </Stack>
+    </Center>
+  );
+}
+
+export default function Library() {
+  const { me } = useSession();
+  const [params, setParams] = useSearchParams();
+  const type = (params.get("type") as ElementType | null) || null;
+  const order = (params.get("order") as ElementOrder | null) || "UPDATED_DESC";
+  const [searchText, setSearchText] = useState(params.get("q") ?? "");
+  const [search] = useDebouncedValue(searchText.trim(), 300);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const variables = { type, search: search || null, order };
+  const key = JSON.stringify(variables);
+
+  const setParam = (name: string, value: string | null) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next, { replace: true });
+    setCursors([null]);
+  };
+
+  const blocked = me && !me.canCreateElements;
+  return (
+    <Stack gap="lg" py="md">
+      <Group justify="space-between" align="flex-end" gap="md">
+        <Stack gap={2}>
+          <Title order={1}>Element Library</Title>
+          {me && (
+            <Text c={blocked ? "orange.4" : "dimmed"} size="sm" aria-label="Element quota">
+              {me.elementCount} of {me.elementLimit} elements
+              {me.elementQuotaReason ? ` · ${me.elementQuotaReason}` : ""}
+            </Text>
+          )}
+        </Stack>
+        <Group gap="sm">
+          <Button
+            component={Link}
+            to="/elements/new/video"
+            variant="light"
+            leftSection={<Clapperboard size={16} />}
+            disabled={!!blocked}
+          >
+            From a video
+          </Button>
+          <Button component={Link} to="/elements/new" leftSection={<Plus size={16} />} disabled={!!blocked}>
+            Create element
+          </Button>
+        </Group>
+      </Group>
+      <Group gap="sm" align="flex-end" wrap="wrap">
+        <TextInput
+          label="Search"
+          placeholder="Name or description"
+          leftSection={<Search size={16} aria-hidden />}
+          value={searchText}
+          onChange={(e) => {
+            setSearchText(e.currentTarget.value);
+            setCursors([null]);
+          }}
+          onBlur={() => setParam("q", searchText.trim() || null)}
+          style={{ flex: "1 1 240px" }}
+        />
+        <Select
+          label="Type"
+          data={[{ value: "", label: "All types" }, ...TYPES.map((t) => ({ value: t, label: TYPE_LABELS[t] }))]}
+          value={type ?? ""}
+          onChange={(v) => setParam("type", v || null)}
+          allowDeselect={false}
+          style={{ flex: "1 1 140px", maxWidth: 200 }}
+        />
+        <Select
+          label="Sort"
+          data={SORTS}
+          value={order}
+          onChange={(v) => setParam("order", v === "UPDATED_DESC" ? null : v)}
+          allowDeselect={false}
+          style={{ flex: "1 1 160px", maxWidth: 220 }}
+        />
+      </Group>
+      <Stack gap="md" key={key}>
+        {cursors.map((after, i) => (
+          <LibraryGridPage
+            key={after ?? "first"}
+            variables={variables}
+            after={after}
+            first={i === 0}
+            isLast={i === cursors.length - 1}
+            onLoadMore={(cursor) => setCursors((c) => [...c, cursor])}
+          />
+        ))}
+      </Stack>
+    </Stack>
+  );
+}

@@ -1,0 +1,5 @@
+import { AuthPage } from "./AuthPage";
+
+export default function Login() {
+  return <AuthPage mode="login" />;
+}
