@@ -379,98 +379,10 @@ def prompt_compile(quick: bool) -> dict[str, float]:
 
 
 def local_render(quick: bool) -> dict[str, float]:
-    """render_video of a 10 s 1280x720 4-shot video (a photo-like background, two subjects,
-    camera moves, subtitles, two voice cues) vs the same ffmpeg command encoding as many
-    constant frames (piped from Python the same way, with a silent track): what composing
-    the frames and the audio costs on top of the encode. A render takes seconds, so this
-    times single calls in alternating rounds (no warm-up round: the modules are imported
-    before timing), medians."""
-    import math
-    import struct
-    import subprocess
-    import wave
+    """render_video vs ffmpeg encoding plain frames: see bench/render.py (runs alone too)."""
+    from render import run_render
 
-    from PIL import Image, ImageDraw
-
-    from generation.providers import local_render as lr
-
-    width, height, fps = 1280, 720, 24
-    repeats = 1 if quick else 3
-    with tempfile.TemporaryDirectory(prefix="elementsite-bench-render-") as workdir:
-        d = Path(workdir)
-        # A 1920x1080 "photo": gradients, soft blobs and light grain (flat colour would make
-        # the encode unrealistically cheap, heavy noise unrealistically dear).
-        red = Image.linear_gradient("L").resize((1920, 1080))
-        green = red.transpose(Image.Transpose.ROTATE_90).resize((1920, 1080))
-        blobs = Image.effect_noise((48, 27), 90).resize((1920, 1080), Image.Resampling.BICUBIC)
-        grain = Image.effect_noise((1920, 1080), 12)
-        bands = [Image.blend(band, grain, 0.1) for band in (red, green, blobs)]
-        Image.merge("RGB", bands).save(d / "scene.png")
-        for n, color in enumerate([(200, 60, 60), (60, 120, 210)]):
-            figure = Image.new("RGBA", (600, 1000), (0, 0, 0, 0))
-            draw = ImageDraw.Draw(figure)
-            draw.ellipse((150, 0, 450, 300), fill=(*color, 255))
-            draw.rounded_rectangle((60, 280, 540, 1000), radius=120, fill=(*color, 255))
-            figure.save(d / f"subject{n}.png")
-        with wave.open(str(d / "voice.wav"), "wb") as out:  # as stored: mono, 24 kHz, 16-bit
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(24_000)
-            out.writeframes(
-                b"".join(
-                    struct.pack("<h", round(9000 * math.sin(2 * math.pi * 180 * i / 24_000)))
-                    for i in range(2 * 24_000)
-                )
-            )
-        scene = lr.Layer(d / "scene.png", "background")
-        people = [lr.Layer(d / f"subject{n}.png", "subject") for n in range(2)]
-        voice = [lr.VoiceCue(d / "voice.wav", 0.3, "Line")]
-        line = [lr.Subtitle(0.3, 2.2, "We should have left an hour ago.", "Ann")]
-        shots = [
-            lr.ShotSpec(2.5, "Slow push in on the two of them", [scene, *people], line, voice),
-            lr.ShotSpec(2.5, "Pan left across the street", [scene, people[0]]),
-            lr.ShotSpec(2.5, "Tracking shot, the camera follows her", [scene, people[1]]),
-            lr.ShotSpec(2.5, "Pull back to reveal the city", [scene, *people], line, voice),
-        ]
-        frames = sum(round(shot.duration * fps) for shot in shots)
-        silent = d / "silent.wav"
-        with wave.open(str(silent), "wb") as out:
-            out.setnchannels(lr.AUDIO_CHANNELS)
-            out.setsampwidth(lr.AUDIO_SAMPLE_WIDTH)
-            out.setframerate(lr.AUDIO_RATE)
-            out.writeframes(bytes(frames * lr.AUDIO_RATE // fps * 4))
-        plain = Image.new("RGB", (width, height), (90, 110, 130)).tobytes()
-
-        def render() -> None:
-            lr.render_video(shots, d / "video.mp4", width=width, height=height, fps=fps)
-
-        def plain_encode() -> None:
-            command = lr.ffmpeg_command(width, height, fps, silent, d / "plain.mp4")
-            process = subprocess.Popen(command, stdin=subprocess.PIPE)  # noqa: S603
-            assert process.stdin is not None
-            for _ in range(frames):
-                process.stdin.write(plain)
-            process.stdin.close()
-            if process.wait() != 0:
-                raise SystemExit("ffmpeg failed on the plain frames")
-
-        subject_s: list[float] = []
-        baseline_s: list[float] = []
-        for _ in range(repeats):
-            for timings, call in ((baseline_s, plain_encode), (subject_s, render)):
-                started = time.perf_counter()
-                call()
-                timings.append(time.perf_counter() - started)
-    s, b = statistics.median(subject_s), statistics.median(baseline_s)
-    ratio = s / b
-    print(
-        f"\nrender_video of a 10 s {width}x{height} 4-shot video vs ffmpeg encoding "
-        f"{frames} constant frames"
-    )
-    print(f"  {'same ffmpeg command, constant frames':<44} {b:>10.2f} s/call  (baseline)")
-    print(f"  {'render_video(4 shots, 10 s, 720p)':<44} {s:>10.2f} s/call")
-    print(f"  ratio {ratio:.2f}x  (1 call x {repeats} rounds, medians)")
-    return {"local_render": ratio}
+    return run_render(quick)
 
 
 def main() -> None:

@@ -6,8 +6,10 @@ Video models render one segment per shot with its parsed duration: what the shot
 (its scene element behind, its other elements and attached images in front; a shot that
 names no scene keeps the previous shot's, at first the prompt's scene element), under the
 camera move the compiler read from its words (`generation.camera`), dialogue burned in as
-subtitles, and the speaking character's pinned voice heard in that line's time only; a start
-or end frame opens or closes the video.
+subtitles, and each line said (espeak-ng, `generation.providers.speech`) in its language,
+shifted toward the median pitch and loudness of its speaker's pinned voice (a neutral default
+voice without one), heard in that line's time only; a start or end frame opens or closes the
+video.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from generation.camera import CameraMove
 from generation.catalog import MODELS, ModelCode, ModelKind
 from generation.models import GenerationJob, InputKind, JobElement
 from generation.providers import local_render as render
+from generation.providers import speech
 from generation.providers.base import Progress, Provider, ProviderError, RenderedOutput
 
 VIDEO_SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}
@@ -68,6 +71,8 @@ class LocalProvider(Provider):
 
     def run(self, job: GenerationJob, *, workdir: Path, progress: Progress) -> list[RenderedOutput]:
         files = _Files(workdir)
+        self.profiles: dict[str, speech.VoiceProfile] = {}  # bound voices measured, by file
+        self.lines = 0  # lines said so far (names their WAVs)
         elements = list(job.elements.prefetch_related("images").order_by("position"))
         inputs = list(job.inputs.order_by("kind", "position"))
         attached = [files.local(i.file) for i in inputs if i.kind == InputKind.IMAGE]
@@ -82,7 +87,7 @@ class LocalProvider(Provider):
             if MODELS[ModelCode(job.model)].kind == ModelKind.IMAGE:
                 return [self._image(job, elements, attached, files, workdir, progress)]
             return [self._video(job, elements, attached, start, end, files, workdir, progress)]
-        except render.RenderError as exc:
+        except (render.RenderError, speech.SpeechError) as exc:
             # The detail (a file name, ffmpeg's stderr) is for staff, not the user.
             raise ProviderError(
                 "RENDER_FAILED",
@@ -265,7 +270,7 @@ class LocalProvider(Provider):
         files: _Files,
     ) -> tuple[list[render.Subtitle], list[render.VoiceCue]]:
         """Each line gets an equal slot of the shot, and inside it the time it takes to say
-        (`line_seconds`): its subtitle shows then and its speaker's pinned voice is heard
+        (`line_seconds`): its subtitle shows then and the line is said
         then, and nowhere else."""
         if not lines:
             return [], []
@@ -285,16 +290,31 @@ class LocalProvider(Provider):
                     speaker=speaker.name if speaker else None,
                 )
             )
-            if speaker is not None and speaker.voice_file and slot >= SECONDS_PER_LINE_MIN / 2:
-                cues.append(
-                    render.VoiceCue(
-                        audio_path=files.local(speaker.voice_file),
-                        start=begin,
-                        end=finish,
-                        text=line["text"],
-                    )
+            if slot >= SECONDS_PER_LINE_MIN / 2 and finish > begin:
+                # The line's words, said (espeak-ng) in its speaker's voice's pitch and
+                # loudness; a speaker with no voice (or no speaker) in the neutral default.
+                voice = speaker.voice_file if speaker is not None else ""
+                profile = self._profile(voice, files) if voice else speech.NEUTRAL
+                self.lines += 1
+                spoken = speech.speak(
+                    line["text"],
+                    profile,
+                    files.workdir / f"line-{self.lines}.wav",
+                    max_seconds=finish - begin,
                 )
+                if spoken is not None:  # None: nothing to say (punctuation only)
+                    cues.append(
+                        render.VoiceCue(
+                            audio_path=spoken.path, start=begin, end=finish, text=line["text"]
+                        )
+                    )
         return subtitles, cues
+
+    def _profile(self, voice_file: str, files: _Files) -> speech.VoiceProfile:
+        """A bound voice's measured median pitch and loudness, once per job."""
+        if voice_file not in self.profiles:
+            self.profiles[voice_file] = speech.profile_of(files.local(voice_file))
+        return self.profiles[voice_file]
 
 
 _IMAGE_TOKEN = re.compile(r"<<<image_(\d+)>>>")

@@ -13,12 +13,13 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+import webrtcvad
 from django.test import Client
 
 from accounts.models import CreditLedgerEntry
 from elements import services as element_services
 from generation.models import GenerationJob, JobStatus
-from generation.providers import local
+from generation.providers import local, speech
 from tests.elements.samples import image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.test_camera import readme_prompts
@@ -124,7 +125,21 @@ def test_readme_example_shows_the_image_where_mentioned_and_the_line_where_said(
     loud = [i for i, v in enumerate(db) if v > -30]
     assert loud, "the line is heard"
     assert 32 <= loud[0] <= 34 and loud[-1] <= 66  # 0.25 s into shot 2, about 3 s long
-    assert sum(v > -30 for v in db[33:60]) >= 15  # the sample's bursts with their pauses
+    # the line's words are heard as speech exactly during the line, in the bound voice's
+    # pitch (its sample: a 220 Hz voice, `audio_upload(seconds=6, volume=0.8)`)
+    begin = 3.0 + local.LINE_LEAD_SECONDS
+    finish = begin + local.line_seconds("I see food, and I eat it.")
+    heard_speech = speech_times(sound)
+    print(f"speech (VAD) from {heard_speech[0]:.2f} s to {heard_speech[-1]:.2f} s")
+    assert begin - 0.03 <= heard_speech[0] <= begin + 0.15
+    assert heard_speech[-1] <= finish + 0.03
+    assert 0.03 * len(heard_speech) >= 0.5 * (finish - begin)
+    bound = speech.median_pitch(speech.decode_mono(Path(api.scholar.voice.audio.path), RATE), RATE)
+    said = speech.median_pitch(sound[round(begin * RATE) : round(finish * RATE)], RATE)
+    assert bound is not None and said is not None
+    print(f"median pitch: bound voice {bound:.1f} Hz, the line {said:.1f} Hz")
+    assert abs(bound - 220) < 3
+    assert abs(12 * math.log2(said / bound)) <= 2
     # no click at either edge: the first and last 10 ms of the line ramp up and down
     heard = np.nonzero(np.abs(sound) > 1e-4)[0]
     first, last = heard[0], heard[-1]
@@ -133,6 +148,18 @@ def test_readme_example_shows_the_image_where_mentioned_and_the_line_where_said(
     assert float(np.abs(sound[last - 240 : last + 1]).max()) < 0.5 * peak
     edge = np.abs(np.diff(sound[first - 480 : first + 480])).max()
     assert edge < 0.1 * peak  # no step into the line
+
+
+def speech_times(sound: np.ndarray) -> list[float]:
+    """Start times of the 30 ms frames WebRTC's detector (aggressiveness 3) hears as speech."""
+    vad = webrtcvad.Vad(3)
+    pcm = np.round(np.clip(sound, -1, 1) * 32767).astype("<i2")
+    step = round(0.03 * RATE)
+    return [
+        i / RATE
+        for i in range(0, len(pcm) - step + 1, step)
+        if vad.is_speech(pcm[i : i + step].tobytes(), RATE)
+    ]
 
 
 def near(frame: np.ndarray, color: tuple[int, int, int]) -> float:
@@ -166,7 +193,7 @@ def test_each_shot_shows_what_it_mentions_and_keeps_the_scene(
     assert all(near(f, street) > 0.15 for shot in shots for f in shot)
 
 
-def test_a_line_whose_speaker_has_no_voice_is_shown_not_heard(
+def test_a_line_whose_speaker_has_no_voice_is_said_in_the_neutral_voice(
     api,  # noqa: F811
     user,
     django_capture_on_commit_callbacks,
@@ -184,7 +211,14 @@ def test_a_line_whose_speaker_has_no_voice_is_shown_not_heard(
     job = watch(api, submitted)
     _frames, sound, length = decoded(download(api, job))
     assert abs(length - 3.0) <= 1 / FPS
-    assert max(levels(sound)) < -80
+    begin = min(local.LINE_LEAD_SECONDS, 2.0 * 0.1)  # the lead: a tenth of the 2 s slot
+    finish = begin + local.line_seconds("Hello there.")
+    heard_speech = speech_times(sound)
+    assert heard_speech, "the line is said"
+    assert begin - 0.03 <= heard_speech[0] and heard_speech[-1] <= finish + 0.03
+    assert max(levels(sound)[20:]) < -80  # shot 2: silent
+    said = speech.median_pitch(sound[: round(finish * RATE)], RATE)
+    assert said is not None and 70 < said < 140  # espeak-ng's own voice, untouched
 
 
 # Every phrasing of the camera list, alone, combined, misspelled and in Chinese; six
