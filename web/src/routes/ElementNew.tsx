@@ -18,7 +18,7 @@ import {
   Textarea,
   Title,
 } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
+import { useDebouncedValue, useMediaQuery } from "@mantine/hooks";
 import { ArrowLeft, ArrowRight, Check, Sparkles, Trash2, Wand2 } from "lucide-react";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate } from "react-router";
@@ -150,6 +150,7 @@ export default function ElementNew() {
   const [suggestion, setSuggestion] = useState<Suggestion | null>(null);
   const [type, setType] = useState<ElementType | null>(null);
   const [voiceMode, setVoiceMode] = useState<"upload" | "library" | "none">("none");
+  const narrow = useMediaQuery("(max-width: 30em)") ?? false;
   const [voice, setVoice] = useState<ChosenVoice | null>(null);
   const [extras, setExtras] = useState<{ file: File; preview: string }[]>([]);
   const [multiView, setMultiView] = useState(false);
@@ -410,6 +411,8 @@ export default function ElementNew() {
                 ]}
                 aria-label="Voice source"
                 fullWidth
+                // Three labels don't fit side by side on a phone: stack them there.
+                orientation={narrow ? "vertical" : "horizontal"}
               />
               {voiceMode === "upload" &&
                 (voice ? (
