@@ -127,23 +127,32 @@ def pitch_track(pcm: bytes, *, sample_rate: int, segments: tuple = ()) -> np.nda
     low_lag = int(VAD_RATE / PITCH_MAX_HZ)
     high_lag = int(VAD_RATE / PITCH_MIN_HZ)
     spans = [(int(a * VAD_RATE), int(b * VAD_RATE)) for a, b in segments] or [(0, len(signal))]
-    pitches: list[float] = []
-    for start, end in spans:
-        for offset in range(start, min(end, len(signal)) - window + 1, hop):
-            frame = signal[offset : offset + window]
-            frame = frame - frame.mean()
-            energy = float(frame @ frame)
-            if energy < window * 100.0**2:  # below about -50 dBFS: not a voice
-                continue
-            spectrum = np.fft.rfft(frame, 2 * window)
-            ac = np.fft.irfft(spectrum * np.conj(spectrum))[: high_lag + 1] / energy
-            lags = ac[low_lag : high_lag + 1]
-            best = float(lags.max())
-            if best < VOICED_CORRELATION:
-                continue
-            lag = low_lag + int(np.argmax(lags >= 0.9 * best))
-            pitches.append(VAD_RATE / lag)
-    return np.asarray(pitches)
+    offsets = [
+        offset
+        for start, end in spans
+        for offset in range(start, min(end, len(signal)) - window + 1, hop)
+    ]
+    if not offsets:
+        return np.asarray([], dtype=np.float64)
+    # Every window at once (rows of a strided view): the per-window arithmetic of the loop
+    # this replaced, row by row, so each pitch is the one that loop found.
+    frames = np.lib.stride_tricks.sliding_window_view(signal, window)[offsets]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    energy = np.einsum("ij,ij->i", frames, frames)
+    loud = energy >= window * 100.0**2  # below about -50 dBFS: not a voice
+    frames, energy = frames[loud], energy[loud]
+    if not len(frames):
+        return np.asarray([], dtype=np.float64)
+    spectrum = np.fft.rfft(frames, 2 * window, axis=1)
+    # |X|², the same values as X·conj(X) (its imaginary part is exactly 0) without the
+    # complex product.
+    power = spectrum.real**2 + spectrum.imag**2
+    ac = np.fft.irfft(power, 2 * window, axis=1)[:, : high_lag + 1]
+    lags = ac[:, low_lag : high_lag + 1] / energy[:, None]
+    best = lags.max(axis=1)
+    voiced = best >= VOICED_CORRELATION
+    lag = low_lag + np.argmax(lags[voiced] >= 0.9 * best[voiced, None], axis=1)
+    return VAD_RATE / lag.astype(np.float64)
 
 
 def pitch_clusters(pitches: np.ndarray) -> PitchClusters | None:
