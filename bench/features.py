@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from run import ROOT, compare, photo_jpeg, setup_django
+from run import ROOT, compare, photo_jpeg, print_spread, setup_django
 
 FEED_WORKS = 60
 FEED_PAGE = 50
@@ -686,6 +686,7 @@ def video_element(quick: bool) -> dict[str, float]:
         "(one pass of the same steps): "
         + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages),
     )
+    print_spread(baseline_s, subject_s, unit="ms")
     return {"video_element": s / b}
 
 
