@@ -66,7 +66,26 @@ def compare(
     print(f"  {baseline[0]:<44} {b * 1e6:>10.1f} µs/call  (baseline)")
     print(f"  {subject[0]:<44} {s * 1e6:>10.1f} µs/call")
     print(f"  ratio {ratio:.2f}x  ({calls} calls x {repeats} rounds, medians)")
+    print_spread([m.median for m in baseline_rounds], [m.median for m in subject_rounds], unit="µs")
     return ratio
+
+
+def print_spread(baseline_s: list[float], subject_s: list[float], *, unit: str = "s") -> None:
+    """Each side's rounds (min / median / max) and the ratio of each round's pair: on a
+    shared machine one slow round moves a side's median less than it moves the extremes."""
+    scale = {"s": 1.0, "ms": 1e3, "µs": 1e6}[unit]
+
+    def spread(values: list[float]) -> str:
+        low, mid, high = min(values), statistics.median(values), max(values)
+        return f"{low * scale:.1f} / {mid * scale:.1f} / {high * scale:.1f} {unit}"
+
+    ratios = [s / b for s, b in zip(subject_s, baseline_s, strict=True)]
+    print(f"  rounds, min / median / max: baseline {spread(baseline_s)}")
+    print(f"  {'':<28}subject {spread(subject_s)}")
+    print(
+        f"  per-round ratio, min / median / max: {min(ratios):.2f}x / "
+        f"{statistics.median(ratios):.2f}x / {max(ratios):.2f}x"
+    )
 
 
 def setup_django(workdir: Path) -> None:

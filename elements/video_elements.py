@@ -375,9 +375,11 @@ def _native_voice(clip: Path, duration: float) -> tuple[Any, dict[str, Any]]:
         # Refused by the voice rules (too little sound, unreadable): no native voice.
         codes = [e.code for e in exc.error_list]
         return None, {"present": False, "refused": [str(c) for c in codes]}
-    with wave.open(io.BytesIO(audio.content)) as wav:
-        pcm, rate = wav.readframes(wav.getnframes()), wav.getframerate()
-    speech = speech_report(pcm, sample_rate=rate)
+    speech = audio.speech
+    if speech is None:
+        with wave.open(io.BytesIO(audio.content)) as wav:
+            pcm, rate = wav.readframes(wav.getnframes()), wav.getframerate()
+        speech = speech_report(pcm, sample_rate=rate)
     present = (
         speech.speech_ratio >= SPEECH_PRESENT_RATIO
         and speech.speech_seconds >= SPEECH_PRESENT_SECONDS

@@ -142,7 +142,8 @@ def colour_name(rgb: tuple[float, float, float]) -> str:
 def dominant_colours(image: Image.Image, *, limit: int = 3, min_share: float = 0.1) -> list[str]:
     """Names of the colours covering at least `min_share` of the opaque pixels, largest
     first, from a median-cut palette of 8."""
-    rgba = image.convert("RGBA").resize((96, 96), Image.Resampling.BILINEAR)
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    rgba = rgba.resize((96, 96), Image.Resampling.BILINEAR)
     pixels = np.asarray(rgba).reshape(-1, 4)
     opaque = pixels[pixels[:, 3] >= 128][:, :3]
     if len(opaque) == 0:
@@ -162,9 +163,10 @@ def dominant_colours(image: Image.Image, *, limit: int = 3, min_share: float = 0
 
 def analyse(image: Image.Image) -> Analysis:
     """Every measurement the assists use, from one pass over the image."""
-    image = ImageOps.exif_transpose(image)
+    image = vision.upright(image)
     detections = vision.detect(image)
-    small = _small(image.convert("RGBA"))
+    converted = image.convert("RGBA")  # once, for the statistics and the colours
+    small = _small(converted)
     rgba = np.asarray(small, dtype=float)
     border_alpha = _border(rgba[:, :, 3:])
     transparent_border = bool(np.mean(border_alpha < 128) > 0.5)
@@ -197,7 +199,7 @@ def analyse(image: Image.Image) -> Analysis:
         border_std=round(border_std, 1),
         centre_salient=round(float(centre.mean()) if centre.size else 0.0, 3),
         horizon=_horizon(gray),
-        colours=tuple(dominant_colours(image)),
+        colours=tuple(dominant_colours(converted)),
         subject_box=subject_box,
     )
 

@@ -28,7 +28,7 @@ from accounts.services import credits_debit, free_use_consume
 from elements.assists.base import SubjectSuggestion
 from elements.assists.registry import get_assist_provider
 from elements.error_codes import ElementErrorCode
-from elements.media.images import ProcessedImage, process_image
+from elements.media.images import ProcessedImage, preview_of, process_image
 from elements.models import (
     MAX_IMAGES,
     Element,
@@ -55,11 +55,14 @@ def multiview_price() -> int:
 
 
 def _open(processed: ProcessedImage) -> Image.Image:
+    """The image to analyse: the analysis works at 640 px at most, so a JPEG is decoded at
+    the smallest DCT scale above that (`preview_of`), or not at all when `process_image`
+    already did it."""
     import io
 
-    image = Image.open(io.BytesIO(processed.content))
-    image.load()
-    return image
+    if processed.preview is not None:
+        return processed.preview
+    return preview_of(Image.open(io.BytesIO(processed.content)))
 
 
 # --- Subject type -----------------------------------------------------------------------------
@@ -121,8 +124,7 @@ def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
             ElementErrorCode.ELEMENT_PROCESSING,
         )
     with default_storage.open(main.image.name, "rb") as f:
-        image = Image.open(f)
-        image.load()
+        image = preview_of(Image.open(f))
     return get_assist_provider().describe(image, element_type=element.type)
 
 

@@ -11,17 +11,20 @@ documented as safe to share between threads (django-q2 workers and the dev serve
 
 from __future__ import annotations
 
+import functools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
-# Detection runs on a copy whose long side is at most this many pixels: the cascades gain
-# nothing from more, and a 12 MP photo would take seconds.
-ANALYSIS_SIDE = 640
+# Detection runs on a copy whose long side is at most this many pixels: the cascades' cost
+# grows with the pixels, and the smallest face searched (8% of the short side) is still 30 px
+# at 512×384, above the face cascades' 24 px window (at 640 px the same search cost 1.5×, with
+# the same results on the real photos of tests/elements/test_assists_local.py).
+ANALYSIS_SIDE = 512
 
 CASCADES = {
     "frontal_face": "haarcascade_frontalface_default.xml",
@@ -40,6 +43,10 @@ _PARAMS: dict[str, tuple[float, int, float]] = {
     "upper_body": (1.05, 4, 0.25),
     "full_body": (1.05, 4, 0.25),
 }
+
+# Windows that agree on a real face in our test clips: 13–30 (frontal); on the sporadic false
+# faces of background texture (a shuttle model, a flag): 7–8.
+CONFIDENT_NEIGHBORS = 10
 
 _local = threading.local()
 
@@ -83,27 +90,97 @@ class Box:
 
 
 @dataclass(frozen=True)
-class Detections:
-    """What the cascades found in one image, each list largest first."""
+class _Found:
+    """A cascade's detections as OpenCV grouped them, each with the number of detection
+    windows that agree on it, in the coordinates of the image that was passed in."""
 
-    width: int
-    height: int
-    frontal_faces: list[Box] = field(default_factory=list)
-    profile_faces: list[Box] = field(default_factory=list)
-    cat_faces: list[Box] = field(default_factory=list)
-    upper_bodies: list[Box] = field(default_factory=list)
-    full_bodies: list[Box] = field(default_factory=list)
+    boxes: tuple[tuple[Box, int], ...]
+
+    def kept(self, min_neighbors: int) -> list[Box]:
+        """What `detectMultiScale(minNeighbors=min_neighbors)` returns, merged, for any
+        `min_neighbors` at least the one the search ran with: OpenCV's grouping keeps a group
+        of more than `minNeighbors` windows, and drops one inside a larger group only when
+        that group has more windows than it, so a stricter pass keeps exactly the groups of
+        this pass that have enough windows (checked against OpenCV in tests/elements/
+        test_vision.py)."""
+        return merge_boxes([box for box, windows in self.boxes if windows > min_neighbors])
+
+
+class Detections:
+    """What the cascades found in one image, each list largest first.
+
+    Faces are searched for at once; cat faces and bodies when first asked for (the subject
+    suggestion needs no cat face once it has a human face), on the same gray copy."""
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        gray: np.ndarray,
+        back: float,
+        *,
+        bodies: bool = True,
+        cats: bool = True,
+    ) -> None:
+        self.width = width
+        self.height = height
+        self._gray = gray
+        self._back = back
+        self._bodies = bodies
+        self._cats = cats
+        self._frontal = _search("frontal_face", gray, back)
+        self._profile = _search("profile_face", gray, back)
+        mirrored = _search("profile_face", np.ascontiguousarray(gray[:, ::-1]), back)
+        self._mirrored = _Found(
+            tuple((Box(width - b.x - b.w, b.y, b.w, b.h), n) for b, n in mirrored.boxes)
+        )
+        neighbors = _PARAMS["frontal_face"][1]
+        self.frontal_faces = self._frontal.kept(neighbors)
+        profiles = self._profile.kept(neighbors) + self._mirrored.kept(neighbors)
+        # A face seen by both cascades is a frontal face.
+        self.profile_faces = [
+            p for p in merge_boxes(profiles) if all(p.iou(f) < 0.3 for f in self.frontal_faces)
+        ]
+
+    @functools.cached_property
+    def cat_faces(self) -> list[Box]:
+        return _run("cat_face", self._gray, self._back) if self._cats else []
+
+    @functools.cached_property
+    def upper_bodies(self) -> list[Box]:
+        return _run("upper_body", self._gray, self._back) if self._bodies else []
+
+    @functools.cached_property
+    def full_bodies(self) -> list[Box]:
+        return _run("full_body", self._gray, self._back) if self._bodies else []
 
     @property
     def faces(self) -> list[Box]:
         """Frontal and profile faces merged: one box per person's head, largest first."""
         return merge_boxes(self.frontal_faces + self.profile_faces)
 
+    def confident_faces(self, min_neighbors: int = CONFIDENT_NEIGHBORS) -> list[Box]:
+        """`confident_faces(image)` from this search's windows, without searching again."""
+        if min_neighbors < _PARAMS["frontal_face"][1]:
+            raise ValueError("a stricter pass only: min_neighbors below the search's own")
+        frontal = self._frontal.kept(min_neighbors)
+        profiles = self._profile.kept(min_neighbors) + self._mirrored.kept(min_neighbors)
+        return merge_boxes(frontal + profiles)
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """`ImageOps.exif_transpose(image)`, without its copy of an image already upright."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        orientation = None  # let exif_transpose decide, as before
+    return image if orientation == 1 else ImageOps.exif_transpose(image)
+
 
 def analysis_copy(image: Image.Image) -> tuple[np.ndarray, float]:
     """The image as an equalized 8-bit gray array at most ANALYSIS_SIDE on its long side,
     and the factor that maps its coordinates back to the original."""
-    image = ImageOps.exif_transpose(image)
+    image = upright(image)
     scale = min(1.0, ANALYSIS_SIDE / max(image.size))
     if scale < 1.0:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -119,6 +196,22 @@ def merge_boxes(boxes: list[Box], *, threshold: float = 0.3) -> list[Box]:
         if all(box.iou(k) < threshold for k in kept):
             kept.append(box)
     return kept
+
+
+def _search(kind: str, gray: np.ndarray, back: float) -> _Found:
+    scale_factor, neighbors, min_fraction = _PARAMS[kind]
+    side = max(12, int(min(gray.shape[:2]) * min_fraction))
+    found, windows = _classifier(kind).detectMultiScale2(
+        gray, scaleFactor=scale_factor, minNeighbors=neighbors, minSize=(side, side)
+    )
+    return _Found(
+        tuple(
+            (Box(round(x * back), round(y * back), round(w * back), round(h * back)), int(n))
+            for (x, y, w, h), n in zip(
+                found if len(found) else [], windows if len(found) else [], strict=True
+            )
+        )
+    )
 
 
 def _run(kind: str, gray: np.ndarray, back: float, min_neighbors: int | None = None) -> list[Box]:
@@ -140,21 +233,7 @@ def detect(image: Image.Image, *, bodies: bool = True, cats: bool = True) -> Det
     since the profile cascade only knows faces turned one way."""
     gray, back = analysis_copy(image)
     width, height = image.size
-    profiles = _run("profile_face", gray, back)
-    mirrored = _run("profile_face", np.ascontiguousarray(gray[:, ::-1]), back)
-    profiles += [Box(width - b.x - b.w, b.y, b.w, b.h) for b in mirrored]
-    frontal = _run("frontal_face", gray, back)
-    # A face seen by both cascades is a frontal face.
-    profiles = [p for p in merge_boxes(profiles) if all(p.iou(f) < 0.3 for f in frontal)]
-    return Detections(
-        width=width,
-        height=height,
-        frontal_faces=frontal,
-        profile_faces=profiles,
-        cat_faces=_run("cat_face", gray, back) if cats else [],
-        upper_bodies=_run("upper_body", gray, back) if bodies else [],
-        full_bodies=_run("full_body", gray, back) if bodies else [],
-    )
+    return Detections(width, height, gray, back, bodies=bodies, cats=cats)
 
 
 def sharpness(image: Image.Image, box: Box | None = None) -> float:
@@ -163,11 +242,6 @@ def sharpness(image: Image.Image, box: Box | None = None) -> float:
         image = image.crop((box.x, box.y, box.x + box.w, box.y + box.h))
     gray = np.asarray(image.convert("L"), dtype=np.uint8)
     return float(cv2.Laplacian(gray, cv2.CV_64F).var())
-
-
-# Windows that agree on a real face in our test clips: 13–30 (frontal); on the sporadic false
-# faces of background texture (a shuttle model, a flag): 7–8.
-CONFIDENT_NEIGHBORS = 10
 
 
 def confident_faces(image: Image.Image, *, min_neighbors: int = CONFIDENT_NEIGHBORS) -> list[Box]:

@@ -16,7 +16,7 @@ import math
 import tempfile
 import warnings
 import wave
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,6 +90,9 @@ class ProcessedAudio:
     sha256: str
     source_format: str
     quality: AudioQuality
+    # What WebRTC's detector said of `content` (elements.media.speech.SpeechReport), for
+    # callers that need more of it than the ratio; None when the analysis was not run.
+    speech: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,7 @@ def _clipping_ratio(raw: bytes) -> float:
     return (high.count(b"\x7f") + high.count(b"\x80")) / len(high)
 
 
-def _quality(pcm: bytes, clipping_ratio: float) -> AudioQuality:
+def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     frame_bytes = SAMPLE_RATE * FRAME_MS // 1000 * SAMPLE_WIDTH
     levels = [
         _dbfs(audioop.rms(pcm[offset : offset + frame_bytes], SAMPLE_WIDTH))
@@ -391,7 +394,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> AudioQuality:
                 "only one person speaks in the sample.",
             )
         )
-    return AudioQuality(
+    quality = AudioQuality(
         silence_ratio=round(silence_ratio, 4),
         clipping_ratio=round(clipping_ratio, 6),
         loudness_dbfs=round(loudness, 1),
@@ -399,26 +402,28 @@ def _quality(pcm: bytes, clipping_ratio: float) -> AudioQuality:
         warnings=tuple(found),
         speech_ratio=round(speech.ratio, 4),
     )
+    return quality, speech.report
 
 
 @dataclass(frozen=True)
 class _Speech:
     ratio: float
     two_speakers: bool
+    report: Any = None  # elements.media.speech.SpeechReport
 
 
 def _speech(pcm: bytes) -> _Speech:
     """How much of the sample is speech, and whether its pitch falls in two separate
     clusters (two speakers of clearly different pitch; see `elements.media.speech`)."""
-    from elements.media.speech import pitch_clusters, pitch_track, speech_report
+    from elements.media.speech import VAD_RATE, pitch_clusters, pitch_track, speech_report
 
-    report = speech_report(pcm, sample_rate=SAMPLE_RATE)
+    # Both analyses work at the detector's rate: convert once (the same call each made).
+    pcm, _ = audioop.ratecv(pcm, SAMPLE_WIDTH, 1, SAMPLE_RATE, VAD_RATE, None)
+    report = speech_report(pcm, sample_rate=VAD_RATE)
     clusters = None
     if report.segments:
-        clusters = pitch_clusters(
-            pitch_track(pcm, sample_rate=SAMPLE_RATE, segments=report.segments)
-        )
-    return _Speech(report.speech_ratio, clusters is not None and clusters.two_speakers)
+        clusters = pitch_clusters(pitch_track(pcm, sample_rate=VAD_RATE, segments=report.segments))
+    return _Speech(report.speech_ratio, clusters is not None and clusters.two_speakers, report)
 
 
 # --- Entry point ----------------------------------------------------------------------------
@@ -478,7 +483,7 @@ def process_audio(
     raw = segment.set_sample_width(SAMPLE_WIDTH).raw_data
     clipping = _clipping_ratio(raw)
     pcm = _resample(_mono(raw, segment.channels), segment.frame_rate)
-    quality = _quality(pcm, clipping)
+    quality, speech = _quality(pcm, clipping)
     minimum = float(
         getattr(settings, "VOICE_MIN_SPEECH_RATIO", DEFAULT_MIN_SPEECH_RATIO)
         if min_speech_ratio is None
@@ -499,4 +504,5 @@ def process_audio(
         sha256=hashlib.sha256(content).hexdigest(),
         source_format=container.source_format,
         quality=quality,
+        speech=speech,
     )

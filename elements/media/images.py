@@ -5,6 +5,15 @@ a byte cap, a pixel cap read from the header before any pixel is decoded, a mini
 the aspect ratios the remote provider accepts, then re-encoded: EXIF orientation applied,
 colours converted to sRGB, and no metadata kept (no EXIF, GPS, XMP, comments or profile).
 The client's file name and content type are never looked at.
+
+A JPEG that needs none of that work (upright, no colour profile other than sRGB, 8-bit YCbCr,
+Huffman-coded) keeps its own coded picture: its quantization and Huffman tables, frame and
+scans are copied into a new file, with every other segment and anything after the end marker
+dropped. That is lossless where a re-encode would lose a generation, and it spares the full
+decode and re-encode, about half of the cost of a 12 MP photo: the pixels are then decoded
+once, at a reduced scale (libjpeg's DCT scaling still reads every coefficient, so damaged data
+is refused exactly as by a full decode), for the thumbnail and the `preview` that subject
+detection uses.
 """
 
 from __future__ import annotations
@@ -13,12 +22,14 @@ import contextlib
 import functools
 import hashlib
 import io
+import math
+import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from elements.media._upload import read_capped
 from elements.media.errors import MediaErrorCode, media_error
@@ -42,6 +53,11 @@ _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
 
+# The decoded copy handed to analysis (subject detection) is at least this long on its long
+# side: what `elements.assists.vision` analyses (640 px) and twice the thumbnail.
+PREVIEW_SIDE = 640
+
+
 @dataclass(frozen=True)
 class ProcessedImage:
     content: bytes
@@ -52,6 +68,10 @@ class ProcessedImage:
     sha256: str
     thumbnail: bytes
     thumbnail_extension: str
+    # `content` decoded at a reduced scale (long side at least PREVIEW_SIDE, or the full
+    # image when smaller), when that decode was done anyway: the same pixels a decode of
+    # `content` with `preview_of` would give, so analysis needn't decode the file again.
+    preview: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 def _max_bytes() -> int:
@@ -127,8 +147,11 @@ def _open(data: bytes) -> Image.Image:
         raise _corrupt() from None
 
 
-def _decode(data: bytes) -> Image.Image:
+def _decode(data: bytes) -> tuple[Image.Image, bytes | None, tuple[int, int]]:
+    """The decoded image, the upload's coded picture without its metadata when it can be
+    stored as it is (then the image is decoded at preview scale), and the full size."""
     max_pixels = _max_pixels()
+    coded = None
     # The warning filter is process-wide state; with our cap below Pillow's threshold it only
     # matters when a deployment raises ELEMENT_IMAGE_MAX_PIXELS above ~89 Mpx.
     with warnings.catch_warnings():
@@ -143,13 +166,126 @@ def _decode(data: bytes) -> Image.Image:
             raise _corrupt() from None
         # verify() leaves the image unusable: decode from a fresh parse.
         image = _open(data)
+        size = image.size
+        if _stored_as_is(image):
+            coded = coded_picture(data)
+        if coded is not None:
+            image.draft("RGB", _preview_request(image.size))
         try:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels(image.size, max_pixels) from None
         except Exception:
             raise _corrupt() from None
+    return image, coded, size
+
+
+def _preview_request(size: tuple[int, int]) -> tuple[int, int]:
+    """The size to ask `Image.draft` for: it picks the smallest DCT scale at least this big."""
+    width, height = size
+    scale = min(1.0, PREVIEW_SIDE / max(width, height))
+    return (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
+
+
+def preview_of(image: Image.Image) -> Image.Image:
+    """Decode an opened, not yet loaded image at preview scale (only JPEG can: others are
+    decoded whole)."""
+    image.draft("RGB", _preview_request(image.size))
+    image.load()
     return image
+
+
+def _is_srgb(icc: bytes) -> bool:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return True  # a broken profile is ignored (see _to_srgb): the pixels stay as they are
+    return description.strip().lower().startswith("srgb")
+
+
+def _stored_as_is(image: Image.Image) -> bool:
+    """A JPEG whose pixels need no change: no rotation to apply, already sRGB, three
+    channels that `coded_picture` can carry over."""
+    if image.format not in ("JPEG", "MPO") or image.mode != "RGB":
+        return False
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        orientation = 1  # unreadable EXIF: process_image keeps the pixels as they are too
+    if orientation != 1:
+        return False
+    icc = image.info.get("icc_profile")
+    return not icc or _is_srgb(icc)
+
+
+# Segments of a JPEG's coded picture; everything else (APPn: JFIF, EXIF, XMP, ICC, MPF,
+# Photoshop…; COM) is metadata, and any marker not named here sends the file to a re-encode.
+_SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
+_FRAMES = (0xC0, 0xC1, 0xC2)  # baseline, extended sequential, progressive; Huffman-coded
+_TABLES = (0xC4, 0xDB, 0xDD)  # Huffman tables, quantization tables, restart interval
+_ADOBE = 0xEE
+# What Pillow writes for an image without metadata: JFIF 1.01, no density, no thumbnail. It
+# also tells decoders that three channels are YCbCr, as they are in every file kept here.
+_JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+# In entropy-coded data 0xFF is followed by 0x00 (a stuffed byte), a restart marker or another
+# 0xFF (fill): anything else ends the scan.
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def coded_picture(data: bytes) -> bytes | None:
+    """The JPEG's tables, frame and scans after a fresh JFIF header, up to its end marker;
+    None when it holds anything else than one 8-bit three-channel YCbCr frame coded with
+    Huffman tables (arithmetic coding, 12-bit, lossless, CMYK, Adobe colour transforms,
+    RGB-labelled channels…), which go through a re-encode instead."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    parts = [data[:2], _JFIF]
+    pos, end = 2, len(data)
+    frame = scanned = False
+    while pos < end:
+        if data[pos] != 0xFF:
+            return None
+        while pos < end and data[pos] == 0xFF:  # fill bytes may precede any marker
+            pos += 1
+        if pos >= end:
+            return None
+        marker = data[pos]
+        pos += 1
+        if marker == _EOI:
+            return b"".join([*parts, b"\xff\xd9"]) if frame and scanned else None
+        if marker == _SOI or 0xD0 <= marker <= 0xD7 or pos + 2 > end:
+            return None
+        length = int.from_bytes(data[pos : pos + 2], "big")
+        if length < 2 or pos + length > end:
+            return None
+        body = data[pos + 2 : pos + length]
+        segment = bytes((0xFF, marker)) + data[pos : pos + length]
+        pos += length
+        if marker == _ADOBE and body.startswith(b"Adobe"):
+            return None  # its transform flag says how to read the channels
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            continue
+        if marker in _FRAMES:
+            # precision, height, width, channels, then (id, sampling, table) per channel
+            if frame or len(body) != 6 + 3 * 3 or body[0] != 8 or body[5] != 3:
+                return None
+            if (body[6], body[9], body[12]) == (ord("R"), ord("G"), ord("B")):
+                return None  # channels labelled RGB are decoded as RGB, not YCbCr
+            frame = True
+        elif marker == _SOS:
+            if not frame:
+                return None
+            found = _SCAN_END.search(data, pos)
+            if found is None:
+                return None
+            segment += data[pos : found.start()]
+            pos = found.start()
+            scanned = True
+        elif marker not in _TABLES:
+            return None
+        parts.append(segment)
+    return None
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -206,8 +342,25 @@ def process_image(upload: Any) -> ProcessedImage:
     IMAGE_TOO_MANY_PIXELS, IMAGE_TOO_SMALL, IMAGE_BAD_ASPECT_RATIO.
     """
     data = read_capped(upload, max_bytes=_max_bytes(), kind="image")
-    image = _decode(data)
+    image, coded, (width, height) = _decode(data)
     del data
+    if coded is not None:
+        # Upright and sRGB already: stored as it came, minus its metadata; `image` is the
+        # preview-scale decode.
+        thumbnail = image.copy()
+        thumbnail.info = {}
+        thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+        return ProcessedImage(
+            content=coded,
+            extension="jpg",
+            content_type="image/jpeg",
+            width=width,
+            height=height,
+            sha256=hashlib.sha256(coded).hexdigest(),
+            thumbnail=_encode(thumbnail, transparent=False, quality=THUMBNAIL_QUALITY),
+            thumbnail_extension="jpg",
+            preview=image,
+        )
     # Unreadable EXIF: the orientation is unknown, but the pixels are still good.
     with contextlib.suppress(Exception):
         ImageOps.exif_transpose(image, in_place=True)

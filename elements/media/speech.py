@@ -85,6 +85,7 @@ PITCH_MIN_HZ = 60.0
 PITCH_MAX_HZ = 400.0
 # A window is voiced when its normalized autocorrelation at the pitch period reaches this.
 VOICED_CORRELATION = 0.5
+PITCH_BLOCK = 128
 MIN_VOICED_WINDOWS = 40
 # Two clusters: centres at least this many semitones apart, each with this share of the
 # voiced windows, and at most this share of the windows in the middle third between them.
@@ -127,23 +128,37 @@ def pitch_track(pcm: bytes, *, sample_rate: int, segments: tuple = ()) -> np.nda
     low_lag = int(VAD_RATE / PITCH_MAX_HZ)
     high_lag = int(VAD_RATE / PITCH_MIN_HZ)
     spans = [(int(a * VAD_RATE), int(b * VAD_RATE)) for a, b in segments] or [(0, len(signal))]
-    pitches: list[float] = []
-    for start, end in spans:
-        for offset in range(start, min(end, len(signal)) - window + 1, hop):
-            frame = signal[offset : offset + window]
-            frame = frame - frame.mean()
-            energy = float(frame @ frame)
-            if energy < window * 100.0**2:  # below about -50 dBFS: not a voice
-                continue
-            spectrum = np.fft.rfft(frame, 2 * window)
-            ac = np.fft.irfft(spectrum * np.conj(spectrum))[: high_lag + 1] / energy
-            lags = ac[low_lag : high_lag + 1]
-            best = float(lags.max())
-            if best < VOICED_CORRELATION:
-                continue
-            lag = low_lag + int(np.argmax(lags >= 0.9 * best))
-            pitches.append(VAD_RATE / lag)
-    return np.asarray(pitches)
+    offsets = np.asarray(
+        [
+            offset
+            for start, end in spans
+            for offset in range(start, min(end, len(signal)) - window + 1, hop)
+        ],
+        dtype=np.intp,
+    )
+    # Windows a block at a time (rows of a strided view), the per-window arithmetic of the loop
+    # this replaced row by row, so each pitch is the one that loop found. Blocks of
+    # PITCH_BLOCK rows keep the arrays in cache: one block of a 30 s clip's 1,500 windows is
+    # about twice as slow.
+    view = np.lib.stride_tricks.sliding_window_view(signal, window)
+    pitches = [np.asarray([], dtype=np.float64)]
+    for first in range(0, len(offsets), PITCH_BLOCK):
+        frames = view[offsets[first : first + PITCH_BLOCK]]
+        frames = frames - frames.mean(axis=1, keepdims=True)
+        energy = np.einsum("ij,ij->i", frames, frames)
+        loud = energy >= window * 100.0**2  # below about -50 dBFS: not a voice
+        frames, energy = frames[loud], energy[loud]
+        spectrum = np.fft.rfft(frames, 2 * window, axis=1)
+        # |X|², the same values as X·conj(X) (its imaginary part is exactly 0) without the
+        # complex product.
+        power = spectrum.real**2 + spectrum.imag**2
+        ac = np.fft.irfft(power, 2 * window, axis=1)[:, : high_lag + 1]
+        lags = ac[:, low_lag : high_lag + 1] / energy[:, None]
+        best = lags.max(axis=1, initial=-np.inf)
+        voiced = best >= VOICED_CORRELATION
+        lag = low_lag + np.argmax(lags[voiced] >= 0.9 * best[voiced, None], axis=1)
+        pitches.append(VAD_RATE / lag.astype(np.float64))
+    return np.concatenate(pitches)
 
 
 def pitch_clusters(pitches: np.ndarray) -> PitchClusters | None:

@@ -13,7 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageCms, ImageFile, PngImagePlugin
 
 from elements.media.errors import MediaErrorCode
-from elements.media.images import THUMBNAIL_SIZE, ProcessedImage, process_image
+from elements.media.images import (
+    PREVIEW_SIDE,
+    THUMBNAIL_SIZE,
+    ProcessedImage,
+    coded_picture,
+    preview_of,
+    process_image,
+)
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
@@ -405,3 +412,88 @@ def test_over_the_byte_cap_by_declared_size(settings) -> None:
 
     assert error.code == MediaErrorCode.FILE_TOO_LARGE
     assert "2 MB" in error.messages[0]
+
+
+# --- an upright sRGB JPEG keeps its coded picture ---------------------------------------------
+
+
+def _pixels(data: bytes) -> bytes:
+    return reopen(data).tobytes()
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_an_upright_jpeg_keeps_its_own_coded_picture_without_its_metadata(
+    progressive: bool,
+) -> None:
+    # given: a photo with EXIF (no orientation), a comment, XMP, and bytes after its end
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    data = encode(
+        Image.effect_noise((900, 600), 40).convert("RGB"),
+        "JPEG",
+        quality=95,
+        progressive=progressive,
+        exif=exif.tobytes(),
+        comment=b"home address",
+        xmp=b"<x:xmpmeta>secret-xmp</x:xmpmeta>",
+    )
+    upload = data + b"PK\x03\x04 a zip appended to the picture"
+
+    result = process_image(io.BytesIO(upload))
+
+    # then: the same pixels, not a generation lost to a re-encode at quality 90…
+    assert _pixels(result.content) == _pixels(data)
+    assert result.content == coded_picture(data)
+    # …and nothing but the picture: no metadata, nothing after the end marker
+    for secret in (b"SecretCam", b"home address", b"secret-xmp", b"PK\x03\x04"):
+        assert secret not in result.content
+    assert result.content.endswith(b"\xff\xd9")
+    stored = reopen(result.content)
+    assert not {"exif", "comment", "xmp", "icc_profile"} & set(stored.info)
+    assert (stored.format, stored.mode, stored.size) == ("JPEG", "RGB", (900, 600))
+    assert (result.width, result.height, result.extension) == (900, 600, "jpg")
+    assert reopen(result.thumbnail).size == (THUMBNAIL_SIZE, 213)
+
+
+def test_a_large_jpeg_is_decoded_once_at_preview_scale_for_its_derivatives() -> None:
+    data = encode(Image.linear_gradient("L").resize((4000, 3000)).convert("RGB"), "JPEG")
+
+    result = process_image(io.BytesIO(data))
+
+    assert (result.width, result.height) == (4000, 3000)
+    # libjpeg's 1/4 scale: the smallest at least PREVIEW_SIDE long, the same pixels a decode
+    # of the stored file at that scale gives (what subject detection would otherwise do)
+    assert result.preview is not None and result.preview.size == (1000, 750)
+    assert result.preview.size[0] >= PREVIEW_SIDE
+    again = preview_of(Image.open(io.BytesIO(result.content)))
+    assert again.tobytes() == result.preview.tobytes()
+    assert reopen(result.thumbnail).size == (THUMBNAIL_SIZE, 240)
+
+
+def test_jpegs_whose_pixels_must_change_are_re_encoded() -> None:
+    # given: a CMYK JPEG (Adobe's colour transform) and one with a profile other than sRGB
+    cmyk = encode(picture().convert("CMYK"), "JPEG")
+    p3 = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    foreign = encode(picture(), "JPEG", icc_profile=p3)
+
+    for data in (cmyk, foreign):
+        result = process_image(io.BytesIO(data))
+        # then: a new JPEG, RGB, not the upload's coded picture
+        assert result.preview is None
+        assert result.content != coded_picture(data)
+        assert reopen(result.content).mode == "RGB"
+    assert coded_picture(cmyk) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n",
+        b"\xff\xd8\xff\xd9",  # no frame, no scan
+        b"\xff\xd8\xff\xe0\x00",  # a segment cut short
+    ],
+)
+def test_coded_picture_refuses_what_it_does_not_understand(data: bytes) -> None:
+    assert coded_picture(data) is None
+    full = encode(picture(), "JPEG")
+    assert coded_picture(full[: len(full) - 2]) is None  # no end marker

@@ -48,3 +48,46 @@ def test_empty_input():
     report = speech_report(b"", sample_rate=RATE)
 
     assert (report.speech_ratio, report.frames, report.segments) == (0.0, 0, ())
+
+
+def _pitch_track_one_window_at_a_time(pcm: bytes, segments: tuple) -> list[float]:
+    """The pitch track as it was first written, a window per iteration: the reference the
+    vectorised `pitch_track` must match exactly."""
+    from elements.media import speech
+
+    signal = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    window = RATE * speech.PITCH_WINDOW_MS // 1000
+    hop = RATE * speech.PITCH_HOP_MS // 1000
+    low_lag, high_lag = int(RATE / speech.PITCH_MAX_HZ), int(RATE / speech.PITCH_MIN_HZ)
+    spans = [(int(a * RATE), int(b * RATE)) for a, b in segments] or [(0, len(signal))]
+    pitches = []
+    for start, end in spans:
+        for offset in range(start, min(end, len(signal)) - window + 1, hop):
+            frame = signal[offset : offset + window]
+            frame = frame - frame.mean()
+            energy = float(frame @ frame)
+            if energy < window * 100.0**2:
+                continue
+            spectrum = np.fft.rfft(frame, 2 * window)
+            ac = np.fft.irfft(spectrum * np.conj(spectrum))[: high_lag + 1] / energy
+            lags = ac[low_lag : high_lag + 1]
+            best = float(lags.max())
+            if best < speech.VOICED_CORRELATION:
+                continue
+            pitches.append(RATE / (low_lag + int(np.argmax(lags >= 0.9 * best))))
+    return pitches
+
+
+def test_the_pitch_track_finds_the_pitches_a_window_by_window_loop_finds():
+    from elements.media.speech import pitch_track
+    from tests.elements.samples import voiced_pcm
+
+    noise = (np.random.default_rng(1).standard_normal(RATE * 3) * 4000).astype("<i2").tobytes()
+    two = voiced_pcm(4, f0=110) + voiced_pcm(4, f0=240)
+    for pcm in (speechlike_pcm(12.0, RATE), two, noise, bytes(RATE * 2)):
+        report = speech_report(pcm, sample_rate=RATE)
+        for segments in (report.segments, ()):
+            expected = _pitch_track_one_window_at_a_time(pcm, segments)
+            found = pitch_track(pcm, sample_rate=RATE, segments=segments)
+            assert found.tolist() == expected
+    assert len(_pitch_track_one_window_at_a_time(two, ())) > 100

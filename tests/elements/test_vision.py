@@ -69,3 +69,38 @@ def test_sharpness_drops_with_blur():
 
     image = photo("astronaut")
     assert vision.sharpness(image) > 4 * vision.sharpness(image.filter(ImageFilter.GaussianBlur(4)))
+
+
+@pytest.mark.parametrize("min_neighbors", [6, 8, 10, 14])
+def test_the_confident_faces_of_a_search_are_those_of_a_stricter_search(min_neighbors):
+    # The video analysis takes the stricter pass from the first search's windows instead of
+    # searching again; it must give exactly what OpenCV's own stricter search returns.
+    from tests.elements.videos import side_by_side, zoom_and_pan
+
+    frames = [
+        photo("astronaut"),
+        photo("camera").convert("RGB"),
+        side_by_side("astronaut")(0.0),
+        *(zoom_and_pan("astronaut", 6.0)(t) for t in (0.0, 2.0, 4.0)),
+    ]
+    for image in frames:
+        found = vision.detect(image, bodies=False, cats=False)
+        assert found.confident_faces(min_neighbors) == vision.confident_faces(
+            image, min_neighbors=min_neighbors
+        )
+    assert len(vision.confident_faces(frames[2])) == 2
+
+
+def test_cat_and_body_cascades_run_only_when_asked_for(monkeypatch):
+    ran = []
+    original = vision._run
+    monkeypatch.setattr(
+        vision, "_run", lambda kind, *a, **k: ran.append(kind) or original(kind, *a, **k)
+    )
+
+    found = vision.detect(photo("astronaut"))
+    assert ran == []
+    assert found.full_bodies == [] and ran == ["full_body"]
+    assert found.cat_faces == [] and ran == ["full_body", "cat_face"]
+    found.cat_faces  # noqa: B018 (computed once)
+    assert ran == ["full_body", "cat_face"]
