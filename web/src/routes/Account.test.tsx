@@ -80,12 +80,13 @@ describe("Account", () => {
     expect(screen.getByText("No API tokens yet")).toBeTruthy();
     expect(screen.getByText("No webhook endpoints yet")).toBeTruthy();
     expect(screen.getByText("No deliveries yet")).toBeTruthy();
-    const table = screen.getByRole("table", { name: "Credit history" });
-    expect(within(table).getByText("\u22125")).toBeTruthy();
+    const history = screen.getByRole("list", { name: "Credit history" });
+    expect(within(history).getByText("\u22125")).toBeTruthy();
+    expect(within(history).getByText("+20")).toBeTruthy();
 
     fireEvent.click(screen.getByRole("button", { name: "Show older movements" }));
     await screen.findByText("movement 3");
-    const rows = within(table).getAllByRole("row").slice(1).map((r) => r.textContent);
+    const rows = within(history).getAllByRole("listitem").map((r) => r.textContent);
     expect(rows.map((r) => r?.match(/movement \d/)?.[0])).toEqual(["movement 1", "movement 2", "movement 3"]);
     expect(screen.queryByRole("button", { name: "Show older movements" })).toBeNull();
     const ledgerCalls = calls.filter((c) => "first" in c.variables && c.variables.first === 20 && "after" in c.variables);

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Center, Group, Loader, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Center, Group, Loader, Paper, Progress, SimpleGrid, Stack, Text, Title } from "@mantine/core";
 import { Coins, Receipt } from "lucide-react";
 import { useQuery } from "urql";
 
@@ -102,45 +102,44 @@ function Ledger() {
       </Stack>
     );
   }
+  // A list, not a table: at 390 px each movement still shows its amount and the balance after it.
   return (
     <Stack gap="sm">
-      <Table.ScrollContainer minWidth={520}>
-        <Table verticalSpacing="xs" aria-label="Credit history">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When</Table.Th>
-              <Table.Th>What</Table.Th>
-              <Table.Th ta="right">Credits</Table.Th>
-              <Table.Th ta="right">Balance</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {ledger.nodes.map((e) => (
-              <Table.Tr key={e.id}>
-                <Table.Td style={{ whiteSpace: "nowrap" }}>
-                  <Text size="sm">{when(e.createdAt)}</Text>
-                </Table.Td>
-                <Table.Td>
-                  <Group gap="xs" wrap="nowrap">
-                    <Badge size="xs" variant="light" color={KIND[e.kind].color}>
-                      {KIND[e.kind].label}
-                    </Badge>
-                    <Text size="sm">{e.reason}</Text>
-                  </Group>
-                </Table.Td>
-                <Table.Td ta="right">
-                  <Text size="sm" fw={600} c={e.amount > 0 ? "teal.4" : undefined} style={{ fontVariantNumeric: "tabular-nums" }}>
-                    {signed(e.amount)}
-                  </Text>
-                </Table.Td>
-                <Table.Td ta="right" style={{ fontVariantNumeric: "tabular-nums" }}>
-                  {e.balanceAfter}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <Stack gap={0} component="ul" aria-label="Credit history" style={{ listStyle: "none", padding: 0, margin: 0 }}>
+        {ledger.nodes.map((e) => (
+          <Group
+            key={e.id}
+            component="li"
+            justify="space-between"
+            wrap="nowrap"
+            gap="sm"
+            py="xs"
+            style={{ borderBottom: "1px solid var(--mantine-color-dark-5)" }}
+          >
+            <Stack gap={2} style={{ minWidth: 0 }}>
+              <Group gap="xs" wrap="nowrap">
+                <Badge size="xs" variant="light" color={KIND[e.kind].color} style={{ flexShrink: 0 }}>
+                  {KIND[e.kind].label}
+                </Badge>
+                <Text size="sm" lineClamp={2}>
+                  {e.reason}
+                </Text>
+              </Group>
+              <Text size="xs" c="dimmed">
+                {when(e.createdAt)}
+              </Text>
+            </Stack>
+            <Stack gap={0} align="flex-end" style={{ flexShrink: 0, fontVariantNumeric: "tabular-nums" }}>
+              <Text size="sm" fw={700} c={e.amount > 0 ? "teal.4" : undefined}>
+                {signed(e.amount)}
+              </Text>
+              <Text size="xs" c="dimmed">
+                balance {e.balanceAfter}
+              </Text>
+            </Stack>
+          </Group>
+        ))}
+      </Stack>
       {ledger.hasMore && (
         <Button variant="default" onClick={ledger.loadMore} loading={ledger.loadingMore} style={{ alignSelf: "center" }}>
           Show older movements
@@ -170,7 +169,7 @@ export default function Account() {
           </Center>
         )
       ) : (
-        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="xl">
+        <SimpleGrid cols={{ base: 1, md: 2 }} spacing="xl" style={{ alignItems: "start" }}>
           <Paper withBorder p="lg" radius="lg" bg="dark.7" component="section" aria-labelledby="membership-title">
             <Stack gap="md">
               <Group justify="space-between">
@@ -213,8 +212,16 @@ export default function Account() {
               <SimpleGrid cols={2} spacing="md">
                 <Figure
                   label="Free multi-view today"
-                  value={`${me.freeMultiviewUsesLeftToday} of ${me.freeMultiviewUsesPerDay} left`}
-                  hint={`Then ${me.multiviewPriceCredits} credits each`}
+                  value={
+                    me.freeMultiviewUsesPerDay
+                      ? `${me.freeMultiviewUsesLeftToday} of ${me.freeMultiviewUsesPerDay} left`
+                      : "None"
+                  }
+                  hint={
+                    me.freeMultiviewUsesPerDay
+                      ? `Then ${me.multiviewPriceCredits} credits each`
+                      : `Not on your tier: ${me.multiviewPriceCredits} credits each`
+                  }
                 />
                 <Figure label="Daily credit grant" value={`${me.tier.dailyCreditGrant} credits`} hint="Added at each daily reset" />
               </SimpleGrid>
@@ -238,7 +245,7 @@ export default function Account() {
           </Paper>
         </SimpleGrid>
       )}
-      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="xl">
+      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="xl" style={{ alignItems: "start" }}>
         <ApiTokens />
         <Webhooks />
       </SimpleGrid>
