@@ -209,7 +209,7 @@ export function ApiTokens() {
                   </Stack>
                   {!t.revokedAt && (
                     <Button
-                      variant="subtle"
+                      variant="light"
                       color="red"
                       size="xs"
                       onClick={() => {

@@ -261,7 +261,7 @@ function EndpointRow({ endpoint, onDelete }: { endpoint: Endpoint; onDelete: () 
             )}
           </Group>
         </Stack>
-        <Button variant="subtle" color="red" size="xs" onClick={onDelete} aria-label={`Delete endpoint ${endpoint.url}`}>
+        <Button variant="light" color="red" size="xs" onClick={onDelete} aria-label={`Delete endpoint ${endpoint.url}`}>
           Delete
         </Button>
       </Group>
