@@ -24,6 +24,7 @@ export const router = createBrowserRouter([
           { path: "elements/new/video", lazy: screen(() => import("../routes/VideoNew")) },
           { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
           { path: "voices", lazy: screen(() => import("../routes/Voices")) },
+          { path: "account", lazy: screen(() => import("../routes/Account")) },
         ],
       },
       { path: "*", lazy: screen(() => import("../routes/NotFound")) },

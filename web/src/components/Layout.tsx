@@ -15,7 +15,7 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { Coins, Images, LogOut, Sparkles, UserRound, Mic } from "lucide-react";
+import { Coins, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useMutation } from "urql";
@@ -128,6 +128,9 @@ export function Layout() {
                 </Menu.Target>
                 <Menu.Dropdown>
                   <Menu.Label>Signed in as {me.username}</Menu.Label>
+                  <Menu.Item component={Link} to="/account" leftSection={<Settings size={14} aria-hidden />}>
+                    Account
+                  </Menu.Item>
                   <Menu.Item leftSection={<LogOut size={14} />} onClick={signOut}>
                     Log out
                   </Menu.Item>

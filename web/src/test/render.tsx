@@ -18,7 +18,16 @@ export function fakeClient(respond: Responder) {
     const data = respond({ kind, query: request.query, variables });
     return data === undefined ? never : fromValue({ data, stale: false, hasNext: false });
   };
+  // `client.query(...).toPromise()`, as hooks that read page after page use it.
+  const once = (query: unknown, variables?: Record<string, unknown>) => ({
+    toPromise: async () => {
+      const vars = variables ?? {};
+      calls.push({ kind: "query", variables: vars });
+      return { data: respond({ kind: "query", query, variables: vars }), stale: false, hasNext: false };
+    },
+  });
   const client = {
+    query: once,
     executeQuery: answer("query"),
     executeMutation: answer("mutation"),
     executeSubscription: () => never,
