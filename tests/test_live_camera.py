@@ -138,8 +138,8 @@ def test_every_camera_phrasing_renders_at_the_length_of_its_shots(served: Served
             assert preview["totalDuration"] == MIN_SHOT_SECONDS * len(batch)
             assert len(preview["shots"]) == len(batch)
             for shot, (words, move) in zip(preview["shots"], batch, strict=True):
-                expected = move if isinstance(move, tuple) else (move,)
-                assert shot["cameraMove"] in expected, (words, shot)
+                moves = move if isinstance(move, tuple) else (move,)
+                assert shot["cameraMove"] in moves, (words, shot)
                 assert shot["duration"] == MIN_SHOT_SECONDS
                 if isinstance(move, tuple):
                     assert shot["cameraNote"], (words, shot)  # says which way it chose
@@ -170,7 +170,7 @@ def test_every_camera_phrasing_renders_at_the_length_of_its_shots(served: Served
             status, headers, data = fetch(video["url"], token, {})
             assert status == 200, (status, data[:200])
             assert headers["content-type"] == "video/mp4"
-            with av.open(io.BytesIO(data)) as container:
+            with av.open(io.BytesIO(data), mode="r") as container:
                 stream = container.streams.video[0]
                 assert stream.duration is not None and stream.time_base is not None
                 assert stream.average_rate
