@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -169,8 +170,13 @@ class Served:
 
         body = wait_for(answered, START_TIMEOUT, "the web server to answer")
         assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
+        # "[<name>-webhooks] running." on the ORM broker, "[django_q:<name>-webhooks:q]
+        # running." on Redis.
         wait_for(
-            lambda: self.output().count("running.") >= 2 and "-webhooks] running." in self.output(),
+            lambda: (
+                self.output().count("running.") >= 2
+                and re.search(r"-webhooks(:q)?\] running\.", self.output())
+            ),
             START_TIMEOUT,
             "the task cluster and the webhook cluster to run",
         )
