@@ -20,8 +20,12 @@ class RequestErrorCode(StrEnum):
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    # Our bug or an outage: the message carries an id that the log line carries too.
+    # Our bug: the message carries an id that the log line carries too.
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # The database was unreachable for this request (restarted, failed over, its connections
+    # ended, a SQLite file locked past the busy timeout): nothing was done, try again (HTTP
+    # 503 with Retry-After when nothing at all could be answered).
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class ListErrorCode(StrEnum):

@@ -6,7 +6,8 @@ Three shapes, one per place an error can surface:
 - `http_error`: a request refused before GraphQL runs (a JSON body shaped like a GraphQL
   response, with an HTTP status).
 Anything else that reaches the schema's error hook is unexpected and is answered as
-`INTERNAL_ERROR` with an id (elementsite.schema).
+`INTERNAL_ERROR` with an id (elementsite.schema), except a database that went away:
+`SERVICE_UNAVAILABLE`, which a client may retry (`service_unavailable` at the HTTP level).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
@@ -69,6 +71,45 @@ def http_error(
     return JsonResponse(error_body(message, code, **extensions), status=status, headers=headers)
 
 
+# What a request meets when the database goes away under it: psycopg's "terminating connection
+# due to administrator command" and "server closed the connection" are OperationalErrors, a
+# connection already found dead is an InterfaceError, SQLite's "database is locked" past the
+# busy timeout is an OperationalError. None is the request's fault nor a bug of ours; Django
+# replaces the dead connection at the next request (CONN_HEALTH_CHECKS).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 1
+SERVICE_UNAVAILABLE_MESSAGE = "The service is briefly unavailable; try again in a moment."
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, DATABASE_UNAVAILABLE)
+
+
+def service_unavailable(where: str, exc: BaseException | None) -> JsonResponse:
+    """A request that met no database: 503 with Retry-After, logged as a warning with an id
+    (the cause in the log, never in the answer)."""
+    error_id = _log_unavailable(where, exc)
+    return http_error(
+        503,
+        RequestErrorCode.SERVICE_UNAVAILABLE,
+        SERVICE_UNAVAILABLE_MESSAGE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        errorId=error_id,
+    )
+
+
+def _log_unavailable(where: str, exc: BaseException | None) -> str:
+    error_id = uuid.uuid4().hex[:16]
+    logger.warning(
+        "database unavailable %s at %s: %s: %s",
+        error_id,
+        where,
+        type(exc).__name__,
+        _one_line(str(exc)),
+    )
+    return error_id
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
@@ -109,6 +150,14 @@ def prepare_graphql_error(error: GraphQLError) -> None:
             extensions["code"] = code
             if isinstance(original, ObjectDoesNotExist):
                 error.message = "Not found."
+    if code is None and database_unavailable(original):
+        error_id = _log_unavailable(".".join(str(p) for p in error.path or ()) or "-", original)
+        error.message = SERVICE_UNAVAILABLE_MESSAGE
+        error.extensions = {
+            "code": RequestErrorCode.SERVICE_UNAVAILABLE.value,
+            "errorId": error_id,
+        }
+        return
     if code is not None:
         error.extensions = extensions
         logger.info(

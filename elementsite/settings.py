@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request whose database connection died anywhere inside answers JSON 503.
+    "elementsite.views.DatabaseOutageGuard",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,7 +103,10 @@ MIDDLEWARE = [
 # Static files from the app process, whatever the web server: the collected files with DEBUG
 # off, the apps' own folders (no collectstatic, changes seen at once) with DEBUG on, as
 # runserver did; granian serves only what the application answers.
-MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -143,6 +148,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # calls close_old_connections() before each enqueue, which with a max age of 0 closed and
 # reopened the database (and re-ran the PRAGMAs) for every task queued after a commit.
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+# A kept connection the server ended (a PostgreSQL restart, pg_terminate_backend) is tested
+# before a request reuses it and replaced, so only the requests running at that moment fail
+# (SERVICE_UNAVAILABLE, elementsite.errors) and the service recovers without a restart
+# (tests/test_live_database_outage.py).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -345,6 +354,9 @@ GENERATION_PROVIDERS = dict(
 GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
 GENERATION_SWEEP_INTERVAL_MINUTES = env_int("GENERATION_SWEEP_INTERVAL_MINUTES", 1)
 GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
+# A job that meets a database outage is queued again without spending an attempt for this
+# long after it started (generation.tasks._retry_after_outage); later tries count.
+GENERATION_OUTAGE_GRACE_SECONDS = env_int("GENERATION_OUTAGE_GRACE_SECONDS", 900)
 # A render whose storage is unavailable tries again after each of these waits (seconds), then
 # fails (refunded): a storage restart of up to their sum (30 s) costs no job.
 GENERATION_STORAGE_RETRY_DELAYS = [

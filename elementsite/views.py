@@ -23,6 +23,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.core.signals import got_request_exception
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views import csrf, defaults
@@ -43,7 +44,12 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLRequestData
 
 from elementsite.error_codes import RequestErrorCode
-from elementsite.errors import http_error
+from elementsite.errors import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    http_error,
+    service_unavailable,
+)
 from elementsite.web import graphiql_page
 
 logger = logging.getLogger("elementsite.errors")
@@ -189,12 +195,22 @@ class GraphQLView(StrawberryGraphQLView):
             # Nothing could be answered because no one is logged in: say so in HTTP too.
             # (A view instance serves one request, so this attribute is this request's.)
             self._unauthenticated = True
+        if (
+            data.get("data") is None
+            and codes
+            and set(codes) == {RequestErrorCode.SERVICE_UNAVAILABLE.value}
+        ):
+            # Nothing could be answered because the database was away: a retryable 503.
+            self._unavailable = True
         return data
 
     def create_response(self, response_data: Any, sub_response: Any) -> Any:
         if getattr(self, "_unauthenticated", False):
             sub_response.status_code = 401
             sub_response["WWW-Authenticate"] = "Bearer"
+        elif getattr(self, "_unavailable", False):
+            sub_response.status_code = 503
+            sub_response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return super().create_response(response_data, sub_response)
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
@@ -291,6 +307,35 @@ class GraphQLBodyGuard:
         except (MultiPartParserError, SuspiciousOperation) as exc:
             return _body_error(exc)
         return None
+
+
+class DatabaseOutageGuard:
+    """First in MIDDLEWARE: a GraphQL request that met a dead database connection outside the
+    schema (the bearer token's lookup, the session, the view) answers 503 SERVICE_UNAVAILABLE
+    JSON, not Django's 500 page (a traceback page under DEBUG, which `make run` sets).
+
+    Django turns an exception into a response in the middleware layer it was raised in, so
+    no outer middleware ever sees it raised; `got_request_exception` is sent while it is
+    being handled, with `sys.exc_info()` set, and marks the request for this layer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        got_request_exception.connect(
+            _note_database_outage, dispatch_uid="elementsite.views.database_outage"
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        outage = getattr(request, "_database_outage", None)
+        if outage is not None and _is_graphql(request):
+            return service_unavailable(request.path, outage)
+        return response
+
+
+def _note_database_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    exc = sys.exc_info()[1]
+    if request is not None and database_unavailable(exc):
+        request._database_outage = exc  # type: ignore[attr-defined]
 
 
 def _is_graphql(request: HttpRequest) -> bool:

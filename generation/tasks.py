@@ -10,6 +10,7 @@ attempts.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -22,12 +23,13 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from elementsite.errors import DATABASE_UNAVAILABLE
 from elementsite.storage import (
     StorageError,
     StorageErrorCode,
@@ -264,6 +266,8 @@ def run_job(job_id: str) -> str:
             exc.storage_code,
             f"File storage {why}; your credits were refunded. Try again later.",
         )
+    except DATABASE_UNAVAILABLE as exc:
+        return _retry_after_outage(job, exc)
     except KlingConfigError as exc:
         logger.error("generation job %s: %s", job.pk, exc)
         return _end(
@@ -294,6 +298,59 @@ def _requeue(job_id: Any) -> str:
             logger.info("generation job %s gave its worker back; queued again", job_id)
             transaction.on_commit(lambda: enqueue_job(job_id))
     return "requeued"
+
+
+# How long a worker waits for a database that went away before leaving its job to the sweep:
+# a restart takes seconds; the sweep comes back after GENERATION_HEARTBEAT_STALE_SECONDS.
+OUTAGE_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+def _retry_after_outage(job: GenerationJob, exc: BaseException) -> str:
+    """The database went away mid-job (a restart, a failover, its sessions ended, a SQLite
+    file locked past the busy timeout): neither the user's fault nor a bug, so not a failure
+    to refund. Drop the dead connection (django-q2 would reuse it for its next task) and queue
+    the job again, waiting a few seconds for the database if need be. If it is still away, the
+    job stays running, its heartbeat goes stale and `sweep_stale_jobs` takes it.
+
+    Within `GENERATION_OUTAGE_GRACE_SECONDS` of its start the try is given back, like a
+    `Requeue`: a few outages in a row don't fail the job. After that it counts, so a job that
+    meets the same error every time (a query that times out, not an outage) spends its
+    attempts and fails, refunded, instead of running for ever."""
+    job_id = job.pk
+    grace = timedelta(seconds=getattr(settings, "GENERATION_OUTAGE_GRACE_SECONDS", 900))
+    forgiven = job.started_at is not None and timezone.now() - job.started_at < grace
+    logger.warning(
+        "generation job %s: the database went away (%s); queueing it again",
+        job_id,
+        type(exc).__name__,
+    )
+    for delay in (*OUTAGE_RETRY_DELAYS, None):
+        _drop_connection()
+        try:
+            with transaction.atomic():
+                requeued = GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                    status=JobStatus.QUEUED,
+                    heartbeat_at=timezone.now(),
+                    attempts=F("attempts") - (1 if forgiven else 0),
+                )
+                if requeued:
+                    transaction.on_commit(lambda: enqueue_job(job_id))
+            return "requeued"
+        except DATABASE_UNAVAILABLE:
+            if delay is None:
+                break
+            time.sleep(delay)
+    logger.warning("generation job %s: the database is still away; left for the sweep", job_id)
+    _drop_connection()
+    return "left for the sweep"
+
+
+def _drop_connection() -> None:
+    # The next query opens a new connection. (Inside an atomic block, only in tests that wrap
+    # a task in one, closing would break the block: the block's owner cleans up.)
+    if not connection.in_atomic_block:
+        with contextlib.suppress(DatabaseError):
+            connection.close()
 
 
 def _end(job_id: Any, status: str, code: str, message: str, *, staff_error: str = "") -> str:

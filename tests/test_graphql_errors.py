@@ -456,6 +456,61 @@ def test_an_unexpected_exception_is_internal_error_with_a_logged_id(api, monkeyp
     assert "relation elements_element is gone" in str(records[0].exc_info[1])
 
 
+# A database that went away (a restart, a failover, its sessions ended): retryable, typed.
+LOST = "terminating connection due to administrator command at 10.0.0.12"
+
+
+def test_a_lost_database_under_a_resolver_is_503_service_unavailable(api, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from elements import selectors
+
+    def lost(**kwargs: Any) -> Any:
+        raise OperationalError(LOST)
+
+    monkeypatch.setattr(selectors, "element_list", lost)
+    with caplog.at_level(logging.INFO, logger="elementsite.errors"):
+        response = api.post("{ elements(first: 1) { totalCount } }")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    error = error_of(response.json())
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert error["message"] == "The service is briefly unavailable; try again in a moment."
+    assert "10.0.0.12" not in response.content.decode()
+    records = [r for r in caplog.records if error["extensions"]["errorId"] in r.getMessage()]
+    assert [(r.levelno, r.exc_info) for r in records] == [(logging.WARNING, None)]
+    assert "OperationalError" in records[0].getMessage()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_lost_database_before_graphql_runs_is_json_not_a_page(user, monkeypatch, settings, debug):
+    # The bearer token is looked up in a middleware, outside the schema's error hook; under
+    # DEBUG (`make run`) Django would answer its traceback page, else its 500 page.
+    from django.db import OperationalError
+
+    from accounts import middleware
+
+    settings.DEBUG = debug
+    token = api_token_create(user=user, name="outage")[1]
+
+    def lost(**kwargs: Any) -> Any:
+        raise OperationalError(LOST)
+
+    monkeypatch.setattr(middleware, "api_token_authenticate", lost)
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/graphql",
+        data=json.dumps({"query": "{ me { username } }"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == "1"
+    assert error_of(response.json())["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "10.0.0.12" not in response.content.decode()
+
+
 def test_client_errors_are_one_info_line_without_a_traceback(api, gql, caplog):
     with caplog.at_level(logging.DEBUG):
         api.post(ELEMENTS, {"first": 101})

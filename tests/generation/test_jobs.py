@@ -181,6 +181,52 @@ def test_a_failing_render_fails_and_refunds_once(owner, monkeypatch):
     assert credit_balance(owner) == 500
 
 
+def test_a_database_lost_mid_render_queues_the_job_again_without_a_refund(owner, monkeypatch):
+    # A PostgreSQL restart under a worker is not the job's failure: it runs again, charged once.
+    from django.db import OperationalError
+
+    from generation.providers import local
+
+    def lost(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    job = submit(owner)
+    charged = job.credits_charged
+    with monkeypatch.context() as patch:
+        patch.setattr(local.render, "render_video", lost)
+        assert tasks.run_job(str(job.pk)) == "requeued"
+    job.refresh_from_db()
+    # given back: a few outages in a row must not use up the job's attempts
+    assert (job.status, job.attempts, job.error_code) == (JobStatus.QUEUED, 0, "")
+    assert credit_balance(owner) == 500 - charged
+
+    assert tasks.run_job(str(job.pk)) == "succeeded"
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 1)
+    assert credit_balance(owner) == 500 - charged
+
+
+def test_a_job_that_keeps_meeting_database_errors_spends_its_attempts(owner, monkeypatch, settings):
+    # Past the grace (here none), the same error every time is not an outage: the job fails
+    # at its last attempt, refunded, instead of running for ever.
+    from django.db import OperationalError
+
+    from generation.providers import local
+
+    def lost(*args, **kwargs):
+        raise OperationalError("canceling statement due to statement timeout")
+
+    settings.GENERATION_OUTAGE_GRACE_SECONDS = 0
+    monkeypatch.setattr(local.render, "render_video", lost)
+    job = submit(owner)
+    for _ in range(settings.GENERATION_MAX_ATTEMPTS):
+        assert tasks.run_job(str(job.pk)) == "requeued"
+    assert tasks.run_job(str(job.pk)) == "skipped"
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "WORKER_LOST")
+    assert credit_balance(owner) == 500
+
+
 def test_duplicate_delivery_of_a_running_job_does_nothing(owner):
     from django.utils import timezone
 
