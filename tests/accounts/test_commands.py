@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import io
 import json
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +39,15 @@ from accounts.tasks import DAILY_RESET_CRON, DAILY_RESET_FUNC, DAILY_RESET_SCHED
 from elements.models import Element, ImageRole, ReferenceImage, Voice, VoiceSource
 from tests.conftest import media_files
 from tests.factories import MembershipFactory, UserFactory, tier
+from tests.serving import (
+    MARKER,
+    STOP_TIMEOUT,
+    Served,
+    free_port,
+    marked_processes,
+    port_open,
+    wait_for,
+)
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -352,53 +356,9 @@ def test_seed_demo_does_nothing_with_debug_off(settings):
 # processes are found through /proc by a marker in their environment, which every child and
 # every process the cluster forks inherits.
 
-MARKER = "ELEMENTSITE_SERVE_TEST_MARKER"
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 30.0
-
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/environ").exists(), reason="process checks read /proc (Linux)"
 )
-
-
-def marked_processes(marker: str) -> dict[int, str]:
-    """Live (non-zombie) processes carrying `marker` in their environment: pid → cmdline."""
-    found: dict[int, str] = {}
-    needle = f"{MARKER}={marker}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
-                continue
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if stat.rpartition(")")[2].split()[0] != "Z":
-            found[int(entry.name)] = cmdline
-    return found
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def graphql(port: int, token: str, query: str) -> Any:
@@ -433,67 +393,21 @@ def fetch(url: str, token: str, headers: dict[str, str]) -> tuple[int, dict[str,
         return error.code, headers, error.read()
 
 
-class Served:
-    def __init__(self, env: dict[str, str], token: str, log: Path) -> None:
-        self.env = env
-        self.token = token
-        self.log = log
-        self.marker = env[MARKER]
-        self.media_root = Path()
+class DemoServed(Served):
+    """Ready once the demo user's token is answered: the database is the one seeded here."""
 
-    def manage(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *args],
-            env=self.env,
-            cwd=BASE_DIR,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+    token = ""
+    media_root = Path()
 
-    def start(self, port: int, *flags: str) -> subprocess.Popen[bytes]:
-        with self.log.open("wb") as log:
-            command = ["serve", "--port", str(port), "--workers", "1", *flags]
-            return subprocess.Popen(
-                [sys.executable, str(BASE_DIR / "manage.py"), *command],
-                env=self.env,
-                cwd=BASE_DIR,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_until_ready(self, serve: subprocess.Popen[bytes], port: int) -> None:
-        def answered() -> Any:
-            if serve.poll() is not None:
-                pytest.fail(f"serve exited early ({serve.returncode}):\n{self.output()}")
-            return me(port, self.token)
-
-        body = wait_for(answered, START_TIMEOUT, "the web server to answer")
-        assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
-        wait_for(
-            lambda: self.output().count("running.") >= 2 and "-webhooks] running." in self.output(),
-            START_TIMEOUT,
-            "the task cluster and the webhook cluster to run",
-        )
-
-    def cleanup(self, serve: subprocess.Popen[bytes]) -> None:
-        # Only reached when the test failed to stop everything: kill what this test started.
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait(timeout=10)
-        for pid in marked_processes(self.marker):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+    def probe(self, port: int) -> Any:
+        body = me(port, self.token)
+        if body is not None:
+            assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
+        return body
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServed]:
     data = tmp_path_factory.mktemp("serve")
     env = {
         key: value
@@ -510,7 +424,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         LOG_LEVEL="INFO",  # the test reads the cluster's "running." log line
         **{MARKER: uuid.uuid4().hex},
     )
-    served = Served(env, token="", log=data / "serve.log")
+    served = DemoServed(env, log=data / "serve.log")
     served.media_root = data / "media"
     served.manage("migrate", "--noinput")
     served.manage("seed_demo", "--if-empty")
