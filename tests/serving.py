@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 MARKER = "ELEMENTSITE_SERVE_TEST_MARKER"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
+WEBHOOK_QUEUE = re.compile(r"-webhooks(:q)?\] running\.$")
 
 
 def marked_processes(marker: str) -> dict[int, str]:
@@ -121,20 +123,25 @@ class Served:
         """Truthy once the web server answers."""
         return http_answers(port)
 
-    def wait_until_ready(self, serve: subprocess.Popen[bytes], port: int) -> None:
-        """Until the web server answers and both clusters log "running." (LOG_LEVEL=INFO)."""
+    def clusters_running(self) -> bool:
+        """Both clusters logged "running." (LOG_LEVEL=INFO): "Q Cluster <name> [<queue>]
+        running.", the queue being `django_q:<name>-webhooks` on the ORM broker and
+        `django_q:<name>-webhooks:q` on Redis for the webhook cluster."""
+        lines = [line for line in self.output().splitlines() if line.endswith("] running.")]
+        return len(lines) >= 2 and any(WEBHOOK_QUEUE.search(line) for line in lines)
+
+    def wait_until_ready(
+        self, serve: subprocess.Popen[bytes], port: int, timeout: float = START_TIMEOUT
+    ) -> None:
+        """Until the web server answers and both clusters run."""
 
         def answered() -> Any:
             if serve.poll() is not None:
                 pytest.fail(f"serve exited early ({serve.returncode}):\n{self.output()}")
             return self.probe(port)
 
-        wait_for(answered, START_TIMEOUT, "the web server to answer")
-        wait_for(
-            lambda: self.output().count("running.") >= 2 and "-webhooks] running." in self.output(),
-            START_TIMEOUT,
-            "the task cluster and the webhook cluster to run",
-        )
+        wait_for(answered, timeout, "the web server to answer")
+        wait_for(self.clusters_running, timeout, "the task cluster and the webhook cluster to run")
 
     def stop(self, serve: subprocess.Popen[bytes]) -> int:
         """Ctrl-C, as a person stops it; the exit code, once every child has gone."""

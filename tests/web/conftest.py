@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import global_settings, settings
+from django.db import connections
 
 from generation.webhook_tasks import WEBHOOK_QUEUE_SUFFIX
 from tests import clusters
@@ -41,6 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Starting granian and two clusters while the test process holds a browser: 2 shared cores.
+START_TIMEOUT = 90.0
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 
@@ -61,6 +64,20 @@ class StudioServer:
     process: subprocess.Popen[bytes]
     url: str
     cluster_name: str
+
+
+def other_sessions() -> int:
+    """Sessions on the test database other than this process's own (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
 
 
 @pytest.fixture(scope="session")
@@ -88,10 +105,14 @@ def studio_server(
     port = free_port()
     process = served.start(port, "--web-workers", "1", "--web-threads", "8")
     try:
-        served.wait_until_ready(process, port)
+        served.wait_until_ready(process, port, timeout=START_TIMEOUT)
         yield StudioServer(served, process, f"http://127.0.0.1:{port}", name)
         assert process.poll() is None, f"serve died during the tests:\n{served.output()}"
         assert served.stop(process) == 0, served.output()
+        with django_db_blocker.unblock():
+            # A PostgreSQL backend outlives its client by a moment: the test database can only
+            # be dropped once the server's sessions are gone.
+            wait_for(lambda: not other_sessions(), 15, "the server's database sessions to end")
     finally:
         served.cleanup(process)
         with django_db_blocker.unblock(), clusters.open_broker(name):
@@ -169,6 +190,10 @@ def browser_context(tmp_path: Path, studio_url: str) -> Iterator[Any]:
         try:
             yield context
         finally:
+            # While Playwright runs, the test's ORM queries open a connection of their own (a
+            # context of Playwright's), which nothing else closes: on PostgreSQL it would keep
+            # the test database from being dropped at the end of the run.
+            connections.close_all()
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
     assert outside.attempted == [], f"pages tried to load from outside: {outside.attempted}"
