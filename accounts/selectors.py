@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import (
@@ -154,14 +155,15 @@ class AccountOverview:
         count, limit = self.element_count, self.entitlements.element_limit
         if count > limit:
             return (
-                f"Your library holds {count} elements, more than the {limit} of your "
+                f"Your library holds {count} element{pluralize(count)}, more than the {limit} of "
+                "your "
                 f"{self.entitlements.tier.name} tier: delete some or upgrade to create or "
                 "edit elements. They all still work in generation."
             )
         if count == limit:
             return (
-                f"Your library is full ({limit} elements for your {self.entitlements.tier.name}"
-                " tier): delete some or upgrade to create more."
+                f"Your library is full ({limit} element{pluralize(limit)} for your "
+                f"{self.entitlements.tier.name} tier): delete some or upgrade to create more."
             )
         return None
 

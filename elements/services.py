@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import User
@@ -215,7 +216,8 @@ def _check_can_create(owner: AbstractBaseUser) -> None:
     if count >= limit:
         raise _error(
             None,
-            f"Your library holds {count} elements, the limit of your tier is {limit}: "
+            f"Your library holds {count} element{pluralize(count)}, the limit of your tier is "
+            f"{limit}: "
             "delete some or upgrade to create more.",
             ElementErrorCode.ELEMENT_LIMIT_REACHED,
         )
@@ -244,7 +246,8 @@ def _check_can_edit(element: Element) -> None:
     if count > limit:
         raise _error(
             None,
-            f"Your library holds {count} elements, more than the {limit} your tier allows "
+            f"Your library holds {count} element{pluralize(count)}, more than the {limit} your "
+            "tier allows "
             "now: delete some (or upgrade) before editing. Your elements still work in "
             "generation.",
             ElementErrorCode.OVER_ELEMENT_LIMIT,

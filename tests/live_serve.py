@@ -3,8 +3,9 @@ subprocesses, on a database of their own (a throwaway SQLite file, or a fresh Po
 database on the server the suite uses). Its processes are found through /proc by a marker in
 their environment, which every child and every process the cluster forks inherits.
 
-Used by the serve command's own tests (tests/accounts/test_commands.py) and by the tests that
-drive the whole service over HTTP (tests/test_live_*.py)."""
+Used by the serve command's own tests (tests/accounts/test_commands.py), the tests that drive
+the whole service over HTTP (tests/test_live_*.py) and the web studio's browser tests
+(tests/web/conftest.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ BASE_DIR = Path(settings.BASE_DIR)
 MARKER = "ELEMENTSITE_SERVE_TEST_MARKER"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
+# "[<name>-webhooks] running." on the ORM broker, "[django_q:<name>-webhooks:q] running." on
+# Redis.
+WEBHOOK_QUEUE = re.compile(r"-webhooks(:q)?\] running\.$")
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/environ").exists(), reason="process checks read /proc (Linux)"
@@ -127,11 +131,27 @@ def fetch(url: str, token: str, headers: dict[str, str]) -> tuple[int, dict[str,
         return error.code, headers, error.read()
 
 
+def http_answers(port: int) -> bool:
+    """Any HTTP answer from /graphql (a GET without a query is refused) means the web server
+    is up."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/graphql", timeout=3) as response:
+            return bool(response.status)
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 class Served:
-    def __init__(self, env: dict[str, str], token: str, log: Path) -> None:
+    """`manage.py serve` run with `env` (which must carry MARKER), its output in `log`. With
+    the demo user's `token`, ready means that user is answered (the database is the one
+    seeded for it); without, any HTTP answer."""
+
+    def __init__(self, env: dict[str, str], log: Path, token: str = "") -> None:
         self.env = env
-        self.token = token
         self.log = log
+        self.token = token
         self.marker = env[MARKER]
         self.media_root = Path()
 
@@ -148,9 +168,9 @@ class Served:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def start(self, port: int, *flags: str) -> subprocess.Popen[bytes]:
+    def start(self, port: int, *flags: str, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
         with self.log.open("wb") as log:
-            command = ["serve", "--port", str(port), "--workers", "1", *flags]
+            command = ["serve", "--host", host, "--port", str(port), "--workers", "1", *flags]
             return subprocess.Popen(
                 [sys.executable, str(BASE_DIR / "manage.py"), *command],
                 env=self.env,
@@ -162,24 +182,41 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def wait_until_ready(self, serve: subprocess.Popen[bytes], port: int) -> None:
+    def probe(self, port: int) -> Any:
+        """Truthy once the web server answers."""
+        if not self.token:
+            return http_answers(port)
+        body = me(port, self.token)
+        if body is not None:
+            assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
+        return body
+
+    def clusters_running(self) -> bool:
+        """Both clusters logged "running." (LOG_LEVEL=INFO): "Q Cluster <name> [<queue>]
+        running.", the queue being `django_q:<name>-webhooks` on the ORM broker and
+        `django_q:<name>-webhooks:q` on Redis for the webhook cluster."""
+        lines = [line for line in self.output().splitlines() if line.endswith("] running.")]
+        return len(lines) >= 2 and any(WEBHOOK_QUEUE.search(line) for line in lines)
+
+    def wait_until_ready(
+        self, serve: subprocess.Popen[bytes], port: int, timeout: float = START_TIMEOUT
+    ) -> None:
+        """Until the web server answers and both clusters run."""
+
         def answered() -> Any:
             if serve.poll() is not None:
                 pytest.fail(f"serve exited early ({serve.returncode}):\n{self.output()}")
-            return me(port, self.token)
+            return self.probe(port)
 
-        body = wait_for(answered, START_TIMEOUT, "the web server to answer")
-        assert body == {"data": {"me": {"username": DEMO_USERNAME}}}
-        # "[<name>-webhooks] running." on the ORM broker, "[django_q:<name>-webhooks:q]
-        # running." on Redis.
-        wait_for(
-            lambda: (
-                self.output().count("running.") >= 2
-                and re.search(r"-webhooks(:q)?\] running\.", self.output())
-            ),
-            START_TIMEOUT,
-            "the task cluster and the webhook cluster to run",
-        )
+        wait_for(answered, timeout, "the web server to answer")
+        wait_for(self.clusters_running, timeout, "the task cluster and the webhook cluster to run")
+
+    def stop(self, serve: subprocess.Popen[bytes]) -> int:
+        """Ctrl-C, as a person stops it; the exit code, once every child has gone."""
+        serve.send_signal(signal.SIGINT)
+        code = serve.wait(timeout=STOP_TIMEOUT)
+        wait_for(lambda: not marked_processes(self.marker), 10, "every child to exit")
+        return code
 
     def cleanup(self, serve: subprocess.Popen[bytes]) -> None:
         # Only reached when the test failed to stop everything: kill what this test started.
@@ -269,7 +306,7 @@ def served_env(data: Path, database_url: str, **extra: str) -> dict[str, str]:
 def prepared(data: Path, env: dict[str, str]) -> Served:
     """A `Served` whose database is migrated and holds the demo data, with the demo user's
     token."""
-    served = Served(env, token="", log=data / "serve.log")
+    served = Served(env, log=data / "serve.log")
     served.media_root = data / "media"
     served.manage("migrate", "--noinput")
     served.manage("seed_demo", "--if-empty")

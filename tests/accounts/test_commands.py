@@ -379,6 +379,7 @@ def test_serve_runs_granian_and_both_clusters_and_ctrl_c_stops_them(served):
         assert not any("runserver" in cmd for cmd in processes.values())
         assert sum("qcluster" in cmd for cmd in processes.values()) >= 6  # 2 clusters + forks
         banner = served.output()
+        assert f"  Studio      http://127.0.0.1:{port}/\n" in banner
         assert f"http://127.0.0.1:{port}/graphql" in banner
         assert f"http://127.0.0.1:{port}/admin/" in banner
         assert f"{DEMO_USERNAME} / {DEMO_PASSWORD}" in banner

@@ -208,6 +208,42 @@ def test_over_the_limit_after_a_downgrade_edits_are_refused_deletes_allowed(user
     assert Element.objects.filter(owner=user).count() == 1
 
 
+def test_limit_messages_count_one_element_in_the_singular(user):
+    from accounts.selectors import account_overview
+
+    non_member = tier("non_member")
+    non_member.element_limit = 1
+    non_member.save()
+    first = make(user, name="one")
+    assert "(1 element for your" in (account_overview(user).element_quota_reason or "")
+
+    with leaves_nothing_behind(), pytest.raises(ValidationError) as refusal:
+        make(user, name="two")
+    assert "Your library holds 1 element, the limit of your tier is 1:" in str(refusal.value)
+
+    non_member.element_limit = 0
+    non_member.save()
+    reason = account_overview(user).element_quota_reason or ""
+    assert "Your library holds 1 element, more than the 0 of your" in reason
+    with leaves_nothing_behind(), pytest.raises(ValidationError) as refusal:
+        services.element_update(owner=user, element_id=first.pk, name="x")
+    assert "Your library holds 1 element, more than the 0 your tier" in str(refusal.value)
+
+
+def test_limit_messages_count_several_elements_in_the_plural(user):
+    from accounts.selectors import account_overview
+
+    non_member = tier("non_member")
+    non_member.element_limit = 2
+    non_member.save()
+    make(user, name="one")
+    make(user, name="two")
+    assert "(2 elements for your" in (account_overview(user).element_quota_reason or "")
+    with leaves_nothing_behind(), pytest.raises(ValidationError) as refusal:
+        make(user, name="three")
+    assert "Your library holds 2 elements, the limit" in str(refusal.value)
+
+
 def test_blocked_element_cannot_be_edited(user):
     element = make(user)
     services.element_block(staff=StaffFactory(), element=element, reason="Impersonation")

@@ -1,27 +1,36 @@
 """End-to-end tests of the web studio in real headless Chromium (Debian's `chromium`).
 
-The server is the project's WSGI app in a thread on a free port (pytest-django's live
-server), on the test database, with tasks run inline (tests/settings.py): a browser flow and the
-database checks of "nothing left behind" see the same rows. To drive a `manage.py serve`
-process instead, change `studio_url` only.
+The server is a real `manage.py serve --host 127.0.0.1 --port <free>` (granian and both
+django-q2 clusters, tests/live_serve.py), started once a session on this run's test database,
+media folder and Redis: what a browser flow does is committed by the server and its task
+workers, so the tests use `django_db(transaction=True)` and poll the page for what a task
+produces, and their "nothing left behind" checks read the same rows and files.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
+from django.conf import global_settings, settings
+from django.db import connections
 
+from generation.webhook_tasks import WEBHOOK_QUEUE_SUFFIX
+from tests import clusters
 from tests.conftest import service_missing
+from tests.live_serve import MARKER, Served, free_port, wait_for
+from tests.web.flows import TASK_TIMEOUT_MS
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM checks are
-# synchronous and safe (the server runs in its own thread without a loop).
+# synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Starting granian and two clusters while the test process holds a browser: 2 shared cores.
+START_TIMEOUT = 90.0
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 
@@ -47,9 +58,94 @@ def studio_built() -> Path:
     return dist
 
 
+@dataclass
+class StudioServer:
+    served: Served
+    process: subprocess.Popen[bytes]
+    url: str
+    cluster_name: str
+
+
+def other_sessions() -> int:
+    """Sessions on the test database other than this process's own (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+@pytest.fixture(scope="session")
+def studio_server(
+    studio_built: Path,
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[StudioServer]:
+    """One `manage.py serve` for the session: starting granian and two clusters takes seconds.
+
+    Sharing it is safe because it keeps no state of its own between tests: every row is in the
+    test database (flushed after each test, sequences reset, seeds written again), every file
+    in the shared MEDIA_ROOT, and a test waits for the outcome of every task it starts."""
+    with django_db_blocker.unblock():
+        clusters.require_broker_server()
+        # A cluster name of its own: no other cluster on the same Redis takes its tasks.
+        name = f"elementsite-e2e-{uuid.uuid4().hex[:10]}"
+        env = clusters.cluster_env(
+            name,
+            LOG_LEVEL="INFO",  # Served.wait_until_ready reads the clusters' "running." lines
+            **{MARKER: uuid.uuid4().hex},
+        )
+    served = Served(env, tmp_path_factory.mktemp("studio-serve") / "serve.log")
+    port = free_port()
+    process = served.start(port, "--web-workers", "1", "--web-threads", "8")
+    try:
+        served.wait_until_ready(process, port, timeout=START_TIMEOUT)
+        yield StudioServer(served, process, f"http://127.0.0.1:{port}", name)
+        assert process.poll() is None, f"serve died during the tests:\n{served.output()}"
+        assert served.stop(process) == 0, served.output()
+        with django_db_blocker.unblock():
+            # A PostgreSQL backend outlives its client by a moment: the test database can only
+            # be dropped once the server's sessions are gone.
+            wait_for(lambda: not other_sessions(), 15, "the server's database sessions to end")
+    finally:
+        served.cleanup(process)
+        with django_db_blocker.unblock(), clusters.open_broker(name):
+            pass  # purges both queues: nothing left on a shared Redis
+
+
+@pytest.fixture(autouse=True)
+def _server_password_hashers(settings: Any) -> None:
+    """Users a test makes directly must be able to log in to the server, which runs the real
+    settings (Django's default hashers), not the test settings' fast MD5."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
 @pytest.fixture
-def studio_url(live_server: Any, studio_built: Path) -> str:
-    return str(live_server.url)
+def studio_url(studio_server: StudioServer, transactional_db: None) -> Iterator[str]:
+    if studio_server.process.poll() is not None:
+        pytest.fail(
+            f"serve exited ({studio_server.process.returncode}):\n{studio_server.served.output()}"
+        )
+    yield studio_server.url
+    # Torn down before transactional_db flushes the database: a task still queued would run
+    # against the next test's rows.
+    from django_q.brokers import get_broker
+
+    queues = [
+        get_broker(list_key=studio_server.cluster_name + suffix)
+        for suffix in ("", WEBHOOK_QUEUE_SUFFIX)
+    ]
+    wait_for(
+        lambda: all(queue.queue_size() == 0 for queue in queues),
+        TASK_TIMEOUT_MS / 1000,
+        "the server's queues to empty",
+    )
 
 
 class OutsideRequests:
@@ -94,6 +190,10 @@ def browser_context(tmp_path: Path, studio_url: str) -> Iterator[Any]:
         try:
             yield context
         finally:
+            # While Playwright runs, the test's ORM queries open a connection of their own (a
+            # context of Playwright's), which nothing else closes: on PostgreSQL it would keep
+            # the test database from being dropped at the end of the run.
+            connections.close_all()
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
     assert outside.attempted == [], f"pages tried to load from outside: {outside.attempted}"

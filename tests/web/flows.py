@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD = "a-long-enough-passphrase"
+# What a task produces (a processed video, AI multi-view images) comes from the server's
+# cluster while the page polls: bounded, generously, as 2 cores run the browser, the server
+# and its workers at once.
+TASK_TIMEOUT_MS = 120_000
 
 
 def sign_up(page: Any, studio_url: str, username: str) -> None:

@@ -130,7 +130,7 @@ def test_main_image_selected_from_history(page: Any, studio_url: str, shoot: Any
 
     user = UserFactory()
     credits_grant(user=user, amount=500, reason="top-up")
-    # Tasks run inline in the tests: the job has its image when this returns.
+    # Submitted from this process, where tasks run inline: the job has its image now.
     generation_submit(
         owner=user,
         request=JobRequest(model=ModelCode.IMAGE_3_0_OMNI, prompt="A red apple on a table"),

@@ -13,9 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from elements.models import Element, ImageOrigin, Voice
 from tests.web.flows import (
+    TASK_TIMEOUT_MS,
     make_video_character,
     next_step,
     sign_up,
@@ -38,8 +40,10 @@ def cards(page: Any) -> Any:
 
 def test_the_studio_from_sign_up_to_delete(page: Any, studio_url: str, media: dict, shoot: Any):
     sign_up(page, studio_url, "maya")
-    # Staff's part: credits for the paid AI multi-view (users don't grant themselves any).
-    credits_grant(user=User.objects.get(username="maya"), amount=20, reason="top-up")
+    # Staff's part: a top-up on top of the signup grant, for the paid AI multi-view.
+    maya_user = User.objects.get(username="maya")
+    credits_grant(user=maya_user, amount=20, reason="top-up")
+    balance = credit_balance(maya_user)
 
     # --- a character with 3 images and an uploaded voice ---------------------------------
     page.get_by_role("link", name="Create your first element").click()
@@ -98,13 +102,13 @@ def test_the_studio_from_sign_up_to_delete(page: Any, studio_url: str, media: di
     page.get_by_role("radio", name=re.compile("^Prop")).check()
     next_step(page)
     page.get_by_role("heading", name="Add more angles").wait_for()
-    page.get_by_text("5 credits (you have 20)").wait_for()
+    page.get_by_text(f"5 credits (you have {balance})").wait_for()
     page.get_by_label(re.compile("AI multi-view completion")).check()
     next_step(page)
     page.get_by_role("textbox", name="Name", exact=True).fill("Rocket")
     page.get_by_role("button", name="Create element").click()
     page.get_by_text("Element created.").wait_for()
-    page.get_by_text("(4 of 4)").wait_for()
+    page.get_by_text("(4 of 4)").wait_for(timeout=TASK_TIMEOUT_MS)
     rocket = Element.objects.get(owner__username="maya", name="Rocket")
     origins = sorted(rocket.images.values_list("origin", flat=True))
     assert origins == sorted([ImageOrigin.UPLOAD] + [ImageOrigin.MULTIVIEW] * 3)
@@ -113,8 +117,8 @@ def test_the_studio_from_sign_up_to_delete(page: Any, studio_url: str, media: di
     # --- a video character ---------------------------------------------------------------
     clips = write_videos(media["astronaut.jpg"].parent / "clips")
     make_video_character(page, studio_url, clips["astronaut.webm"], "Astro", start=2, end=7)
-    page.get_by_text("Element created.").wait_for(timeout=120_000)
-    page.get_by_text("native voice from the video").wait_for()
+    page.get_by_text("Element created.").wait_for()
+    page.get_by_text("native voice from the video").wait_for(timeout=TASK_TIMEOUT_MS)
     assert Element.objects.get(owner__username="maya", name="Astro").status == "active"
 
     # --- the library: search and filter ------------------------------------------------------

@@ -260,7 +260,7 @@ class Command(BaseCommand):
 
     def _banner(self, netloc: str, server: str, counts: dict[str, Any], *, reload: bool) -> None:
         base = f"http://{netloc}"
-        lines = ["", "Element Library"]
+        lines = ["", "Element Library", f"  Studio      {base}/"]
         if getattr(settings, "GRAPHIQL", settings.DEBUG):
             lines.append(f"  GraphiQL    {base}/graphql")
         else:
