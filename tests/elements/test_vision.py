@@ -92,11 +92,14 @@ def test_the_confident_faces_of_a_search_are_those_of_a_stricter_search(min_neig
 
 
 def test_cat_and_body_cascades_run_only_when_asked_for(monkeypatch):
-    ran = []
+    ran: list[str] = []
     original = vision._run
-    monkeypatch.setattr(
-        vision, "_run", lambda kind, *a, **k: ran.append(kind) or original(kind, *a, **k)
-    )
+
+    def counted(kind, *args, **kwargs):
+        ran.append(kind)
+        return original(kind, *args, **kwargs)
+
+    monkeypatch.setattr(vision, "_run", counted)
 
     found = vision.detect(photo("astronaut"))
     assert ran == []
