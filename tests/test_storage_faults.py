@@ -26,10 +26,10 @@ from elements.models import Element, ReferenceImage, Voice
 from generation import tasks
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
+from tests.elements.samples import image_upload
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import UserFactory
-from tests.generation.explore_helpers import CONSENT, ELEMENT_CREATE
+from tests.generation.explore_helpers import element_create_payload
 from tests.storage_faults import SECRET_ENDPOINT, FlakyStorage
 
 pytestmark = pytest.mark.django_db
@@ -63,26 +63,6 @@ def api() -> UploadClient:
     return api
 
 
-def create_element(api: UploadClient, name: str = "Little Scholar") -> dict[str, Any]:
-    return api.upload(
-        ELEMENT_CREATE,
-        {
-            "input": {
-                "name": name,
-                "type": "CHARACTER",
-                "mainImage": None,
-                "extraImages": [None],
-                "voice": {"sample": {"file": None, "name": "Scholar", "consentStatement": CONSENT}},
-            }
-        },
-        {
-            "input.mainImage": image_upload(),
-            "input.extraImages.0": image_upload(color=(1, 1, 1)),
-            "input.voice.sample.file": audio_upload(seconds=6, volume=0.8),
-        },
-    )["elementCreate"]
-
-
 def rows(user: Any) -> tuple[Any, ...]:
     return (
         Element.objects.filter(owner=user).count(),
@@ -113,7 +93,7 @@ def test_full_disk_refuses_an_element_and_leaves_no_file(
     local_storage(settings, "tests.storage_faults.FullDiskStorage", ok_writes=ok_writes)
     before, files = rows(api.user), media_files()  # type: ignore[attr-defined]
 
-    payload = create_element(api)
+    payload = element_create_payload(api)
 
     refused_with(payload, "STORAGE_FULL")
     assert rows(api.user) == before  # type: ignore[attr-defined]
@@ -123,7 +103,7 @@ def test_full_disk_refuses_an_element_and_leaves_no_file(
 def test_full_disk_refuses_a_job_with_nothing_created_or_charged(
     api: UploadClient, settings: Any
 ) -> None:
-    assert create_element(api)["__typename"] == "ElementWithWarningsResult"
+    assert element_create_payload(api)["__typename"] == "ElementWithWarningsResult"
     local_storage(settings, "tests.storage_faults.FullDiskStorage")
     before, files = rows(api.user), media_files()  # type: ignore[attr-defined]
 
@@ -205,14 +185,14 @@ def test_s3_down_refuses_an_element_without_naming_the_endpoint(
 ) -> None:
     server, endpoint = moto_s3
     s3(settings, endpoint)
-    assert create_element(api, "Before")["__typename"] == "ElementWithWarningsResult"
+    assert element_create_payload(api, "Before")["__typename"] == "ElementWithWarningsResult"
     stored = bucket_keys(endpoint)
     assert stored  # the storage really is S3
     before = rows(api.user)  # type: ignore[attr-defined]
 
     server.stop()
     try:
-        payload = create_element(api)
+        payload = element_create_payload(api)
     finally:
         server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=int(endpoint.rsplit(":", 1)[1]), verbose=False
@@ -232,7 +212,7 @@ def test_missing_bucket_is_storage_unavailable(
     s3(settings, endpoint, bucket="no-such-bucket")
     before = rows(api.user)  # type: ignore[attr-defined]
 
-    payload = create_element(api)
+    payload = element_create_payload(api)
 
     refused_with(payload, "STORAGE_UNAVAILABLE", "NoSuchBucket", "PutObject")
     assert rows(api.user) == before  # type: ignore[attr-defined]
@@ -251,7 +231,7 @@ def flaky(settings: Any) -> Iterator[type[FlakyStorage]]:
 
 
 def submitted_job(api: UploadClient, commits: Any) -> GenerationJob:
-    assert create_element(api)["__typename"] == "ElementWithWarningsResult"
+    assert element_create_payload(api)["__typename"] == "ElementWithWarningsResult"
     with commits(execute=False):
         payload = api(
             SUBMIT,
@@ -331,7 +311,7 @@ def test_deleting_an_element_while_storage_is_down_succeeds_and_the_janitor_clea
 ) -> None:
     from generation.janitor import run_janitor
 
-    created = create_element(api)
+    created = element_create_payload(api)
     assert created["__typename"] == "ElementWithWarningsResult", created
     element = Element.objects.get(owner=api.user)  # type: ignore[attr-defined]
     images = {n for i in element.images.all() for n in (i.image.name, i.thumbnail.name)}

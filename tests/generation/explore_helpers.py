@@ -125,8 +125,10 @@ def register(username: str, credits: int = 300) -> UploadClient:
     return api
 
 
-def create_voiced_character(api: UploadClient, name: str = "Little Scholar") -> dict[str, Any]:
-    payload = api.upload(
+def element_create_payload(api: UploadClient, name: str = "Little Scholar") -> dict[str, Any]:
+    """`elementCreate` of a voiced character (2 images, a 6 s sample): the raw payload, which
+    may be a refusal."""
+    return api.upload(
         ELEMENT_CREATE,
         {
             "input": {
@@ -143,6 +145,10 @@ def create_voiced_character(api: UploadClient, name: str = "Little Scholar") -> 
             "input.voice.sample.file": audio_upload(seconds=6, volume=0.8),
         },
     )["elementCreate"]
+
+
+def create_voiced_character(api: UploadClient, name: str = "Little Scholar") -> dict[str, Any]:
+    payload = element_create_payload(api, name)
     assert payload["__typename"] == "ElementWithWarningsResult", payload
     return payload["element"]
 
