@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -73,18 +74,25 @@ def test_the_checkout_ignores_its_env_file():
     assert ignored == 0
 
 
-def test_make_run_passes_host_and_port_to_serve():
-    # `make -n` prints the recipe without running it.
-    printed = subprocess.run(
-        ["make", "-n", "run", "PORT=8001", "HOST=0.0.0.0"],
+def _make_dry_run(*args: str) -> list[str]:
+    # `make -n` prints the recipe without running it. Under `make test` this
+    # runs as a sub-make, which would add "Entering/Leaving directory" lines.
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    }
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", *args],
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout.splitlines()
+
+
+def test_make_run_passes_host_and_port_to_serve():
+    printed = _make_dry_run("run", "PORT=8001", "HOST=0.0.0.0")
     assert any(line.endswith("-m elementsite.localenv") for line in printed)
     assert printed[-1].endswith("manage.py serve --host 0.0.0.0 --port 8001")
-    default = subprocess.run(
-        ["make", "-n", "run"], cwd=BASE_DIR, capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    default = _make_dry_run("run")
     assert default[-1].endswith("manage.py serve --host 127.0.0.1 --port 8000")
