@@ -77,9 +77,7 @@ def test_the_checkout_ignores_its_env_file():
 def _make_dry_run(*args: str) -> list[str]:
     # `make -n` prints the recipe without running it. Under `make test` this
     # runs as a sub-make, which would add "Entering/Leaving directory" lines.
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     return subprocess.run(
         ["make", "--no-print-directory", "-n", *args],
         cwd=BASE_DIR,
