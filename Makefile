@@ -80,6 +80,7 @@ test: $(DEV_STAMP) web-test
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy .

@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_entitlements
 from elements.error_codes import ElementErrorCode
+from elements.hooks import pinned_file_names
 from elements.media.audio import ProcessedAudio, QualityWarning, process_audio
 from elements.media.images import ProcessedImage, process_image
 from elements.models import (
@@ -97,9 +98,7 @@ def _writing() -> Iterator[_FileBatch]:
 
 def _delete_files_after_commit(names: Sequence[str]) -> None:
     """Delete files once the transaction commits, except those a submitted job still pins
-    (jobs share the element's files rather than copying them)."""
-    from generation.selectors import pinned_file_names
-
+    (jobs share the element's files rather than copying them; `elements.hooks`)."""
     names = [n for n in names if n]
 
     def delete() -> None:

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
 from elements import services
+from elements.graphql.hooks import history_still
 from elements.graphql.types import (
     ElementNode,
     ElementTypeEnum,
@@ -79,14 +80,8 @@ class HistoryImageInput:
 
 
 def _history_image(info: Info, source: HistoryImageInput) -> Any:
-    from generation.graphql.types import GenerationOutputNode
-    from generation.services import output_still
-
-    return output_still(
-        owner=require_user(info),
-        output_id=node_pk(source.output_id, GenerationOutputNode),
-        at=source.at,
-    )
+    # The history is generation's; it plugs the still in (elements.graphql.hooks).
+    return history_still(info, output_id=source.output_id, at=source.at)
 
 
 def _one_image(

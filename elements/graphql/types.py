@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -16,20 +16,9 @@ from strawberry_django.fields.field import StrawberryDjangoField
 
 from accounts.graphql.permissions import current_user
 from elements import models
+from elements.graphql.hooks import LazyUsage, usage_for
 from elements.media_urls import media_url
 from elementsite.relay import PkNodeID
-
-if TYPE_CHECKING:
-    from generation.graphql.explore import Usage
-
-# The usage record is generation's (jobs, shared works); resolved lazily, no import cycle.
-LazyUsage = Annotated["Usage", strawberry.lazy("generation.graphql.explore")]
-
-
-def _usage(info: Info, **scope: Any) -> Any:
-    from generation.graphql.explore import usage_for
-
-    return usage_for(info, **scope)
 
 
 @strawberry.enum(name="ElementType", description="What an element is.")
@@ -193,7 +182,7 @@ class VoiceNode(PkNodeID, relay.Node):
         only=["audio", "owner_id"],
     )
     def usage(self, root: models.Voice, info: Info) -> LazyUsage | None:
-        return _usage(info, owner_id=root.owner_id, voice_file=root.audio.name)
+        return usage_for(info, owner_id=root.owner_id, voice_file=root.audio.name)
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
@@ -307,7 +296,7 @@ class ElementNode(PkNodeID, relay.Node):
         only=["owner_id"],
     )
     def usage(self, root: models.Element, info: Info) -> LazyUsage | None:
-        return _usage(info, owner_id=root.owner_id, element_id=root.pk)
+        return usage_for(info, owner_id=root.owner_id, element_id=root.pk)
 
     @strawberry_django.field(
         description="The type subject detection suggested for the main image when it was "

@@ -21,6 +21,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
+from elements.graphql.hooks import usage_register
 from elements.media_urls import media_url
 from elementsite.ids import node_or_none, node_pk
 from elementsite.relay import ListConnection, PkNodeID
@@ -200,6 +201,11 @@ def usage_for(
     if viewer is None or owner_id != viewer:
         return None
     return Usage(owner_id=viewer, element_id=element_id, voice_file=voice_file or None)
+
+
+# `Element.usage` and `Voice.usage` are declared by the element library, which never imports
+# generation: the record is plugged in here, before the schema is built.
+usage_register(graphql_type=Usage, resolve=usage_for)
 
 
 # --- Queries ------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import strawberry
 import strawberry_django
 from strawberry import relay
@@ -9,17 +11,32 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
+from elements.graphql.hooks import history_still_register
 from elements.graphql.types import ElementNode
 from elementsite.ids import node_pk, node_pks
 from generation import services
 from generation.catalog import ModelCode, input_video_limits_text
-from generation.graphql.types import GenerationJobNode, GenerationModel
+from generation.graphql.types import GenerationJobNode, GenerationModel, GenerationOutputNode
 
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "A key of yours (e.g. a UUID, up to 100 characters) for this request: sending it again "
     "within 24 h returns the same job and charges nothing more; the same key with another "
     "input is refused with IDEMPOTENCY_KEY_REUSED."
 )
+
+
+def history_output_still(info: Info, *, output_id: strawberry.ID, at: float | None) -> BinaryIO:
+    """An image of the viewer's generation history for an element (`elementCreate`'s
+    `mainImageFromHistory`, `elementImageAdd`'s `fromHistory`): the output's image, or its
+    video's frame at `at` seconds."""
+    return services.output_still(
+        owner=require_user(info), output_id=node_pk(output_id, GenerationOutputNode), at=at
+    )
+
+
+# The element library declares those inputs but never imports generation: the history is
+# plugged in here, before the schema is built.
+history_still_register(history_output_still)
 
 
 @strawberry.input(description="A job to preview: the files are only counted.")
