@@ -1,9 +1,10 @@
 """Writes of generation: preview, submit, cancel, and the ends of a job.
 
 Submitting compiles the prompt against the owner's own library (another user's element is
-simply unknown), validates every file, then in one transaction creates the job, pins a
-snapshot of each element, stores the inputs and debits the price. The task is enqueued only
-after that transaction commits. A job that fails or is canceled gets its credits back exactly
+simply unknown) and validates every file; the one job service (`generation.jobs.job_create`)
+then, in one transaction, creates the job, pins a snapshot of each element, stores the inputs,
+debits the price and writes `generation.queued`. The task is enqueued only after that
+transaction commits. A job that fails or is canceled gets its credits back exactly
 once (the refund is keyed to the debit). Every change of a job's status writes its webhook
 event (`generation.webhook_services.job_event_emit`) in the transaction that makes it.
 """
