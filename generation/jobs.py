@@ -32,6 +32,7 @@ from accounts.services import credits_debit, free_use_consume
 from elementsite.storage import remove_quietly
 from generation.idempotency import KeyClaim, idempotent_job
 from generation.models import GenerationJob, JobKind
+from generation.providers.registry import provider_for_submit
 from generation.webhook_services import job_event_emit
 
 # Writes the job's pins (and inputs) in the creating transaction; a stored file's name is
@@ -92,9 +93,8 @@ def job_create(
 
 
 def _create(owner: AbstractBaseUser, draft: JobDraft, claim: KeyClaim | None) -> GenerationJob:
-    # Imported here: the registry's providers and the task module import the services.
+    # Imported here: the task module imports the services, which import this one.
     from generation import tasks
-    from generation.providers.registry import provider_for_submit
 
     provider = provider_for_submit(draft.provider)
     saved: list[str] = []
