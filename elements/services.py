@@ -569,8 +569,8 @@ def element_create(
     (`voice_upload`), an existing voice or preset (`voice_id`), or none. The main image may
     come from the owner's generation history (`main_origin="history"`).
 
-    Refused at the tier's element limit. Creating is free. `min_images=1` only for
-    `elements.assists.services.element_create_with_multiview`, which fills the rest at once.
+    Refused at the tier's element limit. Creating is free. `min_images=1` only for the "AI
+    multi-view" choice at creation, whose job (made by generation) fills the rest at once.
     """
     name = _clean_name(name)
     description = _clean_description(description)

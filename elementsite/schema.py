@@ -26,13 +26,14 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
-from elements.graphql.assists import AssistMutation, AssistQuery
+from elements.graphql.assists import AssistQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
 from elementsite.ids import any_node_or_none
 from generation.graphql.explore import ExploreMutation, ExploreQuery
+from generation.graphql.multiview import MultiViewMutation
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
 from generation.graphql.webhooks import WebhookMutation, WebhookQuery
@@ -68,9 +69,9 @@ Mutation = merge_types(
     "Mutation",
     (
         AccountMutation,
+        MultiViewMutation,
         ElementMutation,
         VideoElementMutation,
-        AssistMutation,
         GenerationMutation,
         ExploreMutation,
         WebhookMutation,

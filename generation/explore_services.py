@@ -7,8 +7,10 @@ the author deleting the element or the voice later deletes none of them.
 
 Recreating compiles the recipe's prompt (or the caller's edit of its words) against a library
 made only of the recipe's snapshots, never against anyone's live library, then creates the
-job for the caller exactly as `generation_submit` does: the same price lookup, the same model
-checks, the same debit in the same transaction, the same pins (the recipe's files).
+job for the caller through the one job service, as `generation_submit` does
+(`generation.jobs.job_create`): the same price lookup, model and provider checks, the same
+debit in the same transaction, the `generation.queued` event, the same pins (the recipe's
+files).
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.services import credits_debit
 from elements.models import Element, ElementStatus, Voice, VoiceStatus
 from elementsite.errors import field_error as _error
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
 from generation.error_codes import ExploreErrorCode
-from generation.idempotency import KeyClaim, fingerprint, idempotent_job
+from generation.idempotency import fingerprint
+from generation.jobs import JobDraft, job_create
 from generation.models import (
     ExploreModerationAction,
     ExploreModerationEvent,
@@ -403,22 +405,22 @@ def explore_recreate(
     conditional UPDATE, exact under concurrency and refused if the work was hidden since).
     """
     chosen = overrides or RecreateOverrides()
-    return idempotent_job(
+    return job_create(
         owner=user,
-        key=idempotency_key,
+        idempotency_key=idempotency_key,
         operation="exploreRecreate",
         digest=lambda: fingerprint(
             str(work_id), chosen.prompt, chosen.duration, chosen.aspect_ratio
         ),
-        create=lambda claim: _recreate(user, work_id, chosen, claim),
+        draft=lambda: _recreate_draft(user, work_id, chosen),
     )
 
 
-def _recreate(
-    user: AbstractBaseUser, work_id: Any, overrides: RecreateOverrides, claim: KeyClaim | None
-) -> GenerationJob:
+def _recreate_draft(user: AbstractBaseUser, work_id: Any, overrides: RecreateOverrides) -> JobDraft:
+    """The work's recipe compiled with the overrides and priced at today's price, pinned to
+    the recipe's files, linked to the work and counted (`generation.jobs.job_create` does
+    the rest, as for a submit)."""
     from generation.providers.registry import provider_name_for
-    from generation.tasks import enqueue_job
 
     pk = _pk(work_id)
     work = ExploreWork.objects.filter(pk=pk).first() if pk is not None else None
@@ -428,20 +430,12 @@ def _recreate(
     preview = recreate_preview(work=work, overrides=overrides)
     generation_services._raise_preview(preview)
     assert preview.price is not None
-    with transaction.atomic():
-        key = claim.claim() if claim is not None else None
-        job = GenerationJob.objects.create(
-            owner_id=user.pk,
-            model=preview.spec.code,
-            mode=preview.mode,
-            prompt=preview.plan.text,
-            duration=preview.plan.total_duration,
-            aspect_ratio=preview.aspect_ratio,
-            plan=generation_services.plan_as_json(preview.plan),
-            credits_charged=preview.price,
-            provider=provider_name_for(preview.spec.code),
-        )
+
+    def pin(job: GenerationJob, saved: list[str]) -> None:
+        # The recipe's files are shared, not copied: nothing to remove if the job is not made.
         _pin_recipe(job, preview.plan, work.recipe)
+
+    def link(job: GenerationJob) -> None:
         ExploreRecreation.objects.create(work=work, job=job)
         counted = ExploreWork.objects.filter(
             pk=work.pk, status=WorkStatus.APPROVED, unshared_at__isnull=True
@@ -451,19 +445,20 @@ def _recreate(
             raise _error(
                 "workId", "This work is no longer available.", ExploreErrorCode.WORK_HIDDEN
             )
-        if preview.price > 0:
-            job.debit = credits_debit(
-                user=user,
-                amount=preview.price,
-                reason=f"{preview.spec.label} generation (recreate)",
-                reference=f"generation.job:{job.pk}",
-                idempotency_key=f"generation.job:{job.pk}",
-            )
-            job.save(update_fields=["debit"])
-        if key is not None:
-            key.bind(job)
-        transaction.on_commit(lambda: enqueue_job(job.pk))
-    return job
+
+    return JobDraft(
+        model=preview.spec.code,
+        mode=preview.mode,
+        prompt=preview.plan.text,
+        duration=preview.plan.total_duration,
+        aspect_ratio=preview.aspect_ratio,
+        plan=generation_services.plan_as_json(preview.plan),
+        price=preview.price,
+        provider=provider_name_for(preview.spec.code),
+        charge_reason=f"{preview.spec.label} generation (recreate)",
+        pin=pin,
+        link=link,
+    )
 
 
 # --- Reports ----------------------------------------------------------------------------------

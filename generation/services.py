@@ -1,9 +1,10 @@
 """Writes of generation: preview, submit, cancel, and the ends of a job.
 
 Submitting compiles the prompt against the owner's own library (another user's element is
-simply unknown), validates every file, then in one transaction creates the job, pins a
-snapshot of each element, stores the inputs and debits the price. The task is enqueued only
-after that transaction commits. A job that fails or is canceled gets its credits back exactly
+simply unknown) and validates every file; the one job service (`generation.jobs.job_create`)
+then, in one transaction, creates the job, pins a snapshot of each element, stores the inputs,
+debits the price and writes `generation.queued`. The task is enqueued only after that
+transaction commits. A job that fails or is canceled gets its credits back exactly
 once (the refund is keyed to the debit). Every change of a job's status writes its webhook
 event (`generation.webhook_services.job_event_emit`) in the transaction that makes it.
 """
@@ -39,10 +40,11 @@ from elements.models import (
 )
 from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
-from elementsite.storage import remove_quietly, save_file
+from elementsite.storage import save_file
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
-from generation.idempotency import KeyClaim, fingerprint, idempotent_job, upload_digest
+from generation.idempotency import fingerprint, upload_digest
+from generation.jobs import JobDraft, job_create
 from generation.models import (
     GenerationJob,
     InputKind,
@@ -301,75 +303,54 @@ def generation_submit(
             upload_digest(request.input_video),
         )
 
-    return idempotent_job(
+    return job_create(
         owner=owner,
-        key=idempotency_key,
+        idempotency_key=idempotency_key,
         operation="generationSubmit",
         digest=digest,
-        create=lambda claim: _submit(owner, request, claim),
+        draft=lambda: _submit_draft(owner, request),
     )
 
 
-def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None) -> GenerationJob:
-    from generation.providers.registry import provider_for_submit, provider_name_for
-    from generation.tasks import enqueue_job
+def _submit_draft(owner: AbstractBaseUser, request: JobRequest) -> JobDraft:
+    """The request compiled against the owner's library, priced and its files validated:
+    every problem at once, before anything is written."""
+    from generation.providers.registry import provider_name_for
 
     preview = generation_preview(owner=owner, request=request)
     _raise_preview(preview)
-    provider_name = provider_name_for(preview.spec.code)
-    provider = provider_for_submit(provider_name)
     inputs = _process_inputs(request)
     assert preview.price is not None
-    saved: list[str] = []
-    try:
-        with transaction.atomic():
-            key = claim.claim() if claim is not None else None
-            job = GenerationJob.objects.create(
-                owner_id=owner.pk,
-                model=preview.spec.code,
-                mode=preview.mode,
-                prompt=request.prompt,
-                duration=preview.plan.total_duration,
-                aspect_ratio=preview.aspect_ratio,
-                plan=plan_as_json(preview.plan),
-                credits_charged=preview.price,
-                provider=provider_name,
+
+    def pin(job: GenerationJob, saved: list[str]) -> None:
+        _pin_elements(job, preview.plan, owner)
+        for kind, position, processed in inputs:
+            name = save_file(
+                f"jobs/inputs/{uuid.uuid4().hex}.{processed.extension}",
+                processed.content,
+                saved,
             )
-            _pin_elements(job, preview.plan, owner)
-            for kind, position, processed in inputs:
-                name = save_file(
-                    f"jobs/inputs/{uuid.uuid4().hex}.{processed.extension}",
-                    processed.content,
-                    saved,
-                )
-                JobInput.objects.create(
-                    job=job,
-                    kind=kind,
-                    position=position,
-                    file=name,
-                    width=processed.width,
-                    height=processed.height,
-                )
-            # The provider's own limits, on the rows as the worker will read them.
-            provider.check_submit(job)
-            if preview.price > 0:
-                job.debit = credits_debit(
-                    user=owner,
-                    amount=preview.price,
-                    reason=f"{preview.spec.label} generation",
-                    reference=f"generation.job:{job.pk}",
-                    idempotency_key=f"generation.job:{job.pk}",
-                )
-                job.save(update_fields=["debit"])
-            if key is not None:
-                key.bind(job)
-            job_event_emit(job)
-            transaction.on_commit(lambda: enqueue_job(job.pk))
-    except BaseException:
-        for name in saved:
-            remove_quietly(name)
-        raise
-    return job
+            JobInput.objects.create(
+                job=job,
+                kind=kind,
+                position=position,
+                file=name,
+                width=processed.width,
+                height=processed.height,
+            )
+
+    return JobDraft(
+        model=preview.spec.code,
+        mode=preview.mode,
+        prompt=request.prompt,
+        duration=preview.plan.total_duration,
+        aspect_ratio=preview.aspect_ratio,
+        plan=plan_as_json(preview.plan),
+        price=preview.price,
+        provider=provider_name_for(preview.spec.code),
+        charge_reason=f"{preview.spec.label} generation",
+        pin=pin,
+    )
 
 
 def plan_as_json(plan: PromptPlan) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from elementsite.storage import (
 )
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobKind, JobStatus
+from generation.multiview import multiview_store
 from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
 from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
@@ -188,8 +189,6 @@ def _finish(job: GenerationJob, rendered: Any) -> str:
                 job_finish(locked, JobStatus.CANCELED, message="Canceled by you.")
                 return "canceled"
             if locked.kind == JobKind.MULTIVIEW:
-                from elements.assists.services import multiview_store
-
                 multiview_store(locked, rendered)
             else:
                 for item in rendered:

@@ -1,10 +1,11 @@
 """GraphQL of the AI assists: subject-type detection and auto-description (queries: nothing
-is stored) and multi-view completion (a mutation that returns the queued job). Errors come
-back as `OperationInfo` with stable codes, like the mutations'."""
+is stored). Errors come back as `OperationInfo` with stable codes, like the mutations'.
+Multi-view completion is a generation job: its mutation is generation's
+(`generation.graphql.multiview`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 import strawberry_django
@@ -16,24 +17,12 @@ from elements.assists import services
 from elements.graphql.types import ElementNode, SubjectTypeSuggestion
 from elementsite.ids import node_pk
 
-if TYPE_CHECKING:
-    from generation.graphql.types import GenerationJobNode
-
 
 @strawberry.type(description="A description to keep (with `elementUpdate`) or edit.")
 class ElementDescriptionSuggestion:
     description: str = strawberry.field(
         description="At most 100 characters, only what the analysis measured."
     )
-
-
-@strawberry.type(description="The queued multi-view completion.")
-class MultiViewJobResult:
-    job: Annotated[GenerationJobNode, strawberry.lazy("generation.graphql.types")] = (
-        strawberry.field(description="The job: its progress and status, like a generation job.")
-    )
-    free_use: bool = strawberry.field(description="Whether one of today's free uses paid it.")
-    credits_charged: int = strawberry.field(description="Credits it cost (0 when free).")
 
 
 @strawberry.type
@@ -65,38 +54,3 @@ class AssistQuery:
             owner=require_user(info), element_id=node_pk(element_id, ElementNode)
         )
         return ElementDescriptionSuggestion(description=description)
-
-
-@strawberry.input(description="An element to complete with more views.")
-class ElementMultiViewCompleteInput:
-    element_id: strawberry.ID = strawberry.field(description="The element.")
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="A key of yours (e.g. a UUID, up to 100 characters) for this request: "
-        "sending it again within 24 h returns the same job and takes no second free use or "
-        "charge; the same key with another element is refused with IDEMPOTENCY_KEY_REUSED.",
-    )
-
-
-@strawberry.type
-class AssistMutation:
-    @strawberry_django.mutation(
-        description="Fill an element's free supplementary slots (up to 3) with views made "
-        "from its main image, as a job. Free for members' first uses of the day, then "
-        "priced in credits (see `me`); given back if the job fails."
-    )
-    def element_multi_view_complete(
-        self, info: Info, input: ElementMultiViewCompleteInput
-    ) -> MultiViewJobResult:
-        from generation.models import GenerationJob
-
-        job = services.element_multiview_complete(
-            owner=require_user(info),
-            element_id=node_pk(input.element_id, ElementNode),
-            idempotency_key=input.idempotency_key,
-        )
-        return MultiViewJobResult(
-            job=GenerationJob.objects.get(pk=job.pk),  # type: ignore[arg-type]
-            free_use=job.free_use_day is not None,
-            credits_charged=job.credits_charged,
-        )

@@ -4,7 +4,7 @@ mutation returns its result or an `OperationInfo` whose messages carry stable co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -27,11 +27,9 @@ from elements.media.audio import QualityWarning as MediaQualityWarning
 from elements.models import ImageOrigin
 from elementsite.ids import node_pk
 
-if TYPE_CHECKING:
-    from generation.graphql.types import GenerationJobNode
 
-
-def _warnings(warnings: tuple[MediaQualityWarning, ...]) -> list[QualityWarning]:
+def quality_warnings(warnings: tuple[MediaQualityWarning, ...]) -> list[QualityWarning]:
+    """The media checks' remarks as GraphQL objects."""
     return [QualityWarning(code=w.code, message=w.message) for w in warnings]
 
 
@@ -186,21 +184,6 @@ class VoiceIdInput:
     id: strawberry.ID = strawberry.field(description="One of your voices.")
 
 
-@strawberry.type(description="The element and any advice on its voice sample.")
-class ElementWithWarningsResult:
-    element: ElementNode = strawberry.field(description="The element.")
-    voice_warnings: list[QualityWarning] = strawberry.field(
-        description="Quality remarks on an uploaded voice sample; empty if none."
-    )
-    multi_view_job: (
-        Annotated[GenerationJobNode, strawberry.lazy("generation.graphql.types")] | None
-    ) = strawberry.field(
-        default=None,
-        description="The AI multi-view completion queued with the element "
-        "(`elementCreate` with `multiView`); null otherwise.",
-    )
-
-
 @strawberry.type(description="The element after the change.")
 class ElementResult:
     element: ElementNode = strawberry.field(description="The element.")
@@ -231,40 +214,31 @@ def _reload(element_id: int) -> ElementNode:
     return Element.objects.get(pk=element_id)  # type: ignore[return-value]
 
 
+def element_create_fields(info: Info, input: ElementCreateInput) -> dict[str, Any]:
+    """The arguments of `elements.services.element_create` for an `elementCreate` input
+    (the `multiView` choice aside). The mutation itself is generation's
+    (`generation.graphql.multiview`): its payload can name the multi-view job."""
+    voice = input.voice or VoiceChoiceInput()
+    main_image, main_origin = _one_image(
+        input.main_image, input.main_image_from_history, info, "mainImage"
+    )
+    return dict(
+        owner=require_user(info),
+        name=input.name,
+        element_type=input.type.value,
+        description=input.description,
+        main_image=main_image,
+        main_origin=main_origin,
+        extra_images=list(input.extra_images),
+        voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id is not None else None,
+        voice_upload=voice.sample.to_service() if voice.sample else None,
+    )
+
+
 @strawberry.type
 class ElementMutation:
-    @strawberry_django.mutation(description="Create a multi-image element (free).")
-    def element_create(self, info: Info, input: ElementCreateInput) -> ElementWithWarningsResult:
-        owner = require_user(info)
-        voice = input.voice or VoiceChoiceInput()
-        main_image, main_origin = _one_image(
-            input.main_image, input.main_image_from_history, info, "mainImage"
-        )
-        fields: dict[str, Any] = dict(
-            owner=owner,
-            name=input.name,
-            element_type=input.type.value,
-            description=input.description,
-            main_image=main_image,
-            main_origin=main_origin,
-            extra_images=list(input.extra_images),
-            voice_id=node_pk(voice.voice_id, VoiceNode) if voice.voice_id is not None else None,
-            voice_upload=voice.sample.to_service() if voice.sample else None,
-        )
-        job = None
-        if input.multi_view:
-            from elements.assists.services import element_create_with_multiview
-            from generation.models import GenerationJob
-
-            result, queued = element_create_with_multiview(**fields)
-            job = GenerationJob.objects.get(pk=queued.pk)
-        else:
-            result = services.element_create(**fields)
-        return ElementWithWarningsResult(
-            element=result.element,  # type: ignore[arg-type]
-            voice_warnings=_warnings(result.voice_warnings),
-            multi_view_job=job,  # type: ignore[arg-type]
-        )
+    # `elementCreate` and `elementVoiceBind` answer with `ElementWithWarningsResult`, which
+    # names a generation job: they are generation's (`generation.graphql.multiview`).
 
     @strawberry_django.mutation(description="Rename, retype or redescribe an element.")
     def element_update(self, info: Info, input: ElementUpdateInput) -> ElementResult:
@@ -338,25 +312,13 @@ class ElementMutation:
     @strawberry_django.mutation(description="Upload a voice sample (with your consent).")
     def voice_upload(self, info: Info, input: VoiceSampleInput) -> VoiceUploadResult:
         result = services.voice_upload(owner=require_user(info), upload=input.to_service())
-        return VoiceUploadResult(voice=result.voice, warnings=_warnings(result.warnings))  # type: ignore[arg-type]
+        return VoiceUploadResult(voice=result.voice, warnings=quality_warnings(result.warnings))  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Delete one of your voices; characters lose it.")
     def voice_delete(self, info: Info, input: VoiceIdInput) -> DeleteResult:
         pk = node_pk(input.id, VoiceNode)
         services.voice_delete(owner=require_user(info), voice_id=pk)
         return DeleteResult(deleted_id=relay.GlobalID("Voice", str(pk)))
-
-    @strawberry_django.mutation(description="Bind a voice to a character.")
-    def element_voice_bind(
-        self, info: Info, input: ElementVoiceBindInput
-    ) -> ElementWithWarningsResult:
-        element, warnings = services.voice_bind(
-            owner=require_user(info),
-            element_id=node_pk(input.element_id, ElementNode),
-            voice_id=node_pk(input.voice_id, VoiceNode) if input.voice_id is not None else None,
-            upload=input.sample.to_service() if input.sample else None,
-        )
-        return ElementWithWarningsResult(element=element, voice_warnings=_warnings(warnings))  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Remove a character's voice.")
     def element_voice_unbind(self, info: Info, input: ElementIdInput) -> ElementResult:

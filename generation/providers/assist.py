@@ -3,7 +3,8 @@
 
 The worker reads the main image the job pinned when it was requested (the same stored
 file), asks for as many views as the element has free slots now, and writes them to its
-scratch folder; `elements.assists.services.multiview_store` adds them to the element.
+scratch folder; `generation.multiview.multiview_store` adds them to the element
+(through `elements.assists.services.element_views_add`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from elementsite.errors import field_error
+from generation.error_codes import GenerationErrorCode
 from generation.providers.base import Provider
 
 # Jobs of the AI assists name their assist provider after this prefix (`assist:local`).
@@ -34,12 +36,20 @@ def get_provider(name: str) -> Provider:
 
 def provider_for_submit(name: str) -> Provider:
     """The provider a job is about to be submitted to, ready to take it: a provider whose
-    settings are missing or whose credentials are refused is a configuration error here,
-    before any job exists or any credit moves."""
+    settings are missing or whose credentials are refused, or one that is not installed (an
+    assist provider's setting naming no class), is a configuration error here, before any
+    job exists or any credit moves (else the job would be charged and fail in the worker)."""
     if name == "kling":
         from generation.providers.kling import make_provider
 
         provider = make_provider()
         provider.verify_credentials()
         return provider
-    return get_provider(name)
+    try:
+        return get_provider(name)
+    except LookupError as exc:
+        raise field_error(
+            None,
+            f"{exc} Nothing was charged.",
+            GenerationErrorCode.PROVIDER_NOT_CONFIGURED,
+        ) from exc

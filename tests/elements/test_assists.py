@@ -14,10 +14,10 @@ from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from elements import services
-from elements.assists import services as assists
 from elements.assists.local import LocalAssistProvider
 from elements.models import Element, ImageOrigin, ReferenceImage
 from generation.models import GenerationJob, JobKind, JobStatus
+from generation.multiview import multiview_job_create
 from tests.conftest import media_files
 from tests.elements.photos import photo_upload
 from tests.elements.samples import image_upload
@@ -290,7 +290,7 @@ def test_element_with_one_free_slot_gets_one_view(django_capture_on_commit_callb
     element = element_of(owner, extras=2)
 
     with django_capture_on_commit_callbacks(execute=True):
-        job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+        job = multiview_job_create(owner=owner, element_id=element.pk)
 
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
@@ -306,7 +306,7 @@ def test_non_member_pays_each_time():
     credits_grant(user=owner, amount=5, reason="top-up")
     element = element_of(owner)
 
-    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    job = multiview_job_create(owner=owner, element_id=element.pk)
 
     assert (job.credits_charged, job.free_use_day) == (5, None)
     assert job.debit is not None
@@ -317,7 +317,7 @@ def test_non_member_pays_each_time():
 def refused(code: str, owner: Any, element_id: Any) -> None:
     before = state(owner)
     with pytest.raises(ValidationError) as caught:
-        assists.element_multiview_complete(owner=owner, element_id=element_id)
+        multiview_job_create(owner=owner, element_id=element_id)
     assert error_codes(caught.value) == [code]
     assert state(owner) == before
 
@@ -337,7 +337,7 @@ def test_bad_requests_consume_nothing():
     services.element_block(staff=StaffFactory(), element=blocked, reason="Not allowed here")
     refused("ELEMENT_BLOCKED", rich, blocked.pk)
     busy = element_of(rich, name="Busy one")
-    assists.element_multiview_complete(owner=rich, element_id=busy.pk)  # queued, not run
+    multiview_job_create(owner=rich, element_id=busy.pk)  # queued, not run
     refused("MULTIVIEW_IN_PROGRESS", rich, busy.pk)
 
 
@@ -355,8 +355,8 @@ def test_a_failed_job_gives_back_the_free_use_and_the_credits(
     files = media_files()
 
     with django_capture_on_commit_callbacks(execute=True):
-        free_job = assists.element_multiview_complete(owner=owner, element_id=free_element.pk)
-        paid_job = assists.element_multiview_complete(owner=owner, element_id=paid_element.pk)
+        free_job = multiview_job_create(owner=owner, element_id=free_element.pk)
+        paid_job = multiview_job_create(owner=owner, element_id=paid_element.pk)
     assert (free_job.credits_charged, paid_job.credits_charged) == (0, 5)
 
     for job in (free_job, paid_job):
@@ -373,7 +373,7 @@ def test_views_for_an_element_filled_meanwhile_fail_and_refund(django_capture_on
     owner = UserFactory()
     credits_grant(user=owner, amount=5, reason="top-up")
     element = element_of(owner, extras=2)
-    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    job = multiview_job_create(owner=owner, element_id=element.pk)
     services.element_image_add(owner=owner, element_id=element.pk, file=image_upload())
 
     from generation.tasks import run_job
@@ -390,7 +390,7 @@ def test_multiview_jobs_cannot_be_retried_by_staff():
     owner = UserFactory()
     credits_grant(user=owner, amount=5, reason="top-up")
     element = element_of(owner)
-    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    job = multiview_job_create(owner=owner, element_id=element.pk)
     GenerationJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED)
 
     with pytest.raises(ValidationError) as caught:
@@ -405,7 +405,7 @@ def test_admin_shows_detection_and_multiview_jobs(admin_client):
     owner = UserFactory()
     credits_grant(user=owner, amount=5, reason="top-up")
     element = element_of(owner)
-    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    job = multiview_job_create(owner=owner, element_id=element.pk)
 
     page = admin_client.get(reverse("admin:elements_element_change", args=[element.pk]))
     jobs = admin_client.get(

@@ -8,9 +8,9 @@ import pytest
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
-from elements.assists import services as assists
 from elements.models import Element, ReferenceImage
 from generation.models import GenerationJob
+from generation.multiview import multiview_job_create
 from tests.accounts.test_concurrency import THREADS, run_in_parallel
 from tests.elements.test_assists import error_codes
 from tests.factories import MembershipFactory, tier
@@ -42,7 +42,7 @@ def test_parallel_completions_take_three_free_then_credits_then_stop(monkeypatch
         elements.append(element)
 
     results = run_in_parallel(
-        lambda i: assists.element_multiview_complete(owner=owner, element_id=elements[i].pk)
+        lambda i: multiview_job_create(owner=owner, element_id=elements[i].pk)
     )
 
     jobs = [r for r in results if isinstance(r, GenerationJob)]
@@ -72,7 +72,7 @@ def test_a_completion_runs_through_a_real_cluster(monkeypatch, tmp_path):
     cluster_name = clusters.use_cluster_name(monkeypatch)
     owner = MembershipFactory(tier=tier("standard")).user
     element = element_of(owner)
-    job = assists.element_multiview_complete(owner=owner, element_id=element.pk)
+    job = multiview_job_create(owner=owner, element_id=element.pk)
     log_path = tmp_path / "qcluster.log"
 
     with clusters.open_broker(cluster_name) as broker, log_path.open("wb") as log:

@@ -104,7 +104,7 @@ def test_queueing_that_fails_after_the_create_takes_it_all_back(
     the voice uploaded with it go again."""
     from django.core.exceptions import ValidationError
 
-    from elements.assists import services as assists
+    from generation import multiview
 
     owner = UserFactory()
     credits_grant(user=owner, amount=5, reason="top-up")
@@ -115,7 +115,7 @@ def test_queueing_that_fails_after_the_create_takes_it_all_back(
             {"multiView": ValidationError("No credits.", code="INSUFFICIENT_CREDITS")}
         )
 
-    monkeypatch.setattr(assists, "element_multiview_complete", spent)
+    monkeypatch.setattr(multiview, "multiview_job_create", spent)
     with django_capture_on_commit_callbacks(execute=True):  # the file deletions
         made = create(owner, voice=True)
     assert made["messages"] == [{"field": "multiView", "code": "INSUFFICIENT_CREDITS"}]

@@ -17,7 +17,6 @@ from strawberry import relay
 from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
-from elements.assists import services as assists
 from generation import explore_services, services, tasks
 from generation.catalog import ModelCode
 from generation.models import (
@@ -26,6 +25,7 @@ from generation.models import (
     IdempotencyKey,
     JobStatus,
 )
+from generation.multiview import multiview_job_create
 from tests.accounts.test_concurrency import run_in_parallel
 from tests.conftest import GraphQLClient, media_files
 from tests.elements.samples import image_upload
@@ -209,16 +209,14 @@ def test_recreate_with_a_key_counts_and_charges_once(
 def test_multiview_with_a_key_takes_one_free_use() -> None:
     user = member()
     element = element_of(user)
-    job = assists.element_multiview_complete(owner=user, element_id=element.pk, idempotency_key="m")
-    again = assists.element_multiview_complete(
-        owner=user, element_id=element.pk, idempotency_key="m"
-    )
+    job = multiview_job_create(owner=user, element_id=element.pk, idempotency_key="m")
+    again = multiview_job_create(owner=user, element_id=element.pk, idempotency_key="m")
     assert again == job
     assert FreeUseCounter.objects.get(user=user).used == 1
     assert GenerationJob.objects.filter(owner=user).count() == 1
     other = element_of(user, name="Second")
     with pytest.raises(ValidationError) as caught:
-        assists.element_multiview_complete(owner=user, element_id=other.pk, idempotency_key="m")
+        multiview_job_create(owner=user, element_id=other.pk, idempotency_key="m")
     assert [e.code for e in caught.value.error_dict["idempotencyKey"]] == ["IDEMPOTENCY_KEY_REUSED"]
     assert FreeUseCounter.objects.get(user=user).used == 1
 
