@@ -432,7 +432,7 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
             element.status = ElementStatus.ACTIVE
         element.save()
         # The webhook outbox row is written in this transaction, with the result it reports.
-        from generation.webhook_services import element_event_emit
+        from generation.webhooks.services import element_event_emit
 
         element_event_emit(
             element=element,

@@ -35,7 +35,7 @@ from elementsite.ids import any_node_or_none
 from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
-from generation.graphql.webhooks import WebhookMutation, WebhookQuery
+from generation.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
 @strawberry.type

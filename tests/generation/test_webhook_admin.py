@@ -13,9 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from generation import webhook_services
 from generation.models import DeliveryStatus, WebhookDelivery
-from generation.webhook_tasks import deliver_webhook
+from generation.webhooks import services as webhook_services
+from generation.webhooks.tasks import deliver_webhook
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.test_webhooks import verify_webhook
 from tests.generation.webhook_receiver import Receiver, start_receiver

@@ -20,7 +20,7 @@ from django.utils import timezone
 from strawberry.relay import to_base64
 
 from accounts import services as account_services
-from generation import services, webhook_services, webhooks
+from generation import services
 from generation.catalog import ModelCode
 from generation.models import (
     DeliveryStatus,
@@ -31,7 +31,9 @@ from generation.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from generation.webhook_tasks import deliver_webhook
+from generation.webhooks import sender
+from generation.webhooks import services as webhook_services
+from generation.webhooks.tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.webhook_receiver import Receiver, readme_verify_function, start_receiver
@@ -219,7 +221,7 @@ def test_forged_or_old_requests_fail_verification(user, receiver):
         headers,
         **{
             "Webhook-Timestamp": str(old),
-            "Webhook-Signature": webhooks.signature(secret, old, request.body),
+            "Webhook-Signature": sender.signature(secret, old, request.body),
         },
     )
     assert not verify_webhook(secret, replay, request.body)
@@ -451,7 +453,7 @@ def test_a_public_address_is_accepted_without_any_request(user, settings):
 def test_address_refusal_reasons(address, reason):
     import ipaddress
 
-    refusal = webhooks.address_refusal(ipaddress.ip_address(address))
+    refusal = sender.address_refusal(ipaddress.ip_address(address))
     assert refusal is not None
     if reason is not None:  # where Python's range lists overlap, only the refusal matters
         assert refusal == reason
@@ -461,7 +463,7 @@ def test_address_refusal_reasons(address, reason):
 def test_public_addresses_pass(address):
     import ipaddress
 
-    assert webhooks.address_refusal(ipaddress.ip_address(address)) is None
+    assert sender.address_refusal(ipaddress.ip_address(address)) is None
 
 
 def test_delivery_refuses_an_address_the_setting_no_longer_allows(user, receiver, settings):

@@ -1,6 +1,6 @@
 """Webhooks on the wire: signing, checking where a URL leads, and the POST itself.
 
-No database here (the outbox, retries and records are in `generation.webhook_services`).
+No database here (the outbox, retries and records are in `generation.webhooks.services`).
 
 **Signature.** Each attempt is signed anew: `Webhook-Timestamp` is the attempt's Unix time,
 `Webhook-Signature` is `v1=` + hex HMAC-SHA256, keyed with the endpoint's secret, of
