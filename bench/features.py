@@ -232,9 +232,10 @@ def outbox(quick: bool) -> dict[str, float]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
-    from generation.models import GenerationJob, JobStatus, WebhookEndpoint
+    from generation.models import GenerationJob, JobStatus
     from generation.services import job_finish
     from generation.webhooks import sender
+    from generation.webhooks.models import WebhookEndpoint
     from generation.webhooks.services import job_event_emit
 
     def owner_with(name: str, events: list[list[str]]) -> GenerationJob:

@@ -762,7 +762,5 @@ class PriceRuleAdmin(admin.ModelAdmin):
         return f"{obj.price(seconds)} for {seconds} s"
 
 
-# The Explore moderation queue and the webhook admin live in their own modules; importing
-# them registers them.
+# The Explore moderation queue lives in its own module; importing it registers it.
 from generation import explore_admin  # noqa: E402, F401
-from generation.webhooks import admin as webhook_admin  # noqa: E402, F401

@@ -21,8 +21,8 @@ from django.utils.safestring import SafeString
 from accounts.admin import ReadOnlyMixin
 from accounts.models import User
 from elementsite.admin_display import url_host
-from generation.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from generation.webhooks import services
+from generation.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(WebhookEndpoint)
@@ -114,7 +114,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     actions = ("resend",)
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("generation.change_webhookdelivery")
+        return request.user.has_perm("webhooks.change_webhookdelivery")
 
     @admin.display(description="body")
     def body(self, obj: WebhookDelivery) -> SafeString:

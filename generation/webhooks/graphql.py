@@ -19,8 +19,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elementsite.ids import node_pk
 from elementsite.relay import ListConnection, PkNodeID
-from generation import models, selectors
-from generation.webhooks import services
+from generation.webhooks import models, selectors, services
 
 
 @strawberry.enum(

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from generation.error_codes import WebhookErrorCode
+from generation.webhooks.error_codes import WebhookErrorCode
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a public prefix, not a secret)
 SIGNATURE_VERSION = "v1"

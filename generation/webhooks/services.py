@@ -37,20 +37,18 @@ from django.utils import timezone
 from strawberry.relay import to_base64
 
 from elementsite.errors import field_error as _error
-from generation.error_codes import WebhookErrorCode
-from generation.models import (
+from generation.models import GenerationJob, GenerationOutput, JobStatus
+from generation.selectors import job_is_stalled
+from generation.webhooks import sender
+from generation.webhooks.error_codes import WebhookErrorCode
+from generation.webhooks.models import (
     DeliveryStatus,
-    GenerationJob,
-    GenerationOutput,
-    JobStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     WebhookEventType,
 )
-from generation.selectors import job_is_stalled
-from generation.webhooks import sender
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,9 @@ from django_q.conf import Conf
 from accounts import services as account_services
 from generation import services
 from generation.catalog import ModelCode
-from generation.models import DeliveryStatus, GenerationJob, JobStatus, WebhookDelivery
+from generation.models import GenerationJob, JobStatus
 from generation.webhooks import services as webhook_services
+from generation.webhooks.models import DeliveryStatus, WebhookDelivery
 from generation.webhooks.tasks import webhook_queue
 from tests import clusters
 from tests.factories import UserFactory

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from generation.models import DeliveryStatus, WebhookDelivery
 from generation.webhooks import sender
 from generation.webhooks import services as webhook_services
+from generation.webhooks.models import DeliveryStatus, WebhookDelivery
 from generation.webhooks.tasks import deliver_webhook
 
 

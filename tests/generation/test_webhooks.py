@@ -22,17 +22,16 @@ from strawberry.relay import to_base64
 from accounts import services as account_services
 from generation import services
 from generation.catalog import ModelCode
-from generation.models import (
+from generation.models import GenerationJob, JobStatus
+from generation.webhooks import sender
+from generation.webhooks import services as webhook_services
+from generation.webhooks.models import (
     DeliveryStatus,
-    GenerationJob,
-    JobStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-from generation.webhooks import sender
-from generation.webhooks import services as webhook_services
 from generation.webhooks.tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
