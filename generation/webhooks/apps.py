@@ -7,3 +7,9 @@ class WebhooksConfig(AppConfig):
     name = "generation.webhooks"
     label = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self) -> None:
+        from elements.signals import element_event
+        from generation.webhooks.receivers import element_event_received
+
+        element_event.connect(element_event_received, dispatch_uid="webhooks.element_event")

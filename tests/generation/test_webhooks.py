@@ -673,6 +673,41 @@ def test_element_events(user, receiver, django_capture_on_commit_callbacks):
     assert all(verify_webhook(secret, r.headers, r.body) for r in receiver.requests)
 
 
+def test_the_element_signal_writes_the_event_in_the_senders_transaction(user, receiver):
+    # elements never imports webhooks: it sends `element_event`, which webhooks receive.
+    from django.db import transaction
+
+    from elements import services as element_services
+    from elements.models import Element
+    from elements.signals import element_event
+    from tests.elements.samples import image_upload
+
+    webhook_services.webhook_endpoint_create(owner=user, url=receiver.url())
+    element = element_services.element_create(
+        owner=user,
+        name="Fox",
+        element_type="animal",
+        main_image=image_upload(),
+        extra_images=[image_upload(color=(3, 3, 3))],
+    ).element
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        element_event.send(sender=Element, element=element, ok=True)
+        assert WebhookEvent.objects.filter(type="element.ready").count() == 1
+        raise RolledBack
+    assert not WebhookEvent.objects.exists()
+
+    element_event.send(
+        sender=Element, element=element, ok=False, error_code="NO_FACE", error_message="None."
+    )
+    event = WebhookEvent.objects.get()
+    assert event.type == "element.failed"
+    assert json.loads(event.body)["data"]["error"] == {"code": "NO_FACE", "message": "None."}
+
+
 def test_no_endpoint_no_event(user):
     def never() -> Mapping[str, Any]:
         raise AssertionError("the data of an event nobody wants was built")
