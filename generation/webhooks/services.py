@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 from strawberry.relay import to_base64
 
+from elementsite.backoff import Backoff
 from elementsite.errors import field_error as _error
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.selectors import job_is_stalled
@@ -306,9 +307,15 @@ def element_event_emit(
 
 
 def _backoff(attempts_made: int) -> timedelta:
-    base = float(settings.WEBHOOK_RETRY_BASE_SECONDS)
-    cap = float(settings.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS)
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts_made - 1)))
+    """The pause after the `attempts_made`-th failed attempt of this round: the house
+    back-off, `WEBHOOK_RETRY_BASE_SECONDS` doubled each time, at most
+    `WEBHOOK_RETRY_MAX_INTERVAL_SECONDS`."""
+    policy = Backoff(
+        first=float(settings.WEBHOOK_RETRY_BASE_SECONDS),
+        cap=float(settings.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS),
+        factor=2,
+    )
+    return timedelta(seconds=policy.delay(attempts_made))
 
 
 def _claim(delivery_id: int) -> bool:
