@@ -3,6 +3,7 @@ signed POSTs to a real receiver on 127.0.0.1, retries, address refusals and owne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -298,6 +299,40 @@ def test_a_hanging_receiver_times_out_and_fails_when_the_window_ends(
             assert attempt.started_at <= delivery.give_up_at
         assert elapsed < 5
         assert len(receiver.requests) == len(attempts)
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_at_the_attempts_deadline():
+    # Each byte arrives well within a read timeout; the whole answer never does. The attempt
+    # still ends by its deadline, so the worker is back before its lease runs out.
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):  # the client hangs up when it gives up
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.05):
+                conn.sendall(b"X")
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        target = sender.parse_url(f"http://127.0.0.1:{port}/h", require_https=False)
+        started = time.monotonic()
+        result = sender.post(target, sender.resolve(target), headers={}, body=b"{}", timeout=0.6)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+    assert (result.status_code, result.error) == (None, "No answer within 0.6 s.")
+    assert 0.6 <= elapsed < 3
 
 
 @pytest.fixture
