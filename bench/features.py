@@ -232,10 +232,11 @@ def outbox(quick: bool) -> dict[str, float]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
-    from generation import webhooks
-    from generation.models import GenerationJob, JobStatus, WebhookEndpoint
+    from generation.models import GenerationJob, JobStatus
     from generation.services import job_finish
-    from generation.webhook_services import job_event_emit
+    from generation.webhooks import sender
+    from generation.webhooks.models import WebhookEndpoint
+    from generation.webhooks.services import job_event_emit
 
     def owner_with(name: str, events: list[list[str]]) -> GenerationJob:
         owner = User.objects.create_user(username=f"bench-outbox-{name}")
@@ -244,7 +245,7 @@ def outbox(quick: bool) -> dict[str, float]:
                 owner=owner,
                 url=f"https://hooks-{n}.example.com/element-library",
                 events=wanted,
-                secret=webhooks.new_secret(),
+                secret=sender.new_secret(),
             )
         return GenerationJob.objects.create(
             owner=owner,
@@ -326,21 +327,21 @@ def outbox(quick: bool) -> dict[str, float]:
 def _without_enqueue(call: Callable[[], float]) -> float:
     from unittest import mock
 
-    from generation import webhook_services
+    from generation.webhooks import services as webhook_services
 
     with mock.patch.object(webhook_services, "_enqueue", lambda ids: None):
         return call()
 
 
 def signature(quick: bool) -> dict[str, float]:
-    """`webhooks.signature` of a job event's body vs `hmac.new(...).hexdigest()` of the same
+    """`sender.signature` of a job event's body vs `hmac.new(...).hexdigest()` of the same
     `timestamp.body` bytes: a sanity check that the header costs the HMAC and little else."""
     import hashlib
     import hmac
 
-    from generation import webhooks
+    from generation.webhooks import sender
 
-    secret = webhooks.new_secret()
+    secret = sender.new_secret()
     body = json.dumps(
         {
             "id": "8f0c6a1e-1111-2222-3333-444455556666",
@@ -363,14 +364,14 @@ def signature(quick: bool) -> dict[str, float]:
     def bare() -> str:
         return hmac.new(key, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
-    if webhooks.signature(secret, timestamp, body) != f"v1={bare()}":
-        raise SystemExit("webhooks.signature is not HMAC-SHA256 of timestamp.body")
+    if sender.signature(secret, timestamp, body) != f"v1={bare()}":
+        raise SystemExit("sender.signature is not HMAC-SHA256 of timestamp.body")
     return {
         "webhook_signature": compare(
-            f"webhooks.signature of a {len(body)}-byte event vs hmac.new(…).hexdigest()",
+            f"sender.signature of a {len(body)}-byte event vs hmac.new(…).hexdigest()",
             (
-                "webhooks.signature(secret, ts, body)",
-                lambda: webhooks.signature(secret, timestamp, body),
+                "sender.signature(secret, ts, body)",
+                lambda: sender.signature(secret, timestamp, body),
             ),
             ("hmac.new(key, ts.body, sha256).hexdigest()", bare),
             calls=20_000 // (4 if quick else 1),

@@ -90,9 +90,10 @@ def round_trip(receiver_url: str | None, label: str) -> float:
     """Seconds from submitting JOBS short jobs to all of them succeeded."""
     from accounts import services as account_services
     from accounts.models import User
-    from generation import services, webhook_services
+    from generation import services
     from generation.catalog import ModelCode
     from generation.models import GenerationJob, JobStatus
+    from generation.webhooks import services as webhook_services
 
     owner = User.objects.create_user(username=f"bench-{label}-{uuid.uuid4().hex[:8]}")
     account_services.credits_grant(user=owner, amount=1000, reason="Benchmark funds")

@@ -71,6 +71,7 @@ from elements.services import (
     _name_taken,
     _writing,
 )
+from elements.signals import element_event
 from elementsite.errors import field_error as _error
 
 logger = logging.getLogger(__name__)
@@ -205,7 +206,8 @@ def _enqueue(element_id: int) -> None:
 
 def element_processing_finished(element: Element) -> None:
     """The one place a video element's processing ends, ready or failed, after the commit
-    (the `element.ready` / `element.failed` webhook event was written with the result)."""
+    (`elements.signals.element_event` was sent with the result: webhooks record their
+    `element.ready` / `element.failed` event from it)."""
     logger.info(
         "video element %s %s%s",
         element.pk,
@@ -431,10 +433,10 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
                 element.video_report = {**element.video_report, "native_voice_id": element.voice.pk}
             element.status = ElementStatus.ACTIVE
         element.save()
-        # The webhook outbox row is written in this transaction, with the result it reports.
-        from generation.webhook_services import element_event_emit
-
-        element_event_emit(
+        # Sent in this transaction: the webhook outbox row a receiver writes commits with the
+        # result it reports.
+        element_event.send(
+            sender=Element,
             element=element,
             ok=not outcome.failure_code,
             error_code=element.failure_code,

@@ -36,7 +36,7 @@ from generation.graphql.explore import ExploreMutation, ExploreQuery
 from generation.graphql.multiview import MultiViewMutation
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
-from generation.graphql.webhooks import WebhookMutation, WebhookQuery
+from generation.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
 @strawberry.type

@@ -762,6 +762,5 @@ class PriceRuleAdmin(admin.ModelAdmin):
         return f"{obj.price(seconds)} for {seconds} s"
 
 
-# The Explore moderation queue and the webhook admin live in their own modules; importing
-# them registers them.
-from generation import explore_admin, webhook_admin  # noqa: E402, F401
+# The Explore moderation queue lives in its own module; importing it registers it.
+from generation import explore_admin  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Reads of generation jobs, outputs and webhooks, always scoped to an owner."""
+"""Reads of generation jobs and outputs, always scoped to an owner."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from generation.models import (
     JobElementImage,
     JobInput,
     JobStatus,
-    WebhookDelivery,
-    WebhookEndpoint,
 )
 
 # The renderer's temporary folders: `job-<job id hex>-<pid>-<random>` (see generation.tasks).
@@ -71,22 +69,3 @@ def job_list(
 
 def output_list(*, owner: AbstractBaseUser) -> QuerySet[GenerationOutput]:
     return GenerationOutput.objects.filter(owner_id=owner.pk).order_by("-created_at", "-id")
-
-
-def webhook_endpoint_list(*, owner: AbstractBaseUser) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(owner_id=owner.pk).order_by("-created_at", "-id")
-
-
-def webhook_delivery_list(
-    *,
-    owner: AbstractBaseUser,
-    endpoint_id: int | None = None,
-    event_type: str | None = None,
-) -> QuerySet[WebhookDelivery]:
-    """The owner's deliveries, newest first; another user's endpoint id matches nothing."""
-    qs = WebhookDelivery.objects.filter(owner_id=owner.pk)
-    if endpoint_id is not None:
-        qs = qs.filter(endpoint_id=endpoint_id)
-    if event_type:
-        qs = qs.filter(event_type=event_type)
-    return qs.order_by("-created_at", "-id")

@@ -6,7 +6,7 @@ then, in one transaction, creates the job, pins a snapshot of each element, stor
 debits the price and writes `generation.queued`. The task is enqueued only after that
 transaction commits. A job that fails or is canceled gets its credits back exactly
 once (the refund is keyed to the debit). Every change of a job's status writes its webhook
-event (`generation.webhook_services.job_event_emit`) in the transaction that makes it.
+event (`generation.webhooks.services.job_event_emit`) in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from generation.models import (
     PriceRule,
 )
 from generation.prompts import LibraryElement, PromptPlan, compile_prompt
-from generation.webhook_services import job_event_emit
+from generation.webhooks.services import job_event_emit
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from generation.providers.kling_client import KlingConfigError
 from generation.providers.registry import get_provider
 from generation.selectors import WORK_DIR_PREFIX, job_stale_after
 from generation.services import job_finish
-from generation.webhook_services import job_event_emit, job_stalled_emit
+from generation.webhooks.services import job_event_emit, job_stalled_emit
 
 logger = logging.getLogger(__name__)
 

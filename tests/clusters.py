@@ -21,7 +21,7 @@ from django.db import connection
 from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
 
-from generation.webhook_tasks import WEBHOOK_QUEUE_SUFFIX
+from generation.webhooks.tasks import WEBHOOK_QUEUE_SUFFIX
 from tests.conftest import service_missing
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -53,7 +53,7 @@ def test_webhook_deliveries_are_spelled_right(admin):
 
     assert "Webhook deliveries" in index
     assert "deliverys" not in index.lower()
-    assert admin.get("/admin/generation/webhookdelivery/").status_code == 200
+    assert admin.get("/admin/webhooks/webhookdelivery/").status_code == 200
 
 
 def test_view_site_points_at_the_web_studio(admin):

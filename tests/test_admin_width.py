@@ -23,10 +23,9 @@ from generation.models import (
     ProviderAlert,
     ProviderElement,
     ProviderVoice,
-    WebhookDelivery,
-    WebhookEndpoint,
 )
-from generation.webhook_services import webhook_emit
+from generation.webhooks.models import WebhookDelivery, WebhookEndpoint
+from generation.webhooks.services import webhook_emit
 from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD
 

@@ -115,7 +115,7 @@ QUEUE_PROBE = """
 import json, django
 django.setup()
 from django_q.conf import Conf
-from generation.webhook_tasks import webhook_queue
+from generation.webhooks.tasks import webhook_queue
 print(json.dumps({
     "prefix": Conf.PREFIX, "cluster": Conf.CLUSTER_NAME, "workers": Conf.WORKERS,
     "timeout": Conf.TIMEOUT, "retry": Conf.RETRY, "webhook_queue": webhook_queue(),

@@ -95,7 +95,7 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
     assert (janitor.func, janitor.cron) == ("generation.tasks.run_janitor", "*/15 * * * *")
     webhooks = Schedule.objects.get(name="generation.sweep_webhook_deliveries")
     assert (webhooks.func, webhooks.cron) == (
-        "generation.webhook_tasks.sweep_webhook_deliveries",
+        "generation.webhooks.tasks.sweep_webhook_deliveries",
         "* * * * *",
     )
     assert schedule.func == DAILY_RESET_FUNC == "accounts.tasks.daily_reset_task"

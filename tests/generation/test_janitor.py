@@ -33,10 +33,9 @@ from generation.models import (
     IdempotencyKey,
     JanitorRun,
     JobStatus,
-    WebhookEndpoint,
-    WebhookEvent,
 )
 from generation.services import JobRequest, generation_submit
+from generation.webhooks.models import WebhookEndpoint, WebhookEvent
 from tests.conftest import GraphQLClient, media_files
 from tests.factories import TEST_PASSWORD
 from tests.generation.test_jobs import PROMPT, owner  # noqa: F401  (a fixture)

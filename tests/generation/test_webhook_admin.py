@@ -13,17 +13,17 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from generation import webhook_services
-from generation.models import DeliveryStatus, WebhookDelivery
-from generation.webhook_tasks import deliver_webhook
+from generation.webhooks import services as webhook_services
+from generation.webhooks.models import DeliveryStatus, WebhookDelivery
+from generation.webhooks.tasks import deliver_webhook
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.test_webhooks import verify_webhook
 from tests.generation.webhook_receiver import Receiver, start_receiver
 
 pytestmark = pytest.mark.django_db
 
-DELIVERIES = reverse("admin:generation_webhookdelivery_changelist")
-ENDPOINTS = reverse("admin:generation_webhookendpoint_changelist")
+DELIVERIES = reverse("admin:webhooks_webhookdelivery_changelist")
+ENDPOINTS = reverse("admin:webhooks_webhookendpoint_changelist")
 
 
 @pytest.fixture
@@ -50,19 +50,19 @@ def test_endpoints_show_only_a_masked_secret(admin_client: Client, user: Any, fl
     endpoint, secret = webhook_services.webhook_endpoint_create(owner=user, url=flaky.url())
     listing = admin_client.get(ENDPOINTS).content.decode()
     page = admin_client.get(
-        reverse("admin:generation_webhookendpoint_change", args=[endpoint.pk])
+        reverse("admin:webhooks_webhookendpoint_change", args=[endpoint.pk])
     ).content.decode()
     for html in (listing, page):
         assert flaky.url() in html
         assert f"whsec_…{secret[-4:]}" in html
         assert secret not in html
-    assert admin_client.get(reverse("admin:generation_webhookendpoint_add")).status_code == 403
+    assert admin_client.get(reverse("admin:webhooks_webhookendpoint_add")).status_code == 403
 
 
 def test_a_delivery_page_lists_its_attempts(admin_client: Client, user: Any, flaky: Receiver):
     delivery, _ = failed_delivery(user, flaky)
     page = admin_client.get(
-        reverse("admin:generation_webhookdelivery_change", args=[delivery.pk])
+        reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk])
     ).content.decode()
     assert "receiver broke" in page  # the attempt's answer
     assert "500" in page

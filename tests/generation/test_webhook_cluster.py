@@ -18,10 +18,12 @@ from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
 
 from accounts import services as account_services
-from generation import services, webhook_services
+from generation import services
 from generation.catalog import ModelCode
-from generation.models import DeliveryStatus, GenerationJob, JobStatus, WebhookDelivery
-from generation.webhook_tasks import webhook_queue
+from generation.models import GenerationJob, JobStatus
+from generation.webhooks import services as webhook_services
+from generation.webhooks.models import DeliveryStatus, WebhookDelivery
+from generation.webhooks.tasks import webhook_queue
 from tests import clusters
 from tests.factories import UserFactory
 from tests.generation.test_webhooks import verify_webhook

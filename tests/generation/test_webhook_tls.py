@@ -18,9 +18,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from generation import webhook_services, webhooks
-from generation.models import DeliveryStatus, WebhookDelivery
-from generation.webhook_tasks import deliver_webhook
+from generation.webhooks import sender
+from generation.webhooks import services as webhook_services
+from generation.webhooks.models import DeliveryStatus, WebhookDelivery
+from generation.webhooks.tasks import deliver_webhook
 
 
 def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:
@@ -103,11 +104,9 @@ LOOPBACK = [ipaddress.ip_address("127.0.0.1")]
 def test_tls_checks_the_urls_name_on_the_checked_address(tls_receiver):
     receiver, cert = tls_receiver
     trusting = ssl.create_default_context(cafile=str(cert))
-    target = webhooks.parse_url(f"https://localhost:{receiver.port}/h", require_https=True)
+    target = sender.parse_url(f"https://localhost:{receiver.port}/h", require_https=True)
 
-    result = webhooks.post(
-        target, LOOPBACK, headers={}, body=b"{}", timeout=5, tls_context=trusting
-    )
+    result = sender.post(target, LOOPBACK, headers={}, body=b"{}", timeout=5, tls_context=trusting)
 
     assert (result.status_code, result.error, result.address) == (200, "", "127.0.0.1")
     assert receiver.requests == [("localhost", f"localhost:{receiver.port}")]
@@ -117,11 +116,9 @@ def test_a_certificate_for_another_name_is_refused(tls_receiver):
     receiver, cert = tls_receiver
     trusting = ssl.create_default_context(cafile=str(cert))
     # The same server and address, reached under a name its certificate does not carry.
-    target = webhooks.parse_url(f"https://hooks.example.test:{receiver.port}/", require_https=True)
+    target = sender.parse_url(f"https://hooks.example.test:{receiver.port}/", require_https=True)
 
-    result = webhooks.post(
-        target, LOOPBACK, headers={}, body=b"{}", timeout=5, tls_context=trusting
-    )
+    result = sender.post(target, LOOPBACK, headers={}, body=b"{}", timeout=5, tls_context=trusting)
 
     assert result.status_code is None
     assert result.error.startswith("TLS failed: CERTIFICATE_VERIFY_FAILED")

@@ -3,6 +3,7 @@ signed POSTs to a real receiver on 127.0.0.1, retries, address refusals and owne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -20,18 +21,19 @@ from django.utils import timezone
 from strawberry.relay import to_base64
 
 from accounts import services as account_services
-from generation import services, webhook_services, webhooks
+from generation import services
 from generation.catalog import ModelCode
-from generation.models import (
+from generation.models import GenerationJob, JobStatus
+from generation.webhooks import sender
+from generation.webhooks import services as webhook_services
+from generation.webhooks.models import (
     DeliveryStatus,
-    GenerationJob,
-    JobStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-from generation.webhook_tasks import deliver_webhook
+from generation.webhooks.tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.webhook_receiver import Receiver, readme_verify_function, start_receiver
@@ -219,7 +221,7 @@ def test_forged_or_old_requests_fail_verification(user, receiver):
         headers,
         **{
             "Webhook-Timestamp": str(old),
-            "Webhook-Signature": webhooks.signature(secret, old, request.body),
+            "Webhook-Signature": sender.signature(secret, old, request.body),
         },
     )
     assert not verify_webhook(secret, replay, request.body)
@@ -297,6 +299,40 @@ def test_a_hanging_receiver_times_out_and_fails_when_the_window_ends(
             assert attempt.started_at <= delivery.give_up_at
         assert elapsed < 5
         assert len(receiver.requests) == len(attempts)
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_at_the_attempts_deadline():
+    # Each byte arrives well within a read timeout; the whole answer never does. The attempt
+    # still ends by its deadline, so the worker is back before its lease runs out.
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):  # the client hangs up when it gives up
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.05):
+                conn.sendall(b"X")
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        target = sender.parse_url(f"http://127.0.0.1:{port}/h", require_https=False)
+        started = time.monotonic()
+        result = sender.post(target, sender.resolve(target), headers={}, body=b"{}", timeout=0.6)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+    assert (result.status_code, result.error) == (None, "No answer within 0.6 s.")
+    assert 0.6 <= elapsed < 3
 
 
 @pytest.fixture
@@ -451,7 +487,7 @@ def test_a_public_address_is_accepted_without_any_request(user, settings):
 def test_address_refusal_reasons(address, reason):
     import ipaddress
 
-    refusal = webhooks.address_refusal(ipaddress.ip_address(address))
+    refusal = sender.address_refusal(ipaddress.ip_address(address))
     assert refusal is not None
     if reason is not None:  # where Python's range lists overlap, only the refusal matters
         assert refusal == reason
@@ -461,7 +497,7 @@ def test_address_refusal_reasons(address, reason):
 def test_public_addresses_pass(address):
     import ipaddress
 
-    assert webhooks.address_refusal(ipaddress.ip_address(address)) is None
+    assert sender.address_refusal(ipaddress.ip_address(address)) is None
 
 
 def test_delivery_refuses_an_address_the_setting_no_longer_allows(user, receiver, settings):
@@ -670,6 +706,41 @@ def test_element_events(user, receiver, django_capture_on_commit_callbacks):
     assert failed["type"] == "element.failed"
     assert failed["data"]["error"] == {"code": "VIDEO_NO_FACE", "message": "No face found."}
     assert all(verify_webhook(secret, r.headers, r.body) for r in receiver.requests)
+
+
+def test_the_element_signal_writes_the_event_in_the_senders_transaction(user, receiver):
+    # elements never imports webhooks: it sends `element_event`, which webhooks receive.
+    from django.db import transaction
+
+    from elements import services as element_services
+    from elements.models import Element
+    from elements.signals import element_event
+    from tests.elements.samples import image_upload
+
+    webhook_services.webhook_endpoint_create(owner=user, url=receiver.url())
+    element = element_services.element_create(
+        owner=user,
+        name="Fox",
+        element_type="animal",
+        main_image=image_upload(),
+        extra_images=[image_upload(color=(3, 3, 3))],
+    ).element
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack), transaction.atomic():
+        element_event.send(sender=Element, element=element, ok=True)
+        assert WebhookEvent.objects.filter(type="element.ready").count() == 1
+        raise RolledBack
+    assert not WebhookEvent.objects.exists()
+
+    element_event.send(
+        sender=Element, element=element, ok=False, error_code="NO_FACE", error_message="None."
+    )
+    event = WebhookEvent.objects.get()
+    assert event.type == "element.failed"
+    assert json.loads(event.body)["data"]["error"] == {"code": "NO_FACE", "message": "None."}
 
 
 def test_no_endpoint_no_event(user):

@@ -23,7 +23,7 @@ import pytest
 from django.conf import global_settings, settings
 from django.db import connections
 
-from generation.webhook_tasks import WEBHOOK_QUEUE_SUFFIX
+from generation.webhooks.tasks import WEBHOOK_QUEUE_SUFFIX
 from tests import clusters
 from tests.conftest import service_missing
 from tests.live_serve import MARKER, Served, free_port, wait_for

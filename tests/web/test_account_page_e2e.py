@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from accounts.models import ApiToken, User
 from accounts.selectors import credit_balance, credit_ledger
-from generation.models import (
+from generation.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,

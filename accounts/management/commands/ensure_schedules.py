@@ -14,9 +14,9 @@ from django_q.models import Schedule
 from django_q.utils import localtime
 
 from accounts.tasks import DAILY_RESET_CRON, DAILY_RESET_FUNC, DAILY_RESET_SCHEDULE_NAME
-from generation.webhook_tasks import SWEEP_CRON as WEBHOOK_SWEEP_CRON
-from generation.webhook_tasks import SWEEP_FUNC as WEBHOOK_SWEEP_FUNC
-from generation.webhook_tasks import SWEEP_SCHEDULE_NAME as WEBHOOK_SWEEP_SCHEDULE_NAME
+from generation.webhooks.tasks import SWEEP_CRON as WEBHOOK_SWEEP_CRON
+from generation.webhooks.tasks import SWEEP_FUNC as WEBHOOK_SWEEP_FUNC
+from generation.webhooks.tasks import SWEEP_SCHEDULE_NAME as WEBHOOK_SWEEP_SCHEDULE_NAME
 
 
 def next_cron_run(cron: str) -> datetime.datetime:

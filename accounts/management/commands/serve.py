@@ -9,7 +9,7 @@ without reloading (the load benchmark's baseline).
 
 Two clusters run beside it: the task cluster (renders, element processing, schedules) and
 the webhook cluster, whose workers only send webhooks, so a receiver that never answers
-holds a webhook worker, never a render worker (`generation.webhook_tasks`).
+holds a webhook worker, never a render worker (`generation.webhooks.tasks`).
 
 Each child runs in a session of its own, so this process decides how they stop: Ctrl-C or
 SIGTERM asks each to stop (the clusters let running tasks finish, granian its requests),

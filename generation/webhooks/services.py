@@ -36,21 +36,20 @@ from django.db.models import Q
 from django.utils import timezone
 from strawberry.relay import to_base64
 
+from elementsite.backoff import Backoff
 from elementsite.errors import field_error as _error
-from generation import webhooks
-from generation.error_codes import WebhookErrorCode
-from generation.models import (
+from generation.models import GenerationJob, GenerationOutput, JobStatus
+from generation.selectors import job_is_stalled
+from generation.webhooks import sender
+from generation.webhooks.error_codes import WebhookErrorCode
+from generation.webhooks.models import (
     DeliveryStatus,
-    GenerationJob,
-    GenerationOutput,
-    JobStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     WebhookEventType,
 )
-from generation.selectors import job_is_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +70,10 @@ def _timeout() -> float:
     return float(settings.WEBHOOK_TIMEOUT_SECONDS)
 
 
-def _check_url(url: str) -> webhooks.Target:
+def _check_url(url: str) -> sender.Target:
     """Refuse a URL we would not send to, exactly as delivery would (address check included)."""
-    target = webhooks.parse_url(url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
-    webhooks.checked_addresses(target, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
+    target = sender.parse_url(url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
+    sender.checked_addresses(target, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
     return target
 
 
@@ -105,11 +104,11 @@ def webhook_endpoint_create(
     url = (url or "").strip()
     try:
         _check_url(url)
-    except webhooks.WebhookURLError as exc:
+    except sender.WebhookURLError as exc:
         raise _error("url", exc.message, exc.code) from None
     from accounts.models import User
 
-    secret = webhooks.new_secret()
+    secret = sender.new_secret()
     with transaction.atomic():
         # Locks the owner on PostgreSQL so two creates can't both pass the count; SQLite's
         # IMMEDIATE transactions serialise writers anyway.
@@ -204,7 +203,7 @@ def webhook_emit(
 
 
 def _enqueue(delivery_ids: Iterable[int]) -> None:
-    from generation.webhook_tasks import enqueue_delivery
+    from generation.webhooks.tasks import enqueue_delivery
 
     for delivery_id in delivery_ids:
         enqueue_delivery(delivery_id)
@@ -308,9 +307,15 @@ def element_event_emit(
 
 
 def _backoff(attempts_made: int) -> timedelta:
-    base = float(settings.WEBHOOK_RETRY_BASE_SECONDS)
-    cap = float(settings.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS)
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts_made - 1)))
+    """The pause after the `attempts_made`-th failed attempt of this round: the house
+    back-off, `WEBHOOK_RETRY_BASE_SECONDS` doubled each time, at most
+    `WEBHOOK_RETRY_MAX_INTERVAL_SECONDS`."""
+    policy = Backoff(
+        first=float(settings.WEBHOOK_RETRY_BASE_SECONDS),
+        cap=float(settings.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS),
+        factor=2,
+    )
+    return timedelta(seconds=policy.delay(attempts_made))
 
 
 def _claim(delivery_id: int) -> bool:
@@ -331,7 +336,7 @@ def _record(
     delivery_id: int,
     *,
     started_at: datetime,
-    result: webhooks.PostResult,
+    result: sender.PostResult,
     retry: bool,
 ) -> WebhookDelivery | None:
     """Record one attempt and decide what comes next: done, another try, or failed."""
@@ -377,8 +382,8 @@ def _record(
         return delivery
 
 
-def _refusal(error: webhooks.WebhookURLError, started: float) -> webhooks.PostResult:
-    return webhooks.PostResult(
+def _refusal(error: sender.WebhookURLError, started: float) -> sender.PostResult:
+    return sender.PostResult(
         status_code=None,
         error=f"{error.code}: {error.message}",
         excerpt="",
@@ -403,16 +408,16 @@ def webhook_deliver(*, delivery_id: int) -> str:
     started = time.monotonic()
     if started_at > delivery.give_up_at:
         # Its worker and every sweep missed the whole window (the cluster was down).
-        result = webhooks.PostResult(None, "The retry window ended before an attempt.", "", "", 0)
+        result = sender.PostResult(None, "The retry window ended before an attempt.", "", "", 0)
         _record(delivery_id, started_at=started_at, result=result, retry=False)
         return DeliveryStatus.FAILED
     endpoint, event = delivery.endpoint, delivery.event
     try:
-        target = webhooks.parse_url(endpoint.url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
-        addresses = webhooks.checked_addresses(
+        target = sender.parse_url(endpoint.url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
+        addresses = sender.checked_addresses(
             target, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
         )
-    except webhooks.WebhookURLError as exc:
+    except sender.WebhookURLError as exc:
         # A name that doesn't resolve now may again later; a refused address or scheme won't
         # become acceptable by waiting.
         retry = exc.code == WebhookErrorCode.URL_UNRESOLVABLE
@@ -422,10 +427,10 @@ def webhook_deliver(*, delivery_id: int) -> str:
         )
         return recorded.status if recorded else "skipped"
     body = event.body.encode()
-    headers = webhooks.signed_headers(
+    headers = sender.signed_headers(
         secret=endpoint.secret, event_id=str(event.pk), event_type=event.type, body=body
     )
-    result = webhooks.post(
+    result = sender.post(
         target,
         addresses,
         headers=headers,
@@ -441,7 +446,7 @@ def webhook_sweep(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
     """Scheduled: enqueue every pending delivery that is due and not leased — a delivery
     whose on-commit task was lost with its worker, a retry whose time has come, a lease
     whose worker died."""
-    from generation.webhook_tasks import enqueue_delivery
+    from generation.webhooks.tasks import enqueue_delivery
 
     now = timezone.now()
     due = list(

@@ -1,12 +1,15 @@
 """Webhooks on the wire: signing, checking where a URL leads, and the POST itself.
 
-No database here (the outbox, retries and records are in `generation.webhook_services`).
+No database here (the outbox, retries and records are in `generation.webhooks.services`).
 
 **Signature.** Each attempt is signed anew: `Webhook-Timestamp` is the attempt's Unix time,
 `Webhook-Signature` is `v1=` + hex HMAC-SHA256, keyed with the endpoint's secret, of
 `"{timestamp}.{body}"`. A receiver recomputes it, compares in constant time and refuses a
 timestamp far from its clock, so a captured request can't be replayed later. `Webhook-Id` is
-the event id, the same on every attempt: receivers de-duplicate on it.
+the event id, the same on every attempt: receivers de-duplicate on it. This is our documented
+contract, not the Standard Webhooks scheme it resembles (that one signs `"{id}.{timestamp}.
+{body}"`, as `v1,` + base64, keyed with the base64-decoded secret), so the `standardwebhooks`
+library would change what every receiver checks; it is not used.
 
 **Addresses.** A webhook is a request our servers make to a URL a user typed, so the URL
 must not reach our own network (server-side request forgery). The host is resolved and
@@ -16,6 +19,9 @@ IPv6, and IPv4 inside IPv6 (mapped, 6to4, Teredo, NAT64) — are refused. At del
 check runs again on a fresh resolution and the connection goes to the very address that was
 checked (the Host header and TLS name stay the URL's), so a DNS answer that changes between
 the check and the connection (rebinding) gains nothing. Redirects are never followed.
+
+**The POST** is httpx's, with its timeouts, on a transport whose connections go to the checked
+addresses (`_PinnedBackend`); the whole attempt also ends by one deadline.
 """
 
 from __future__ import annotations
@@ -23,26 +29,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import re
 import secrets
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from generation.error_codes import WebhookErrorCode
+import httpcore
+import httpx
+
+from generation.webhooks.error_codes import WebhookErrorCode
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a public prefix, not a secret)
 SIGNATURE_VERSION = "v1"
 USER_AGENT = "ElementLibrary-Webhooks/1"
 MAX_URL_LENGTH = 2000
-_MAX_RESPONSE_HEAD = 16 * 1024
 _EXCERPT = 500
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3})")
-_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.I)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -91,10 +97,13 @@ class Target:
     request_target: str
 
     @property
-    def host_header(self) -> str:
+    def url(self) -> str:
+        """The URL again (without what `parse_url` refused): its host names the Host header
+        and the TLS name, while the connection goes to a checked address."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.scheme == "https" else 80
-        return host if self.port == default else f"{host}:{self.port}"
+        netloc = host if self.port == default else f"{host}:{self.port}"
+        return f"{self.scheme}://{netloc}{self.request_target}"
 
 
 def parse_url(url: str, *, require_https: bool) -> Target:
@@ -238,34 +247,118 @@ class PostResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _request_bytes(target: Target, headers: dict[str, str], body: bytes) -> bytes:
-    lines = [
-        f"POST {target.request_target} HTTP/1.1",
-        f"Host: {target.host_header}",
-        *(f"{name}: {value}" for name, value in headers.items()),
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+class _ConnectFailed(httpcore.ConnectError):
+    """No address accepted a connection; the message names each one's error."""
 
 
-def _read_excerpt(
-    sock: socket.socket, headers: bytes, body: bytes, remaining: Callable[[], float]
-) -> bytes:
-    """The start of the answer's body, for the record: what fits in the excerpt and arrives
-    before the deadline (the status is known already, so a slow body costs nothing more)."""
-    length = _CONTENT_LENGTH.search(headers)
-    wanted = min(_EXCERPT, int(length.group(1))) if length else _EXCERPT
-    try:
-        while len(body) < wanted:
-            sock.settimeout(remaining())
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            body += chunk
-    except (TimeoutError, OSError):
-        pass
-    return body[:_EXCERPT]
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the attempt's deadline, and whose TLS
+    handshake ends by the connection's: httpx's timeouts are per operation, and a receiver
+    that drips one byte at a time must not hold the worker past its lease."""
+
+    def __init__(self, inner: httpcore.NetworkStream, pinned: _PinnedBackend) -> None:
+        self._inner, self._pinned = inner, pinned
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._pinned.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._pinned.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # The name checked against the certificate (and sent as SNI) is the URL's host,
+        # which httpcore passes here; the socket is the one connected to the pinned address.
+        left = self._pinned.left(timeout, httpcore.ConnectTimeout, by=self._pinned.connected_by)
+        tls = self._inner.start_tls(ssl_context, server_hostname, left)
+        return _DeadlineStream(tls, self._pinned)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """httpcore's network backend, except that a connection goes to the addresses we checked
+    (the first that accepts), never to what the host name resolves to now: a DNS answer
+    that changed since the check (rebinding) is never asked for. Everything above the socket
+    (the Host header, TLS with the URL's name, HTTP/1.1) is httpx's and httpcore's."""
+
+    def __init__(self, addresses: list[IPAddress], *, deadline: float, connected_by: float):
+        self.addresses = addresses
+        self.deadline, self.connected_by = deadline, connected_by
+        self.address = ""
+
+    def left(
+        self, timeout: float | None, error: type[Exception], *, by: float | None = None
+    ) -> float:
+        """The operation's timeout, cut to what is left until `by` (the attempt's deadline)."""
+        remaining = (self.deadline if by is None else by) - time.monotonic()
+        if remaining <= 0:
+            raise error("The deadline passed.")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        errors: list[str] = []
+        for candidate in self.addresses:
+            self.address = str(candidate)
+            left = self.left(timeout, httpcore.ConnectTimeout, by=self.connected_by)
+            try:
+                # A literal address: no DNS lookup happens here.
+                stream = super().connect_tcp(
+                    self.address, port, left, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                cause = exc.__cause__
+                reason = cause.strerror if isinstance(cause, OSError) else None
+                errors.append(f"{self.address}: {reason or cause or exc}")
+                continue
+            return _DeadlineStream(stream, self)
+        raise _ConnectFailed("Could not connect: " + "; ".join(errors))
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport on a connection pool whose connections go to the pinned addresses.
+
+    httpx 0.28 has no parameter for httpcore's `network_backend` (encode/httpx#3749 adds
+    one), so the pool `HTTPTransport` made is replaced by one built the same way with ours;
+    `test_delivery_connects_to_the_address_it_checked` fails if it is ever not used."""
+
+    def __init__(self, backend: _PinnedBackend, tls_context: ssl.SSLContext) -> None:
+        super().__init__(verify=tls_context, trust_env=False, http1=True, http2=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls_context,
+            max_connections=1,
+            max_keepalive_connections=0,
+            http1=True,
+            http2=False,
+            network_backend=backend,
+        )
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The error at the bottom of httpx's and httpcore's wrapping (an `ssl.SSLError`…):
+    each wraps the one below as its cause or, where a pool re-raised it, as its argument."""
+    while True:
+        below = exc.__cause__ or next(
+            (arg for arg in exc.args if isinstance(arg, BaseException)), None
+        )
+        if below is None:
+            return exc
+        exc = below
 
 
 def post(
@@ -280,72 +373,67 @@ def post(
 ) -> PostResult:
     """POST `body` to the first of `addresses` that accepts a connection, all of it (connect,
     TLS, send, status line) within `timeout` seconds, the connection (TCP and TLS) within
-    `connect_timeout` of them. Only the status line and what came with the headers are read;
-    a 3xx is an answer like any other (no redirect is followed)."""
+    `connect_timeout` of them. Only the status line, the headers and what of the body arrives
+    in time (up to the excerpt) are read; a 3xx is an answer like any other (no redirect is
+    followed)."""
     started = time.monotonic()
-    deadline = started + timeout
-    connected_by = started + min(timeout, connect_timeout or timeout)
+    connect_within = min(timeout, connect_timeout or timeout)
+    pinned = _PinnedBackend(
+        addresses, deadline=started + timeout, connected_by=started + connect_within
+    )
 
-    def remaining(by: float = deadline) -> float:
-        left = by - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        return left
-
-    def result(code: int | None, error: str, excerpt: str = "", address: str = "") -> PostResult:
+    def result(code: int | None, error: str, excerpt: str = "") -> PostResult:
         elapsed = int((time.monotonic() - started) * 1000)
-        return PostResult(code, error[:300], excerpt[:_EXCERPT], address, elapsed)
+        return PostResult(code, error[:300], excerpt[:_EXCERPT], pinned.address, elapsed)
 
-    sock: socket.socket | None = None
-    address = ""
-    connecting = True
-    try:
-        errors: list[str] = []
-        for candidate in addresses:
-            address = str(candidate)
+    # The request as httpx builds it, on our transport: only our headers, the Host header
+    # (the URL's host and port) and the Content-Length; no client's defaults (Accept…).
+    request = httpx.Request(
+        "POST",
+        target.url,
+        headers={**headers, "Connection": "close"},
+        content=body,
+        extensions={"timeout": httpx.Timeout(timeout, connect=connect_within).as_dict()},
+    )
+    if target.scheme == "https":
+        tls_context = tls_context or ssl.create_default_context()
+    else:
+        # Never used over plain http; loading the CA store would cost a good part of a short
+        # timeout.
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with _PinnedTransport(pinned, tls_context) as transport:
+        try:
+            response = transport.handle_request(request)
             try:
-                # A literal address: create_connection does no DNS lookup of its own.
-                sock = socket.create_connection(
-                    (address, target.port), timeout=remaining(connected_by)
-                )
+                return result(response.status_code, "", _read_excerpt(response))
+            finally:
+                response.close()
+        except httpx.ConnectTimeout:
+            return result(None, f"Could not connect within {connect_within:g} s.")
+        except httpx.TimeoutException:
+            return result(None, f"No answer within {timeout:g} s.")
+        except httpx.RemoteProtocolError:
+            return result(None, "The receiver did not answer with HTTP.")
+        except httpx.TransportError as exc:
+            root = _root(exc)
+            if isinstance(root, _ConnectFailed):
+                return result(None, str(root))
+            if isinstance(root, ssl.SSLError):
+                return result(None, f"TLS failed: {root.reason or root}")
+            if isinstance(root, OSError):
+                return result(None, f"Connection failed: {root.strerror or root}")
+            return result(None, f"Connection failed: {root}")
+
+
+def _read_excerpt(response: httpx.Response) -> str:
+    """The start of the answer's body, for the record: what fits in the excerpt and arrives
+    before the deadline (the status is known already, so a slow body costs nothing more)."""
+    excerpt = b""
+    try:
+        for chunk in response.iter_raw():
+            excerpt += chunk
+            if len(excerpt) >= _EXCERPT:
                 break
-            except TimeoutError:
-                raise
-            except OSError as exc:
-                errors.append(f"{address}: {exc.strerror or exc}")
-        if sock is None:
-            return result(None, "Could not connect: " + "; ".join(errors), address=address)
-        if target.scheme == "https":
-            context = tls_context or ssl.create_default_context()
-            sock.settimeout(remaining(connected_by))
-            # The certificate is checked against the URL's host, not the address.
-            sock = context.wrap_socket(sock, server_hostname=target.host)
-        connecting = False
-        sock.settimeout(remaining())
-        sock.sendall(_request_bytes(target, headers, body))
-        head = b""
-        while b"\r\n\r\n" not in head and len(head) < _MAX_RESPONSE_HEAD:
-            sock.settimeout(remaining())
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-        match = _STATUS_LINE.match(head)
-        if match is None:
-            return result(None, "The receiver did not answer with HTTP.", address=address)
-        status = int(match.group(1))
-        response_head, _, rest = head.partition(b"\r\n\r\n")
-        rest = _read_excerpt(sock, response_head, rest, remaining)
-        return result(status, "", rest.decode("utf-8", "replace"), address)
-    except TimeoutError:
-        if connecting:
-            waited = min(timeout, connect_timeout or timeout)
-            return result(None, f"Could not connect within {waited:g} s.", address=address)
-        return result(None, f"No answer within {timeout:g} s.", address=address)
-    except ssl.SSLError as exc:
-        return result(None, f"TLS failed: {exc.reason or exc}", address=address)
-    except OSError as exc:
-        return result(None, f"Connection failed: {exc.strerror or exc}", address=address)
-    finally:
-        if sock is not None:
-            sock.close()
+    except httpx.HTTPError:
+        pass
+    return excerpt[:_EXCERPT].decode("utf-8", "replace")

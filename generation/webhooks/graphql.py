@@ -19,7 +19,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elementsite.ids import node_pk
 from elementsite.relay import ListConnection, PkNodeID
-from generation import models, selectors, webhook_services
+from generation.webhooks import models, selectors, services
 
 
 @strawberry.enum(
@@ -206,7 +206,7 @@ class WebhookMutation:
     def webhook_endpoint_create(
         self, info: Info, input: WebhookEndpointCreateInput
     ) -> WebhookEndpointCreateResult:
-        endpoint, secret = webhook_services.webhook_endpoint_create(
+        endpoint, secret = services.webhook_endpoint_create(
             owner=require_user(info),
             url=input.url,
             description=input.description,
@@ -221,7 +221,7 @@ class WebhookMutation:
         description="Delete one of your webhook endpoints and its deliveries."
     )
     def webhook_endpoint_delete(self, info: Info, id: strawberry.ID) -> WebhookEndpointDeleteResult:
-        pk = webhook_services.webhook_endpoint_delete(
+        pk = services.webhook_endpoint_delete(
             owner=require_user(info), endpoint_id=node_pk(id, WebhookEndpointNode)
         )
         return WebhookEndpointDeleteResult(deleted_id=relay.GlobalID("WebhookEndpoint", str(pk)))

@@ -2,7 +2,7 @@
 
 Endpoints are added only by their owners (through the URL checks of the service); staff
 may look and delete one. Deliveries are records: the one action re-sends the selected ones
-through `webhook_services.webhook_resend` (same event id and body, signed anew, a fresh retry
+through `services.webhook_resend` (same event id and body, signed anew, a fresh retry
 window), which staff use once a receiver is fixed.
 """
 
@@ -21,8 +21,8 @@ from django.utils.safestring import SafeString
 from accounts.admin import ReadOnlyMixin
 from accounts.models import User
 from elementsite.admin_display import url_host
-from generation import webhook_services
-from generation.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from generation.webhooks import services
+from generation.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(WebhookEndpoint)
@@ -114,7 +114,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     actions = ("resend",)
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("generation.change_webhookdelivery")
+        return request.user.has_perm("webhooks.change_webhookdelivery")
 
     @admin.display(description="body")
     def body(self, obj: WebhookDelivery) -> SafeString:
@@ -130,7 +130,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         sent, busy = 0, []
         for delivery in queryset.order_by("created_at"):
             try:
-                webhook_services.webhook_resend(staff=staff, delivery_id=delivery.pk)
+                services.webhook_resend(staff=staff, delivery_id=delivery.pk)
             except ValidationError:
                 busy.append(str(delivery.pk))
                 continue

@@ -1,4 +1,4 @@
-"""django-q2 tasks of webhook delivery: thin wrappers over `generation.webhook_services`.
+"""django-q2 tasks of webhook delivery: thin wrappers over `generation.webhooks.services`.
 
 A delivery task takes the delivery's id and does nothing unless the delivery is pending, due
 and not leased by another worker, so a duplicate or late task is harmless. Retries are not
@@ -20,10 +20,10 @@ from typing import Any
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from generation import webhook_services
+from generation.webhooks import services
 
-DELIVER_FUNC = "generation.webhook_tasks.deliver_webhook"
-SWEEP_FUNC = "generation.webhook_tasks.sweep_webhook_deliveries"
+DELIVER_FUNC = "generation.webhooks.tasks.deliver_webhook"
+SWEEP_FUNC = "generation.webhooks.tasks.sweep_webhook_deliveries"
 SWEEP_SCHEDULE_NAME = "generation.sweep_webhook_deliveries"
 SWEEP_CRON = "* * * * *"
 WEBHOOK_QUEUE_SUFFIX = "-webhooks"
@@ -46,8 +46,8 @@ def enqueue_delivery(delivery_id: Any) -> None:
 
 
 def deliver_webhook(delivery_id: int) -> str:
-    return webhook_services.webhook_deliver(delivery_id=int(delivery_id))
+    return services.webhook_deliver(delivery_id=int(delivery_id))
 
 
 def sweep_webhook_deliveries() -> dict[str, int]:
-    return webhook_services.webhook_sweep()
+    return services.webhook_sweep()

@@ -1,0 +1,1 @@
+"""Webhooks for client apps: endpoints, the outbox of events, signed delivery with retries."""

@@ -1,0 +1,16 @@
+"""Stable error codes of webhooks."""
+
+from enum import StrEnum
+
+
+class WebhookErrorCode(StrEnum):
+    """Why a webhook endpoint was refused (and, for `ADDRESS_REFUSED`, why a delivery was)."""
+
+    NOT_FOUND = "NOT_FOUND"
+    URL_INVALID = "WEBHOOK_URL_INVALID"
+    HTTPS_REQUIRED = "WEBHOOK_HTTPS_REQUIRED"
+    URL_UNRESOLVABLE = "WEBHOOK_URL_UNRESOLVABLE"
+    ADDRESS_REFUSED = "WEBHOOK_ADDRESS_REFUSED"
+    DESCRIPTION_TOO_LONG = "WEBHOOK_DESCRIPTION_TOO_LONG"
+    LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED"
+    DELIVERY_NOT_RESENDABLE = "WEBHOOK_DELIVERY_NOT_RESENDABLE"
