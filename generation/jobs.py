@@ -33,7 +33,7 @@ from elementsite.storage import remove_quietly
 from generation.idempotency import KeyClaim, idempotent_job
 from generation.models import GenerationJob, JobKind
 from generation.providers.registry import provider_for_submit
-from generation.webhook_services import job_event_emit
+from generation.webhooks.services import job_event_emit
 
 # Writes the job's pins (and inputs) in the creating transaction; a stored file's name is
 # appended to the list so that it is removed again if the job is not made.

@@ -26,12 +26,11 @@ from generation.models import (
     IdempotencyKey,
     JobKind,
     JobStatus,
-    WebhookEndpoint,
-    WebhookEvent,
 )
 from generation.multiview import multiview_job_create
 from generation.providers.assist import AssistMultiviewProvider
 from generation.services import JobRequest, generation_submit
+from generation.webhooks.models import WebhookEndpoint, WebhookEvent
 from tests.conftest import media_files
 from tests.elements.samples import image_upload
 from tests.factories import UserFactory
