@@ -390,7 +390,7 @@ def explore_feed_view(request: Any) -> Any:
     from strawberry.relay import to_base64
 
     from elements.media_urls import media_url
-    from generation import explore_selectors
+    from generation.explore import selectors as explore_selectors
 
     if not (request.user.is_authenticated and request.user.is_active):
         return JsonResponse({"error": "Log in first."}, status=401)

@@ -32,7 +32,7 @@ from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
 from elementsite.ids import any_node_or_none
-from generation.graphql.explore import ExploreMutation, ExploreQuery
+from generation.explore.graphql.types import ExploreMutation, ExploreQuery
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery
 from generation.graphql.webhooks import WebhookMutation, WebhookQuery

@@ -764,4 +764,5 @@ class PriceRuleAdmin(admin.ModelAdmin):
 
 # The Explore moderation queue and the webhook admin live in their own modules; importing
 # them registers them.
-from generation import explore_admin, webhook_admin  # noqa: E402, F401
+from generation import webhook_admin  # noqa: E402, F401
+from generation.explore import admin as explore_admin  # noqa: E402, F401

@@ -20,14 +20,14 @@ from elements.media_urls import media_url
 from elementsite.relay import PkNodeID
 
 if TYPE_CHECKING:
-    from generation.graphql.explore import Usage
+    from generation.explore.graphql.types import Usage
 
 # The usage record is generation's (jobs, shared works); resolved lazily, no import cycle.
-LazyUsage = Annotated["Usage", strawberry.lazy("generation.graphql.explore")]
+LazyUsage = Annotated["Usage", strawberry.lazy("generation.explore.graphql.types")]
 
 
 def _usage(info: Info, **scope: Any) -> Any:
-    from generation.graphql.explore import usage_for
+    from generation.explore.graphql.types import usage_for
 
     return usage_for(info, **scope)
 

@@ -19,7 +19,7 @@ from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, User
 from elements import services as element_services
 from elements.models import Element
-from generation import explore_services
+from generation.explore import services as explore_services
 from generation.models import (
     ExploreModerationEvent,
     ExploreRecreation,

@@ -13,7 +13,7 @@ from django.test import Client
 from strawberry import relay
 
 from accounts.models import User
-from generation.explore_services import recipe_files
+from generation.explore.services import recipe_files
 from generation.models import (
     ExploreModerationEvent,
     ExploreRecreation,

@@ -18,8 +18,9 @@ from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
 from elements.assists import services as assists
-from generation import explore_services, services, tasks
+from generation import services, tasks
 from generation.catalog import ModelCode
+from generation.explore import services as explore_services
 from generation.models import (
     ExploreRecreation,
     GenerationJob,

@@ -4,7 +4,7 @@ Works with open reports come first (most reports first), then works waiting for 
 then the rest, newest first. Staff see the output itself (played from a staff-only view that
 takes the work's id, never a storage name), the report reasons, and the audit trail, and act
 with approve / hide (with a reason the author sees) / restore, each through
-`generation.explore_services`, which writes the audit row and closes the open reports.
+`generation.explore.services`, which writes the audit row and closes the open reports.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from elements.admin import _reason_action
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
 from elementsite.staff_media import stream_stored_file
-from generation import explore_services
+from generation.explore import services as explore_services
 from generation.models import (
     ExploreModerationEvent,
     ExploreReport,

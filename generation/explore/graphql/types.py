@@ -24,9 +24,8 @@ from accounts.graphql.permissions import IsAuthenticated, current_user, require_
 from elements.media_urls import media_url
 from elementsite.ids import node_or_none, node_pk
 from elementsite.relay import ListConnection, PkNodeID
-from generation import explore_selectors as selectors
-from generation import explore_services as services
 from generation import models
+from generation.explore import selectors, services
 from generation.graphql.mutations import IDEMPOTENCY_KEY_DESCRIPTION
 from generation.graphql.types import (
     GenerationJobNode,
