@@ -472,7 +472,8 @@ def _seed_feed() -> Any:
     from django.utils import timezone
 
     from accounts.models import User
-    from generation.models import ExploreWork, GenerationJob, GenerationOutput, JobStatus
+    from generation.explore.models import ExploreWork
+    from generation.models import GenerationJob, GenerationOutput, JobStatus
 
     authors = [
         User.objects.create_user(username=f"bench-author-{n}", display_name=f"Author {n}")

@@ -762,7 +762,6 @@ class PriceRuleAdmin(admin.ModelAdmin):
         return f"{obj.price(seconds)} for {seconds} s"
 
 
-# The Explore moderation queue and the webhook admin live in their own modules; importing
-# them registers them.
+# The webhook admin lives in its own module; importing it registers it. (Explore's admin is
+# its app's `admin.py`, found by autodiscovery.)
 from generation import webhook_admin  # noqa: E402, F401
-from generation.explore import admin as explore_admin  # noqa: E402, F401

@@ -29,14 +29,17 @@ from elementsite.errors import field_error as _error
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
 from generation.error_codes import ExploreErrorCode
-from generation.idempotency import KeyClaim, fingerprint, idempotent_job
-from generation.models import (
+from generation.explore.models import (
     ExploreModerationAction,
     ExploreModerationEvent,
     ExploreRecreation,
     ExploreReport,
     ExploreWork,
     ExploreWorkFile,
+    WorkStatus,
+)
+from generation.idempotency import KeyClaim, fingerprint, idempotent_job
+from generation.models import (
     GenerationJob,
     GenerationOutput,
     InputKind,
@@ -44,7 +47,6 @@ from generation.models import (
     JobElementImage,
     JobInput,
     JobStatus,
-    WorkStatus,
 )
 from generation.prompts import LibraryElement, PromptPlan, compile_prompt
 

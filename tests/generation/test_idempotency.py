@@ -21,12 +21,8 @@ from elements.assists import services as assists
 from generation import services, tasks
 from generation.catalog import ModelCode
 from generation.explore import services as explore_services
-from generation.models import (
-    ExploreRecreation,
-    GenerationJob,
-    IdempotencyKey,
-    JobStatus,
-)
+from generation.explore.models import ExploreRecreation
+from generation.models import GenerationJob, IdempotencyKey, JobStatus
 from tests.accounts.test_concurrency import run_in_parallel
 from tests.conftest import GraphQLClient, media_files
 from tests.elements.samples import image_upload

@@ -24,8 +24,8 @@ from accounts.graphql.permissions import IsAuthenticated, current_user, require_
 from elements.media_urls import media_url
 from elementsite.ids import node_or_none, node_pk
 from elementsite.relay import ListConnection, PkNodeID
-from generation import models
-from generation.explore import selectors, services
+from generation import models as generation_models
+from generation.explore import models, selectors, services
 from generation.graphql.mutations import IDEMPOTENCY_KEY_DESCRIPTION
 from generation.graphql.types import (
     GenerationJobNode,
@@ -176,7 +176,7 @@ class Usage:
         ListConnection[GenerationJobNode],
         description="The owner's jobs that used it, newest first.",
     )
-    def jobs(self, info: Info) -> QuerySet[models.GenerationJob]:
+    def jobs(self, info: Info) -> QuerySet[generation_models.GenerationJob]:
         return selectors.usage_jobs(**self._scope(info))
 
     @strawberry_django.connection(
