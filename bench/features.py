@@ -391,7 +391,7 @@ def explore_feed_view(request: Any) -> Any:
     from strawberry.relay import to_base64
 
     from elements.media_urls import media_url
-    from generation import explore_selectors
+    from generation.explore import selectors as explore_selectors
 
     if not (request.user.is_authenticated and request.user.is_active):
         return JsonResponse({"error": "Log in first."}, status=401)
@@ -473,7 +473,8 @@ def _seed_feed() -> Any:
     from django.utils import timezone
 
     from accounts.models import User
-    from generation.models import ExploreWork, GenerationJob, GenerationOutput, JobStatus
+    from generation.explore.models import ExploreWork
+    from generation.models import GenerationJob, GenerationOutput, JobStatus
 
     authors = [
         User.objects.create_user(username=f"bench-author-{n}", display_name=f"Author {n}")

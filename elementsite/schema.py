@@ -32,7 +32,8 @@ from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
 from elementsite.ids import any_node_or_none
-from generation.graphql.explore import ExploreMutation, ExploreQuery
+from generation.explore.graphql.mutations import ExploreMutation
+from generation.explore.graphql.queries import ExploreQuery
 from generation.graphql.multiview import MultiViewMutation
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
 from generation.graphql.queries import GenerationQuery

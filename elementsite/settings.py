@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "elements",
     "generation",
     "generation.webhooks",
+    "generation.explore",
 ]
 
 MIDDLEWARE = [

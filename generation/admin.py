@@ -762,5 +762,3 @@ class PriceRuleAdmin(admin.ModelAdmin):
         return f"{obj.price(seconds)} for {seconds} s"
 
 
-# The Explore moderation queue lives in its own module; importing it registers it.
-from generation import explore_admin  # noqa: E402, F401

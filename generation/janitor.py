@@ -36,9 +36,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from elements.models import Element, ReferenceImage, Voice
+from generation.explore.models import ExploreWorkFile
 from generation.idempotency import purge_expired_keys
 from generation.models import (
-    ExploreWorkFile,
     GenerationJob,
     GenerationOutput,
     JanitorRun,

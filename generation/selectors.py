@@ -10,8 +10,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from generation.explore.models import ExploreWorkFile
 from generation.models import (
-    ExploreWorkFile,
     GenerationJob,
     GenerationOutput,
     JobElement,

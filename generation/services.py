@@ -117,9 +117,12 @@ def job_price(spec: ModelSpec, mode: str, duration: int | None) -> int | None:
     return rule.price(duration if spec.kind == ModelKind.VIDEO else None) if rule else None
 
 
-def _settings_issues(
-    spec: ModelSpec, request: JobRequest
+def job_settings_issues(
+    *, spec: ModelSpec, request: JobRequest
 ) -> tuple[str, str, list[ValidationError]]:
+    """The mode and aspect ratio a job of `spec` gets (the request's, else the model's first),
+    with a problem for each one the model does not offer. Reported, not raised, so a preview
+    shows them all; submit and recreate refuse them through `preview_raise_if_invalid`."""
     issues: list[ValidationError] = []
     if spec.kind == ModelKind.VIDEO:
         mode = request.mode or spec.modes[0]
@@ -159,7 +162,7 @@ def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Previ
         end_frame=request.end_frame is not None,
         input_video=request.input_video is not None,
     )
-    mode, aspect_ratio, issues = _settings_issues(spec, request)
+    mode, aspect_ratio, issues = job_settings_issues(spec=spec, request=request)
     price = job_price(spec, mode, plan.total_duration)
     if price is None and not issues:
         issues.append(
@@ -172,7 +175,10 @@ def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Previ
     return Preview(plan, spec, mode, aspect_ratio, price, issues)
 
 
-def _raise_preview(preview: Preview) -> None:
+def preview_raise_if_invalid(*, preview: Preview) -> None:
+    """Refuse a preview that may not become a job: every problem of its prompt plan and of its
+    settings (mode, aspect ratio, price) at once, each under its field, as one
+    `ValidationError`. Submit and recreate both call it, so they refuse the same things."""
     errors: dict[str, list[ValidationError]] = {}
     try:
         preview.plan.raise_if_invalid()
@@ -318,7 +324,7 @@ def _submit_draft(owner: AbstractBaseUser, request: JobRequest) -> JobDraft:
     from generation.providers.registry import provider_name_for
 
     preview = generation_preview(owner=owner, request=request)
-    _raise_preview(preview)
+    preview_raise_if_invalid(preview=preview)
     inputs = _process_inputs(request)
     assert preview.price is not None
 
@@ -404,7 +410,7 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
     """Cancel a queued job at once (refunded); a running one stops at its next progress
     report. Another user's job is reported as not found."""
     with transaction.atomic():
-        job_uuid = _uuid(job_id)
+        job_uuid = uuid_or_none(job_id)
         job = (
             GenerationJob.objects.select_for_update().filter(owner_id=owner.pk, pk=job_uuid).first()
             if job_uuid is not None
@@ -424,7 +430,9 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
     return job
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+def uuid_or_none(value: Any) -> uuid.UUID | None:
+    """A job's primary key from what a caller sent, or None when it is no UUID at all (the
+    caller then answers "not found", as for a job that does not exist)."""
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from elements.admin import voice_audio_url
 from elements.models import Element, ElementStatus, ModerationEvent, Voice, VoiceStatus
-from generation.models import ExploreModerationEvent, ExploreWork, WorkStatus
+from generation.explore.models import ExploreModerationEvent, ExploreWork, WorkStatus
 from tests.elements.test_admin import make_element, make_voice, new_user, staff_with
 from tests.factories import TEST_PASSWORD
 from tests.generation.test_explore import make_work
@@ -156,11 +156,11 @@ def test_a_work_is_approved_hidden_and_restored_from_its_own_page(
     settings.EXPLORE_MODERATION = "pre"
     work = make_work(author, django_capture_on_commit_callbacks)
     assert work.status == WorkStatus.PENDING
-    change = reverse("admin:generation_explorework_change", args=[work.pk])
+    change = reverse("admin:explore_explorework_change", args=[work.pk])
     assert buttons(admin.get(change)) == ["Approve", "Hide…"]
 
     # approve
-    assert admin.post(act_url("generation.explorework", work.pk, "approve_works"))["Location"] == (
+    assert admin.post(act_url("explore.explorework", work.pk, "approve_works"))["Location"] == (
         change
     )
     work.refresh_from_db()
@@ -169,7 +169,7 @@ def test_a_work_is_approved_hidden_and_restored_from_its_own_page(
 
     # hide, with a reason
     admin.post(
-        act_url("generation.explorework", work.pk, "hide_works"),
+        act_url("explore.explorework", work.pk, "hide_works"),
         {"apply": "yes", "reason": "Spam"},
     )
     work.refresh_from_db()
@@ -177,7 +177,7 @@ def test_a_work_is_approved_hidden_and_restored_from_its_own_page(
     assert buttons(admin.get(change)) == ["Restore"]
 
     # restore
-    admin.post(act_url("generation.explorework", work.pk, "restore_works"))
+    admin.post(act_url("explore.explorework", work.pk, "restore_works"))
     work.refresh_from_db()
     assert work.status == WorkStatus.APPROVED
     actions = list(ExploreModerationEvent.objects.order_by("id").values_list("action", flat=True))

@@ -16,9 +16,9 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.models import User
 from elements import services as element_services
-from generation import explore_services
 from generation import services as generation_services
 from generation.catalog import ModelCode
+from generation.explore import services as explore_services
 from generation.models import (
     ProviderAlert,
     ProviderElement,

@@ -25,7 +25,8 @@ from django.test import Client
 from accounts.models import ApiToken, CreditLedgerEntry
 from accounts.services import api_token_create, credits_grant
 from elements.models import Element, ReferenceImage, Voice
-from generation.models import ExploreWork, GenerationJob
+from generation.explore.models import ExploreWork
+from generation.models import GenerationJob
 from generation.webhooks.models import WebhookEndpoint
 from tests.conftest import GraphQLClient, media_files
 from tests.elements.samples import image_upload

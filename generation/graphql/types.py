@@ -20,7 +20,7 @@ from generation.catalog import ModelCode
 from generation.selectors import job_is_stalled
 
 if TYPE_CHECKING:
-    from generation.graphql.explore import ExploreWorkNode
+    from generation.explore.graphql.types import ExploreWorkNode
 
 # The catalog's own enum: the GraphQL values are exactly the models in `generation.catalog`.
 strawberry.enum(ModelCode, name="GenerationModel", description="The models offered.")
@@ -200,7 +200,7 @@ class GenerationJobNode(PkNodeID, relay.Node):
     )
     def recreated_from(
         self, root: models.GenerationJob
-    ) -> Annotated[ExploreWorkNode, strawberry.lazy("generation.graphql.explore")] | None:
+    ) -> Annotated[ExploreWorkNode, strawberry.lazy("generation.explore.graphql.types")] | None:
         recreation = getattr(root, "explore_recreation", None)
         work = recreation.work if recreation is not None else None
         return work if work is not None and work.is_visible else None  # type: ignore[return-value]

@@ -19,17 +19,16 @@ from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, User
 from elements import services as element_services
 from elements.models import Element
-from generation import explore_services
-from generation.models import (
+from generation.explore import services as explore_services
+from generation.explore.models import (
     ExploreModerationEvent,
     ExploreRecreation,
     ExploreReport,
     ExploreWork,
     ExploreWorkFile,
-    GenerationJob,
-    JobStatus,
     WorkStatus,
 )
+from generation.models import GenerationJob, JobStatus
 from generation.selectors import pinned_file_names
 from generation.services import JobRequest, generation_submit, job_finish
 from tests.conftest import media_files
@@ -366,21 +365,19 @@ def test_admin_queue_puts_reported_works_first_and_audits_every_action(
     admin = Client()
     assert admin.login(username="mod", password=TEST_PASSWORD)
 
-    queue = admin.get("/admin/generation/explorework/")
+    queue = admin.get("/admin/explore/explorework/")
     assert [w.title for w in queue.context["cl"].result_list] == ["Reported", "Quiet"]
-    page = admin.get(f"/admin/generation/explorework/{reported.pk}/change/")
+    page = admin.get(f"/admin/explore/explorework/{reported.pk}/change/")
     assert page.status_code == 200
     assert b"Gore" in page.content and b"<video" in page.content
-    preview = admin.get(f"/admin/generation/explorework/file/output/{reported.pk}/")
+    preview = admin.get(f"/admin/explore/explorework/file/output/{reported.pk}/")
     assert preview.status_code == 200 and preview["Content-Type"] == "video/mp4"
-    assert (
-        Client().get(f"/admin/generation/explorework/file/output/{reported.pk}/").status_code == 302
-    )
+    assert Client().get(f"/admin/explore/explorework/file/output/{reported.pk}/").status_code == 302
 
     # hide needs a reason: without one the form comes back and nothing changes
     with nothing_changed():
         form = admin.post(
-            "/admin/generation/explorework/",
+            "/admin/explore/explorework/",
             {"action": "hide_works", "_selected_action": [reported.pk], "apply": "1", "reason": ""},
         )
         assert form.status_code == 200
@@ -389,17 +386,17 @@ def test_admin_queue_puts_reported_works_first_and_audits_every_action(
     assert refused.value.error_dict["reason"][0].code == "REASON_REQUIRED"
 
     admin.post(
-        "/admin/generation/explorework/",
+        "/admin/explore/explorework/",
         {"action": "hide_works", "_selected_action": [reported.pk], "apply": "1", "reason": "Gore"},
     )
     reported.refresh_from_db()
     assert (reported.status, reported.hidden_reason) == (WorkStatus.HIDDEN, "Gore")
     assert ExploreReport.objects.get().resolved_at is not None
-    queue = admin.get("/admin/generation/explorework/")
+    queue = admin.get("/admin/explore/explorework/")
     assert [w.title for w in queue.context["cl"].result_list] == ["Quiet", "Reported"]
 
     admin.post(
-        "/admin/generation/explorework/",
+        "/admin/explore/explorework/",
         {"action": "restore_works", "_selected_action": [reported.pk]},
     )
     reported.refresh_from_db()

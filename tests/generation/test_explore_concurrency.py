@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, LedgerKind
 from accounts.selectors import credit_balance
-from generation import explore_services
-from generation.models import ExploreRecreation, ExploreWork, GenerationJob, JobStatus
+from generation.explore import services as explore_services
+from generation.explore.models import ExploreRecreation, ExploreWork
+from generation.models import GenerationJob, JobStatus
 from tests.accounts.test_concurrency import THREADS, error_code, run_in_parallel
 from tests.factories import UserFactory
 from tests.generation.test_explore import make_work

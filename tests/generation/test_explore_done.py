@@ -13,16 +13,14 @@ from django.test import Client
 from strawberry import relay
 
 from accounts.models import User
-from generation.explore_services import recipe_files
-from generation.models import (
+from generation.explore.models import (
     ExploreModerationEvent,
     ExploreRecreation,
     ExploreWork,
-    GenerationJob,
-    JobElementImage,
-    JobInput,
     WorkStatus,
 )
+from generation.explore.services import recipe_files
+from generation.models import GenerationJob, JobElementImage, JobInput
 from tests.factories import TEST_PASSWORD
 from tests.generation.explore_helpers import (
     FEED,
@@ -164,11 +162,11 @@ def test_share_see_recreate_hide(django_capture_on_commit_callbacks):
     staff = User.objects.create_superuser("mod", "mod@example.com", TEST_PASSWORD)
     admin = Client()
     assert admin.login(username=staff.username, password=TEST_PASSWORD)
-    queue = admin.get("/admin/generation/explorework/")
+    queue = admin.get("/admin/explore/explorework/")
     assert queue.status_code == 200
     assert b"Lunch" in queue.content
     response = admin.post(
-        "/admin/generation/explorework/",
+        "/admin/explore/explorework/",
         {
             "action": "hide_works",
             "_selected_action": [work.pk],

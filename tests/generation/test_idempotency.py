@@ -17,14 +17,11 @@ from strawberry import relay
 from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
-from generation import explore_services, services, tasks
+from generation import services, tasks
 from generation.catalog import ModelCode
-from generation.models import (
-    ExploreRecreation,
-    GenerationJob,
-    IdempotencyKey,
-    JobStatus,
-)
+from generation.explore import services as explore_services
+from generation.explore.models import ExploreRecreation
+from generation.models import GenerationJob, IdempotencyKey, JobStatus
 from generation.multiview import multiview_job_create
 from tests.accounts.test_concurrency import run_in_parallel
 from tests.conftest import GraphQLClient, media_files

@@ -18,10 +18,9 @@ from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, FreeUseCounter, User
 from elements import services as element_services
 from elements.models import Element
-from generation.explore_services import explore_recreate, generation_share
+from generation.explore.models import ExploreRecreation, ExploreWork
+from generation.explore.services import explore_recreate, generation_share
 from generation.models import (
-    ExploreRecreation,
-    ExploreWork,
     GenerationJob,
     IdempotencyKey,
     JobKind,

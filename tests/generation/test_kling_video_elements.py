@@ -23,7 +23,7 @@ from django.test import Client
 from elements import services as element_services
 from elements.models import Element, ElementStatus, VoiceSource
 from elements.video_elements import video_element_create
-from generation import explore_services
+from generation.explore import services as explore_services
 from generation.models import (
     GenerationJob,
     JobElement,

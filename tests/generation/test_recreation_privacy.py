@@ -17,8 +17,9 @@ from strawberry import relay
 from accounts import services as account_services
 from elements import services as element_services
 from elements.models import Element
-from generation import explore_services
-from generation.models import ExploreWork, GenerationJob, JobStatus
+from generation.explore import services as explore_services
+from generation.explore.models import ExploreWork
+from generation.models import GenerationJob, JobStatus
 from generation.services import JobRequest, generation_submit
 from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory

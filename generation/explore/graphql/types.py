@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 import strawberry_django
@@ -20,15 +20,12 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
+from accounts.graphql.permissions import current_user, require_user
 from elements.graphql.hooks import usage_register
 from elements.media_urls import media_url
-from elementsite.ids import node_or_none, node_pk
 from elementsite.relay import ListConnection, PkNodeID
-from generation import explore_selectors as selectors
-from generation import explore_services as services
-from generation import models
-from generation.graphql.mutations import IDEMPOTENCY_KEY_DESCRIPTION
+from generation import models as generation_models
+from generation.explore import models, selectors
 from generation.graphql.types import (
     GenerationJobNode,
     GenerationModel,
@@ -178,7 +175,7 @@ class Usage:
         ListConnection[GenerationJobNode],
         description="The owner's jobs that used it, newest first.",
     )
-    def jobs(self, info: Info) -> QuerySet[models.GenerationJob]:
+    def jobs(self, info: Info) -> QuerySet[generation_models.GenerationJob]:
         return selectors.usage_jobs(**self._scope(info))
 
     @strawberry_django.connection(
@@ -206,158 +203,3 @@ def usage_for(
 # `Element.usage` and `Voice.usage` are declared by the element library, which never imports
 # generation: the record is plugged in here, before the schema is built.
 usage_register(graphql_type=Usage, resolve=usage_for)
-
-
-# --- Queries ------------------------------------------------------------------------------
-
-
-@strawberry.type
-class ExploreQuery:
-    @strawberry_django.connection(
-        ListConnection[ExploreWorkNode],
-        description="Shared works anyone may see (approved, not hidden, still shared).",
-        permission_classes=[IsAuthenticated],
-    )
-    def explore_feed(
-        self,
-        info: Info,
-        order: Annotated[
-            ExploreOrder, strawberry.argument(description="Newest first, or most recreated.")
-        ] = ExploreOrder.NEWEST,
-        model: Annotated[
-            GenerationModel | None, strawberry.argument(description="Only works of this model.")
-        ] = None,
-        output_kind: Annotated[
-            OutputKind | None, strawberry.argument(description="Only images or only videos.")
-        ] = None,
-    ) -> QuerySet[models.ExploreWork]:
-        return selectors.explore_feed(
-            order=order.value,
-            model=model.value if model else None,
-            output_kind=output_kind.value if output_kind else None,
-        )
-
-    @strawberry.field(
-        description="One work of the feed by its global id; null unless it is in the feed."
-    )
-    def explore_work(
-        self,
-        info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
-    ) -> ExploreWorkNode | None:
-        return node_or_none(info, id, ExploreWorkNode)
-
-    @strawberry_django.connection(
-        ListConnection[MySharedWorkNode],
-        description="The viewer's shared works in any state, newest first.",
-        permission_classes=[IsAuthenticated],
-    )
-    def explore_my_works(self, info: Info) -> QuerySet[models.ExploreWork]:
-        return selectors.my_works(owner=require_user(info))
-
-
-# --- Mutations ----------------------------------------------------------------------------
-
-
-@strawberry.input(description="What a recreation may change; everything else is the recipe.")
-class ExploreRecreateOverrides:
-    prompt_text: str | None = strawberry.field(
-        default=None,
-        description="The prompt with other words around the same mentions; the recipe's if null.",
-    )
-    duration: int | None = strawberry.field(default=None, description="Seconds (video).")
-    aspect_ratio: str | None = strawberry.field(default=None, description="e.g. `16:9`.")
-
-
-@strawberry.type(description="The viewer's shared work after sharing or unsharing it.")
-class ExploreShareResult:
-    work: MySharedWorkNode = strawberry.field(description="The work.")
-
-
-@strawberry.type(description="The job a recreation made.")
-class ExploreRecreateResult:
-    job: GenerationJobNode = strawberry.field(description="The new job, the viewer's own.")
-
-
-@strawberry.type(description="A report was filed.")
-class ExploreReportResult:
-    reported: bool = strawberry.field(description="Always true: staff will look at it.")
-
-
-@strawberry.type
-class ExploreMutation:
-    @strawberry_django.mutation(
-        description="Share one output of a succeeded job to Explore with a title."
-    )
-    def generation_share(
-        self,
-        info: Info,
-        job_id: Annotated[strawberry.ID, strawberry.argument(description="The job.")],
-        output_id: Annotated[strawberry.ID, strawberry.argument(description="Its output.")],
-        title: Annotated[str, strawberry.argument(description="Up to 80 characters.")],
-        caption: Annotated[
-            str | None, strawberry.argument(description="Up to 500 characters.")
-        ] = None,
-    ) -> ExploreShareResult:
-        work = services.generation_share(
-            owner=require_user(info),
-            job_id=node_pk(job_id, GenerationJobNode),
-            output_id=node_pk(output_id, GenerationOutputNode),
-            title=title,
-            caption=caption,
-        )
-        return ExploreShareResult(work=work)  # type: ignore[arg-type]
-
-    @strawberry_django.mutation(description="Take one of the viewer's works off Explore.")
-    def explore_unshare(
-        self,
-        info: Info,
-        id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
-    ) -> ExploreShareResult:
-        work = services.explore_unshare(
-            owner=require_user(info), work_id=node_pk(id, MySharedWorkNode, ExploreWorkNode)
-        )
-        return ExploreShareResult(work=work)  # type: ignore[arg-type]
-
-    @strawberry_django.mutation(
-        description="Make a new job from a shared work's recipe, charged to the viewer."
-    )
-    def explore_recreate(
-        self,
-        info: Info,
-        work_id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
-        overrides: Annotated[
-            ExploreRecreateOverrides | None,
-            strawberry.argument(description="What to change; null for none."),
-        ] = None,
-        idempotency_key: Annotated[
-            str | None, strawberry.argument(description=IDEMPOTENCY_KEY_DESCRIPTION)
-        ] = None,
-    ) -> ExploreRecreateResult:
-        job = services.explore_recreate(
-            user=require_user(info),
-            work_id=node_pk(work_id, ExploreWorkNode),
-            overrides=services.RecreateOverrides(
-                prompt=overrides.prompt_text,
-                duration=overrides.duration,
-                aspect_ratio=overrides.aspect_ratio,
-            )
-            if overrides
-            else None,
-            idempotency_key=idempotency_key,
-        )
-        return ExploreRecreateResult(job=job)  # type: ignore[arg-type]
-
-    @strawberry_django.mutation(description="Report a work to staff, saying what is wrong.")
-    def explore_report(
-        self,
-        info: Info,
-        work_id: Annotated[strawberry.ID, strawberry.argument(description="The work.")],
-        reason: Annotated[str, strawberry.argument(description="What is wrong with it.")],
-    ) -> ExploreReportResult:
-        services.explore_report(
-            user=require_user(info),
-            work_id=node_pk(work_id, ExploreWorkNode),
-            reason=reason,
-        )
-        return ExploreReportResult(reported=True)

@@ -29,16 +29,20 @@ from elements.models import Element, ElementStatus, Voice, VoiceStatus
 from elementsite.errors import field_error as _error
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
-from generation.error_codes import ExploreErrorCode
-from generation.idempotency import fingerprint
-from generation.jobs import JobDraft, job_create
-from generation.models import (
+from generation.error_codes import GenerationErrorCode
+from generation.explore.error_codes import ExploreErrorCode
+from generation.explore.models import (
     ExploreModerationAction,
     ExploreModerationEvent,
     ExploreRecreation,
     ExploreReport,
     ExploreWork,
     ExploreWorkFile,
+    WorkStatus,
+)
+from generation.idempotency import fingerprint
+from generation.jobs import JobDraft, job_create
+from generation.models import (
     GenerationJob,
     GenerationOutput,
     InputKind,
@@ -46,7 +50,6 @@ from generation.models import (
     JobElementImage,
     JobInput,
     JobStatus,
-    WorkStatus,
 )
 from generation.prompts import LibraryElement, PromptPlan, compile_prompt
 
@@ -179,7 +182,7 @@ def generation_share(
     """
     title = _clean_title(title)
     caption = _clean_caption(caption)
-    job_uuid = generation_services._uuid(job_id)
+    job_uuid = generation_services.uuid_or_none(job_id)
     output_pk = _pk(output_id)
     job = (
         GenerationJob.objects.filter(owner_id=owner.pk, pk=job_uuid).first()
@@ -354,11 +357,15 @@ def recreate_preview(
         duration=duration,
         aspect_ratio=overrides.aspect_ratio or recipe.get("aspect_ratio") or None,
     )
-    mode, aspect_ratio, issues = generation_services._settings_issues(spec, request)
+    mode, aspect_ratio, issues = generation_services.job_settings_issues(spec=spec, request=request)
     price = generation_services.job_price(spec, mode, plan.total_duration)
     if price is None and not issues:
         issues.append(
-            _error("model", f"{spec.label} has no price for this mode yet.", "PRICE_NOT_SET")
+            _error(
+                "model",
+                f"{spec.label} has no price for this mode yet.",
+                GenerationErrorCode.PRICE_NOT_SET,
+            )
         )
     return generation_services.Preview(plan, spec, mode, aspect_ratio, price, issues)
 
@@ -428,7 +435,7 @@ def _recreate_draft(user: AbstractBaseUser, work_id: Any, overrides: RecreateOve
         raise _not_found()
     _check_recreatable(work)
     preview = recreate_preview(work=work, overrides=overrides)
-    generation_services._raise_preview(preview)
+    generation_services.preview_raise_if_invalid(preview=preview)
     assert preview.price is not None
 
     def pin(job: GenerationJob, saved: list[str]) -> None:

@@ -4,7 +4,7 @@ Works with open reports come first (most reports first), then works waiting for 
 then the rest, newest first. Staff see the output itself (played from a staff-only view that
 takes the work's id, never a storage name), the report reasons, and the audit trail, and act
 with approve / hide (with a reason the author sees) / restore, each through
-`generation.explore_services`, which writes the audit row and closes the open reports.
+`generation.explore.services`, which writes the audit row and closes the open reports.
 """
 
 from __future__ import annotations
@@ -27,14 +27,9 @@ from elements.admin import _reason_action
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
 from elementsite.staff_media import stream_stored_file
-from generation import explore_services
-from generation.models import (
-    ExploreModerationEvent,
-    ExploreReport,
-    ExploreWork,
-    OutputKind,
-    WorkStatus,
-)
+from generation.explore import services as explore_services
+from generation.explore.models import ExploreModerationEvent, ExploreReport, ExploreWork, WorkStatus
+from generation.models import OutputKind
 
 PREVIEW_PX = 320
 THUMB_PX = 96
@@ -46,7 +41,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 def _file_url(work: ExploreWork, kind: str) -> str:
-    return reverse("admin:generation_explorework_file", args=[kind, work.pk])
+    return reverse("admin:explore_explorework_file", args=[kind, work.pk])
 
 
 class ExploreReportInline(ReadOnlyMixin, admin.TabularInline):
@@ -148,7 +143,7 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
         return ("-_open_reports", "-_pending", "-created_at", "-id")
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("generation.change_explorework")
+        return request.user.has_perm("explore.change_explorework")
 
     @admin.display(description="Open reports", ordering="_open_reports")
     def open_reports(self, obj: ExploreWork) -> int:
@@ -195,7 +190,7 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
             path(
                 "file/<str:kind>/<int:pk>/",
                 self.admin_site.admin_view(require_safe(self.file_view)),
-                name="generation_explorework_file",
+                name="explore_explorework_file",
             ),
         ]
         return own + super().get_urls()

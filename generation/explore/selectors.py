@@ -5,12 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from generation.models import (
-    ExploreRecreation,
-    ExploreWork,
-    GenerationJob,
-    WorkStatus,
-)
+from generation.explore.models import ExploreRecreation, ExploreWork, WorkStatus
+from generation.models import GenerationJob
 
 NEWEST = "newest"
 MOST_RECREATED = "most_recreated"

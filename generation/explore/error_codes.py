@@ -1,0 +1,25 @@
+"""Stable error codes of Explore (the app's own; generation's are `generation.error_codes`)."""
+
+from enum import StrEnum
+
+
+class ExploreErrorCode(StrEnum):
+    """Stable codes of the Explore feed: sharing, recreating and reporting."""
+
+    NOT_FOUND = "NOT_FOUND"
+    JOB_NOT_SUCCEEDED = "JOB_NOT_SUCCEEDED"
+    ALREADY_SHARED = "ALREADY_SHARED"
+    TITLE_REQUIRED = "TITLE_REQUIRED"
+    TITLE_TOO_LONG = "TITLE_TOO_LONG"
+    CAPTION_TOO_LONG = "CAPTION_TOO_LONG"
+    WORK_HIDDEN = "WORK_HIDDEN"
+    WORK_UNSHARED = "WORK_UNSHARED"
+    WORK_PENDING = "WORK_PENDING"
+    VOICE_TAKEN_DOWN = "VOICE_TAKEN_DOWN"
+    ELEMENT_BLOCKED = "ELEMENT_BLOCKED"
+    MENTIONS_CHANGED = "MENTIONS_CHANGED"
+    OWN_WORK = "OWN_WORK"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    REASON_TOO_LONG = "REASON_TOO_LONG"
+    ALREADY_REPORTED = "ALREADY_REPORTED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
