@@ -760,5 +760,3 @@ class PriceRuleAdmin(admin.ModelAdmin):
             return f"{obj.price(None)} per image job"
         seconds = spec.default_duration or 5
         return f"{obj.price(seconds)} for {seconds} s"
-
-
