@@ -39,6 +39,7 @@ from elements.models import (
 )
 from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
+from elementsite.ids import row_or_not_found
 from elementsite.storage import remove_quietly, save_file
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -115,9 +116,9 @@ def job_price(spec: ModelSpec, mode: str, duration: int | None) -> int | None:
     return rule.price(duration if spec.kind == ModelKind.VIDEO else None) if rule else None
 
 
-def _settings_issues(
-    spec: ModelSpec, request: JobRequest
-) -> tuple[str, str, list[ValidationError]]:
+def settings_issues(spec: ModelSpec, request: JobRequest) -> tuple[str, str, list[ValidationError]]:
+    """The mode and aspect ratio a job of `spec` runs with (the request's, else the model's
+    first), and what is wrong with the request's choice of them (reported, not raised)."""
     issues: list[ValidationError] = []
     if spec.kind == ModelKind.VIDEO:
         mode = request.mode or spec.modes[0]
@@ -157,7 +158,7 @@ def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Previ
         end_frame=request.end_frame is not None,
         input_video=request.input_video is not None,
     )
-    mode, aspect_ratio, issues = _settings_issues(spec, request)
+    mode, aspect_ratio, issues = settings_issues(spec, request)
     price = job_price(spec, mode, plan.total_duration)
     if price is None and not issues:
         issues.append(
@@ -170,7 +171,9 @@ def generation_preview(*, owner: AbstractBaseUser, request: JobRequest) -> Previ
     return Preview(plan, spec, mode, aspect_ratio, price, issues)
 
 
-def _raise_preview(preview: Preview) -> None:
+def raise_preview_errors(preview: Preview) -> None:
+    """Refuse a job whose preview found problems: every problem of the prompt and the
+    settings, by field, in one ValidationError."""
     errors: dict[str, list[ValidationError]] = {}
     try:
         preview.plan.raise_if_invalid()
@@ -315,7 +318,7 @@ def _submit(owner: AbstractBaseUser, request: JobRequest, claim: KeyClaim | None
     from generation.tasks import enqueue_job
 
     preview = generation_preview(owner=owner, request=request)
-    _raise_preview(preview)
+    raise_preview_errors(preview)
     provider_name = provider_name_for(preview.spec.code)
     provider = provider_for_submit(provider_name)
     inputs = _process_inputs(request)
@@ -423,14 +426,13 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
     """Cancel a queued job at once (refunded); a running one stops at its next progress
     report. Another user's job is reported as not found."""
     with transaction.atomic():
-        job_uuid = _uuid(job_id)
-        job = (
-            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk, pk=job_uuid).first()
-            if job_uuid is not None
-            else None
+        job = row_or_not_found(
+            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk),
+            job_id,
+            field="id",
+            message="No such job.",
+            code=GenerationErrorCode.NOT_FOUND,
         )
-        if job is None:
-            raise _error("id", "No such job.", GenerationErrorCode.NOT_FOUND)
         if job.is_finished:
             raise _error(
                 "id", f"This job has already {job.status}.", GenerationErrorCode.JOB_FINISHED
@@ -441,13 +443,6 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
             job.cancel_requested = True
             job.save(update_fields=["cancel_requested"])
     return job
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def job_finish(
@@ -477,13 +472,13 @@ def output_still(*, owner: AbstractBaseUser, output_id: Any, at: float | None = 
     from generation.models import GenerationOutput
     from generation.providers import local_render
 
-    output = (
-        GenerationOutput.objects.filter(owner_id=owner.pk, pk=int(output_id)).first()
-        if str(output_id).isdigit()
-        else None
+    output = row_or_not_found(
+        GenerationOutput.objects.filter(owner_id=owner.pk),
+        output_id,
+        field="outputId",
+        message="No such output in your history.",
+        code=GenerationErrorCode.NOT_FOUND,
     )
-    if output is None:
-        raise _error("outputId", "No such output in your history.", GenerationErrorCode.NOT_FOUND)
     if output.kind == "image":
         with output.file.open("rb") as f:
             return io.BytesIO(f.read())

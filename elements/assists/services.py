@@ -38,6 +38,8 @@ from elements.models import (
     ReferenceImage,
 )
 from elementsite.errors import field_error as _error
+from elementsite.files import FileBatch
+from elementsite.ids import row_or_not_found
 
 if TYPE_CHECKING:
     from generation.idempotency import KeyClaim
@@ -104,12 +106,13 @@ def subject_type_detect(*, upload: Any) -> SubjectSuggestion:
 
 
 def _owned_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
-    from elements.services import _not_found, _pk
-
-    element = Element.objects.filter(owner_id=owner.pk, pk=_pk(element_id)).first()
-    if element is None:
-        raise _not_found("elementId", "element")
-    return element
+    return row_or_not_found(
+        Element.objects.filter(owner_id=owner.pk),
+        element_id,
+        field="elementId",
+        message="No such element.",
+        code=ElementErrorCode.NOT_FOUND,
+    )
 
 
 def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
@@ -158,7 +161,7 @@ def element_multiview_complete(
 def _multiview_complete(
     owner: AbstractBaseUser, element_id: int | str, claim: KeyClaim | None
 ) -> GenerationJob:
-    from elements.services import _locked_element
+    from elements.services import locked_element
     from generation.models import GenerationJob, JobKind, JobStatus
     from generation.services import pin_element
     from generation.tasks import enqueue_job
@@ -166,7 +169,7 @@ def _multiview_complete(
     provider = get_assist_provider()
     with transaction.atomic():
         key = claim.claim() if claim is not None else None
-        element = _locked_element(owner, element_id)
+        element = locked_element(owner, element_id)
         images = list(element.images.order_by("position"))
         if len(images) >= MAX_IMAGES:
             raise _error(
@@ -291,7 +294,7 @@ def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[
     it took) when the element is gone, blocked, or has no free slot left."""
     from django.core.files import File
 
-    from elements.services import _add_image, _FileBatch, _touch
+    from elements.services import add_image, touch
     from generation.providers.base import ProviderError
 
     pinned = job.elements.first()
@@ -312,7 +315,7 @@ def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[
         raise ProviderError(
             ElementErrorCode.ELEMENT_FULL, "The element has no free image slot any more."
         )
-    batch = _FileBatch()
+    batch = FileBatch()
     added: list[ReferenceImage] = []
     try:
         with transaction.atomic():
@@ -320,7 +323,7 @@ def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[
                 with item.path.open("rb") as f:
                     processed = process_image(File(f))
                 added.append(
-                    _add_image(
+                    add_image(
                         element,
                         processed,
                         role=ImageRole.EXTRA,
@@ -329,7 +332,7 @@ def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[
                         files=batch,
                     )
                 )
-            _touch(element)
+            touch(element)
             job.plan = {**job.plan, "image_ids": [image.pk for image in added]}
             job.save(update_fields=["plan"])
     except BaseException:
