@@ -142,7 +142,7 @@ def _reason_action(
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": model_admin.media,
     }
-    return TemplateResponse(request, "admin/elements/moderation_reason.html", context)
+    return TemplateResponse(request, "admin/moderation_reason.html", context)
 
 
 # --- Elements -----------------------------------------------------------------------------
