@@ -437,12 +437,46 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
             raise _error(
                 "id", f"This job has already {job.status}.", GenerationErrorCode.JOB_FINISHED
             )
-        if job.status == JobStatus.QUEUED:
-            job_finish(job, JobStatus.CANCELED, message="Canceled by you.")
-        else:
-            job.cancel_requested = True
-            job.save(update_fields=["cancel_requested"])
+        _cancel(job, "Canceled by you.")
     return job
+
+
+STAFF_CANCEL_MESSAGE = "Canceled by staff."
+
+
+def generation_staff_cancel(
+    *, staff: AbstractBaseUser, job_id: Any
+) -> tuple[GenerationJob, JobStatus]:
+    """Staff cancel any user's job as its owner can (`generation_cancel`): a queued job ends
+    now ("Canceled by staff.", refunded), a running one stops at its next progress report. A
+    finished job is left as it is (no error: staff cancel many at once). Returns the job and
+    the status it had before, which tells the caller which of the three happened."""
+    from django.core.exceptions import PermissionDenied
+
+    if not (staff.is_active and getattr(staff, "is_staff", False)):
+        raise PermissionDenied
+    with transaction.atomic():
+        job = row_or_not_found(
+            GenerationJob.objects.select_for_update(),
+            job_id,
+            field="id",
+            message="No such job.",
+            code=GenerationErrorCode.NOT_FOUND,
+        )
+        was = JobStatus(job.status)
+        if not job.is_finished:
+            _cancel(job, STAFF_CANCEL_MESSAGE)
+    return job, was
+
+
+def _cancel(job: GenerationJob, message: str) -> None:
+    # The job's row is locked and it has not finished: a queued job has not started, so it
+    # ends now and is refunded; a running one is in a worker, which ends it at its next beat.
+    if job.status == JobStatus.QUEUED:
+        job_finish(job, JobStatus.CANCELED, message=message)
+    elif not job.cancel_requested:
+        job.cancel_requested = True
+        job.save(update_fields=["cancel_requested"])
 
 
 def job_finish(
