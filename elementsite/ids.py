@@ -69,6 +69,13 @@ def _typed_pk(model: type[models.Model], node_id: object) -> Any | None:
     """The key as the model stores it, or None when the model's key can't hold it."""
     pk_field = model._meta.pk
     assert pk_field is not None
+    # Keys arrive as text (a global id's part) or as the key itself; Django would take 1.5
+    # or True for 1, and 7 for a uuid, which no client meant.
+    is_uuid = isinstance(pk_field, models.UUIDField)
+    if not isinstance(node_id, uuid.UUID if is_uuid else int) and not isinstance(node_id, str):
+        return None
+    if isinstance(node_id, bool):
+        return None
     try:
         pk = pk_field.to_python(node_id)
     except (ValidationError, ValueError, TypeError):
