@@ -92,6 +92,8 @@ RESERVED_NAME = re.compile(r"^(image|video)\s*\d*$", re.IGNORECASE)
 
 
 def clean_name(name: str) -> str:
+    """An element's name, trimmed: required, at most ELEMENT_NAME_MAX characters, not a
+    name prompts use for attached files, and fit for a `[@Name]` mention."""
     name = (name or "").strip()
     if not name:
         raise _error("name", "Give the element a name.", ElementErrorCode.NAME_REQUIRED)
@@ -118,6 +120,7 @@ def clean_name(name: str) -> str:
 
 
 def clean_description(description: str) -> str:
+    """An element's description, trimmed: at most ELEMENT_DESCRIPTION_MAX characters."""
     description = (description or "").strip()
     if len(description) > ELEMENT_DESCRIPTION_MAX:
         raise _error(
@@ -129,6 +132,8 @@ def clean_description(description: str) -> str:
 
 
 def check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | None = None) -> None:
+    """NAME_TAKEN when the owner has another element of this name (ignoring case); the
+    unique constraint backs it for writes that race."""
     taken = Element.objects.filter(owner_id=owner.pk, name__iexact=name)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
@@ -137,6 +142,7 @@ def check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | Non
 
 
 def name_taken() -> ValidationError:
+    """The NAME_TAKEN error, also for an IntegrityError of the name constraint."""
     return _error(
         "name",
         "You already have an element with this name (names ignore case).",
@@ -172,6 +178,8 @@ def _process_audio(upload: Upload, field: str) -> ProcessedAudio:
 
 
 def check_can_create(owner: AbstractBaseUser) -> None:
+    """ELEMENT_LIMIT_REACHED when the owner's library is at their tier's limit (call with
+    the owner locked, `accounts.locks.lock_owner`)."""
     limit = user_entitlements(owner).element_limit
     count = Element.objects.filter(owner_id=owner.pk).count()
     if count >= limit:
@@ -268,6 +276,8 @@ def _clean_voice_name(name: str) -> str:
 
 
 def check_consent(statement: str) -> str:
+    """The uploader's consent statement for a voice, trimmed: at least a sentence (10
+    characters), kept to 2000."""
     statement = (statement or "").strip()
     if len(statement) < 10:
         raise _error(
@@ -477,6 +487,8 @@ def add_image(
     origin: str,
     files: FileBatch,
 ) -> ReferenceImage:
+    """Store a processed image and its thumbnail (through `files`, so a failed transaction
+    removes them) as a row of `element`."""
     image = ReferenceImage(
         element=element,
         role=role,
