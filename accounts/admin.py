@@ -10,11 +10,10 @@ read-only here.
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
@@ -39,6 +38,8 @@ from accounts.models import (
 )
 from accounts.selectors import entitlements_for_membership, non_member_tier, user_entitlements
 from accounts.services import api_token_revoke, credits_adjust
+from elementsite.admin_actions import confirm_page, plural, staff_user
+from elementsite.admin_readonly import ReadOnlyAdmin, ReadOnlyMixin
 
 # A typo guard, not a business rule: an extra few zeros typed by hand should not go through.
 MAX_ADJUSTMENT = 1_000_000_000
@@ -53,23 +54,6 @@ def _balance(user: User) -> int:
     # createsuperuser has no wallet until credits first move, which is a zero balance.
     wallet = getattr(user, "wallet", None)
     return wallet.balance if wallet is not None else 0
-
-
-class ReadOnlyMixin:
-    """Records written only by services: staff look, nothing more."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    pass
 
 
 # --- Users --------------------------------------------------------------------------------
@@ -239,23 +223,22 @@ class UserAdmin(DjangoUserAdmin):
                 return None
         else:
             form = AdjustCreditsForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Adjust credits",
-            "subtitle": None,
-            "opts": self.opts,
-            "form": form,
-            "users": [(user, _balance(user)) for user in users],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/accounts/user/adjust_credits.html", context)
+        return confirm_page(
+            self,
+            request,
+            template="admin/accounts/user/adjust_credits.html",
+            action="adjust_credits",
+            title="Adjust credits",
+            selected=[user.pk for user in users],
+            css_name="adjust-credits",
+            form=form,
+            users=[(user, _balance(user)) for user in users],
+        )
 
     def _apply_adjustment(
         self, request: HttpRequest, users: list[User], *, amount: int, reason: str, key: str
     ) -> None:
-        # The admin site lets in only active staff, never an anonymous user.
-        actor = cast(User, request.user)
+        actor = staff_user(request)
         adjusted = 0
         for user in users:
             if CreditLedgerEntry.objects.filter(user=user, idempotency_key=key).exists():
@@ -285,8 +268,7 @@ class UserAdmin(DjangoUserAdmin):
         if adjusted:
             self.message_user(
                 request,
-                f"Adjusted the credits of {adjusted} user{'s' if adjusted != 1 else ''} "
-                f"by {amount:+d}.",
+                f"Adjusted the credits of {plural(adjusted, 'user')} by {amount:+d}.",
                 messages.SUCCESS,
             )
 
@@ -373,9 +355,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             if token.revoked_at is None:
                 api_token_revoke(user=token.user, token_id=token.pk)
                 revoked += 1
-        self.message_user(
-            request, f"Revoked {revoked} token{'s' if revoked != 1 else ''}.", messages.SUCCESS
-        )
+        self.message_user(request, f"Revoked {plural(revoked, 'token')}.", messages.SUCCESS)
 
 
 # --- Daily reset ------------------------------------------------------------------------

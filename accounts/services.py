@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
+from accounts.locks import lock_owner
 from accounts.models import (
     ApiToken,
     CreditLedgerEntry,
@@ -50,6 +51,7 @@ from accounts.selectors import (
 )
 from accounts.throttle import lock_wait_seconds
 from elementsite.errors import field_error as _error
+from elementsite.ids import row_or_not_found
 
 # --- Users and sessions ---------------------------------------------------------------------
 
@@ -208,7 +210,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
         with transaction.atomic():
             # Locks the user row on PostgreSQL so the count below can't be raced; SQLite
             # transactions are IMMEDIATE, which serialises writers anyway.
-            User.objects.select_for_update().filter(pk=user.pk).first()
+            lock_owner(user)
             active = ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True)
             if active.count() >= settings.API_TOKENS_PER_USER:
                 raise _error(
@@ -239,11 +241,13 @@ def api_token_revoke(*, user: AbstractBaseUser, token_id: int | str) -> ApiToken
     """Revoke one of the user's tokens; revoking a revoked token changes nothing.
 
     Another user's token is reported exactly like a token that does not exist."""
-    token = None
-    if str(token_id).isdigit():
-        token = ApiToken.objects.filter(user_id=user.pk, pk=int(token_id)).first()
-    if token is None:
-        raise _error("id", "No such token.", AccountErrorCode.NOT_FOUND)
+    token = row_or_not_found(
+        ApiToken.objects.filter(user_id=user.pk),
+        token_id,
+        field="id",
+        message="No such token.",
+        code=AccountErrorCode.NOT_FOUND,
+    )
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db()
     return token

@@ -13,12 +13,11 @@ permission before streaming the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
@@ -29,7 +28,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
-from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
 from accounts.models import NON_MEMBER_TIER_CODE, Membership, MembershipTier, User
 from accounts.selectors import membership_in_force
 from elements import services
@@ -45,24 +43,16 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elementsite.admin_actions import plural, reason_action, staff_user
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
+from elementsite.admin_readonly import ReadOnlyAdmin, ReadOnlyPartInline
 from elementsite.staff_media import stream_stored_file
 
 PRESET_OWNER_LABEL = VoiceSource.PRESET.label
 # Staff previews are private to the browser that asked; a short life is enough for a page.
 LIST_THUMBNAIL_PX = 64
 PAGE_THUMBNAIL_PX = 160
-REASON_MAX = 300
-
-
-def _staff(request: HttpRequest) -> User:
-    # The admin site lets in only active staff, never an anonymous user.
-    return cast(User, request.user)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 # --- Staff previews ---------------------------------------------------------------------
@@ -100,51 +90,6 @@ def _thumbnail(image: ReferenceImage | None, size: int, *, link: bool = False) -
     )
 
 
-# --- The reason form of moderation actions ----------------------------------------------
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=REASON_MAX,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Shown to the owner, and kept in the moderation log.",
-    )
-
-
-def _reason_action(
-    model_admin: admin.ModelAdmin[Any],
-    request: HttpRequest,
-    *,
-    objects: Sequence[tuple[int, str]],
-    action: str,
-    title: str,
-    intro: str,
-    apply: Callable[[str], None],
-) -> TemplateResponse | None:
-    """An admin action that asks for a reason first: the form page, then `apply(reason)`
-    once the staff member confirms with a valid reason."""
-    if "apply" in request.POST:
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            apply(form.cleaned_data["reason"])
-            return None
-    else:
-        form = ReasonForm()
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "subtitle": None,
-        "intro": intro,
-        "opts": model_admin.opts,
-        "form": form,
-        "objects": objects,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": model_admin.media,
-    }
-    return TemplateResponse(request, "admin/elements/moderation_reason.html", context)
-
-
 # --- Elements -----------------------------------------------------------------------------
 
 
@@ -169,23 +114,12 @@ class OwnerTierFilter(admin.SimpleListFilter):
         return queryset.filter(owner_id__in=in_force.filter(tier__code=code).values("user_id"))
 
 
-def _can_see_elements(request: HttpRequest) -> bool:
-    user = request.user
-    return user.has_perm("elements.view_element") or user.has_perm("elements.change_element")
-
-
-class ReferenceImageInline(ReadOnlyMixin, admin.TabularInline):
+class ReferenceImageInline(ReadOnlyPartInline):
+    # The images are part of the element: whoever may see it sees them.
     model = ReferenceImage
     fields = ("preview", "role", "position", "width", "height", "origin", "sha256", "created_at")
     readonly_fields = fields
     ordering = ("position", "id")
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The images are part of the element: whoever may see it sees them.
-        return _can_see_elements(request)
 
     @admin.display(description="image")
     def preview(self, obj: ReferenceImage) -> SafeString | str:
@@ -458,7 +392,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Element]
     ) -> TemplateResponse | None:
         elements = list(queryset.select_related("owner").order_by("name", "pk"))
-        return _reason_action(
+        return reason_action(
             self,
             request,
             apply=lambda reason: self._block(request, elements, reason),
@@ -481,7 +415,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 )
                 continue
             try:
-                services.element_block(staff=_staff(request), element=element, reason=reason)
+                services.element_block(staff=staff_user(request), element=element, reason=reason)
             except ValidationError as exc:
                 self.message_user(
                     request,
@@ -492,17 +426,17 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
             blocked += 1
             self.log_change(request, element, f"Blocked: {reason}")
         if blocked:
-            self.message_user(request, f"Blocked {_plural(blocked, 'element')}.", messages.SUCCESS)
+            self.message_user(request, f"Blocked {plural(blocked, 'element')}.", messages.SUCCESS)
 
     @admin.action(description="Unblock selected elements", permissions=["moderate"])
     def unblock_elements(self, request: HttpRequest, queryset: QuerySet[Element]) -> None:
         unblocked = 0
         for element in queryset.filter(status=ElementStatus.BLOCKED).order_by("name", "pk"):
-            services.element_unblock(staff=_staff(request), element=element)
+            services.element_unblock(staff=staff_user(request), element=element)
             unblocked += 1
             self.log_change(request, element, "Unblocked")
         level = messages.SUCCESS if unblocked else messages.WARNING
-        self.message_user(request, f"Unblocked {_plural(unblocked, 'element')}.", level)
+        self.message_user(request, f"Unblocked {plural(unblocked, 'element')}.", level)
 
 
 # --- Voices -----------------------------------------------------------------------------
@@ -674,7 +608,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
         # The service needs the staff member; the admin builds the form from its class alone.
         return cast(
             "type[forms.ModelForm[Any]]",
-            type(form.__name__, (form,), {"staff": _staff(request)}),
+            type(form.__name__, (form,), {"staff": staff_user(request)}),
         )
 
     def save_model(self, request: HttpRequest, obj: Voice, form: Any, change: bool) -> None:
@@ -702,7 +636,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="bound to")
     def bound_elements(self, obj: Voice) -> str:
-        return _plural(obj.elements.count(), "element")
+        return plural(obj.elements.count(), "element")
 
     @admin.display(description="listen")
     def player(self, obj: Voice) -> SafeString:
@@ -774,12 +708,12 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
             .annotate(bound=Count("elements"))
             .order_by("name", "pk")
         )
-        return _reason_action(
+        return reason_action(
             self,
             request,
             apply=lambda reason: self._take_down(request, voices, reason),
             objects=[
-                (v.pk, f"{v.name} ({self.owner_or_preset(v)}, {_plural(v.bound, 'element')})")
+                (v.pk, f"{v.name} ({self.owner_or_preset(v)}, {plural(v.bound, 'element')})")
                 for v in voices
             ],
             action="take_down_voices",
@@ -798,7 +732,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 continue
             try:
                 affected = services.voice_take_down(
-                    staff=_staff(request), voice=voice, reason=reason
+                    staff=staff_user(request), voice=voice, reason=reason
                 )
             except ValidationError as exc:
                 self.message_user(
@@ -810,13 +744,13 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
             taken_down += 1
             unbound += affected
             self.log_change(
-                request, voice, f"Taken down ({_plural(affected, 'element')} lost it): {reason}"
+                request, voice, f"Taken down ({plural(affected, 'element')} lost it): {reason}"
             )
         if taken_down:
             self.message_user(
                 request,
-                f"Took down {_plural(taken_down, 'voice')}; "
-                f"{_plural(unbound, 'element')} lost {'its' if unbound == 1 else 'their'} voice.",
+                f"Took down {plural(taken_down, 'voice')}; "
+                f"{plural(unbound, 'element')} lost {'its' if unbound == 1 else 'their'} voice.",
                 messages.SUCCESS,
             )
 
@@ -824,13 +758,15 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def restore_voices(self, request: HttpRequest, queryset: QuerySet[Voice]) -> None:
         restored = 0
         for voice in queryset.filter(status=VoiceStatus.TAKEN_DOWN).order_by("name", "pk"):
-            services.voice_restore(staff=_staff(request), voice=voice, reason="Restored by staff")
+            services.voice_restore(
+                staff=staff_user(request), voice=voice, reason="Restored by staff"
+            )
             restored += 1
             self.log_change(request, voice, "Restored")
         level = messages.SUCCESS if restored else messages.WARNING
         self.message_user(
             request,
-            f"Restored {_plural(restored, 'voice')} (elements that lost them are not re-bound).",
+            f"Restored {plural(restored, 'voice')} (elements that lost them are not re-bound).",
             level,
         )
 

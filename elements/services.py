@@ -11,21 +11,18 @@ transaction (SQLite), so parallel creates can't pass it together.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.locks import lock_owner
 from accounts.selectors import user_entitlements
 from elements.error_codes import ElementErrorCode
 from elements.hooks import pinned_file_names
@@ -50,53 +47,23 @@ from elements.models import (
     VoiceStatus,
 )
 from elementsite.errors import field_error as _error
-from elementsite.storage import remove_quietly, save_file
+from elementsite.files import FileBatch, atomic_with_files
+from elementsite.ids import row_key, row_or_not_found
+from elementsite.storage import remove_quietly
 
 # An uploaded file of any kind (Django's UploadedFile, File, a stream): the media modules
 # read it under a byte cap and trust nothing the client said about it.
 Upload = Any
 
 
-def _not_found(field: str, what: str) -> ValidationError:
-    # Another user's object is reported exactly like one that does not exist.
-    return _error(field, f"No such {what}.", ElementErrorCode.NOT_FOUND)
+# Another user's object is reported exactly like one that does not exist (`row_or_not_found`).
+NOT_FOUND = ElementErrorCode.NOT_FOUND
 
 
 # --- Files ----------------------------------------------------------------------------------
 
 
-class _FileBatch:
-    """Files saved during one service call: deleted again if its transaction fails.
-
-    A name joins the batch before its write starts, and a write that fails removes its own
-    part at once (`elementsite.storage.save_file`), so a full disk or a storage that drops
-    the connection leaves neither a cut-off file nor a 0-byte one. Storage failures reach
-    the caller as STORAGE_FULL / STORAGE_UNAVAILABLE, without the backend's words."""
-
-    def __init__(self) -> None:
-        self.saved: list[str] = []
-
-    def save(self, folder: str, content: bytes | File[Any], extension: str) -> str:
-        # A random name: nothing about the file, its owner or its order can be guessed.
-        return save_file(f"{folder}/{uuid.uuid4().hex}.{extension}", content, self.saved)
-
-    def discard(self) -> None:
-        for name in self.saved:
-            remove_quietly(name)
-
-
-@contextmanager
-def _writing() -> Iterator[_FileBatch]:
-    batch = _FileBatch()
-    try:
-        with transaction.atomic():
-            yield batch
-    except BaseException:
-        batch.discard()
-        raise
-
-
-def _delete_files_after_commit(names: Sequence[str]) -> None:
+def delete_files_after_commit(names: Sequence[str]) -> None:
     """Delete files once the transaction commits, except those a submitted job still pins
     (jobs share the element's files rather than copying them; `elements.hooks`)."""
     names = [n for n in names if n]
@@ -123,7 +90,9 @@ def _image_files(images: Sequence[ReferenceImage]) -> list[str]:
 RESERVED_NAME = re.compile(r"^(image|video)\s*\d*$", re.IGNORECASE)
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """An element's name, trimmed: required, at most ELEMENT_NAME_MAX characters, not a
+    name prompts use for attached files, and fit for a `[@Name]` mention."""
     name = (name or "").strip()
     if not name:
         raise _error("name", "Give the element a name.", ElementErrorCode.NAME_REQUIRED)
@@ -149,7 +118,8 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _clean_description(description: str) -> str:
+def clean_description(description: str) -> str:
+    """An element's description, trimmed: at most ELEMENT_DESCRIPTION_MAX characters."""
     description = (description or "").strip()
     if len(description) > ELEMENT_DESCRIPTION_MAX:
         raise _error(
@@ -160,15 +130,18 @@ def _clean_description(description: str) -> str:
     return description
 
 
-def _check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | None = None) -> None:
+def check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | None = None) -> None:
+    """NAME_TAKEN when the owner has another element of this name (ignoring case); the
+    unique constraint backs it for writes that race."""
     taken = Element.objects.filter(owner_id=owner.pk, name__iexact=name)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise _name_taken()
+        raise name_taken()
 
 
-def _name_taken() -> ValidationError:
+def name_taken() -> ValidationError:
+    """The NAME_TAKEN error, also for an IntegrityError of the name constraint."""
     return _error(
         "name",
         "You already have an element with this name (names ignore case).",
@@ -203,13 +176,9 @@ def _process_audio(upload: Upload, field: str) -> ProcessedAudio:
         raise ValidationError({field: exc.error_list}) from None
 
 
-def _lock_owner(owner: AbstractBaseUser) -> None:
-    # PostgreSQL: serialises this owner's library writes. SQLite: a no-op, but transactions
-    # there are IMMEDIATE, which serialises all writers anyway.
-    User.objects.select_for_update().filter(pk=owner.pk).first()
-
-
-def _check_can_create(owner: AbstractBaseUser) -> None:
+def check_can_create(owner: AbstractBaseUser) -> None:
+    """ELEMENT_LIMIT_REACHED when the owner's library is at their tier's limit (call with
+    the owner locked, `accounts.locks.lock_owner`)."""
     limit = user_entitlements(owner).element_limit
     count = Element.objects.filter(owner_id=owner.pk).count()
     if count >= limit:
@@ -253,29 +222,21 @@ def _check_can_edit(element: Element) -> None:
         )
 
 
-def _locked_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
+def locked_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
     """The owner's element, locked for this transaction, ready to edit."""
-    _lock_owner(owner)
-    element = (
-        Element.objects.select_for_update()
-        .select_related("owner")
-        .filter(owner_id=owner.pk, pk=_pk(element_id))
-        .first()
+    lock_owner(owner)
+    element = row_or_not_found(
+        Element.objects.select_for_update().select_related("owner").filter(owner_id=owner.pk),
+        element_id,
+        field="id",
+        message="No such element.",
+        code=NOT_FOUND,
     )
-    if element is None:
-        raise _not_found("id", "element")
     _check_can_edit(element)
     return element
 
 
-def _pk(value: int | str | None) -> int:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return -1
-
-
-def _touch(element: Element, **fields: Any) -> None:
+def touch(element: Element, **fields: Any) -> None:
     """Save changed fields and bump the version: every change is a new version."""
     fields.update(version=F("version") + 1, updated_at=timezone.now())
     Element.objects.filter(pk=element.pk).update(**fields)
@@ -313,7 +274,9 @@ def _clean_voice_name(name: str) -> str:
     return name
 
 
-def _check_consent(statement: str) -> str:
+def check_consent(statement: str) -> str:
+    """The uploader's consent statement for a voice, trimmed: at least a sentence (10
+    characters), kept to 2000."""
     statement = (statement or "").strip()
     if len(statement) < 10:
         raise _error(
@@ -334,11 +297,11 @@ class _PreparedVoice:
 
 def _prepare_voice(upload: VoiceUpload, field: str = "file") -> _PreparedVoice:
     name = _clean_voice_name(upload.name)
-    consent = _check_consent(upload.consent_statement)
+    consent = check_consent(upload.consent_statement)
     return _PreparedVoice(upload, name, consent, _process_audio(upload.file, field))
 
 
-def _create_voice(owner: AbstractBaseUser, prepared: _PreparedVoice, files: _FileBatch) -> Voice:
+def _create_voice(owner: AbstractBaseUser, prepared: _PreparedVoice, files: FileBatch) -> Voice:
     audio = prepared.audio
     voice = Voice(
         owner_id=owner.pk,
@@ -365,19 +328,21 @@ def voice_upload(*, owner: AbstractBaseUser, upload: VoiceUpload) -> VoiceResult
     clipping, noise) is accepted; its warnings come back to show the user.
     """
     prepared = _prepare_voice(upload)
-    with _writing() as files:
+    with atomic_with_files() as files:
         voice = _create_voice(owner, prepared, files)
     return VoiceResult(voice, prepared.audio.quality.warnings)
 
 
 def _usable_voice(owner: AbstractBaseUser, voice_id: int | str, field: str = "voiceId") -> Voice:
-    voice = (
-        Voice.objects.filter(pk=_pk(voice_id))
-        .filter(Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET))
-        .first()
+    voice = row_or_not_found(
+        Voice.objects.filter(
+            Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET)
+        ),
+        voice_id,
+        field=field,
+        message="No such voice.",
+        code=NOT_FOUND,
     )
-    if voice is None:
-        raise _not_found(field, "voice")
     if voice.status == VoiceStatus.TAKEN_DOWN:
         raise _error(
             field,
@@ -399,9 +364,13 @@ def _check_voice_allowed(element_type: str) -> None:
 def voice_delete(*, owner: AbstractBaseUser, voice_id: int | str) -> None:
     """Delete one of the owner's voices; elements bound to it lose it (a new version)."""
     with transaction.atomic():
-        voice = Voice.objects.filter(owner_id=owner.pk, pk=_pk(voice_id)).first()
-        if voice is None:
-            raise _not_found("id", "voice")
+        voice = row_or_not_found(
+            Voice.objects.filter(owner_id=owner.pk),
+            voice_id,
+            field="id",
+            message="No such voice.",
+            code=NOT_FOUND,
+        )
         Element.objects.filter(voice=voice).update(
             voice=None,
             voice_notice=f"The voice “{voice.name}” was deleted.",
@@ -410,7 +379,7 @@ def voice_delete(*, owner: AbstractBaseUser, voice_id: int | str) -> None:
         )
         name = voice.audio.name
         voice.delete()
-        _delete_files_after_commit([name])
+        delete_files_after_commit([name])
 
 
 def voice_bind(
@@ -429,23 +398,23 @@ def voice_bind(
             ElementErrorCode.VOICE_CHOICE_CONFLICT,
         )
     prepared = _prepare_voice(upload, "voiceFile") if upload is not None else None
-    with _writing() as files:
-        element = _locked_element(owner, element_id)
+    with atomic_with_files() as files:
+        element = locked_element(owner, element_id)
         _check_voice_allowed(element.type)
         if prepared is not None:
             voice = _create_voice(owner, prepared, files)
         else:
             voice = _usable_voice(owner, voice_id)  # type: ignore[arg-type]
-        _touch(element, voice=voice, voice_notice="")
+        touch(element, voice=voice, voice_notice="")
     return element, (prepared.audio.quality.warnings if prepared else ())
 
 
 def voice_unbind(*, owner: AbstractBaseUser, element_id: int | str) -> Element:
     """Make a character speak with no voice of its own."""
     with transaction.atomic():
-        element = _locked_element(owner, element_id)
+        element = locked_element(owner, element_id)
         if element.voice_id is not None:
-            _touch(element, voice=None, voice_notice="")
+            touch(element, voice=None, voice_notice="")
     return element
 
 
@@ -508,15 +477,17 @@ class ElementResult:
     voice_warnings: tuple[QualityWarning, ...] = ()
 
 
-def _add_image(
+def add_image(
     element: Element,
     processed: ProcessedImage,
     *,
     role: str,
     position: int,
     origin: str,
-    files: _FileBatch,
+    files: FileBatch,
 ) -> ReferenceImage:
+    """Store a processed image and its thumbnail (through `files`, so a failed transaction
+    removes them) as a row of `element`."""
     image = ReferenceImage(
         element=element,
         role=role,
@@ -572,8 +543,8 @@ def element_create(
     Refused at the tier's element limit. Creating is free. `min_images=1` only for the "AI
     multi-view" choice at creation, whose job (made by generation) fills the rest at once.
     """
-    name = _clean_name(name)
-    description = _clean_description(description)
+    name = clean_name(name)
+    description = clean_description(description)
     element_type = _check_type(element_type)
     _check_image_count(1 + len(extra_images), min_images)
     if voice_id is not None or voice_upload is not None:
@@ -585,17 +556,17 @@ def element_create(
                 ElementErrorCode.VOICE_CHOICE_CONFLICT,
             )
     # Cheap checks first, then all the media, and only then the database.
-    _check_name_free(owner, name)
+    check_name_free(owner, name)
     main = _process_image(main_image, "mainImage")
     detected = _detected_fields(main)
     extras = [_process_image(f, f"extraImages.{i}") for i, f in enumerate(extra_images)]
     prepared_voice = _prepare_voice(voice_upload, "voiceFile") if voice_upload else None
 
     try:
-        with _writing() as files:
-            _lock_owner(owner)
-            _check_can_create(owner)
-            _check_name_free(owner, name)
+        with atomic_with_files() as files:
+            lock_owner(owner)
+            check_can_create(owner)
+            check_name_free(owner, name)
             voice = None
             if prepared_voice is not None:
                 voice = _create_voice(owner, prepared_voice, files)
@@ -609,7 +580,7 @@ def element_create(
                 voice=voice,
                 **detected,
             )
-            _add_image(
+            add_image(
                 element,
                 main,
                 role=ImageRole.MAIN,
@@ -618,7 +589,7 @@ def element_create(
                 files=files,
             )
             for position, processed in enumerate(extras, start=1):
-                _add_image(
+                add_image(
                     element,
                     processed,
                     role=ImageRole.EXTRA,
@@ -628,7 +599,7 @@ def element_create(
                 )
     except IntegrityError:
         # The same name committed by a parallel request after our check.
-        raise _name_taken() from None
+        raise name_taken() from None
     warnings = prepared_voice.audio.quality.warnings if prepared_voice else ()
     return ElementResult(element, warnings)
 
@@ -648,16 +619,16 @@ def element_update(
     voice can't become another type until the voice is unbound."""
     changes: dict[str, Any] = {}
     if name is not _UNSET:
-        changes["name"] = _clean_name(name)
+        changes["name"] = clean_name(name)
     if description is not _UNSET:
-        changes["description"] = _clean_description(description)
+        changes["description"] = clean_description(description)
     if element_type is not _UNSET:
         changes["type"] = _check_type(element_type)
     try:
         with transaction.atomic():
-            element = _locked_element(owner, element_id)
+            element = locked_element(owner, element_id)
             if "name" in changes:
-                _check_name_free(owner, changes["name"], exclude_pk=element.pk)
+                check_name_free(owner, changes["name"], exclude_pk=element.pk)
             if (
                 changes.get("type", ElementType.CHARACTER) != ElementType.CHARACTER
                 and element.voice_id
@@ -669,29 +640,36 @@ def element_update(
                 )
             changed = {k: v for k, v in changes.items() if getattr(element, k) != v}
             if changed:
-                _touch(element, **changed)
+                touch(element, **changed)
     except IntegrityError:
-        raise _name_taken() from None
+        raise name_taken() from None
     return element
 
 
 def element_delete(*, owner: AbstractBaseUser, element_id: int | str) -> None:
     """Delete an element and its image files. Allowed over the tier limit and when blocked."""
     with transaction.atomic():
-        element = Element.objects.filter(owner_id=owner.pk, pk=_pk(element_id)).first()
-        if element is None:
-            raise _not_found("id", "element")
+        element = row_or_not_found(
+            Element.objects.filter(owner_id=owner.pk),
+            element_id,
+            field="id",
+            message="No such element.",
+            code=NOT_FOUND,
+        )
         names = _image_files(list(element.images.all()))
         names += [element.clip.name, element.video_source.name]  # video elements
         element.delete()
-        _delete_files_after_commit(names)
+        delete_files_after_commit(names)
 
 
 def _element_image(element: Element, image_id: int | str, field: str = "imageId") -> ReferenceImage:
-    image = element.images.filter(pk=_pk(image_id)).first()
-    if image is None:
-        raise _not_found(field, "image of this element")
-    return image
+    return row_or_not_found(
+        element.images.all(),
+        image_id,
+        field=field,
+        message="No such image of this element.",
+        code=NOT_FOUND,
+    )
 
 
 def _compact_extras(element: Element) -> None:
@@ -711,12 +689,12 @@ def element_image_add(
 ) -> ReferenceImage:
     """Add a supplementary image (at most 4 images in all), uploaded or from history."""
     processed = _process_image(file, "file")
-    with _writing() as files:
-        element = _locked_element(owner, element_id)
+    with atomic_with_files() as files:
+        element = locked_element(owner, element_id)
         count = element.images.count()
         if count >= MAX_IMAGES:
             _check_image_count(count + 1)
-        image = _add_image(
+        image = add_image(
             element,
             processed,
             role=ImageRole.EXTRA,
@@ -724,7 +702,7 @@ def element_image_add(
             origin=origin,
             files=files,
         )
-        _touch(element)
+        touch(element)
     return image
 
 
@@ -735,18 +713,18 @@ def element_image_replace(
     processed = _process_image(file, "file")
     # Detection takes a fraction of a second: run it before the lock, for a main image.
     replaces_main = ReferenceImage.objects.filter(
-        pk=_pk(image_id), element__owner_id=owner.pk, role=ImageRole.MAIN
+        pk=row_key(ReferenceImage, image_id), element__owner_id=owner.pk, role=ImageRole.MAIN
     ).exists()
     detected = _detected_fields(processed) if replaces_main else None
-    with _writing() as files:
-        element = _locked_element(owner, element_id)
+    with atomic_with_files() as files:
+        element = locked_element(owner, element_id)
         old = _element_image(element, image_id)
         old_files = _image_files([old])
         if old.role == ImageRole.MAIN and detected is not None:
             # A new main image: what detection suggests for it replaces the old suggestion.
             Element.objects.filter(pk=element.pk).update(**detected)
         old.delete()
-        image = _add_image(
+        image = add_image(
             element,
             processed,
             role=old.role,
@@ -754,8 +732,8 @@ def element_image_replace(
             origin=ImageOrigin.UPLOAD,
             files=files,
         )
-        _touch(element)
-        _delete_files_after_commit(old_files)
+        touch(element)
+        delete_files_after_commit(old_files)
     return image
 
 
@@ -764,7 +742,7 @@ def element_image_remove(
 ) -> Element:
     """Remove a supplementary image; an element keeps its main image and at least 2 in all."""
     with transaction.atomic():
-        element = _locked_element(owner, element_id)
+        element = locked_element(owner, element_id)
         image = _element_image(element, image_id)
         if image.role == ImageRole.MAIN:
             raise _error(
@@ -776,8 +754,8 @@ def element_image_remove(
         names = _image_files([image])
         image.delete()
         _compact_extras(element)
-        _touch(element)
-        _delete_files_after_commit(names)
+        touch(element)
+        delete_files_after_commit(names)
     return element
 
 
@@ -786,7 +764,7 @@ def element_image_set_main(
 ) -> Element:
     """Make a supplementary image the main one; the old main takes its place."""
     with transaction.atomic():
-        element = _locked_element(owner, element_id)
+        element = locked_element(owner, element_id)
         image = _element_image(element, image_id)
         if image.role != ImageRole.MAIN:
             # Old main first, so there is never a second main row (a unique constraint).
@@ -794,7 +772,7 @@ def element_image_set_main(
                 role=ImageRole.EXTRA, position=image.position
             )
             ReferenceImage.objects.filter(pk=image.pk).update(role=ImageRole.MAIN, position=0)
-            _touch(element)
+            touch(element)
     return element
 
 
@@ -803,9 +781,9 @@ def element_image_reorder(
 ) -> Element:
     """Order the supplementary images: `image_ids` lists each of them once."""
     with transaction.atomic():
-        element = _locked_element(owner, element_id)
+        element = locked_element(owner, element_id)
         extras = {image.pk: image for image in element.images.filter(role=ImageRole.EXTRA)}
-        wanted = [_pk(i) for i in image_ids]
+        wanted = [row_key(ReferenceImage, i) for i in image_ids]
         if sorted(wanted) != sorted(extras):
             raise _error(
                 "imageIds",
@@ -815,7 +793,7 @@ def element_image_reorder(
         for position, pk in enumerate(wanted, start=1):
             if extras[pk].position != position:
                 ReferenceImage.objects.filter(pk=pk).update(position=position)
-        _touch(element)
+        touch(element)
     return element
 
 
@@ -881,7 +859,7 @@ def voice_preset_create(
         raise PermissionDenied
     name = _clean_voice_name(name)
     audio = _process_audio(file, "file")
-    with _writing() as files:
+    with atomic_with_files() as files:
         voice = Voice(
             owner=None,
             name=name,

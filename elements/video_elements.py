@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.locks import lock_owner
 from elements.error_codes import ElementErrorCode
 from elements.media import clips
 from elements.media.audio import process_audio
@@ -60,19 +61,18 @@ from elements.models import (
 from elements.services import (
     ElementResult,
     Upload,
-    _add_image,
-    _check_can_create,
-    _check_consent,
-    _check_name_free,
-    _clean_description,
-    _clean_name,
-    _delete_files_after_commit,
-    _lock_owner,
-    _name_taken,
-    _writing,
+    add_image,
+    check_can_create,
+    check_consent,
+    check_name_free,
+    clean_description,
+    clean_name,
+    delete_files_after_commit,
+    name_taken,
 )
 from elements.signals import element_event
 from elementsite.errors import field_error as _error
+from elementsite.files import atomic_with_files
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +139,12 @@ def video_element_create(
     video, a file that is not a readable video with a picture, over the caps of bytes,
     resolution or length, no consent statement, a taken name, the tier's element limit.
     """
-    name = _clean_name(name)
-    description = _clean_description(description)
-    consent = _check_consent(consent_statement)
+    name = clean_name(name)
+    description = clean_description(description)
+    consent = check_consent(consent_statement)
     start, end = _check_window(trim_start, trim_end)
-    _check_name_free(owner, name)
-    _check_can_create(owner)  # again under the lock below; this spares reading the video
+    check_name_free(owner, name)
+    check_can_create(owner)  # again under the lock below; this spares reading the video
     try:
         with open_element_video(video) as probed:
             if end > probed.duration + TRIM_TOLERANCE:
@@ -154,10 +154,10 @@ def video_element_create(
                     ElementErrorCode.TRIM_OUTSIDE_VIDEO,
                 )
             try:
-                with _writing() as files, probed.path.open("rb") as handle:
-                    _lock_owner(owner)
-                    _check_can_create(owner)
-                    _check_name_free(owner, name)
+                with atomic_with_files() as files, probed.path.open("rb") as handle:
+                    lock_owner(owner)
+                    check_can_create(owner)
+                    check_name_free(owner, name)
                     element = Element(
                         owner_id=owner.pk,
                         name=name,
@@ -186,7 +186,7 @@ def video_element_create(
                     element.save()
                     transaction.on_commit(lambda: _enqueue(element.pk))
             except IntegrityError:
-                raise _name_taken() from None
+                raise name_taken() from None
     except ValidationError as exc:
         if hasattr(exc, "error_dict") or exc.code not in set(MediaErrorCode):
             raise
@@ -396,7 +396,7 @@ def _native_voice(clip: Path, duration: float) -> tuple[Any, dict[str, Any]]:
 
 def _store(element_id: int, outcome: _Outcome) -> Element | None:
     """Write the outcome if the element is still processing (one transaction)."""
-    with _writing() as files:
+    with atomic_with_files() as files:
         element = (
             Element.objects.select_for_update()
             .filter(pk=element_id, status=ElementStatus.PROCESSING)
@@ -406,7 +406,7 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
             return None  # deleted meanwhile, or another delivery finished it
         if outcome.clip is not None:
             element.clip.name = files.save("elements/clips", outcome.clip.read_bytes(), "mp4")
-        _delete_files_after_commit([element.video_source.name])
+        delete_files_after_commit([element.video_source.name])
         element.video_source.name = ""
         element.video_report = outcome.report
         element.progress = 100
@@ -418,7 +418,7 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
             element.failure_message = outcome.failure_message[:300]
         else:
             for position, processed in enumerate(outcome.keyframes or []):
-                _add_image(
+                add_image(
                     element,
                     processed,
                     role=ImageRole.MAIN if position == 0 else ImageRole.EXTRA,

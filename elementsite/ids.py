@@ -5,6 +5,12 @@ another type's id, a pk the model's key can't hold — is answered exactly as an
 no row: the parsed key is then `NO_ROW` for that model, the service looks it up and says
 "not found" in its own words, and a query's lookup answers null. So a guessed or mangled id
 tells the caller nothing, and no Django or base64 message can reach a client.
+
+The two halves of "a client's id → the row it names":
+- GraphQL: `node_pk` turns a global id into the key (a mutation passes it to a service),
+  `node_or_none` into the viewer's object (a query answers null for a miss);
+- services: `row_or_not_found` looks the key up in the rows the caller may see and raises the
+  app's NOT_FOUND, the same error for a malformed key, another user's row and no row at all.
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 from strawberry.types.cast import cast as strawberry_cast
 from strawberry_django.relay import resolve_model_node
 from strawberry_django.utils.typing import get_django_definition
+
+from elementsite.errors import field_error
+
+M = TypeVar("M", bound=models.Model)
 
 # Keys no row can have: auto-increment keys start at 1, and uuid4 never yields all zeros.
 # Both are truthy, so code that reads "no id given" from a falsy value is not fooled.
@@ -54,10 +65,17 @@ def _model(node_type: type) -> type[models.Model]:
     return get_django_definition(node_type, strict=True).model
 
 
-def _typed_pk(model: type[models.Model], node_id: str) -> Any | None:
+def _typed_pk(model: type[models.Model], node_id: object) -> Any | None:
     """The key as the model stores it, or None when the model's key can't hold it."""
     pk_field = model._meta.pk
     assert pk_field is not None
+    # Keys arrive as text (a global id's part) or as the key itself; Django would take 1.5
+    # or True for 1, and 7 for a uuid, which no client meant.
+    is_uuid = isinstance(pk_field, models.UUIDField)
+    if not isinstance(node_id, uuid.UUID if is_uuid else int) and not isinstance(node_id, str):
+        return None
+    if isinstance(node_id, bool):
+        return None
     try:
         pk = pk_field.to_python(node_id)
     except (ValidationError, ValueError, TypeError):
@@ -71,6 +89,26 @@ def _no_row(model: type[models.Model]) -> Any:
     return NO_ROW_UUID if isinstance(model._meta.pk, models.UUIDField) else NO_ROW_INT
 
 
+def row_key(model: type[models.Model], value: object) -> Any:
+    """`value` as `model`'s primary key (an int, a UUID), or a key no row has when the key
+    can't hold it (None, "", "abc", -1, 2**64): a lookup with it finds nothing, never raises."""
+    pk = None if value is None else _typed_pk(model, value)
+    return _no_row(model) if pk is None else pk
+
+
+def row_or_not_found(
+    rows: QuerySet[M] | type[M], key: object, *, field: str | None, message: str, code: str
+) -> M:
+    """The row of `rows` (a model or the queryset of rows the caller may see, e.g. the
+    owner's, locked) whose primary key is `key`; else the `code` (the app's NOT_FOUND) on
+    `field`. Another user's row, a malformed key and a key no row has get the same error."""
+    queryset = rows if isinstance(rows, QuerySet) else rows._default_manager.all()
+    row = queryset.filter(pk=row_key(queryset.model, key)).first()
+    if row is None:
+        raise field_error(field, message, code)
+    return row
+
+
 def node_pk(value: object, *node_types: type) -> Any:
     """The primary key inside `value` when it is a global id of one of `node_types` (all
     of one model); otherwise a key no row has, so the caller's lookup answers "not found"
@@ -79,8 +117,7 @@ def node_pk(value: object, *node_types: type) -> Any:
     gid = parse_global_id(value)
     if gid is None or gid.type_name not in {_type_name(t) for t in node_types}:
         return _no_row(model)
-    pk = _typed_pk(model, gid.node_id)
-    return _no_row(model) if pk is None else pk
+    return row_key(model, gid.node_id)
 
 
 def node_pks(values: list[Any], *node_types: type) -> list[Any]:

@@ -1,10 +1,11 @@
 """Staff screens for generation: jobs, what they were made from and made, and the price list.
 
 Jobs are read-only here: they change only through the two actions. "Cancel" ends a queued
-job at once with its credits refunded (`services.job_finish`, under the row lock) and asks a
-running one to stop at its next progress report. "Retry" puts a failed or canceled job back
-in the queue through `services.generation_retry`, which charges its price again since it was
-refunded; staff see the prices and the owners' balances before confirming.
+job at once with its credits refunded and asks a running one to stop at its next progress
+report, through `services.generation_staff_cancel` (the owner's cancel, for staff). "Retry"
+puts a failed or canceled job back in the queue through `services.generation_retry`, which
+charges its price again since it was refunded; staff see the prices and the owners'
+balances before confirming.
 
 Stored files never get a public address and their storage names never reach the page: the
 previews (pinned element images and voices, inputs, outputs and posters) are read through a
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -34,13 +34,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
-from accounts.admin import ReadOnlyMixin
-from accounts.models import CreditLedgerEntry, User
+from accounts.models import CreditLedgerEntry
+from elementsite.admin_actions import confirm_page, plural, staff_user
 from elementsite.admin_display import truncated
+from elementsite.admin_readonly import ReadOnlyMixin, ReadOnlyPartInline
 from elementsite.staff_media import content_type_of, stream_stored_file
 from generation import services
 from generation.catalog import MODELS, ModelCode
 from generation.models import (
+    FINISHED,
     GenerationJob,
     GenerationOutput,
     JanitorRun,
@@ -60,16 +62,6 @@ ELEMENT_THUMBNAIL_PX = 64
 INPUT_PREVIEW_PX = 160
 OUTPUT_PREVIEW_PX = 360
 RETRYABLE = (JobStatus.FAILED, JobStatus.CANCELED)
-STAFF_CANCEL_MESSAGE = "Canceled by staff."
-
-
-def _staff(request: HttpRequest) -> User:
-    # The admin site lets in only active staff, never an anonymous user.
-    return cast(User, request.user)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def short_id(job: GenerationJob) -> str:
@@ -130,25 +122,11 @@ def _video(url: str, size: int, *, poster: str = "") -> SafeString:
     )
 
 
-def _can_see_jobs(request: HttpRequest) -> bool:
-    user = request.user
-    return user.has_perm("generation.view_generationjob") or user.has_perm(
-        "generation.change_generationjob"
-    )
-
-
 # --- Job inlines --------------------------------------------------------------------------
 
 
-class _JobPartInline(ReadOnlyMixin, admin.TabularInline):
+class _JobPartInline(ReadOnlyPartInline):
     """A part of the job as it was submitted or produced: whoever may see jobs sees it."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _can_see_jobs(request)
 
 
 class JobElementInline(_JobPartInline):
@@ -258,23 +236,6 @@ class GenerationOutputInline(_JobPartInline):
 
 
 # --- Jobs ---------------------------------------------------------------------------------
-
-
-def _staff_cancel(job_id: Any) -> tuple[GenerationJob, str]:
-    """Cancel one job for staff, as `services.generation_cancel` does for its owner: a queued
-    job ends now and is refunded, a running one is asked to stop. Returns the job and what
-    happened to it: its status before, or "finished" when it had already ended."""
-    with transaction.atomic():
-        job = GenerationJob.objects.select_for_update().get(pk=job_id)
-        if job.is_finished:
-            return job, "finished"
-        if job.status == JobStatus.QUEUED:
-            services.job_finish(job, JobStatus.CANCELED, message=STAFF_CANCEL_MESSAGE)
-            return job, JobStatus.QUEUED
-        if not job.cancel_requested:
-            job.cancel_requested = True
-            job.save(update_fields=["cancel_requested"])
-        return job, JobStatus.RUNNING
 
 
 @admin.register(GenerationJob)
@@ -457,8 +418,8 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         stopping: list[str] = []
         finished: list[str] = []
         for job_id in queryset.order_by("created_at").values_list("pk", flat=True):
-            job, was = _staff_cancel(job_id)
-            if was == "finished":
+            job, was = services.generation_staff_cancel(staff=staff_user(request), job_id=job_id)
+            if was in FINISHED:
                 finished.append(f"{short_id(job)} ({job.status})")
             elif was == JobStatus.QUEUED:
                 canceled.append(short_id(job))
@@ -469,21 +430,21 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if canceled:
             self.message_user(
                 request,
-                f"Canceled {_plural(len(canceled), 'queued job')}; "
+                f"Canceled {plural(len(canceled), 'queued job')}; "
                 f"{'its' if len(canceled) == 1 else 'their'} credits were refunded.",
                 messages.SUCCESS,
             )
         if stopping:
             self.message_user(
                 request,
-                f"Asked {_plural(len(stopping), 'running job')} to stop: "
+                f"Asked {plural(len(stopping), 'running job')} to stop: "
                 "canceled and refunded at the next progress report.",
                 messages.SUCCESS,
             )
         if finished:
             self.message_user(
                 request,
-                f"Skipped {_plural(len(finished), 'finished job')}: {', '.join(finished)}.",
+                f"Skipped {plural(len(finished), 'finished job')}: {', '.join(finished)}.",
                 messages.WARNING,
             )
 
@@ -506,12 +467,15 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if "apply" in request.POST:
             self._retry(request, retryable)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Retry jobs",
-            "subtitle": None,
-            "opts": self.opts,
-            "jobs": [
+        return confirm_page(
+            self,
+            request,
+            template="admin/generation/generationjob/retry.html",
+            action="retry_jobs",
+            title="Retry jobs",
+            selected=[job.pk for job in retryable],
+            css_name="retry-jobs",
+            jobs=[
                 (
                     job,
                     short_id(job),
@@ -519,17 +483,14 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 )
                 for job in retryable
             ],
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/generation/generationjob/retry.html", context)
+        )
 
     def _retry(self, request: HttpRequest, jobs: list[GenerationJob]) -> None:
         retried = 0
         for job in jobs:
             try:
                 # Each its own transaction: one owner who can't pay leaves the others' retries.
-                services.generation_retry(staff=_staff(request), job=job)
+                services.generation_retry(staff=staff_user(request), job=job)
             except ValidationError as exc:
                 self.message_user(
                     request,
@@ -544,7 +505,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if retried:
             self.message_user(
                 request,
-                f"Retried {_plural(retried, 'job')}: charged again and queued.",
+                f"Retried {plural(retried, 'job')}: charged again and queued.",
                 messages.SUCCESS,
             )
 
@@ -610,7 +571,7 @@ class ProviderElementAdmin(ReadOnlyMixin, admin.ModelAdmin):
             transaction.on_commit(
                 functools.partial(async_task, "generation.tasks.sync_provider_element", pk)
             )
-        self.message_user(request, f"Queued {_plural(len(ids), 'sync')}.", messages.SUCCESS)
+        self.message_user(request, f"Queued {plural(len(ids), 'sync')}.", messages.SUCCESS)
 
 
 @admin.register(ProviderVoice)
@@ -663,7 +624,7 @@ class ProviderAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if not request.user.has_perm("generation.change_generationjob"):
             raise PermissionDenied
         count = queryset.filter(resolved=False).update(resolved=True)
-        self.message_user(request, f"Resolved {_plural(count, 'alert')}.", messages.SUCCESS)
+        self.message_user(request, f"Resolved {plural(count, 'alert')}.", messages.SUCCESS)
 
 
 @admin.register(JanitorRun)

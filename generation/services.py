@@ -40,6 +40,7 @@ from elements.models import (
 )
 from elements.selectors import element_is_mentionable
 from elementsite.errors import field_error as _error
+from elementsite.ids import row_or_not_found
 from elementsite.storage import save_file
 from generation.catalog import MODELS, ModelCode, ModelKind, ModelSpec
 from generation.error_codes import GenerationErrorCode
@@ -410,33 +411,57 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
     """Cancel a queued job at once (refunded); a running one stops at its next progress
     report. Another user's job is reported as not found."""
     with transaction.atomic():
-        job_uuid = uuid_or_none(job_id)
-        job = (
-            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk, pk=job_uuid).first()
-            if job_uuid is not None
-            else None
+        job = row_or_not_found(
+            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk),
+            job_id,
+            field="id",
+            message="No such job.",
+            code=GenerationErrorCode.NOT_FOUND,
         )
-        if job is None:
-            raise _error("id", "No such job.", GenerationErrorCode.NOT_FOUND)
         if job.is_finished:
             raise _error(
                 "id", f"This job has already {job.status}.", GenerationErrorCode.JOB_FINISHED
             )
-        if job.status == JobStatus.QUEUED:
-            job_finish(job, JobStatus.CANCELED, message="Canceled by you.")
-        else:
-            job.cancel_requested = True
-            job.save(update_fields=["cancel_requested"])
+        _cancel(job, "Canceled by you.")
     return job
 
 
-def uuid_or_none(value: Any) -> uuid.UUID | None:
-    """A job's primary key from what a caller sent, or None when it is no UUID at all (the
-    caller then answers "not found", as for a job that does not exist)."""
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+STAFF_CANCEL_MESSAGE = "Canceled by staff."
+
+
+def generation_staff_cancel(
+    *, staff: AbstractBaseUser, job_id: Any
+) -> tuple[GenerationJob, JobStatus]:
+    """Staff cancel any user's job as its owner can (`generation_cancel`): a queued job ends
+    now ("Canceled by staff.", refunded), a running one stops at its next progress report. A
+    finished job is left as it is (no error: staff cancel many at once). Returns the job and
+    the status it had before, which tells the caller which of the three happened."""
+    from django.core.exceptions import PermissionDenied
+
+    if not (staff.is_active and getattr(staff, "is_staff", False)):
+        raise PermissionDenied
+    with transaction.atomic():
+        job = row_or_not_found(
+            GenerationJob.objects.select_for_update(),
+            job_id,
+            field="id",
+            message="No such job.",
+            code=GenerationErrorCode.NOT_FOUND,
+        )
+        was = JobStatus(job.status)
+        if not job.is_finished:
+            _cancel(job, STAFF_CANCEL_MESSAGE)
+    return job, was
+
+
+def _cancel(job: GenerationJob, message: str) -> None:
+    # The job's row is locked and it has not finished: a queued job has not started, so it
+    # ends now and is refunded; a running one is in a worker, which ends it at its next beat.
+    if job.status == JobStatus.QUEUED:
+        job_finish(job, JobStatus.CANCELED, message=message)
+    elif not job.cancel_requested:
+        job.cancel_requested = True
+        job.save(update_fields=["cancel_requested"])
 
 
 def job_finish(
@@ -466,13 +491,13 @@ def output_still(*, owner: AbstractBaseUser, output_id: Any, at: float | None = 
     from generation.models import GenerationOutput
     from generation.providers import local_render
 
-    output = (
-        GenerationOutput.objects.filter(owner_id=owner.pk, pk=int(output_id)).first()
-        if str(output_id).isdigit()
-        else None
+    output = row_or_not_found(
+        GenerationOutput.objects.filter(owner_id=owner.pk),
+        output_id,
+        field="outputId",
+        message="No such output in your history.",
+        code=GenerationErrorCode.NOT_FOUND,
     )
-    if output is None:
-        raise _error("outputId", "No such output in your history.", GenerationErrorCode.NOT_FOUND)
     if output.kind == "image":
         with output.file.open("rb") as f:
             return io.BytesIO(f.read())

@@ -29,6 +29,8 @@ from elements.models import (
     ReferenceImage,
 )
 from elementsite.errors import field_error as _error
+from elementsite.files import FileBatch
+from elementsite.ids import row_or_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +85,13 @@ def subject_type_detect(*, upload: Any) -> SubjectSuggestion:
 
 
 def _owned_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
-    from elements.services import _not_found, _pk
-
-    element = Element.objects.filter(owner_id=owner.pk, pk=_pk(element_id)).first()
-    if element is None:
-        raise _not_found("elementId", "element")
-    return element
+    return row_or_not_found(
+        Element.objects.filter(owner_id=owner.pk),
+        element_id,
+        field="elementId",
+        message="No such element.",
+        code=ElementErrorCode.NOT_FOUND,
+    )
 
 
 def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
@@ -117,9 +120,9 @@ def multiview_element_lock(
     """The owner's element to complete, locked for this transaction, with the number of its
     free image slots. Refused: another user's element (NOT_FOUND), a blocked or processing
     element, an owner over their element limit, a full element (ELEMENT_FULL)."""
-    from elements.services import _locked_element
+    from elements.services import locked_element
 
-    element = _locked_element(owner, element_id)
+    element = locked_element(owner, element_id)
     images = element.images.count()
     if images >= MAX_IMAGES:
         raise _error(
@@ -137,7 +140,7 @@ def element_views_add(*, element_id: int | None, files: list[Path]) -> list[Refe
     blocked, or has no free slot left."""
     from django.core.files import File
 
-    from elements.services import _add_image, _FileBatch, _touch
+    from elements.services import add_image, touch
 
     element = (
         Element.objects.select_for_update().filter(pk=element_id).first()
@@ -156,7 +159,7 @@ def element_views_add(*, element_id: int | None, files: list[Path]) -> list[Refe
         raise AssistError(
             ElementErrorCode.ELEMENT_FULL, "The element has no free image slot any more."
         )
-    batch = _FileBatch()
+    batch = FileBatch()
     added: list[ReferenceImage] = []
     try:
         with transaction.atomic():
@@ -164,7 +167,7 @@ def element_views_add(*, element_id: int | None, files: list[Path]) -> list[Refe
                 with path.open("rb") as f:
                     processed = process_image(File(f))
                 added.append(
-                    _add_image(
+                    add_image(
                         element,
                         processed,
                         role=ImageRole.EXTRA,
@@ -173,7 +176,7 @@ def element_views_add(*, element_id: int | None, files: list[Path]) -> list[Refe
                         files=batch,
                     )
                 )
-            _touch(element)
+            touch(element)
     except BaseException:
         batch.discard()
         raise

@@ -9,7 +9,7 @@ with approve / hide (with a reason the author sees) / restore, each through
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,11 +21,10 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 
-from accounts.admin import ReadOnlyAdmin, ReadOnlyMixin
-from accounts.models import User
-from elements.admin import _reason_action
+from elementsite.admin_actions import plural, reason_action, staff_user
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
+from elementsite.admin_readonly import ReadOnlyAdmin, ReadOnlyMixin
 from elementsite.staff_media import stream_stored_file
 from generation.explore import services as explore_services
 from generation.explore.models import ExploreModerationEvent, ExploreReport, ExploreWork, WorkStatus
@@ -34,10 +33,6 @@ from generation.models import OutputKind
 PREVIEW_PX = 320
 THUMB_PX = 96
 FILE_FIELDS = {"output": "file", "poster": "poster", "thumb": "thumbnail"}
-
-
-def _staff(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _file_url(work: ExploreWork, kind: str) -> str:
@@ -219,7 +214,7 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
         done = 0
         for work in works:
             try:
-                service(staff=_staff(request), work=work, **kwargs)
+                service(staff=staff_user(request), work=work, **kwargs)
             except ValidationError as exc:
                 self.message_user(
                     request, f"{work.title}: not {verb}. {' '.join(exc.messages)}", messages.ERROR
@@ -230,7 +225,7 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
         if done:
             self.message_user(
                 request,
-                f"{verb.capitalize()} {done} work{'' if done == 1 else 's'}.",
+                f"{verb.capitalize()} {plural(done, 'work')}.",
                 messages.SUCCESS,
             )
 
@@ -245,7 +240,7 @@ class ExploreWorkAdmin(ObjectActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[ExploreWork]
     ) -> TemplateResponse | None:
         works = list(queryset.select_related("author").order_by("pk"))
-        return _reason_action(
+        return reason_action(
             self,
             request,
             apply=lambda reason: self._apply(

@@ -20,13 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from elements.models import Element, ElementStatus, Voice, VoiceStatus
 from elementsite.errors import field_error as _error
+from elementsite.ids import row_or_not_found
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
 from generation.error_codes import GenerationErrorCode
@@ -59,13 +60,11 @@ REPORT_REASON_MAX = 500
 HIDE_REASON_MAX = 300
 
 
-def _pk(value: Any) -> int | None:
-    text = str(value)
-    return int(text) if text.isdigit() else None
-
-
-def _not_found(field: str = "workId") -> ValidationError:
-    return _error(field, "No such work.", ExploreErrorCode.NOT_FOUND)
+def _work(rows: QuerySet[ExploreWork], work_id: Any, field: str = "workId") -> ExploreWork:
+    """The work of `rows` (those the caller may act on) with this id, else NOT_FOUND."""
+    return row_or_not_found(
+        rows, work_id, field=field, message="No such work.", code=ExploreErrorCode.NOT_FOUND
+    )
 
 
 # --- The recipe -------------------------------------------------------------------------------
@@ -182,28 +181,26 @@ def generation_share(
     """
     title = _clean_title(title)
     caption = _clean_caption(caption)
-    job_uuid = generation_services.uuid_or_none(job_id)
-    output_pk = _pk(output_id)
-    job = (
-        GenerationJob.objects.filter(owner_id=owner.pk, pk=job_uuid).first()
-        if job_uuid is not None
-        else None
+    job = row_or_not_found(
+        GenerationJob.objects.filter(owner_id=owner.pk),
+        job_id,
+        field="jobId",
+        message="No such job.",
+        code=ExploreErrorCode.NOT_FOUND,
     )
-    if job is None:
-        raise _error("jobId", "No such job.", ExploreErrorCode.NOT_FOUND)
     if job.status != JobStatus.SUCCEEDED:
         raise _error(
             "jobId",
             f"Only a finished job can be shared; this one is {job.status}.",
             ExploreErrorCode.JOB_NOT_SUCCEEDED,
         )
-    output = (
-        GenerationOutput.objects.filter(job=job, owner_id=owner.pk, pk=output_pk).first()
-        if output_pk is not None
-        else None
+    output = row_or_not_found(
+        GenerationOutput.objects.filter(job=job, owner_id=owner.pk),
+        output_id,
+        field="outputId",
+        message="No such output of this job.",
+        code=ExploreErrorCode.NOT_FOUND,
     )
-    if output is None:
-        raise _error("outputId", "No such output of this job.", ExploreErrorCode.NOT_FOUND)
     recipe = freeze_recipe(job)
     status = WorkStatus.PENDING if settings.EXPLORE_MODERATION == "pre" else WorkStatus.APPROVED
     try:
@@ -235,15 +232,10 @@ def generation_share(
 
 def explore_unshare(*, owner: AbstractBaseUser, work_id: Any) -> ExploreWork:
     """Take the author's work off Explore. Its recreations keep their own jobs."""
-    pk = _pk(work_id)
     with transaction.atomic():
-        work = (
-            ExploreWork.objects.select_for_update().filter(author_id=owner.pk, pk=pk).first()
-            if pk is not None
-            else None
+        work = _work(
+            ExploreWork.objects.select_for_update().filter(author_id=owner.pk), work_id, "id"
         )
-        if work is None:
-            raise _not_found("id")
         if work.unshared_at is not None:
             raise _error("id", "This work is not shared any more.", ExploreErrorCode.WORK_UNSHARED)
         work.unshared_at = timezone.now()
@@ -429,10 +421,10 @@ def _recreate_draft(user: AbstractBaseUser, work_id: Any, overrides: RecreateOve
     the rest, as for a submit)."""
     from generation.providers.registry import provider_name_for
 
-    pk = _pk(work_id)
-    work = ExploreWork.objects.filter(pk=pk).first() if pk is not None else None
-    if work is None or (work.status == WorkStatus.PENDING and work.author_id != user.pk):
-        raise _not_found()
+    # A work waiting for approval is its author's alone.
+    work = _work(
+        ExploreWork.objects.filter(~Q(status=WorkStatus.PENDING) | Q(author_id=user.pk)), work_id
+    )
     _check_recreatable(work)
     preview = recreate_preview(work=work, overrides=overrides)
     generation_services.preview_raise_if_invalid(preview=preview)
@@ -475,16 +467,12 @@ def explore_report(*, user: AbstractBaseUser, work_id: Any, reason: str) -> Expl
     """Report a visible work to staff, with a reason; once per user and work, never one's
     own work."""
     reason = (reason or "").strip()
-    pk = _pk(work_id)
-    work = (
-        ExploreWork.objects.filter(pk=pk, status=WorkStatus.APPROVED, unshared_at__isnull=True)
-        .only("pk", "author_id")
-        .first()
-        if pk is not None
-        else None
+    work = _work(
+        ExploreWork.objects.filter(status=WorkStatus.APPROVED, unshared_at__isnull=True).only(
+            "pk", "author_id"
+        ),
+        work_id,
     )
-    if work is None:
-        raise _not_found()
     if work.author_id == user.pk:
         raise _error("workId", "You can't report your own work.", ExploreErrorCode.OWN_WORK)
     if not reason:
@@ -523,9 +511,7 @@ def _moderate(
 ) -> ExploreWork:
     _require_staff(staff)
     with transaction.atomic():
-        locked = ExploreWork.objects.select_for_update().filter(pk=work.pk).first()
-        if locked is None:
-            raise _not_found("id")
+        locked = _work(ExploreWork.objects.select_for_update(), work.pk, "id")
         if locked.status not in allowed_from:
             raise _error(
                 "id",

@@ -9,7 +9,7 @@ window), which staff use once a receiver is fixed.
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from accounts.admin import ReadOnlyMixin
-from accounts.models import User
+from elementsite.admin_actions import staff_user
 from elementsite.admin_display import url_host
+from elementsite.admin_readonly import ReadOnlyMixin
 from generation.webhooks import services
 from generation.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -126,7 +126,7 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-send selected deliveries", permissions=["resend"])
     def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        staff = cast(User, request.user)  # the admin site lets in only active staff
+        staff = staff_user(request)
         sent, busy = 0, []
         for delivery in queryset.order_by("created_at"):
             try:

@@ -36,8 +36,10 @@ from django.db.models import Q
 from django.utils import timezone
 from strawberry.relay import to_base64
 
+from accounts.locks import lock_owner
 from elementsite.backoff import Backoff
 from elementsite.errors import field_error as _error
+from elementsite.ids import row_or_not_found
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.selectors import job_is_stalled
 from generation.webhooks import sender
@@ -106,13 +108,11 @@ def webhook_endpoint_create(
         _check_url(url)
     except sender.WebhookURLError as exc:
         raise _error("url", exc.message, exc.code) from None
-    from accounts.models import User
-
     secret = sender.new_secret()
     with transaction.atomic():
         # Locks the owner on PostgreSQL so two creates can't both pass the count; SQLite's
         # IMMEDIATE transactions serialise writers anyway.
-        User.objects.select_for_update().filter(pk=owner.pk).first()
+        lock_owner(owner)
         limit = settings.WEBHOOK_ENDPOINTS_PER_USER
         if WebhookEndpoint.objects.filter(owner_id=owner.pk).count() >= limit:
             raise _error(
@@ -131,17 +131,16 @@ def webhook_endpoint_create(
 def webhook_endpoint_delete(*, owner: AbstractBaseUser, endpoint_id: Any) -> int:
     """Delete one of the owner's endpoints with its deliveries (pending ones are not sent);
     returns its id. Another user's endpoint is reported as not found."""
-    pk = int(endpoint_id) if str(endpoint_id).isdigit() else None
     with transaction.atomic():
-        endpoint = (
-            WebhookEndpoint.objects.filter(owner_id=owner.pk, pk=pk).first()
-            if pk is not None
-            else None
+        endpoint = row_or_not_found(
+            WebhookEndpoint.objects.filter(owner_id=owner.pk),
+            endpoint_id,
+            field="id",
+            message="No such webhook endpoint.",
+            code=WebhookErrorCode.NOT_FOUND,
         )
-        if endpoint is None:
-            raise _error("id", "No such webhook endpoint.", WebhookErrorCode.NOT_FOUND)
+        pk = endpoint.pk
         endpoint.delete()
-    assert pk is not None
     return pk
 
 

@@ -98,7 +98,7 @@ def test_block_first_asks_for_a_reason_and_changes_nothing(admin_client: Client)
     )
 
     assert response.status_code == 200
-    assert "admin/elements/moderation_reason.html" in [t.name for t in response.templates]
+    assert "admin/moderation_reason.html" in [t.name for t in response.templates]
     content = response.content.decode()
     assert 'name="reason"' in content
     assert f'name="{ACTION_CHECKBOX_NAME}" value="{element.pk}"' in content
