@@ -6,7 +6,7 @@ from elements.views import media_file
 from elementsite.schema import schema
 from elementsite.views import GraphQLView
 from elementsite.web import studio_asset, studio_index
-from generation.views import kling_callback, kling_media
+from generation.providers.kling.views import kling_callback, kling_media
 
 # JSON for the API when DEBUG is off (a body Django refused, an error outside GraphQL).
 handler400 = "elementsite.views.bad_request"

@@ -26,7 +26,7 @@ def get_provider(name: str) -> Provider:
 
         return LocalProvider()
     if name == "kling":
-        from generation.providers.kling import KlingProvider
+        from generation.providers.kling.provider import KlingProvider
 
         return KlingProvider()
     raise LookupError(f"No generation provider named {name!r} is installed.")
@@ -37,7 +37,7 @@ def provider_for_submit(name: str) -> Provider:
     settings are missing or whose credentials are refused is a configuration error here,
     before any job exists or any credit moves."""
     if name == "kling":
-        from generation.providers.kling import make_provider
+        from generation.providers.kling.provider import make_provider
 
         provider = make_provider()
         provider.verify_credentials()

@@ -30,7 +30,7 @@ from generation.models import (
     ProviderVoice,
     SyncState,
 )
-from generation.providers.kling_client import KlingClient, KlingSettings, mint_token
+from generation.providers.kling.client import KlingClient, KlingSettings, mint_token
 from tests.conftest import media_files
 from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
@@ -468,7 +468,7 @@ def test_the_jwt_is_cached_and_minted_again_before_it_expires(kling, settings):
         (mint_token(kling.access_key, kling.secret_key, now=now + 60, ttl=60), 1003),
         (mint_token(kling.access_key, kling.secret_key, now=now - 120, ttl=60), 1004),
     ):
-        from generation.providers.kling_client import KlingError
+        from generation.providers.kling.client import KlingError
 
         with pytest.raises(KlingError) as caught:
             client._once("GET", OMNI, None, token)
@@ -542,7 +542,7 @@ def test_a_job_whose_worker_died_after_the_submit_adopts_its_task(
     api, kling, django_capture_on_commit_callbacks
 ):
     from generation.providers.base import JobWaiter
-    from generation.providers.kling import KlingProvider
+    from generation.providers.kling.provider import KlingProvider
 
     # given: a first attempt that synced, sent the job, and died before saving the task id
     with django_capture_on_commit_callbacks(execute=False):
@@ -729,7 +729,7 @@ def test_a_long_kling_task_gives_its_worker_back_and_goes_on_from_its_task(
 
 
 def test_the_fake_refuses_what_kling_documents_as_invalid(kling):
-    from generation.providers.kling_client import KlingError
+    from generation.providers.kling.client import KlingError
 
     client = KlingClient(KlingSettings.load())
     good_shots = [{"index": 1, "prompt": "a", "duration": "2"}]

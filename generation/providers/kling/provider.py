@@ -13,11 +13,11 @@ its heartbeat); this provider, a `RemoteProvider`:
 2. **builds the request** from the compiled plan kept on the job (`build_request`), after
    checking every documented limit with our own codes (`check_submit` runs the same checks
    at submit, before anything is charged);
-3. submits, **polls with back-off** (a callback on `generation.views.kling_callback` only
+3. submits, **polls with back-off** (a callback on `kling.views.kling_callback` only
    wakes the poll early: the task is fetched again before anything is believed), and
    **downloads the result into our storage** at once (Kling deletes it after 30 days).
 
-Errors (see `kling_client`): 1302/1303/5000–5002 are retried with exponential back-off,
+Errors (see `kling.client`): 1302/1303/5000–5002 are retried with exponential back-off,
 1300/1301 end the job as CONTENT_POLICY with the reason shown, credentials/account/access
 errors end it as PROVIDER_ACCOUNT_ERROR and raise a `ProviderAlert` for staff (and an
 error-level log line). Every failure is refunded by the job-failure path
@@ -110,7 +110,7 @@ from generation.providers.base import (
     RemoteStatus,
     RenderedOutput,
 )
-from generation.providers.kling_client import (
+from generation.providers.kling.client import (
     ALERT_KINDS,
     KlingClient,
     KlingConfigError,
