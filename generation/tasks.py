@@ -405,7 +405,7 @@ def sync_provider_element(provider_element_id: int) -> str:
     """Create one element version on Kling now (staff's "sync now"; a job does the same on
     first use). Idempotent: a ready row is left alone, a running sync is waited for."""
     from generation.providers.kling.client import KlingClient
-    from generation.providers.kling.provider import sync_element
+    from generation.providers.kling.sync import sync_element
 
     row = sync_element(KlingClient.from_settings(), provider_element_id, time.sleep)
     return row.state
@@ -414,6 +414,6 @@ def sync_provider_element(provider_element_id: int) -> str:
 def cleanup_provider_elements(element_key: str) -> int:
     """Delete on Kling the older versions of an element that no pending job pins."""
     from generation.providers.kling.client import KlingClient
-    from generation.providers.kling.provider import cleanup_old_versions
+    from generation.providers.kling.sync import cleanup_old_versions
 
     return cleanup_old_versions(KlingClient.from_settings(), [element_key])

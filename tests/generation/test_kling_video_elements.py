@@ -31,7 +31,7 @@ from generation.models import (
     ProviderElement,
     SyncState,
 )
-from generation.providers.kling.provider import JobParts, check_job
+from generation.providers.kling.limits import JobParts, check_job
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
 from tests.elements import videos
@@ -307,7 +307,7 @@ def test_the_fake_fetches_video_refer_videos_and_refuses_what_kling_documents_as
     kling, live_server, settings
 ):
     from generation.providers.kling.client import KlingClient, KlingError, KlingSettings
-    from generation.providers.kling.provider import media_url
+    from generation.providers.kling.urls import media_url
 
     settings.KLING_CALLBACK_BASE_URL = live_server.url
     client = KlingClient(KlingSettings.load())

@@ -30,6 +30,17 @@ from django.conf import settings
 
 logger = logging.getLogger("generation.kling")
 
+PROVIDER = "kling"
+
+# Routes (kling-api.md §3–§6).
+OMNI_VIDEO = "/v1/videos/omni-video"
+IMAGE_TO_VIDEO = "/v1/videos/image2video"
+TEXT_TO_VIDEO = "/v1/videos/text2video"
+OMNI_IMAGE = "/v1/images/omni-image"
+ELEMENTS = "/v1/general/advanced-custom-elements"
+DELETE_ELEMENTS = "/v1/general/delete-elements"
+VOICES = "/v1/general/custom-voices"
+
 RETRY_CODES = frozenset({1302, 1303, 5000, 5001, 5002})
 REAUTH_CODES = frozenset({1003, 1004})
 AUTH_CODES = frozenset({1000, 1001, 1002})

@@ -26,7 +26,7 @@ def kling_callback(request: HttpRequest, token: str) -> HttpResponse:
     fetches the task again. A bad token, a body that is not JSON, or a `task_id` that is not
     the one of the job the token names is logged and ignored. The answer is always 204, so
     a caller learns nothing from it."""
-    from generation.providers.kling.provider import read_callback_token
+    from generation.providers.kling.urls import read_callback_token
 
     try:
         kind, key = read_callback_token(token)
@@ -54,7 +54,7 @@ def kling_callback(request: HttpRequest, token: str) -> HttpResponse:
 def kling_media(request: HttpRequest, token: str) -> HttpResponseBase:
     """A stored file Kling fetches (a voice sample, an element's clip, an input video), by a
     signed token that names it and expires; anything else is a bare 404."""
-    from generation.providers.kling.provider import read_media_token
+    from generation.providers.kling.urls import read_media_token
 
     try:
         name = read_media_token(token)
