@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "accounts",
     "elements",
     "generation",
+    "generation.providers.kling",
 ]
 
 MIDDLEWARE = [

@@ -20,12 +20,10 @@ from generation import explore_services
 from generation import services as generation_services
 from generation.catalog import ModelCode
 from generation.models import (
-    ProviderAlert,
-    ProviderElement,
-    ProviderVoice,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from generation.providers.kling.models import ProviderAlert, ProviderElement, ProviderVoice
 from generation.webhook_services import webhook_emit
 from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD

@@ -25,12 +25,14 @@ from generation.models import (
     GenerationJob,
     GenerationOutput,
     JobStatus,
+)
+from generation.providers.kling.client import KlingClient, KlingSettings, mint_token
+from generation.providers.kling.models import (
     ProviderAlert,
     ProviderElement,
     ProviderVoice,
     SyncState,
 )
-from generation.providers.kling.client import KlingClient, KlingSettings, mint_token
 from tests.conftest import media_files
 from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
@@ -577,13 +579,13 @@ def test_admin_shows_sync_state_provider_ids_and_alerts(
     assert job.provider_task_id in page
     assert "Failure to pass the risk control system" in page
 
-    rows = admin_client.get("/admin/generation/providerelement/").content.decode()
+    rows = admin_client.get("/admin/kling/providerelement/").content.decode()
     for row in ProviderElement.objects.all():
         assert row.provider_element_id in rows
     assert "Ready" in rows
-    voices = admin_client.get("/admin/generation/providervoice/").content.decode()
+    voices = admin_client.get("/admin/kling/providervoice/").content.decode()
     assert ProviderVoice.objects.get().provider_voice_id in voices
-    alerts = admin_client.get("/admin/generation/provideralert/").content.decode()
+    alerts = admin_client.get("/admin/kling/provideralert/").content.decode()
     assert "account in arrears" in alerts
 
 
@@ -606,7 +608,7 @@ def test_a_sync_stopped_by_a_busy_service_is_left_pending_and_staff_can_run_it(
     kling.injections.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            "/admin/generation/providerelement/",
+            "/admin/kling/providerelement/",
             {"action": "sync_now", "_selected_action": [row.pk]},
         )
     assert response.status_code == 302

@@ -28,10 +28,9 @@ from generation.models import (
     GenerationJob,
     JobElement,
     JobStatus,
-    ProviderElement,
-    SyncState,
 )
 from generation.providers.kling.limits import JobParts, check_job
+from generation.providers.kling.models import ProviderElement, SyncState
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
 from tests.elements import videos

@@ -7,7 +7,6 @@ import logging
 from generation.error_codes import GenerationErrorCode
 from generation.models import (
     GenerationJob,
-    ProviderAlert,
 )
 from generation.providers.base import (
     ProviderError,
@@ -17,6 +16,7 @@ from generation.providers.kling.client import (
     PROVIDER,
     KlingError,
 )
+from generation.providers.kling.models import ProviderAlert
 
 logger = logging.getLogger("generation.kling")
 

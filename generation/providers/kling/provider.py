@@ -78,9 +78,6 @@ from generation.catalog import ModelKind
 from generation.error_codes import GenerationErrorCode
 from generation.models import (
     GenerationJob,
-    ProviderElement,
-    ProviderVoice,
-    SyncState,
 )
 from generation.providers import local_render as render
 from generation.providers.base import (
@@ -101,6 +98,7 @@ from generation.providers.kling.client import (
 )
 from generation.providers.kling.errors import alert, as_provider_error
 from generation.providers.kling.limits import JobParts, check_job, sends_voice
+from generation.providers.kling.models import ProviderElement, ProviderVoice, SyncState
 from generation.providers.kling.requests import build_request
 from generation.providers.kling.sync import (
     cleanup_old_versions,

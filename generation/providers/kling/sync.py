@@ -20,9 +20,6 @@ from generation.error_codes import GenerationErrorCode
 from generation.models import (
     JobElement,
     JobStatus,
-    ProviderElement,
-    ProviderVoice,
-    SyncState,
 )
 from generation.providers.base import (
     ProviderError,
@@ -45,6 +42,7 @@ from generation.providers.kling.limits import (
     element_text,
     sends_voice,
 )
+from generation.providers.kling.models import ProviderElement, ProviderVoice, SyncState
 from generation.providers.kling.requests import image_b64
 from generation.providers.kling.urls import media_url
 
