@@ -42,6 +42,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -427,17 +437,17 @@ KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai
 # This site's public address, for Kling's callbacks and for the voices/videos it fetches.
 KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", PUBLIC_BASE_URL).rstrip("/")
 KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
-KLING_RETRY_BASE_SECONDS = float(os.environ.get("KLING_RETRY_BASE_SECONDS", "1"))
-KLING_RETRY_MAX_SECONDS = float(os.environ.get("KLING_RETRY_MAX_SECONDS", "60"))
-KLING_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("KLING_RETRY_MAX_WAIT_SECONDS", "1800"))
-KLING_POLL_SECONDS = float(os.environ.get("KLING_POLL_SECONDS", "2"))
-KLING_POLL_MAX_SECONDS = float(os.environ.get("KLING_POLL_MAX_SECONDS", "30"))
-KLING_TASK_TIMEOUT_SECONDS = float(os.environ.get("KLING_TASK_TIMEOUT_SECONDS", "3600"))
-KLING_HTTP_TIMEOUT_SECONDS = float(os.environ.get("KLING_HTTP_TIMEOUT_SECONDS", "30"))
+KLING_RETRY_BASE_SECONDS = env_float("KLING_RETRY_BASE_SECONDS", 1)
+KLING_RETRY_MAX_SECONDS = env_float("KLING_RETRY_MAX_SECONDS", 60)
+KLING_RETRY_MAX_WAIT_SECONDS = env_float("KLING_RETRY_MAX_WAIT_SECONDS", 1800)
+KLING_POLL_SECONDS = env_float("KLING_POLL_SECONDS", 2)
+KLING_POLL_MAX_SECONDS = env_float("KLING_POLL_MAX_SECONDS", 30)
+KLING_TASK_TIMEOUT_SECONDS = env_float("KLING_TASK_TIMEOUT_SECONDS", 3600)
+KLING_HTTP_TIMEOUT_SECONDS = env_float("KLING_HTTP_TIMEOUT_SECONDS", 30)
 KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
 # A job waiting on Kling gives its worker back after this long and is queued again (keep it
 # well below Q_TIMEOUT, or the queue kills the worker first).
-KLING_WORKER_HOLD_SECONDS = float(os.environ.get("KLING_WORKER_HOLD_SECONDS", "300"))
+KLING_WORKER_HOLD_SECONDS = env_float("KLING_WORKER_HOLD_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -473,10 +473,10 @@ def test_the_jwt_is_cached_and_minted_again_before_it_expires(kling, settings):
         from generation.providers.kling.client import KlingError
 
         with pytest.raises(KlingError) as caught:
-            client._once("GET", OMNI, None, token)
+            client.call_once("GET", OMNI, None, token)
         assert (caught.value.status, caught.value.code) == (401, code)
     with pytest.raises(KlingError) as caught:
-        client._once("GET", OMNI, None, "")
+        client.call_once("GET", OMNI, None, "")
     assert caught.value.code in (1001, 1002)
 
 

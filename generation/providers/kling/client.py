@@ -1,32 +1,33 @@
-"""A small HTTP client for the Kling API: the JWT, the envelope, and the error table.
+"""The HTTP client for the Kling API: the JWT, the envelope, the error table, and the retry.
 
-Standard library only (urllib): the API is plain JSON over HTTPS. The token is an HS256 JWT
-minted from the access key (`iss`) and signed with the secret key; it is cached per key pair
-and minted again a margin before it expires, or at once when the server answers 1003/1004.
+httpx with timeouts; the token is an HS256 JWT (PyJWT) minted from the access key (`iss`) and
+signed with the secret key, cached per key pair and minted again a margin before it expires,
+or at once when the server answers 1003/1004.
 
 Errors carry the provider's `code` and are sorted into what we do about them
-(`KlingError.kind`): `retry` (1302, 1303, 5000–5002 and network failures: exponential
-back-off from `KLING_RETRY_BASE_SECONDS`, at least 1 s in production), `reauth` (1003/1004:
-mint again, retry once), `auth`/`account`/`access`/`missing` (fatal, staff are alerted),
-`invalid` (1200/1201) and `policy` (1300/1301, shown to the user).
+(`KlingError.kind`): `retry` (1302, 1303, 5000–5002 and network failures: retried with the
+one back-off policy, `elementsite.backoff`, from `KLING_RETRY_BASE_SECONDS` doubling up to
+`KLING_RETRY_MAX_SECONDS`, for at most `KLING_RETRY_MAX_WAIT_SECONDS` of pauses), `reauth`
+(1003/1004: mint again, retry once), `auth`/`account`/`access`/`missing` (fatal, staff are
+alerted), `invalid` (1200/1201) and `policy` (1300/1301, shown to the user).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
+import httpx
+import jwt
 from django.conf import settings
+from tenacity import RetryCallState, Retrying, retry_if_exception
+
+from elementsite.backoff import Backoff
 
 logger = logging.getLogger("generation.kling")
 
@@ -40,6 +41,8 @@ OMNI_IMAGE = "/v1/images/omni-image"
 ELEMENTS = "/v1/general/advanced-custom-elements"
 DELETE_ELEMENTS = "/v1/general/delete-elements"
 VOICES = "/v1/general/custom-voices"
+DELETE_VOICES = "/v1/general/delete-voices"
+PRESET_VOICES = "/v1/general/presets-voices"
 
 RETRY_CODES = frozenset({1302, 1303, 5000, 5001, 5002})
 REAUTH_CODES = frozenset({1003, 1004})
@@ -91,18 +94,10 @@ class KlingError(Exception):
         return "invalid"
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def mint_token(access_key: str, secret_key: str, *, now: float, ttl: int) -> str:
     """An HS256 JWT: `iss` the access key, `exp` now + ttl, `nbf` now − 5 (clock skew)."""
-    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
     claims = {"iss": access_key, "exp": int(now) + ttl, "nbf": int(now) - 5}
-    payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode("ascii")
-    signature = hmac.new(secret_key.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64url(signature)}"
+    return jwt.encode(claims, secret_key, algorithm="HS256", headers={"typ": "JWT"})
 
 
 @dataclass
@@ -133,8 +128,8 @@ class KlingSettings:
 
     @classmethod
     def load(cls) -> KlingSettings:
-        access_key = getattr(settings, "KLING_ACCESS_KEY", "")
-        secret_key = getattr(settings, "KLING_SECRET_KEY", "")
+        """The provider's settings as `elementsite.settings` parsed them (defaults live there)."""
+        access_key, secret_key = settings.KLING_ACCESS_KEY, settings.KLING_SECRET_KEY
         missing = [
             name
             for name, value in (("KLING_ACCESS_KEY", access_key), ("KLING_SECRET_KEY", secret_key))
@@ -145,18 +140,28 @@ class KlingSettings:
         return cls(
             access_key=access_key,
             secret_key=secret_key,
-            base_url=str(getattr(settings, "KLING_BASE_URL", "")).rstrip("/"),
-            callback_base_url=str(getattr(settings, "KLING_CALLBACK_BASE_URL", "")).rstrip("/"),
-            token_ttl=int(getattr(settings, "KLING_TOKEN_TTL_SECONDS", 1800)),
-            retry_base=float(getattr(settings, "KLING_RETRY_BASE_SECONDS", 1.0)),
-            retry_max=float(getattr(settings, "KLING_RETRY_MAX_SECONDS", 60.0)),
-            retry_max_wait=float(getattr(settings, "KLING_RETRY_MAX_WAIT_SECONDS", 1800.0)),
-            poll_interval=float(getattr(settings, "KLING_POLL_SECONDS", 2.0)),
-            poll_max_interval=float(getattr(settings, "KLING_POLL_MAX_SECONDS", 30.0)),
-            task_timeout=float(getattr(settings, "KLING_TASK_TIMEOUT_SECONDS", 3600.0)),
-            http_timeout=float(getattr(settings, "KLING_HTTP_TIMEOUT_SECONDS", 30.0)),
-            hold_worker_for=float(getattr(settings, "KLING_WORKER_HOLD_SECONDS", 300.0)),
+            base_url=str(settings.KLING_BASE_URL).rstrip("/"),
+            callback_base_url=str(settings.KLING_CALLBACK_BASE_URL).rstrip("/"),
+            token_ttl=int(settings.KLING_TOKEN_TTL_SECONDS),
+            retry_base=float(settings.KLING_RETRY_BASE_SECONDS),
+            retry_max=float(settings.KLING_RETRY_MAX_SECONDS),
+            retry_max_wait=float(settings.KLING_RETRY_MAX_WAIT_SECONDS),
+            poll_interval=float(settings.KLING_POLL_SECONDS),
+            poll_max_interval=float(settings.KLING_POLL_MAX_SECONDS),
+            task_timeout=float(settings.KLING_TASK_TIMEOUT_SECONDS),
+            http_timeout=float(settings.KLING_HTTP_TIMEOUT_SECONDS),
+            hold_worker_for=float(settings.KLING_WORKER_HOLD_SECONDS),
         )
+
+    @property
+    def retry_backoff(self) -> Backoff:
+        """Pauses between retries of one call: from `retry_base`, doubling, capped."""
+        return Backoff(first=self.retry_base, cap=self.retry_max, factor=2.0)
+
+    @property
+    def poll_backoff(self) -> Backoff:
+        """Pauses between status queries of one task: from `poll_interval`, ×1.5, capped."""
+        return Backoff(first=self.poll_interval, cap=self.poll_max_interval, factor=1.5)
 
 
 Waiter = Callable[[float], None]
@@ -173,6 +178,10 @@ def plain_sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, KlingError) and exc.kind == "retry"
+
+
 class KlingClient:
     def __init__(self, config: KlingSettings, *, wait: Waiter = plain_sleep) -> None:
         self.config = config
@@ -186,14 +195,15 @@ class KlingClient:
 
     # --- token ----------------------------------------------------------------------------
 
-    def _cache_key(self) -> str:
+    def cache_key(self) -> str:
+        """One key per key pair (a hash: the secret never becomes a cache key)."""
         raw = f"{self.config.access_key}\0{self.config.secret_key}".encode()
         return hashlib.sha256(raw).hexdigest()
 
     def token(self, *, fresh: bool = False) -> str:
         """The cached token, minted again when fewer than a sixth of its life (at most 5
         minutes) is left, or when `fresh`."""
-        key = self._cache_key()
+        key = self.cache_key()
         now = time.time()
         margin = min(300.0, self.config.token_ttl / 6)
         with _tokens_lock:
@@ -210,23 +220,38 @@ class KlingClient:
 
     # --- requests -------------------------------------------------------------------------
 
-    def _once(self, method: str, path: str, body: dict[str, Any] | None, token: str) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - _http_url allows http(s) only
-            _http_url(self.config.base_url + path),
-            data=data,
-            method=method,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    def _retrying(self) -> Retrying:
+        """The one retry policy (`elementsite.backoff`): retryable errors only, pausing through
+        `self.wait`, and giving up before the pauses would pass `retry_max_wait`."""
+        budget = self.config.retry_max_wait
+
+        def over_budget(state: RetryCallState) -> bool:
+            return state.idle_for + state.upcoming_sleep > budget
+
+        return Retrying(
+            retry=retry_if_exception(_retryable),
+            wait=self.config.retry_backoff.wait(),
+            stop=over_budget,
+            sleep=lambda seconds: self.wait(seconds),
+            reraise=True,
         )
+
+    def call_once(self, method: str, path: str, body: dict[str, Any] | None, token: str) -> Any:
+        """One request, no retry: the envelope's `data`, or a `KlingError`."""
         try:
-            with urllib.request.urlopen(request, timeout=self.config.http_timeout) as response:  # noqa: S310
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read()
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            with httpx.Client(timeout=self.config.http_timeout) as http:
+                response = http.request(
+                    method,
+                    _http_url(self.config.base_url + path),
+                    json=body,
+                    # No token, no header (httpx refuses a bare "Bearer "): Kling answers 1001.
+                    headers={"Authorization": f"Bearer {token}"} if token else {},
+                )
+        except httpx.TransportError as exc:
             raise KlingError(0, -1, f"no answer: {exc}") from exc
+        status = response.status_code
         try:
-            envelope = json.loads(raw or b"{}")
+            envelope = response.json() if response.content else {}
         except ValueError:
             envelope = None
         if not isinstance(envelope, dict) or "code" not in envelope:
@@ -241,60 +266,57 @@ class KlingClient:
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One API call: 1003/1004 mint a new token and try once more; 1302/1303/5000–5002
-        and network failures are retried with exponential back-off (base, doubling, capped)
-        for at most `KLING_RETRY_MAX_WAIT_SECONDS`; anything else is raised."""
-        delay = self.config.retry_base
-        waited = 0.0
+        and network failures are retried with the back-off policy for at most
+        `KLING_RETRY_MAX_WAIT_SECONDS` of pauses; anything else is raised."""
         reauthed = False
-        fresh = False
-        while True:
-            try:
-                return self._once(method, path, body, self.token(fresh=fresh))
-            except KlingError as exc:
-                logger.info(
-                    "kling %s %s: HTTP %s code %s %s (request_id=%s)",
-                    method,
-                    path,
-                    exc.status,
-                    exc.code,
-                    exc.message,
-                    exc.request_id,
-                )
-                if exc.kind == "reauth" and not reauthed:
-                    reauthed = fresh = True
-                    continue
-                if exc.kind != "retry" or waited + delay > self.config.retry_max_wait:
-                    raise
-                fresh = False
-                self.wait(delay)
-                waited += delay
-                delay = min(self.config.retry_max, delay * 2)
 
-    def download(self, url: str, target: Any, *, max_bytes: int = 1024 * 1024 * 1024) -> int:
+        def attempt() -> Any:
+            nonlocal reauthed
+            fresh = False
+            while True:
+                try:
+                    return self.call_once(method, path, body, self.token(fresh=fresh))
+                except KlingError as exc:
+                    logger.info(
+                        "kling %s %s: HTTP %s code %s %s (request_id=%s)",
+                        method,
+                        path,
+                        exc.status,
+                        exc.code,
+                        exc.message,
+                        exc.request_id,
+                    )
+                    if exc.kind == "reauth" and not reauthed:
+                        reauthed = fresh = True
+                        continue
+                    raise
+
+        return self._retrying()(attempt)
+
+    def download(self, url: str, target: IO[bytes], *, max_bytes: int = 1024 * 1024 * 1024) -> int:
         """Stream a result file into the open binary file `target`; retried like a call."""
-        delay = self.config.retry_base
-        waited = 0.0
-        while True:
+
+        def attempt() -> int:
+            target.seek(0)
+            target.truncate()
             try:
-                opened = urllib.request.urlopen(  # noqa: S310 - _http_url allows http(s) only
-                    _http_url(url), timeout=self.config.http_timeout
-                )
-                with opened as response:
+                with (
+                    httpx.Client(timeout=self.config.http_timeout, follow_redirects=True) as http,
+                    http.stream("GET", _http_url(url)) as response,
+                ):
+                    status = response.status_code
+                    if status >= 400:
+                        # A missing file stays missing; a failing server may recover.
+                        code = -1 if status >= 500 else 1203
+                        raise KlingError(status, code, f"download failed: HTTP {status}")
                     size = 0
-                    while chunk := response.read(1024 * 1024):
+                    for chunk in response.iter_bytes(1024 * 1024):
                         size += len(chunk)
                         if size > max_bytes:
                             raise KlingError(0, 1200, "result file too large")
                         target.write(chunk)
                     return size
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                status = getattr(exc, "code", 0) or 0
-                if status and status < 500:
-                    raise KlingError(status, 1203, f"download failed: {exc}") from exc
-                if waited + delay > self.config.retry_max_wait:
-                    raise KlingError(status, -1, f"download failed: {exc}") from exc
-                target.seek(0)
-                target.truncate()
-                self.wait(delay)
-                waited += delay
-                delay = min(self.config.retry_max, delay * 2)
+            except httpx.TransportError as exc:
+                raise KlingError(0, -1, f"download failed: {exc}") from exc
+
+        return int(self._retrying()(attempt))

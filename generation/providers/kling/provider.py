@@ -130,16 +130,16 @@ class KlingProvider(RemoteProvider):
         """One free list call per key pair every few minutes: wrong keys are a configuration
         error at submit, before any job is charged. A service that does not answer is not
         (the job queues and its worker retries)."""
-        key = f"kling-credentials-ok:{self.client._cache_key()}"
+        key = f"kling-credentials-ok:{self.client.cache_key()}"
         if cache.get(key):
             return
         probe = KlingClient(self.client.config, wait=plain_sleep)
         try:
-            probe._once("GET", f"{OMNI_VIDEO}?pageNum=1&pageSize=1", None, probe.token())
+            probe.call_once("GET", f"{OMNI_VIDEO}?pageNum=1&pageSize=1", None, probe.token())
         except KlingError as exc:
             if exc.kind == "reauth":
                 try:
-                    probe._once(
+                    probe.call_once(
                         "GET", f"{OMNI_VIDEO}?pageNum=1&pageSize=1", None, probe.token(fresh=True)
                     )
                 except KlingError as again:
@@ -160,7 +160,7 @@ class KlingProvider(RemoteProvider):
 
     @staticmethod
     def _credentials_ttl() -> int:
-        return int(getattr(settings, "KLING_CREDENTIALS_CHECK_SECONDS", 300))
+        return int(settings.KLING_CREDENTIALS_CHECK_SECONDS)
 
     def check_submit(self, job: GenerationJob) -> None:
         parts = JobParts.load(job)

@@ -3,6 +3,7 @@ Kling custom voice, on first use only; old versions are deleted once no pending 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections.abc import Iterable
@@ -73,10 +74,11 @@ def _poll_sync(
     path: str,
     wait: Waiter,
 ) -> dict[str, Any]:
-    """Poll a sync task until it ends; its progress is kept on the row."""
-    interval = client.config.poll_interval
+    """Poll a sync task until it ends, pausing by the poll back-off (`elementsite.backoff`);
+    its progress is kept on the row."""
+    backoff = client.config.poll_backoff
     waited = 0.0
-    while True:
+    for attempt in itertools.count(1):
         data = client.call("GET", f"{path}/{row.task_id}") or {}
         status, message = task_status(data)
         if status in ("succeed", "failed"):
@@ -89,9 +91,10 @@ def _poll_sync(
             raise ProviderError(
                 GenerationErrorCode.PROVIDER_UNAVAILABLE, "Syncing the library took too long."
             )
-        wait(interval)
-        waited += interval
-        interval = min(client.config.poll_max_interval, interval * 1.5)
+        pause = backoff.delay(attempt)
+        wait(pause)
+        waited += pause
+    raise AssertionError  # unreachable: itertools.count never ends
 
 
 def _fail_sync(row: ProviderElement | ProviderVoice, message: str) -> None:

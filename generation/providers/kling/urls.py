@@ -19,7 +19,7 @@ MEDIA_TTL = 24 * 3600
 
 
 def _public_base() -> str:
-    return str(getattr(settings, "KLING_CALLBACK_BASE_URL", "")).rstrip("/")
+    return str(settings.KLING_CALLBACK_BASE_URL).rstrip("/")
 
 
 def callback_url(kind: str, key: str) -> str | None:
