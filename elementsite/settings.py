@@ -8,6 +8,7 @@ setting variables (PostgreSQL, Redis broker, S3). Every variable is documented i
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,6 +51,22 @@ def env_float(name: str, default: float) -> float:
         return float(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
+def env_json_object(name: str) -> dict[str, str]:
+    """A JSON object of strings (empty when unset)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {value!r}") from exc
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of strings, got {value!r}")
+    return parsed
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -445,6 +462,10 @@ KLING_POLL_MAX_SECONDS = env_float("KLING_POLL_MAX_SECONDS", 30)
 KLING_TASK_TIMEOUT_SECONDS = env_float("KLING_TASK_TIMEOUT_SECONDS", 3600)
 KLING_HTTP_TIMEOUT_SECONDS = env_float("KLING_HTTP_TIMEOUT_SECONDS", 30)
 KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+# Voice Library presets Kling has a preset voice for, as JSON: {"<our preset's name>": "<the
+# voice_id Kling lists at /v1/general/presets-voices>"}. A mapped preset is bound by Kling's
+# id instead of being uploaded as a custom voice.
+KLING_PRESET_VOICES = env_json_object("KLING_PRESET_VOICES")
 # A job waiting on Kling gives its worker back after this long and is queued again (keep it
 # well below Q_TIMEOUT, or the queue kills the worker first).
 KLING_WORKER_HOLD_SECONDS = env_float("KLING_WORKER_HOLD_SECONDS", 300)

@@ -7,3 +7,9 @@ class KlingConfig(AppConfig):
     name = "generation.providers.kling"
     label = "kling"
     verbose_name = "Kling"
+
+    def ready(self) -> None:
+        from elements.signals import voice_withdrawn
+        from generation.providers.kling.tasks import voice_withdrawn_received
+
+        voice_withdrawn.connect(voice_withdrawn_received, dispatch_uid="kling-voice-withdrawn")

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 
@@ -139,6 +140,24 @@ def is_video_element(pinned: JobElement) -> bool:
     if pinned.element_id is None:
         return False
     return Element.objects.filter(pk=pinned.element_id, source=ElementSource.VIDEO).exists()
+
+
+def preset_voice_id(voice_file: str) -> str:
+    """Kling's own preset voice id for a Voice Library preset that maps to one
+    (`KLING_PRESET_VOICES`: our preset's name → the `voice_id` Kling lists at
+    `/v1/general/presets-voices`); "" for any other voice. A mapped preset is bound by that
+    id and never uploaded as a custom voice."""
+    from elements.models import Voice, VoiceSource
+
+    table: dict[str, str] = settings.KLING_PRESET_VOICES
+    if not voice_file or not table:
+        return ""
+    name = (
+        Voice.objects.filter(audio=voice_file, owner__isnull=True, source=VoiceSource.PRESET)
+        .values_list("name", flat=True)
+        .first()
+    )
+    return table.get(name or "", "")
 
 
 def sends_voice(pinned: JobElement) -> bool:
@@ -291,7 +310,7 @@ def check_job(parts: JobParts) -> Issues:
                 )
             for image in images:
                 _check_image(issues, "prompt", image.file, image.width, image.height)
-        if sends_voice(pinned):
+        if sends_voice(pinned) and not preset_voice_id(pinned.voice_file):
             ms = voice_ms(pinned.voice_file)
             if ms is not None and not VOICE_MIN_MS <= ms <= VOICE_MAX_MS:
                 issues.add(

@@ -97,15 +97,16 @@ from generation.providers.kling.client import (
     plain_sleep,
 )
 from generation.providers.kling.errors import alert, as_provider_error
-from generation.providers.kling.limits import JobParts, check_job, sends_voice
+from generation.providers.kling.limits import JobParts, check_job, preset_voice_id, sends_voice
 from generation.providers.kling.models import ProviderElement, ProviderVoice, SyncState
 from generation.providers.kling.requests import build_request
 from generation.providers.kling.sync import (
     cleanup_old_versions,
+    element_ready,
     provider_element_for,
     provider_element_key,
-    sync_element,
     task_status,
+    voices_delete_withdrawn,
 )
 from generation.providers.kling.urls import media_url
 
@@ -165,7 +166,11 @@ class KlingProvider(RemoteProvider):
     def check_submit(self, job: GenerationJob) -> None:
         parts = JobParts.load(job)
         check_job(parts).raise_for_submit()
-        fetched = [p.voice_file for p in parts.elements if sends_voice(p)]
+        fetched = [
+            p.voice_file
+            for p in parts.elements
+            if sends_voice(p) and not preset_voice_id(p.voice_file)
+        ]
         synced = set(
             ProviderVoice.objects.filter(
                 provider=PROVIDER, voice_file__in=fetched, state=SyncState.READY
@@ -214,6 +219,12 @@ class KlingProvider(RemoteProvider):
                 cleanup_old_versions(self.client, list(keys), finishing_job=job.pk)
             except Exception:  # the job's outcome does not depend on the cleanup
                 logger.exception("cleanup of old Kling elements failed")
+            # Voices withdrawn (deleted, taken down) while this job pinned them may go now.
+            voice_files = job.elements.exclude(voice_file="").values_list("voice_file", flat=True)
+            try:
+                voices_delete_withdrawn(self.client, list(voice_files), finishing_job=job.pk)
+            except Exception:  # the job's outcome does not depend on the cleanup
+                logger.exception("deleting withdrawn Kling voices failed")
 
     def prepare(self, job: GenerationJob, wait: JobWaiter) -> None:
         self.client.wait = wait
@@ -221,7 +232,7 @@ class KlingProvider(RemoteProvider):
         check_job(parts).raise_for_job()
         rows = [(pinned, provider_element_for(pinned)) for pinned in parts.elements]
         for n, (pinned, row) in enumerate(rows):
-            ready = sync_element(self.client, row.pk, wait)
+            ready = element_ready(self.client, row.pk, pinned, wait)
             self.element_ids[pinned.position] = ready.provider_element_id
             wait.report(2 + 8 * (n + 1) // max(1, len(rows)))
 

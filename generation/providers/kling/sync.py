@@ -27,6 +27,7 @@ from generation.providers.base import (
 )
 from generation.providers.kling.client import (
     DELETE_ELEMENTS,
+    DELETE_VOICES,
     ELEMENTS,
     PROVIDER,
     VOICES,
@@ -41,6 +42,7 @@ from generation.providers.kling.limits import (
     TAGS,
     VIDEO_MAX_BYTES,
     element_text,
+    preset_voice_id,
     sends_voice,
 )
 from generation.providers.kling.models import ProviderElement, ProviderVoice, SyncState
@@ -51,6 +53,10 @@ logger = logging.getLogger("generation.kling")
 
 
 CLAIM_STALE = timedelta(minutes=10)
+# An element's own status once Kling removed it (kling-api.md §3), apart from its task's.
+ELEMENT_DELETED = "deleted"
+# `external_id` of a row that stands for one of Kling's preset voices (nothing was created).
+PRESET_EXTERNAL_PREFIX = "kling-preset:"
 
 
 def _claim(model: type[ProviderElement] | type[ProviderVoice], pk: int) -> bool:
@@ -301,7 +307,9 @@ def element_body(
 
 
 def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
-    """Create one pinned element version on Kling, once (idempotent)."""
+    """Create one pinned element version on Kling, once (idempotent). An element Kling
+    reports `deleted` when its task ends is created again (once)."""
+    renewed = False
     while True:
         row = ProviderElement.objects.select_related("source_pin", "voice").get(pk=pk)
         if row.state == SyncState.READY:
@@ -347,6 +355,14 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
         elements = (data.get("task_result") or {}).get("elements") or []
         if not elements:
             _fail_sync(row, "The provider returned no element.")
+        if str(elements[0].get("status") or "succeed") == ELEMENT_DELETED:
+            # The task succeeded but the element is already gone (its own `status`, apart
+            # from the task's): create it again, once, under a new id of ours.
+            if renewed:
+                _fail_sync(row, "Kling deleted the element as soon as it was made.")
+            renewed = True
+            element_renew(row, pinned=row.source_pin, reason="deleted on Kling when created")
+            continue
         ProviderElement.objects.filter(pk=pk).update(
             # A 64-bit id: str() of the int json gave us, never through a float.
             provider_element_id=str(elements[0]["element_id"]),
@@ -357,20 +373,174 @@ def sync_element(client: KlingClient, pk: int, wait: Waiter) -> ProviderElement:
         )
 
 
+def element_remote_status(client: KlingClient, row: ProviderElement) -> str:
+    """The element's own status on Kling (`succeed` or `deleted`; kling-api.md §3), read from
+    its creating task. A task Kling no longer has counts as `deleted`."""
+    try:
+        data = client.call("GET", f"{ELEMENTS}/{row.task_id}") or {}
+    except KlingError as exc:
+        if exc.kind == "missing":
+            return ELEMENT_DELETED
+        raise
+    for element in (data.get("task_result") or {}).get("elements") or []:
+        if str(element.get("element_id")) == row.provider_element_id:
+            return str(element.get("status") or "succeed")
+    return ELEMENT_DELETED
+
+
+def element_renew(row: ProviderElement, *, pinned: JobElement | None, reason: str) -> bool:
+    """Put a version Kling deleted back to be created again, from `pinned` (what the sync
+    sends), under a new `external_task_id` (Kling's are unique per account). Conditional on
+    the row still being the one seen, so two jobs that notice renew it once."""
+    return bool(
+        ProviderElement.objects.filter(
+            pk=row.pk, task_id=row.task_id, provider_element_id=row.provider_element_id
+        ).update(
+            state=SyncState.PENDING,
+            task_id="",
+            provider_element_id="",
+            external_id=_new_element_external_id(pinned or row.source_pin, row.version),
+            source_pin=pinned or row.source_pin,
+            claimed_at=None,
+            progress=0,
+            message=reason[:500],
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def element_ready(
+    client: KlingClient, pk: int, pinned: JobElement, wait: Waiter
+) -> ProviderElement:
+    """The pinned version on Kling, usable: synced on first use; a version made earlier is
+    checked before it is reused (Kling may have deleted it: then it is created again)."""
+    reused = ProviderElement.objects.filter(pk=pk, state=SyncState.READY).exists()
+    row = sync_element(client, pk, wait)
+    if reused and element_remote_status(client, row) == ELEMENT_DELETED:
+        logger.info("kling element %s was deleted on Kling; creating it again", row)
+        element_renew(row, pinned=pinned, reason="deleted on Kling; created again")
+        row = sync_element(client, pk, wait)
+    return row
+
+
+def _new_element_external_id(pinned: JobElement | None, version: int) -> str:
+    element_id = (pinned.element_id if pinned is not None else None) or 0
+    return f"el-{element_id}-v{version}-{uuid.uuid4().hex[:8]}"
+
+
 def provider_element_key(pinned: JobElement) -> str:
     return f"element:{pinned.element_id}" if pinned.element_id else f"pin:{pinned.pk}"
+
+
+def provider_voice_for(pinned: JobElement) -> ProviderVoice:
+    """The sync row of the pinned voice: for a preset that maps to a Kling preset, a ready
+    row with Kling's preset id (nothing is uploaded); else a custom voice, created on first
+    use, and created again if it was deleted on Kling since (a voice restored by staff)."""
+    preset = preset_voice_id(pinned.voice_file)
+    lookup = dict(provider=PROVIDER, voice_file=pinned.voice_file)
+    if preset:
+        row: ProviderVoice = _get_or_create(
+            ProviderVoice,
+            lookup,
+            dict(
+                voice_name=pinned.voice_name,
+                external_id=PRESET_EXTERNAL_PREFIX + preset,
+                provider_voice_id=preset,
+                state=SyncState.READY,
+                progress=100,
+            ),
+        )
+        if row.provider_voice_id != preset or row.state != SyncState.READY:
+            # The mapping is newer than the row (an earlier upload, or another preset id).
+            ProviderVoice.objects.filter(pk=row.pk).update(
+                external_id=(PRESET_EXTERNAL_PREFIX + preset)[:64],
+                task_id="",
+                provider_voice_id=preset,
+                state=SyncState.READY,
+                progress=100,
+                message="",
+                updated_at=timezone.now(),
+            )
+            row.refresh_from_db()
+        return row
+    row = _get_or_create(
+        ProviderVoice,
+        lookup,
+        dict(voice_name=pinned.voice_name, external_id=_new_voice_external_id()),
+    )
+    if row.state == SyncState.DELETED or is_preset_row(row):
+        ProviderVoice.objects.filter(pk=row.pk, state=row.state).update(
+            state=SyncState.PENDING,
+            task_id="",
+            provider_voice_id="",
+            external_id=_new_voice_external_id(),
+            claimed_at=None,
+            progress=0,
+            updated_at=timezone.now(),
+        )
+        row.refresh_from_db()
+    return row
+
+
+def _new_voice_external_id() -> str:
+    return f"voice-{uuid.uuid4().hex[:24]}"
+
+
+def is_preset_row(row: ProviderVoice) -> bool:
+    """A row that stands for one of Kling's preset voices (never deleted on Kling)."""
+    return row.external_id.startswith(PRESET_EXTERNAL_PREFIX)
+
+
+def voices_delete_withdrawn(
+    client: KlingClient, voice_files: Iterable[str], *, finishing_job: Any = None
+) -> int:
+    """Delete on Kling (`delete-voices`) the custom voices made from these samples once their
+    voice is withdrawn (deleted by its owner, or taken down) and no pending Kling job pins the
+    sample (`finishing_job`: a job that is ending and so no longer counts; a job that still
+    pins it deletes it when it ends). A failed delete leaves the row ready, with the reason,
+    for the next attempt. Returns how many were deleted."""
+    from elements.models import Voice, VoiceStatus
+
+    deleted = 0
+    for voice_file in set(voice_files):
+        if Voice.objects.filter(audio=voice_file, status=VoiceStatus.ACTIVE).exists():
+            continue  # still in use (or restored)
+        pinned = JobElement.objects.filter(
+            voice_file=voice_file,
+            job__status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+            job__provider=PROVIDER,
+        ).exclude(job_id=finishing_job)
+        if pinned.exists():
+            continue
+        rows = ProviderVoice.objects.filter(
+            provider=PROVIDER, voice_file=voice_file, state=SyncState.READY
+        ).exclude(provider_voice_id="")
+        for row in rows:
+            if is_preset_row(row):
+                continue  # Kling's own preset: not ours to delete
+            if not ProviderVoice.objects.filter(pk=row.pk, state=SyncState.READY).update(
+                state=SyncState.DELETING
+            ):
+                continue
+            try:
+                client.call("POST", DELETE_VOICES, {"voice_id": row.provider_voice_id})
+            except KlingError as exc:
+                logger.warning("deleting Kling voice %s failed: %s", row.provider_voice_id, exc)
+                ProviderVoice.objects.filter(pk=row.pk).update(
+                    state=SyncState.READY, message=f"delete: {exc.code} {exc.message}"[:500]
+                )
+                continue
+            ProviderVoice.objects.filter(pk=row.pk).update(
+                state=SyncState.DELETED, message="", updated_at=timezone.now()
+            )
+            deleted += 1
+    return deleted
 
 
 def provider_element_for(pinned: JobElement) -> ProviderElement:
     """The sync row of this pinned version (created on first use, with its voice's row)."""
     key = provider_element_key(pinned)
-    voice = None
-    if sends_voice(pinned):
-        voice = _get_or_create(
-            ProviderVoice,
-            dict(provider=PROVIDER, voice_file=pinned.voice_file),
-            dict(voice_name=pinned.voice_name, external_id=f"voice-{uuid.uuid4().hex[:24]}"),
-        )
+    voice = provider_voice_for(pinned) if sends_voice(pinned) else None
     row = _get_or_create(
         ProviderElement,
         dict(provider=PROVIDER, element_key=key, version=pinned.version),
@@ -378,7 +548,7 @@ def provider_element_for(pinned: JobElement) -> ProviderElement:
             element_id=pinned.element_id,
             source_pin=pinned,
             voice=voice,
-            external_id=f"el-{pinned.element_id or 0}-v{pinned.version}-{uuid.uuid4().hex[:8]}",
+            external_id=_new_element_external_id(pinned, pinned.version),
         ),
     )
     if row.source_pin_id is None and row.state != SyncState.READY:

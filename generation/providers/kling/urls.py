@@ -3,6 +3,8 @@ signed, expiring tokens."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import FileSystemStorage, InMemoryStorage, default_storage
@@ -38,7 +40,9 @@ def read_callback_token(token: str) -> tuple[str, str]:
 
 def media_url(name: str) -> str:
     """A URL Kling can fetch a stored file from: the storage's own (presigned) URL, or for
-    local storage a signed, expiring link to `kling_media` under the public base."""
+    local storage a signed, expiring link to `kling_media` under the public base. Either
+    path ends with the file's extension (`…/file.wav`): Kling takes voices and videos by
+    their extension (.mp3/.wav/.mp4/.mov), and the token alone has none."""
     if not isinstance(default_storage, FileSystemStorage | InMemoryStorage):
         return default_storage.url(name)
     base = _public_base()
@@ -48,7 +52,8 @@ def media_url(name: str) -> str:
             "KLING_CALLBACK_BASE_URL is needed to send voices and videos to Kling.",
         )
     token = signing.dumps(name, salt=MEDIA_SALT, compress=True)
-    return base + reverse("kling-media", args=[token])
+    filename = "file" + PurePosixPath(name).suffix.lower()
+    return base + reverse("kling-media", args=[token, filename])
 
 
 def read_media_token(token: str) -> str:
