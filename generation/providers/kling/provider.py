@@ -9,13 +9,23 @@ its heartbeat); this provider, a `RemoteProvider`:
    (`ProviderVoice`), on first use only. A sync row is claimed with a conditional update,
    so two jobs using one element create it once; the other waits for the first. Our ids
    are the `external_task_id`s. Older versions are deleted on Kling once no pending job
-   pins them (`cleanup_old_versions`).
+   pins them (`cleanup_old_versions`). An element's own `status` (`succeed`/`deleted`,
+   apart from its task's) is checked when it is made and before a made one is reused; a
+   `deleted` one is created again. A Voice Library preset that maps to one of Kling's
+   presets (`KLING_PRESET_VOICES`) is bound by Kling's id, never uploaded. A voice its
+   owner deletes or staff take down is deleted on Kling (`delete-voices`) from a task
+   after the commit, or when the last job pinning it ends (`voices_delete_withdrawn`).
 2. **builds the request** from the compiled plan kept on the job (`build_request`), after
    checking every documented limit with our own codes (`check_submit` runs the same checks
    at submit, before anything is charged);
 3. submits, **polls with back-off** (a callback on `kling.views.kling_callback` only
    wakes the poll early: the task is fetched again before anything is believed), and
    **downloads the result into our storage** at once (Kling deletes it after 30 days).
+
+The package, by concern: `client` (HTTP, JWT, error table, retry), `urls` (signed links of
+ours Kling calls or fetches), `limits` (every documented limit), `requests` (create bodies),
+`sync` (the library on Kling), `errors` (codes → ours, staff alerts), `tasks` (withdrawn
+voices), `models`/`admin` (the sync state: the `kling` app), `views` (callback, media).
 
 Errors (see `kling.client`): 1302/1303/5000–5002 are retried with exponential back-off,
 1300/1301 end the job as CONTENT_POLICY with the reason shown, credentials/account/access
@@ -32,7 +42,12 @@ Unclear in the API notes → reading chosen:
   fetched again; element/voice syncs rely on polling only.
 - `element_voice_id` on `image_refer` → sent (the doc's own example does; our product binds
   voices to character elements made from images).
-- `voice_url` vs `video_id` exclusivity → only `voice_url` is ever sent.
+- `voice_url` vs `video_id` exclusivity → only `voice_url` is ever sent; its path ends
+  with the sample's extension (`…/file.wav`: our samples are normalized to WAV).
+- Which of our presets are Kling presets → none unless `KLING_PRESET_VOICES` maps the
+  preset's name to a `voice_id` from `/v1/general/presets-voices`.
+- Reading an element's own `status` on reuse → from its creating task (`GET` by
+  `task_id`); a task Kling no longer has counts as `deleted`.
 - Video elements "kling-video-o3 and later" → kling-v3-omni / kling-v3 only; any other
   model refuses a job with one at submit (PROVIDER_LIMIT; the compiler refuses it first as
   VIDEO_ELEMENT_NOT_SUPPORTED).
