@@ -10,6 +10,7 @@ transaction (SQLite), so parallel creates can't pass it together.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,10 +47,13 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.signals import voice_withdrawn
 from elementsite.errors import field_error as _error
 from elementsite.files import FileBatch, atomic_with_files
 from elementsite.ids import row_key, row_or_not_found
 from elementsite.storage import remove_quietly
+
+logger = logging.getLogger(__name__)
 
 # An uploaded file of any kind (Django's UploadedFile, File, a stream): the media modules
 # read it under a byte cap and trust nothing the client said about it.
@@ -380,6 +384,19 @@ def voice_delete(*, owner: AbstractBaseUser, voice_id: int | str) -> None:
         name = voice.audio.name
         voice.delete()
         delete_files_after_commit([name])
+        _send_voice_withdrawn_after_commit(name)
+
+
+def _send_voice_withdrawn_after_commit(voice_file: str) -> None:
+    """Tell the packages above (providers that made a voice of this sample) once the
+    transaction commits; a receiver's failure never undoes or blocks the withdrawal."""
+
+    def send() -> None:
+        for receiver, result in voice_withdrawn.send_robust(sender=Voice, voice_file=voice_file):
+            if isinstance(result, Exception):
+                logger.error("voice_withdrawn receiver %r failed: %s", receiver, result)
+
+    transaction.on_commit(send)
 
 
 def voice_bind(
@@ -437,6 +454,7 @@ def voice_take_down(*, staff: AbstractBaseUser, voice: Voice, reason: str) -> in
             version=F("version") + 1,
             updated_at=now,
         )
+        _send_voice_withdrawn_after_commit(voice.audio.name)
         ModerationEvent.objects.create(
             action=ModerationAction.VOICE_TAKEN_DOWN,
             voice=voice,

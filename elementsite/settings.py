@@ -8,6 +8,7 @@ setting variables (PostgreSQL, Redis broker, S3). Every variable is documented i
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,32 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
+def env_json_object(name: str) -> dict[str, str]:
+    """A JSON object of strings (empty when unset)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {value!r}") from exc
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+    ):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of strings, got {value!r}")
+    return parsed
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -80,6 +107,7 @@ INSTALLED_APPS = [
     "generation",
     "generation.webhooks",
     "generation.explore",
+    "generation.providers.kling",
 ]
 
 MIDDLEWARE = [
@@ -428,17 +456,21 @@ KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai
 # This site's public address, for Kling's callbacks and for the voices/videos it fetches.
 KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", PUBLIC_BASE_URL).rstrip("/")
 KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
-KLING_RETRY_BASE_SECONDS = float(os.environ.get("KLING_RETRY_BASE_SECONDS", "1"))
-KLING_RETRY_MAX_SECONDS = float(os.environ.get("KLING_RETRY_MAX_SECONDS", "60"))
-KLING_RETRY_MAX_WAIT_SECONDS = float(os.environ.get("KLING_RETRY_MAX_WAIT_SECONDS", "1800"))
-KLING_POLL_SECONDS = float(os.environ.get("KLING_POLL_SECONDS", "2"))
-KLING_POLL_MAX_SECONDS = float(os.environ.get("KLING_POLL_MAX_SECONDS", "30"))
-KLING_TASK_TIMEOUT_SECONDS = float(os.environ.get("KLING_TASK_TIMEOUT_SECONDS", "3600"))
-KLING_HTTP_TIMEOUT_SECONDS = float(os.environ.get("KLING_HTTP_TIMEOUT_SECONDS", "30"))
+KLING_RETRY_BASE_SECONDS = env_float("KLING_RETRY_BASE_SECONDS", 1)
+KLING_RETRY_MAX_SECONDS = env_float("KLING_RETRY_MAX_SECONDS", 60)
+KLING_RETRY_MAX_WAIT_SECONDS = env_float("KLING_RETRY_MAX_WAIT_SECONDS", 1800)
+KLING_POLL_SECONDS = env_float("KLING_POLL_SECONDS", 2)
+KLING_POLL_MAX_SECONDS = env_float("KLING_POLL_MAX_SECONDS", 30)
+KLING_TASK_TIMEOUT_SECONDS = env_float("KLING_TASK_TIMEOUT_SECONDS", 3600)
+KLING_HTTP_TIMEOUT_SECONDS = env_float("KLING_HTTP_TIMEOUT_SECONDS", 30)
 KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+# Voice Library presets Kling has a preset voice for, as JSON: {"<our preset's name>": "<the
+# voice_id Kling lists at /v1/general/presets-voices>"}. A mapped preset is bound by Kling's
+# id instead of being uploaded as a custom voice.
+KLING_PRESET_VOICES = env_json_object("KLING_PRESET_VOICES")
 # A job waiting on Kling gives its worker back after this long and is queued again (keep it
 # well below Q_TIMEOUT, or the queue kills the worker first).
-KLING_WORKER_HOLD_SECONDS = float(os.environ.get("KLING_WORKER_HOLD_SECONDS", "300"))
+KLING_WORKER_HOLD_SECONDS = env_float("KLING_WORKER_HOLD_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

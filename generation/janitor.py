@@ -46,8 +46,8 @@ from generation.models import (
     JobElementImage,
     JobInput,
     JobStatus,
-    ProviderVoice,
 )
+from generation.providers.kling.models import ProviderVoice
 from generation.selectors import WORK_DIR_PREFIX, job_stale_after
 
 # Where the service stores files; `kling/` holds transient uploads the Kling sync deletes

@@ -41,7 +41,7 @@ from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobKind, JobStatus
 from generation.multiview import multiview_store
 from generation.providers.base import JobCanceled, ProviderError, RenderedOutput, Requeue
-from generation.providers.kling_client import KlingConfigError
+from generation.providers.kling.client import KlingConfigError
 from generation.providers.registry import get_provider
 from generation.selectors import WORK_DIR_PREFIX, job_stale_after
 from generation.services import job_finish
@@ -403,8 +403,8 @@ def run_janitor() -> dict[str, int]:
 def sync_provider_element(provider_element_id: int) -> str:
     """Create one element version on Kling now (staff's "sync now"; a job does the same on
     first use). Idempotent: a ready row is left alone, a running sync is waited for."""
-    from generation.providers.kling import sync_element
-    from generation.providers.kling_client import KlingClient
+    from generation.providers.kling.client import KlingClient
+    from generation.providers.kling.sync import sync_element
 
     row = sync_element(KlingClient.from_settings(), provider_element_id, time.sleep)
     return row.state
@@ -412,7 +412,7 @@ def sync_provider_element(provider_element_id: int) -> str:
 
 def cleanup_provider_elements(element_key: str) -> int:
     """Delete on Kling the older versions of an element that no pending job pins."""
-    from generation.providers.kling import cleanup_old_versions
-    from generation.providers.kling_client import KlingClient
+    from generation.providers.kling.client import KlingClient
+    from generation.providers.kling.sync import cleanup_old_versions
 
     return cleanup_old_versions(KlingClient.from_settings(), [element_key])

@@ -19,11 +19,7 @@ from elements import services as element_services
 from generation import services as generation_services
 from generation.catalog import ModelCode
 from generation.explore import services as explore_services
-from generation.models import (
-    ProviderAlert,
-    ProviderElement,
-    ProviderVoice,
-)
+from generation.providers.kling.models import ProviderAlert, ProviderElement, ProviderVoice
 from generation.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generation.webhooks.services import webhook_emit
 from tests.elements.samples import audio_upload, image_upload

@@ -163,3 +163,25 @@ def test_an_unknown_queue_is_refused(tmp_path):
     result = load(tmp_path, DEBUG="1", Q_QUEUE="renders")
     assert result.returncode != 0
     assert 'Q_QUEUE must be "tasks"' in result.stderr
+
+
+KLING_FLOATS = (
+    "KLING_RETRY_BASE_SECONDS",
+    "KLING_RETRY_MAX_SECONDS",
+    "KLING_RETRY_MAX_WAIT_SECONDS",
+    "KLING_POLL_SECONDS",
+    "KLING_POLL_MAX_SECONDS",
+    "KLING_TASK_TIMEOUT_SECONDS",
+    "KLING_HTTP_TIMEOUT_SECONDS",
+    "KLING_WORKER_HOLD_SECONDS",
+)
+
+
+def test_a_bad_kling_number_stops_the_start_with_its_name(tmp_path):
+    for name in KLING_FLOATS:
+        result = load(tmp_path, DEBUG="1", **{name: "2s"})
+        assert result.returncode != 0, name
+        assert f"{name} must be a number, got '2s'" in result.stderr, result.stderr[-300:]
+    result = load(tmp_path, DEBUG="1", KLING_PRESET_VOICES="[1]")
+    assert result.returncode != 0
+    assert "KLING_PRESET_VOICES must be a JSON object" in result.stderr

@@ -9,6 +9,7 @@ raises `JobCanceled` when the user canceled the job.
 from __future__ import annotations
 
 import abc
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+
+from elementsite.backoff import Backoff
 
 if TYPE_CHECKING:
     from generation.models import GenerationJob
@@ -199,9 +202,10 @@ class RemoteProvider(Provider):
         self.prepare(job, wait)
         task_id = self._task_id(job)
         wait.report(10)
-        interval = self.poll_interval
+        # The one back-off policy: from `poll_interval`, ×1.5 a query, up to `max_poll_interval`.
+        backoff = Backoff(first=self.poll_interval, cap=self.max_poll_interval, factor=1.5)
         started = job.started_at or timezone.now()
-        while True:
+        for attempt in itertools.count(1):
             status = self.poll(job, task_id)
             self._record(job, status)
             if status.state == "succeed":
@@ -215,5 +219,5 @@ class RemoteProvider(Provider):
                     "The provider took too long; your credits were refunded.",
                 )
             wait.report(status.progress)
-            wait(interval, wake_on_hint=True)
-            interval = min(self.max_poll_interval, interval * 1.5)
+            wait(backoff.delay(attempt), wake_on_hint=True)
+        raise AssertionError  # unreachable: itertools.count never ends

@@ -28,7 +28,7 @@ def get_provider(name: str) -> Provider:
 
         return LocalProvider()
     if name == "kling":
-        from generation.providers.kling import KlingProvider
+        from generation.providers.kling.provider import KlingProvider
 
         return KlingProvider()
     raise LookupError(f"No generation provider named {name!r} is installed.")
@@ -40,7 +40,7 @@ def provider_for_submit(name: str) -> Provider:
     assist provider's setting naming no class), is a configuration error here, before any
     job exists or any credit moves (else the job would be charged and fail in the worker)."""
     if name == "kling":
-        from generation.providers.kling import make_provider
+        from generation.providers.kling.provider import make_provider
 
         provider = make_provider()
         provider.verify_credentials()

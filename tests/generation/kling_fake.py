@@ -32,6 +32,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,7 @@ STATUS_FOR_CODE = {
 }  # fmt: skip
 REFERENCE = re.compile(r"<<<(element|image|video)_(\d+)>>>")
 TAGS = {f"o_{n}" for n in range(101, 109)}
+VOICE_EXTENSIONS = (".mp3", ".wav", ".mp4", ".mov")
 
 
 class FakeClock:
@@ -149,6 +151,14 @@ class FakeKling:
         self.tasks: dict[str, Task] = {}
         self.elements: dict[int, dict[str, Any]] = {}
         self.voices: dict[str, dict[str, Any]] = {}
+        # Kling's preset voices (`owned_by: kling`): bindable by id, never deleted.
+        self.preset_voices: dict[str, dict[str, Any]] = {
+            "kling_preset_warm_narrator": {"voice_id": "kling_preset_warm_narrator"},
+        }
+        self.deleted_voices: list[str] = []
+        # The own `status` the next created elements get (then "succeed"): Kling may report
+        # an element `deleted` apart from its task's status.
+        self.next_element_status: list[str] = []
         self.external_ids: set[str] = set()
         self.injections: list[Injection] = []
         self.fail_messages: list[tuple[str, str]] = []
@@ -370,6 +380,12 @@ class FakeKling:
         route = path.partition("?")[0]
         if method == "POST" and route == "/v1/general/delete-elements":
             return self._delete_element(body)
+        if method == "POST" and route == "/v1/general/delete-voices":
+            return self._delete_voice(body)
+        if method == "GET" and route == "/v1/general/presets-voices":
+            return [
+                {**v, "voice_name": k, "owned_by": "kling"} for k, v in self.preset_voices.items()
+            ]
         for prefix, family in self.FAMILIES.items():
             if route == prefix and method == "POST":
                 return self._create(family, body)
@@ -471,7 +487,9 @@ class FakeKling:
                 "element_voice_info": voice_info,
                 "tag_list": body.get("tag_list") or [],
                 "owned_by": "fake",
-                "status": "succeed",
+                "status": self.next_element_status.pop(0)
+                if self.next_element_status
+                else "succeed",
             }
             self.elements[element_id] = element
             return {"elements": [element]}
@@ -512,6 +530,24 @@ class FakeKling:
             data["watermark_info"] = {"enabled": False}
             data["final_unit_deduction"] = "1" if task.status == "succeed" else "0"
         return data
+
+    def delete_element_remotely(self, element_id: int) -> None:
+        """Kling removes an element on its side (its own `status` becomes `deleted`)."""
+        with self._lock:
+            self.elements[element_id]["status"] = "deleted"
+
+    def _delete_voice(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /v1/general/delete-voices`: custom voices only."""
+        voice_id = body.get("voice_id")
+        if not isinstance(voice_id, str) or not voice_id:
+            raise Refused(1201, "voice_id is required")
+        if voice_id in self.preset_voices:
+            raise Refused(1201, "preset voices can't be deleted")
+        with self._lock:
+            if self.voices.pop(voice_id, None) is None:
+                raise Refused(1203, "voice not found")
+            self.deleted_voices.append(voice_id)
+        return {"task_id": self._id(), "task_status": "succeed"}
 
     def _delete_element(self, body: dict[str, Any]) -> dict[str, Any]:
         raw = body.get("element_id")
@@ -561,7 +597,7 @@ class FakeKling:
         else:
             raise Refused(1201, "reference_type must be image_refer or video_refer")
         voice = body.get("element_voice_id")
-        if voice is not None and voice not in self.voices:
+        if voice is not None and voice not in self.voices and voice not in self.preset_voices:
             raise Refused(1201, "element_voice_id is unknown")
         for tag in body.get("tag_list") or []:
             if tag.get("tag_id") not in TAGS:
@@ -611,6 +647,9 @@ class FakeKling:
             raise Refused(1201, "voice_url or video_id is required")
         if url and not str(url).startswith(("http://", "https://")):
             raise Refused(1201, "voice_url must be a URL")
+        # kling-api.md §4: the sample is .mp3/.wav/.mp4/.mov, told by the URL's path.
+        if url and not urllib.parse.urlsplit(str(url)).path.lower().endswith(VOICE_EXTENSIONS):
+            raise Refused(1201, "voice_url must end with .mp3/.wav/.mp4/.mov")
 
     def _references(self, texts: list[str], sizes: dict[str, int]) -> None:
         for text in texts:

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from generation.camera import MOVES, CameraMove, find_move
 from generation.catalog import MODELS, ModelCode
 from generation.prompts import LibraryElement, compile_prompt
-from generation.providers.kling import with_camera
+from generation.providers.kling.requests import with_camera
 from generation.providers.local_render import (
     CAMERA_MOVES,
     Layer,

@@ -25,12 +25,14 @@ from generation.models import (
     GenerationJob,
     GenerationOutput,
     JobStatus,
+)
+from generation.providers.kling.client import KlingClient, KlingError, KlingSettings, mint_token
+from generation.providers.kling.models import (
     ProviderAlert,
     ProviderElement,
     ProviderVoice,
     SyncState,
 )
-from generation.providers.kling_client import KlingClient, KlingSettings, mint_token
 from tests.conftest import media_files
 from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
@@ -468,13 +470,13 @@ def test_the_jwt_is_cached_and_minted_again_before_it_expires(kling, settings):
         (mint_token(kling.access_key, kling.secret_key, now=now + 60, ttl=60), 1003),
         (mint_token(kling.access_key, kling.secret_key, now=now - 120, ttl=60), 1004),
     ):
-        from generation.providers.kling_client import KlingError
+        from generation.providers.kling.client import KlingError
 
         with pytest.raises(KlingError) as caught:
-            client._once("GET", OMNI, None, token)
+            client.call_once("GET", OMNI, None, token)
         assert (caught.value.status, caught.value.code) == (401, code)
     with pytest.raises(KlingError) as caught:
-        client._once("GET", OMNI, None, "")
+        client.call_once("GET", OMNI, None, "")
     assert caught.value.code in (1001, 1002)
 
 
@@ -542,7 +544,7 @@ def test_a_job_whose_worker_died_after_the_submit_adopts_its_task(
     api, kling, django_capture_on_commit_callbacks
 ):
     from generation.providers.base import JobWaiter
-    from generation.providers.kling import KlingProvider
+    from generation.providers.kling.provider import KlingProvider
 
     # given: a first attempt that synced, sent the job, and died before saving the task id
     with django_capture_on_commit_callbacks(execute=False):
@@ -577,13 +579,13 @@ def test_admin_shows_sync_state_provider_ids_and_alerts(
     assert job.provider_task_id in page
     assert "Failure to pass the risk control system" in page
 
-    rows = admin_client.get("/admin/generation/providerelement/").content.decode()
+    rows = admin_client.get("/admin/kling/providerelement/").content.decode()
     for row in ProviderElement.objects.all():
         assert row.provider_element_id in rows
     assert "Ready" in rows
-    voices = admin_client.get("/admin/generation/providervoice/").content.decode()
+    voices = admin_client.get("/admin/kling/providervoice/").content.decode()
     assert ProviderVoice.objects.get().provider_voice_id in voices
-    alerts = admin_client.get("/admin/generation/provideralert/").content.decode()
+    alerts = admin_client.get("/admin/kling/provideralert/").content.decode()
     assert "account in arrears" in alerts
 
 
@@ -606,7 +608,7 @@ def test_a_sync_stopped_by_a_busy_service_is_left_pending_and_staff_can_run_it(
     kling.injections.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
-            "/admin/generation/providerelement/",
+            "/admin/kling/providerelement/",
             {"action": "sync_now", "_selected_action": [row.pk]},
         )
     assert response.status_code == 302
@@ -729,7 +731,7 @@ def test_a_long_kling_task_gives_its_worker_back_and_goes_on_from_its_task(
 
 
 def test_the_fake_refuses_what_kling_documents_as_invalid(kling):
-    from generation.providers.kling_client import KlingError
+    from generation.providers.kling.client import KlingError
 
     client = KlingClient(KlingSettings.load())
     good_shots = [{"index": 1, "prompt": "a", "duration": "2"}]
@@ -788,3 +790,157 @@ def test_the_provider_is_chosen_per_model(api, kling, settings, django_capture_o
     image.refresh_from_db()
     assert (image.provider, image.status) == ("local", JobStatus.SUCCEEDED)
     assert kling.requests == []
+
+
+# --- Protocol gaps closed (kling-api.md §3/§4): each one the fake learned ---------------------
+
+
+def _scholar_voice(api):
+    return Element.objects.get(owner=api.user, name="Little Scholar").voice
+
+
+def test_the_voice_url_kling_fetches_ends_with_the_samples_extension(
+    api, kling, django_capture_on_commit_callbacks
+):
+    # given: the fake refuses a `voice_url` without .mp3/.wav/.mp4/.mov (§4)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    # then: the voice went through, and its URL names the sample's own extension
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    (voice_task,) = kling.created("voice")
+    url = voice_task.body["voice_url"].removeprefix("http://testserver")
+    assert url.endswith("/file.wav")
+    response = Client().get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"RIFF")  # type: ignore[attr-defined]
+    # the extension is part of the signed link: another one is a bare 404
+    assert Client().get(url.removesuffix(".wav") + ".mp3").status_code == 404
+    with pytest.raises(KlingError) as caught:
+        KlingClient(KlingSettings.load()).call(
+            "POST", "/v1/general/custom-voices", {"voice_name": "v", "voice_url": "http://x/a"}
+        )
+    assert caught.value.code == 1201 and ".mp3/.wav" in caught.value.message
+
+
+def test_an_element_kling_deleted_is_created_again_before_it_is_reused(
+    api, kling, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = job_of(submit(api))
+    first.refresh_from_db()
+    assert first.status == JobStatus.SUCCEEDED
+    scholar = ProviderElement.objects.get(element__name="Little Scholar")
+    # given: Kling removed the element on its side (its own status, not its task's)
+    kling.delete_element_remotely(int(scholar.provider_element_id))
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        second = job_of(submit(api))
+
+    # then: the version was created again and the job used the new element
+    second.refresh_from_db()
+    assert second.status == JobStatus.SUCCEEDED, second.error_message
+    assert len(kling.created("element")) == 3
+    renewed = ProviderElement.objects.get(pk=scholar.pk)
+    assert renewed.state == SyncState.READY
+    assert renewed.provider_element_id != scholar.provider_element_id
+    body = kling.created("omni-video")[-1].body
+    assert int(renewed.provider_element_id) in [e["element_id"] for e in body["element_list"]]
+    assert len(kling.created("voice")) == 1  # the voice was not made again
+
+
+def test_an_element_kling_reports_deleted_when_made_is_created_again(
+    api, kling, django_capture_on_commit_callbacks
+):
+    # given: the first element Kling makes comes back with status `deleted`
+    kling.next_element_status = ["deleted"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert len(kling.created("element")) == 3  # two elements, one made twice
+    assert {r.state for r in ProviderElement.objects.all()} == {SyncState.READY}
+    externals = [t.body["external_task_id"] for t in kling.created("element")]
+    assert len(set(externals)) == 3  # a new id of ours for the second try
+
+
+def test_a_voice_its_owner_deletes_is_deleted_on_kling(
+    api, kling, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job_of(submit(api))
+    row = ProviderVoice.objects.get()
+    assert row.state == SyncState.READY and row.provider_voice_id in kling.voices
+
+    # when: the owner deletes the voice (the Kling call runs in a task after the commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        element_services.voice_delete(owner=api.user, voice_id=_scholar_voice(api).pk)
+
+    # then
+    assert kling.deleted_voices == [row.provider_voice_id]
+    row.refresh_from_db()
+    assert row.state == SyncState.DELETED
+    assert kling.count("POST", "/v1/general/delete-voices") == 1
+
+
+def test_a_voice_staff_take_down_is_deleted_on_kling_and_a_failure_never_blocks_it(
+    api, kling, django_capture_on_commit_callbacks, admin_user
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job_of(submit(api))
+    row = ProviderVoice.objects.get()
+    voice = _scholar_voice(api)
+
+    # given: Kling refuses the delete once
+    kling.inject(1201, method="POST", prefix="/v1/general/delete-voices")
+    with django_capture_on_commit_callbacks(execute=True):
+        element_services.voice_take_down(staff=admin_user, voice=voice, reason="No consent")
+
+    # then: the takedown stands; the row keeps the reason, ready for the next attempt
+    voice.refresh_from_db()
+    assert voice.status == "taken_down"
+    row.refresh_from_db()
+    assert row.state == SyncState.READY and "1201" in row.message
+    assert kling.deleted_voices == []
+
+    # when: tried again (the task is idempotent)
+    from generation.providers.kling.tasks import provider_voice_delete
+
+    assert provider_voice_delete(row.voice_file) == 1
+    assert kling.deleted_voices == [row.provider_voice_id]
+    assert provider_voice_delete(row.voice_file) == 0
+
+
+def test_a_preset_that_maps_to_a_kling_preset_is_bound_by_its_id_not_uploaded(
+    api, kling, settings, admin_user, django_capture_on_commit_callbacks
+):
+    # given: a Voice Library preset mapped to one of Kling's presets, bound to the character
+    preset = element_services.voice_preset_create(
+        staff=admin_user, file=audio_upload(seconds=6, volume=0.8), name="Warm Narrator"
+    )
+    settings.KLING_PRESET_VOICES = {"Warm Narrator": "kling_preset_warm_narrator"}
+    scholar = Element.objects.get(owner=api.user, name="Little Scholar")
+    element_services.voice_bind(owner=api.user, element_id=scholar.pk, voice_id=preset.pk)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_of(submit(api))
+
+    # then: no custom voice was made; the element is bound to Kling's preset id
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert kling.created("voice") == []
+    scholar_body = next(
+        t.body for t in kling.created("element") if t.body["element_name"] == "Little Scholar"
+    )
+    assert scholar_body["element_voice_id"] == "kling_preset_warm_narrator"
+
+    # and taking the preset down never asks Kling to delete its own preset
+    with django_capture_on_commit_callbacks(execute=True):
+        element_services.voice_take_down(staff=admin_user, voice=preset, reason="Retired")
+    assert kling.count("POST", "/v1/general/delete-voices") == 0

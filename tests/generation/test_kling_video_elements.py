@@ -28,10 +28,9 @@ from generation.models import (
     GenerationJob,
     JobElement,
     JobStatus,
-    ProviderElement,
-    SyncState,
 )
-from generation.providers.kling import JobParts, check_job
+from generation.providers.kling.limits import JobParts, check_job
+from generation.providers.kling.models import ProviderElement, SyncState
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
 from tests.elements import videos
@@ -306,8 +305,8 @@ def _stored_video(size: str, seconds: int, container: str = "mp4") -> str:
 def test_the_fake_fetches_video_refer_videos_and_refuses_what_kling_documents_as_invalid(
     kling, live_server, settings
 ):
-    from generation.providers.kling import media_url
-    from generation.providers.kling_client import KlingClient, KlingError, KlingSettings
+    from generation.providers.kling.client import KlingClient, KlingError, KlingSettings
+    from generation.providers.kling.urls import media_url
 
     settings.KLING_CALLBACK_BASE_URL = live_server.url
     client = KlingClient(KlingSettings.load())

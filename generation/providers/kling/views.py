@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+from pathlib import PurePosixPath
 
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -26,7 +27,7 @@ def kling_callback(request: HttpRequest, token: str) -> HttpResponse:
     fetches the task again. A bad token, a body that is not JSON, or a `task_id` that is not
     the one of the job the token names is logged and ignored. The answer is always 204, so
     a caller learns nothing from it."""
-    from generation.providers.kling import read_callback_token
+    from generation.providers.kling.urls import read_callback_token
 
     try:
         kind, key = read_callback_token(token)
@@ -51,13 +52,16 @@ def kling_callback(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
-def kling_media(request: HttpRequest, token: str) -> HttpResponseBase:
+def kling_media(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     """A stored file Kling fetches (a voice sample, an element's clip, an input video), by a
-    signed token that names it and expires; anything else is a bare 404."""
-    from generation.providers.kling import read_media_token
+    signed token that names it and expires, then `file.<its extension>` (Kling reads the
+    format from the URL); anything else is a bare 404."""
+    from generation.providers.kling.urls import read_media_token
 
     try:
         name = read_media_token(token)
+        if filename != "file" + PurePosixPath(name).suffix.lower():
+            raise Http404
         handle = default_storage.open(name, "rb")
     except (signing.BadSignature, OSError, ValueError):
         raise Http404 from None
