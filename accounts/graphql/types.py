@@ -4,7 +4,6 @@ relay `node(id:)` lookups go through too."""
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -17,6 +16,7 @@ from strawberry.types import Info
 from accounts import models
 from accounts.graphql.permissions import current_user
 from accounts.selectors import AccountOverview
+from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 
 
@@ -27,12 +27,8 @@ def owned_by_viewer(queryset: QuerySet[Any], info: Info, *, field: str = "user")
     return queryset.filter(**{f"{field}_id": user.pk})
 
 
-@strawberry.enum(description="What moved the credits.")
-class LedgerKind(Enum):
-    GRANT = "grant"
-    DEBIT = "debit"
-    REFUND = "refund"
-    ADJUSTMENT = "adjustment"
+choices_enum(models.LedgerKind, description="What moved the credits.")
+LedgerKind = models.LedgerKind
 
 
 @strawberry_django.type(models.MembershipTier, name="MembershipTier")

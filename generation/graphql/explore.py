@@ -22,6 +22,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elements.media_urls import media_url
+from elementsite.graphql_enums import choices_enum
 from elementsite.ids import node_or_none, node_pk
 from elementsite.relay import ListConnection, PkNodeID
 from generation import explore_selectors as selectors
@@ -41,11 +42,10 @@ def _viewer(info: Info) -> int | None:
     return user.pk if user is not None else None
 
 
-@strawberry.enum(description="Where a shared work is in moderation.")
-class ExploreWorkStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    HIDDEN = "hidden"
+choices_enum(
+    models.WorkStatus, name="ExploreWorkStatus", description="Where a shared work is in moderation."
+)
+ExploreWorkStatus = models.WorkStatus
 
 
 @strawberry.enum(description="How the Explore feed is ordered.")

@@ -7,7 +7,6 @@ user's endpoint or delivery resolves to nothing, exactly like one that does not 
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -17,32 +16,22 @@ from strawberry import relay
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
+from elementsite.graphql_enums import choices_enum
 from elementsite.ids import node_pk
 from elementsite.relay import ListConnection, PkNodeID
 from generation import models, selectors, webhook_services
 
-
-@strawberry.enum(
+choices_enum(
+    models.WebhookEventType,
     name="WebhookEventType",
     description="What happened; the `type` field of a delivered event "
     "(e.g. GENERATION_SUCCEEDED is `generation.succeeded`).",
 )
-class WebhookEventTypeEnum(Enum):
-    GENERATION_QUEUED = "generation.queued"
-    GENERATION_STARTED = "generation.started"
-    GENERATION_SUCCEEDED = "generation.succeeded"
-    GENERATION_FAILED = "generation.failed"
-    GENERATION_CANCELED = "generation.canceled"
-    GENERATION_STALLED = "generation.stalled"
-    ELEMENT_READY = "element.ready"
-    ELEMENT_FAILED = "element.failed"
-
-
-@strawberry.enum(name="WebhookDeliveryStatus", description="Where a delivery is.")
-class DeliveryStatusEnum(Enum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+choices_enum(
+    models.DeliveryStatus, name="WebhookDeliveryStatus", description="Where a delivery is."
+)
+WebhookEventTypeEnum = models.WebhookEventType
+DeliveryStatusEnum = models.DeliveryStatus
 
 
 def _scoped(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
