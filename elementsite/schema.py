@@ -31,9 +31,10 @@ from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
+from elementsite.graphql_error_codes import type_code_fields, type_operation_messages
 from elementsite.ids import any_node_or_none
 from generation.graphql.explore import ExploreMutation, ExploreQuery
-from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
+from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery, PreviewIssue
 from generation.graphql.queries import GenerationQuery
 from generation.graphql.webhooks import WebhookMutation, WebhookQuery
 
@@ -129,6 +130,11 @@ class Schema(strawberry.Schema):
         for error in errors:
             prepare_graphql_error(error)
 
+
+# Error codes reach clients as the `ErrorCode` enum, not as strings
+# (elementsite.graphql_error_codes).
+type_operation_messages()
+type_code_fields(PreviewIssue)
 
 schema = Schema(
     query=Query,

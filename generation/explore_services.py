@@ -28,7 +28,7 @@ from elements.models import Element, ElementStatus, Voice, VoiceStatus
 from elementsite.errors import field_error as _error
 from generation import services as generation_services
 from generation.catalog import MODELS, ModelCode
-from generation.error_codes import ExploreErrorCode
+from generation.error_codes import ExploreErrorCode, GenerationErrorCode
 from generation.idempotency import KeyClaim, fingerprint, idempotent_job
 from generation.models import (
     ExploreModerationAction,
@@ -356,7 +356,11 @@ def recreate_preview(
     price = generation_services.job_price(spec, mode, plan.total_duration)
     if price is None and not issues:
         issues.append(
-            _error("model", f"{spec.label} has no price for this mode yet.", "PRICE_NOT_SET")
+            _error(
+                "model",
+                f"{spec.label} has no price for this mode yet.",
+                GenerationErrorCode.PRICE_NOT_SET,
+            )
         )
     return generation_services.Preview(plan, spec, mode, aspect_ratio, price, issues)
 

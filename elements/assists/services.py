@@ -301,7 +301,7 @@ def multiview_store(job: GenerationJob, rendered: list[RenderedOutput]) -> list[
         else None
     )
     if element is None:
-        raise ProviderError("ELEMENT_GONE", "The element was deleted.")
+        raise ProviderError(ElementErrorCode.ELEMENT_GONE, "The element was deleted.")
     if element.status != ElementStatus.ACTIVE:
         raise ProviderError(
             ElementErrorCode.ELEMENT_BLOCKED, "The element can't be edited now (blocked)."

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
 from elements import services
+from elements.error_codes import ElementErrorCode
 from elements.graphql.types import (
     ElementNode,
     ElementTypeEnum,
@@ -98,7 +99,7 @@ def _one_image(
             {
                 field: ValidationError(
                     "Give either a file or an image from your history.",
-                    code="IMAGE_SOURCE_CONFLICT",
+                    code=ElementErrorCode.IMAGE_SOURCE_CONFLICT,
                 )
             }
         )

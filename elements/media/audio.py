@@ -25,7 +25,7 @@ import imageio_ffmpeg
 from django.conf import settings
 
 from elements.media._upload import copy_capped
-from elements.media.errors import MediaErrorCode, media_error
+from elements.media.errors import AudioWarningCode, MediaErrorCode, media_error
 
 with warnings.catch_warnings():
     # pydub looks for an `ffmpeg` on PATH when its module is imported and warns when there is
@@ -353,7 +353,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if mostly_silent:
         found.append(
             QualityWarning(
-                "MOSTLY_SILENT",
+                AudioWarningCode.MOSTLY_SILENT,
                 f"{silence_ratio:.0%} of the recording is silent (more than "
                 f"{MOSTLY_SILENT_RATIO:.0%}): the voice may not be cloned well.",
             )
@@ -361,7 +361,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if clipping_ratio > CLIPPING_RATIO:
         found.append(
             QualityWarning(
-                "CLIPPING",
+                AudioWarningCode.CLIPPING,
                 f"The recording is distorted: {clipping_ratio:.1%} of its samples are at full "
                 f"scale (more than {CLIPPING_RATIO:.1%}). Record at a lower input level.",
             )
@@ -372,7 +372,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if not mostly_silent and loudness < TOO_QUIET_DBFS:
         found.append(
             QualityWarning(
-                "TOO_QUIET",
+                AudioWarningCode.TOO_QUIET,
                 f"The recording is quiet ({loudness:.0f} dBFS, below {TOO_QUIET_DBFS:.0f}): "
                 "speak closer to the microphone or raise the input level.",
             )
@@ -380,7 +380,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if not mostly_silent and noise_floor > NOISY_FLOOR_DBFS:
         found.append(
             QualityWarning(
-                "NOISY",
+                AudioWarningCode.NOISY,
                 f"The background is noisy (floor {noise_floor:.0f} dBFS, above "
                 f"{NOISY_FLOOR_DBFS:.0f}): record in a quieter place.",
             )
@@ -389,7 +389,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if speech.two_speakers:
         found.append(
             QualityWarning(
-                "MULTIPLE_SPEAKERS",
+                AudioWarningCode.MULTIPLE_SPEAKERS,
                 "The voice seems to change between two clearly different pitches: make sure "
                 "only one person speaks in the sample.",
             )

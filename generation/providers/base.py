@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from generation.error_codes import GenerationErrorCode
+
 if TYPE_CHECKING:
     from generation.models import GenerationJob
 
@@ -160,7 +162,9 @@ class RemoteProvider(Provider):
         return None
 
     def failure(self, status: RemoteStatus) -> ProviderError:
-        return ProviderError("RENDER_FAILED", status.message or "The provider failed.")
+        return ProviderError(
+            GenerationErrorCode.RENDER_FAILED, status.message or "The provider failed."
+        )
 
     def new_external_id(self, job: GenerationJob) -> str:
         return f"job-{job.pk}"
@@ -211,7 +215,7 @@ class RemoteProvider(Provider):
                 raise self.failure(status)
             if (timezone.now() - started).total_seconds() > self.task_timeout:
                 raise ProviderError(
-                    "PROVIDER_UNAVAILABLE",
+                    GenerationErrorCode.PROVIDER_UNAVAILABLE,
                     "The provider took too long; your credits were refunded.",
                 )
             wait.report(status.progress)
