@@ -147,5 +147,5 @@ class MeType:
             credit_balance=overview.credit_balance,
             free_multiview_uses_per_day=entitlements.daily_free_multiview,
             free_multiview_uses_left_today=overview.free_multiview_left_today,
-            multiview_price_credits=int(getattr(settings, "MULTIVIEW_PRICE_CREDITS", 5)),
+            multiview_price_credits=settings.MULTIVIEW_PRICE_CREDITS,
         )

@@ -46,12 +46,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MULTIVIEW_PRICE = 5
-
 
 def multiview_price() -> int:
     """Credits one multi-view completion costs once the day's free uses are gone."""
-    return int(getattr(settings, "MULTIVIEW_PRICE_CREDITS", DEFAULT_MULTIVIEW_PRICE))
+    return int(settings.MULTIVIEW_PRICE_CREDITS)
 
 
 def _open(processed: ProcessedImage) -> Image.Image:

@@ -40,7 +40,6 @@ with warnings.catch_warnings():
 
 AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SAMPLE_RATE = 24_000
 SAMPLE_WIDTH = 2  # bytes: 16-bit
 FRAME_MS = 50
@@ -52,7 +51,6 @@ CLIPPING_RATIO = 0.001
 TOO_QUIET_DBFS = -35.0
 NOISY_FLOOR_DBFS = -40.0
 NOISE_FLOOR_PERCENTILE = 0.10
-DEFAULT_MIN_SPEECH_RATIO = 0.3
 # PyAV reads this many packets at most to find one that decodes.
 PROBE_PACKETS = 200
 # Bytes after an ID3 tag searched for the first audio frame (encoders may pad).
@@ -444,7 +442,7 @@ def process_audio(
     AUDIO_TOO_LONG, TOO_LITTLE_SPEECH (less speech than `min_speech_ratio`, by default the
     `VOICE_MIN_SPEECH_RATIO` setting). Other quality problems are warnings in the report.
     """
-    max_bytes = int(getattr(settings, "VOICE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    max_bytes = int(settings.VOICE_MAX_BYTES)
     with tempfile.TemporaryDirectory(prefix="elements-audio-") as workdir:
         staging = Path(workdir) / "upload"
         with staging.open("wb") as file:
@@ -485,9 +483,7 @@ def process_audio(
     pcm = _resample(_mono(raw, segment.channels), segment.frame_rate)
     quality, speech = _quality(pcm, clipping)
     minimum = float(
-        getattr(settings, "VOICE_MIN_SPEECH_RATIO", DEFAULT_MIN_SPEECH_RATIO)
-        if min_speech_ratio is None
-        else min_speech_ratio
+        settings.VOICE_MIN_SPEECH_RATIO if min_speech_ratio is None else min_speech_ratio
     )
     if quality.speech_ratio < minimum:
         raise media_error(
