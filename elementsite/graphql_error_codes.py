@@ -24,7 +24,7 @@ from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 from strawberry.types.base import StrawberryOptional, get_object_definition
-from strawberry_django.fields.types import OperationMessage
+from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
 from elements.error_codes import ElementErrorCode
@@ -121,6 +121,27 @@ def type_code_fields(*types: type, field: str = "code") -> None:
         target._typed_error_code = True  # type: ignore[attr-defined]
 
 
+# strawberry-django's types carry docstrings, which strawberry does not publish.
+_OPERATION_DESCRIPTIONS = {
+    OperationInfo: "Why a mutation did nothing: one message per problem found.",
+    OperationMessage: "One problem a mutation found: its kind, the input field and a stable code.",
+}
+_KIND_DESCRIPTIONS = {
+    "INFO": "Information; nothing is wrong.",
+    "WARNING": "Done, with a remark.",
+    "ERROR": "Refused: not found, or failed.",
+    "PERMISSION": "Refused: not allowed to the viewer.",
+    "VALIDATION": "Refused: the input breaks a rule; `field` names the input.",
+}
+
+
 def type_operation_messages() -> None:
-    """`OperationMessage.code` (every mutation's refusal) typed with `ErrorCode`."""
+    """`OperationMessage.code` (every mutation's refusal) typed with `ErrorCode`, and
+    strawberry-django's `OperationInfo` types described for client authors."""
     type_code_fields(OperationMessage)
+    for type_, description in _OPERATION_DESCRIPTIONS.items():
+        get_object_definition(type_, strict=True).description = description
+    kind = OperationMessage.Kind.__strawberry_definition__  # type: ignore[attr-defined]
+    kind.description = "How a mutation's message is to be read."
+    for value in kind.values:
+        value.description = _KIND_DESCRIPTIONS[value.name]

@@ -86,7 +86,12 @@ class AssistMutation:
         "priced in credits (see `me`); given back if the job fails."
     )
     def element_multi_view_complete(
-        self, info: Info, input: ElementMultiViewCompleteInput
+        self,
+        info: Info,
+        input: Annotated[
+            ElementMultiViewCompleteInput,
+            strawberry.argument(description="The element to complete."),
+        ],
     ) -> MultiViewJobResult:
         from generation.models import GenerationJob
 

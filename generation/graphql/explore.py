@@ -50,8 +50,10 @@ ExploreWorkStatus = models.WorkStatus
 
 @strawberry.enum(description="How the Explore feed is ordered.")
 class ExploreOrder(Enum):
-    NEWEST = selectors.NEWEST
-    MOST_RECREATED = selectors.MOST_RECREATED
+    NEWEST = strawberry.enum_value(selectors.NEWEST, description="Newest shared first.")
+    MOST_RECREATED = strawberry.enum_value(
+        selectors.MOST_RECREATED, description="Most recreated first."
+    )
 
 
 @strawberry.type(description="The shared image or video, as anyone may watch it.")

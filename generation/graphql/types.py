@@ -16,14 +16,19 @@ from elements.media_urls import media_url
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 from generation import models
-from generation.catalog import ModelCode
+from generation.catalog import MODELS, ModelCode
 from generation.selectors import job_is_stalled
 
 if TYPE_CHECKING:
     from generation.graphql.explore import ExploreWorkNode
 
 # The catalog's own enum: the GraphQL values are exactly the models in `generation.catalog`.
-strawberry.enum(ModelCode, name="GenerationModel", description="The models offered.")
+choices_enum(
+    ModelCode,
+    name="GenerationModel",
+    description="The models offered.",
+    value_descriptions={spec.code.name: spec.label for spec in MODELS.values()},
+)
 GenerationModel = ModelCode
 
 

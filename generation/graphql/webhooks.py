@@ -193,7 +193,12 @@ class WebhookMutation:
         description="Register a URL for your events; the secret is returned only this once."
     )
     def webhook_endpoint_create(
-        self, info: Info, input: WebhookEndpointCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointCreateInput,
+            strawberry.argument(description="The URL to send events to, and which events."),
+        ],
     ) -> WebhookEndpointCreateResult:
         endpoint, secret = webhook_services.webhook_endpoint_create(
             owner=require_user(info),
@@ -209,7 +214,11 @@ class WebhookMutation:
     @strawberry_django.mutation(
         description="Delete one of your webhook endpoints and its deliveries."
     )
-    def webhook_endpoint_delete(self, info: Info, id: strawberry.ID) -> WebhookEndpointDeleteResult:
+    def webhook_endpoint_delete(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint to delete.")],
+    ) -> WebhookEndpointDeleteResult:
         pk = webhook_services.webhook_endpoint_delete(
             owner=require_user(info), endpoint_id=node_pk(id, WebhookEndpointNode)
         )
