@@ -48,12 +48,19 @@ choices_enum(
 ExploreWorkStatus = models.WorkStatus
 
 
-@strawberry.enum(description="How the Explore feed is ordered.")
 class ExploreOrder(Enum):
-    NEWEST = strawberry.enum_value(selectors.NEWEST, description="Newest shared first.")
-    MOST_RECREATED = strawberry.enum_value(
-        selectors.MOST_RECREATED, description="Most recreated first."
-    )
+    NEWEST = selectors.NEWEST
+    MOST_RECREATED = selectors.MOST_RECREATED
+
+
+choices_enum(
+    ExploreOrder,
+    description="How the Explore feed is ordered.",
+    value_descriptions={
+        "NEWEST": "Newest shared first.",
+        "MOST_RECREATED": "Most recreated first.",
+    },
+)
 
 
 @strawberry.type(description="The shared image or video, as anyone may watch it.")
