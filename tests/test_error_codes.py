@@ -116,3 +116,20 @@ def test_a_code_in_no_enum_is_sent_as_invalid_input():
     assert as_error_code(Stray.X) == ErrorCode("INVALID_INPUT")
     assert as_error_code(None) is None
     assert as_error_code("") is None
+
+
+def test_every_error_code_enum_of_the_apps_is_merged_into_error_code():
+    declared = set()
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            declared |= {
+                node.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ClassDef) and node.name.endswith("ErrorCode")
+            }
+    assert declared == {enum_cls.__name__ for enum_cls in DOMAIN_ENUMS}, (
+        "add the new enum to elementsite.graphql_error_codes.DOMAIN_ENUMS"
+    )
