@@ -91,7 +91,7 @@ def as_error_code(code: object) -> StrEnum | None:
         return ErrorCode(FALLBACK_CODE.value)
 
 
-class _CoerceErrorCode(FieldExtension):
+class _CodeCoercion(FieldExtension):
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         return as_error_code(next_(source, info, **kwargs))
 
@@ -117,7 +117,7 @@ def type_code_fields(*types: type, field: str = "code") -> None:
         optional = isinstance(target.type, StrawberryOptional)
         annotation: Any = ErrorCode | None if optional else ErrorCode
         target.type_annotation = StrawberryAnnotation(annotation)
-        target.extensions.append(_CoerceErrorCode())
+        target.extensions.append(_CodeCoercion())
         target._typed_error_code = True  # type: ignore[attr-defined]
 
 

@@ -128,7 +128,9 @@ def test_every_error_code_enum_of_the_apps_is_merged_into_error_code():
             declared |= {
                 node.name
                 for node in ast.walk(tree)
-                if isinstance(node, ast.ClassDef) and node.name.endswith("ErrorCode")
+                if isinstance(node, ast.ClassDef)
+                and node.name.endswith("ErrorCode")
+                and any(isinstance(b, ast.Name) and b.id.endswith("Enum") for b in node.bases)
             }
     assert declared == {enum_cls.__name__ for enum_cls in DOMAIN_ENUMS}, (
         "add the new enum to elementsite.graphql_error_codes.DOMAIN_ENUMS"
