@@ -54,8 +54,11 @@ else
 	@echo "Node.js 20.19+ not found: the web studio is not built (the API and admin still run at /graphql and /admin/)."
 endif
 
+# The schema documents itself: every type, field, argument and enum value described, and the
+# relay shapes kept (graphql-schema-linter; the rules are in web/package.json).
 web-test: web
 ifeq ($(NODE_OK),yes)
+	cd web && npm run lint:schema
 	cd web && npm test
 endif
 

@@ -5,6 +5,10 @@ from enum import StrEnum
 
 class ElementErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
+    # A type outside `ElementType` (the GraphQL enum stops it before; a service caller may not).
+    INVALID_TYPE = "INVALID_TYPE"
+    # An image given both as a file and as a still of the history, or as neither.
+    IMAGE_SOURCE_CONFLICT = "IMAGE_SOURCE_CONFLICT"
     NAME_REQUIRED = "NAME_REQUIRED"
     NAME_TOO_LONG = "NAME_TOO_LONG"
     NAME_INVALID_CHARACTERS = "NAME_INVALID_CHARACTERS"
@@ -28,6 +32,8 @@ class ElementErrorCode(StrEnum):
     # AI assists.
     ELEMENT_FULL = "ELEMENT_FULL"
     MULTIVIEW_IN_PROGRESS = "MULTIVIEW_IN_PROGRESS"
+    # A multi-view job whose element was deleted before it finished.
+    ELEMENT_GONE = "ELEMENT_GONE"
     # Video elements: the trim window at request time, then the processing job's verdicts.
     TRIM_TOO_SHORT = "TRIM_TOO_SHORT"
     TRIM_TOO_LONG = "TRIM_TOO_LONG"

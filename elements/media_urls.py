@@ -36,7 +36,6 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 # A namespace for the signatures, not a secret: the secret is SECRET_KEY.
 MEDIA_TOKEN_SALT = "elements.media"  # noqa: S105
-DEFAULT_MEDIA_URL_TTL = 900
 
 
 class MediaTokenExpired(Exception):
@@ -57,7 +56,7 @@ class MediaGrant:
 
 
 def media_url_ttl() -> int:
-    return int(getattr(settings, "MEDIA_URL_TTL", DEFAULT_MEDIA_URL_TTL))
+    return int(settings.MEDIA_URL_TTL)
 
 
 def is_safe_name(name: object) -> bool:

@@ -155,7 +155,9 @@ def name_taken() -> ValidationError:
 
 def _check_type(element_type: str) -> str:
     if element_type not in ElementType.values:
-        raise _error("type", f"Unknown element type {element_type!r}.", "INVALID_TYPE")
+        raise _error(
+            "type", f"Unknown element type {element_type!r}.", ElementErrorCode.INVALID_TYPE
+        )
     return element_type
 
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from django.conf import settings
-from graphql import ASTValidationRule, GraphQLError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLSchema,
+    GraphQLUnionType,
+    get_named_type,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
@@ -31,11 +37,12 @@ from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
+from elementsite.graphql_error_codes import type_code_fields, type_operation_messages
 from elementsite.ids import any_node_or_none
 from generation.explore.graphql.mutations import ExploreMutation
 from generation.explore.graphql.queries import ExploreQuery
 from generation.graphql.multiview import MultiViewMutation
-from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery
+from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery, PreviewIssue
 from generation.graphql.queries import GenerationQuery
 from generation.webhooks.graphql import WebhookMutation, WebhookQuery
 
@@ -66,6 +73,9 @@ Query = merge_types(
         NodeQuery,
     ),
 )
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What a client can read: its account, library, jobs, the Explore feed and webhooks."
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -78,6 +88,23 @@ Mutation = merge_types(
         WebhookMutation,
     ),
 )
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What a client can change. Each returns its result, or an `OperationInfo` when refused."
+)
+
+
+def describe_payloads(graphql_schema: GraphQLSchema) -> None:
+    """Describe each `<Name>Payload` union, which strawberry-django makes (with no
+    description) from a mutation's (or an error-handling query's) result and `OperationInfo`."""
+    roots = (graphql_schema.query_type, graphql_schema.mutation_type)
+    fields = [item for root in roots if root for item in root.fields.items()]
+    for name, field in fields:
+        payload = get_named_type(field.type)
+        if isinstance(payload, GraphQLUnionType) and not payload.description:
+            results = " or ".join(f"`{t.name}`" for t in payload.types if t.name != "OperationInfo")
+            payload.description = (
+                f"What `{name}` returns: {results}, or `OperationInfo` when it is refused."
+            )
 
 
 def _is_introspection(context: IgnoreContext) -> bool:
@@ -123,6 +150,10 @@ class Schema(strawberry.Schema):
     """The schema with our error hook: every error leaves with a stable code, and none
     carries a Django, database or Python message (elementsite.errors)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        describe_payloads(self._schema)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -131,6 +162,11 @@ class Schema(strawberry.Schema):
         for error in errors:
             prepare_graphql_error(error)
 
+
+# Error codes reach clients as the `ErrorCode` enum, not as strings
+# (elementsite.graphql_error_codes).
+type_operation_messages()
+type_code_fields(PreviewIssue)
 
 schema = Schema(
     query=Query,

@@ -8,7 +8,6 @@ setting variables (PostgreSQL, Redis broker, S3). Every variable is documented i
 from __future__ import annotations
 
 import datetime
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from elementsite import localenv
+from elementsite.env import load_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,59 +26,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 localenv.load()
 
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+# Parsed and checked once: a bad value stops the start here, naming the variable
+# (elementsite/env.py holds every variable, its type and its one default).
+env = load_env()
 
+DEBUG = env.DEBUG
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
-
-
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
-
-
-def env_json_object(name: str) -> dict[str, str]:
-    """A JSON object of strings (empty when unset)."""
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return {}
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a JSON object, got {value!r}") from exc
-    if not isinstance(parsed, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
-    ):
-        raise ImproperlyConfigured(f"{name} must be a JSON object of strings, got {value!r}")
-    return parsed
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG")
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env.SECRET_KEY
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -87,10 +41,14 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on: a fixed key keeps sessions alive across restarts.
     SECRET_KEY = "insecure-local-development-key-never-use-in-production"  # noqa: S105
 
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
+DATA_DIR = env.DATA_DIR
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+
+ALLOWED_HOSTS: list[str] = (
+    env.ALLOWED_HOSTS if env.ALLOWED_HOSTS is not None else LOCAL_HOSTS if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -163,21 +121,21 @@ ASGI_APPLICATION = "elementsite.asgi.application"
 
 # --- Database -------------------------------------------------------------------------------
 DEFAULT_SQLITE_PATH = DATA_DIR / "elementsite.sqlite3"
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+DATABASE_URL = env.DATABASE_URL or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on the
     # busy timeout instead of failing with "database is locked" halfway through.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
+        "timeout": env.SQLITE_BUSY_TIMEOUT,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 # Connections are kept between requests. On SQLite this matters too: django-q2's ORM broker
 # calls close_old_connections() before each enqueue, which with a max age of 0 closed and
 # reopened the database (and re-ran the PRAGMAs) for every task queued after a commit.
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_MAX_AGE"] = env.DB_CONN_MAX_AGE
 # A kept connection the server ended (a PostgreSQL restart, pg_terminate_backend) is tested
 # before a request reuses it and replaced, so only the requests running at that moment fail
 # (SERVICE_UNAVAILABLE, elementsite.errors) and the service recovers without a restart
@@ -206,42 +164,39 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Time -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 # The service time zone: the day of the daily free-use counters and the midnight reset.
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env.TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
 # --- Static and media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 # The web studio's build output (`npm run build` in web/), served at `/` (elementsite/web.py).
-WEB_DIST = Path(os.environ.get("WEB_DIST", BASE_DIR / "web" / "dist"))
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+WEB_DIST = env.WEB_DIST or BASE_DIR / "web" / "dist"
+STATIC_ROOT = env.STATIC_ROOT or BASE_DIR / "staticfiles"
+MEDIA_ROOT = env.MEDIA_ROOT or DATA_DIR / "media"
 MEDIA_URL = "/media/"
-MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 900)
+MEDIA_URL_TTL = env.MEDIA_URL_TTL
 # Uploads, checked by elements/media: a reference image's bytes, its pixels (read from the
 # header before any is decoded; a 48-megapixel photo passes) and its shortest side, and a
 # voice sample's bytes.
-ELEMENT_IMAGE_MAX_BYTES = env_int("ELEMENT_IMAGE_MAX_BYTES", 20 * 1024 * 1024)
-ELEMENT_IMAGE_MAX_PIXELS = env_int("ELEMENT_IMAGE_MAX_PIXELS", 50_000_000)
-ELEMENT_IMAGE_MIN_SIDE = env_int("ELEMENT_IMAGE_MIN_SIDE", 300)
-VOICE_MAX_BYTES = env_int("VOICE_MAX_BYTES", 50 * 1024 * 1024)
+ELEMENT_IMAGE_MAX_BYTES = env.ELEMENT_IMAGE_MAX_BYTES
+ELEMENT_IMAGE_MAX_PIXELS = env.ELEMENT_IMAGE_MAX_PIXELS
+ELEMENT_IMAGE_MIN_SIDE = env.ELEMENT_IMAGE_MIN_SIDE
+VOICE_MAX_BYTES = env.VOICE_MAX_BYTES
 # A voice sample whose share of speech (WebRTC's voice-activity detector) is below this is
 # refused (TOO_LITTLE_SPEECH).
-try:
-    VOICE_MIN_SPEECH_RATIO = float(os.environ.get("VOICE_MIN_SPEECH_RATIO", "") or 0.3)
-except ValueError as _exc:
-    raise ImproperlyConfigured("VOICE_MIN_SPEECH_RATIO must be a number from 0 to 1") from _exc
-if not 0 <= VOICE_MIN_SPEECH_RATIO <= 1:
-    raise ImproperlyConfigured("VOICE_MIN_SPEECH_RATIO must be a number from 0 to 1")
+VOICE_MIN_SPEECH_RATIO = env.VOICE_MIN_SPEECH_RATIO
+# An input video attached to a job (elements.media.video).
+INPUT_VIDEO_MAX_BYTES = env.INPUT_VIDEO_MAX_BYTES
 # AI assists (subject type, description, multi-view): `local` is the built-in analysis; a
 # remote one is the dotted path of an `elements.assists.base.AssistProvider` subclass.
-ASSIST_PROVIDER = os.environ.get("ASSIST_PROVIDER", "").strip() or "local"
+ASSIST_PROVIDER = env.ASSIST_PROVIDER
 # Credits a multi-view completion costs once the day's free uses (the tier's) are gone.
-MULTIVIEW_PRICE_CREDITS = env_int("MULTIVIEW_PRICE_CREDITS", 5)
+MULTIVIEW_PRICE_CREDITS = env.MULTIVIEW_PRICE_CREDITS
 # The video a character element is made from (kept until its processing job has trimmed it).
-VIDEO_ELEMENT_MAX_BYTES = env_int("VIDEO_ELEMENT_MAX_BYTES", 200 * 1024 * 1024)
-VIDEO_ELEMENT_MAX_SIDE = env_int("VIDEO_ELEMENT_MAX_SIDE", 4096)
-VIDEO_ELEMENT_MAX_SECONDS = env_int("VIDEO_ELEMENT_MAX_SECONDS", 120)
+VIDEO_ELEMENT_MAX_BYTES = env.VIDEO_ELEMENT_MAX_BYTES
+VIDEO_ELEMENT_MAX_SIDE = env.VIDEO_ELEMENT_MAX_SIDE
+VIDEO_ELEMENT_MAX_SECONDS = env.VIDEO_ELEMENT_MAX_SECONDS
 
 
 def s3_storage_options(env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -299,27 +254,27 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE: bool = env.SECURE_COOKIES if env.SECURE_COOKIES is not None else not DEBUG
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # A refused /graphql request gets JSON (CSRF_FAILED, or NOT_AUTHENTICATED with no
 # credentials at all); the admin keeps Django's page.
 CSRF_FAILURE_VIEW = "elementsite.views.csrf_failure"
 
 # --- Task queue (django-q2) -------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.REDIS_URL
 Q_CLUSTER: dict = {
-    "name": os.environ.get("Q_CLUSTER_NAME", "elementsite"),
-    "workers": env_int("Q_WORKERS", 2),
+    "name": env.Q_CLUSTER_NAME,
+    "workers": env.Q_WORKERS,
     # A task's timeout stays below retry, or a slow task is re-delivered while it still runs.
-    "timeout": env_int("Q_TIMEOUT", 600),
-    "retry": env_int("Q_RETRY", 720),
-    "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
+    "timeout": env.Q_TIMEOUT,
+    "retry": env.Q_RETRY,
+    "max_attempts": env.Q_MAX_ATTEMPTS,
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 1000,
     "label": "Task queue",
     "time_zone": TIME_ZONE,
-    "sync": env_bool("Q_SYNC"),
+    "sync": env.Q_SYNC,
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -329,8 +284,8 @@ else:
 # --- Web server (`manage.py serve`) -------------------------------------------------------------
 # granian worker processes and the threads running Django in each (measured in bench/README.md,
 # "Load"). Each thread keeps a database connection: workers × threads connections per server.
-WEB_WORKERS = env_int("WEB_WORKERS", 2)
-WEB_THREADS = env_int("WEB_THREADS", 8)
+WEB_WORKERS = env.WEB_WORKERS
+WEB_THREADS = env.WEB_THREADS
 
 # --- GraphQL ------------------------------------------------------------------------------------
 STRAWBERRY_DJANGO = {
@@ -342,20 +297,22 @@ STRAWBERRY_DJANGO = {
     "PAGINATION_MAX_LIMIT": 100,
 }
 # The in-browser IDE at /graphql; on with DEBUG unless set.
-GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
-GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100)
-GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 12)
-GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
-GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+GRAPHIQL: bool = env.GRAPHIQL if env.GRAPHIQL is not None else DEBUG
+GRAPHQL_MAX_PAGE_SIZE = env.GRAPHQL_MAX_PAGE_SIZE
+GRAPHQL_MAX_DEPTH = env.GRAPHQL_MAX_DEPTH
+GRAPHQL_MAX_ALIASES = env.GRAPHQL_MAX_ALIASES
+GRAPHQL_MAX_TOKENS = env.GRAPHQL_MAX_TOKENS
 # `__schema`/`__type` queries; on with DEBUG unless set (GraphiQL needs them).
-GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
+GRAPHQL_INTROSPECTION: bool = (
+    env.GRAPHQL_INTROSPECTION if env.GRAPHQL_INTROSPECTION is not None else DEBUG
+)
 
 # --- Accounts -----------------------------------------------------------------------------------
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name
 # or from one address, logins from either wait LOGIN_LOCKOUT_SECONDS after the last failure.
 # Refused attempts during the lock do not extend it, so a guesser can't keep an account shut.
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = datetime.timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900))
+AXES_FAILURE_LIMIT = env.LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=env.LOGIN_LOCKOUT_SECONDS)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -365,78 +322,74 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True
 # Its start-up banner goes to stdout of every process, `TOKEN=$(manage.py createapitoken …)` too.
 AXES_VERBOSE = False
-API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 20)
+API_TOKENS_PER_USER = env.API_TOKENS_PER_USER
 # How many days back a late or missed daily reset still applies the tier's daily grant.
-DAILY_GRANT_CATCH_UP_DAYS = env_int("DAILY_GRANT_CATCH_UP_DAYS", 7)
+DAILY_GRANT_CATCH_UP_DAYS = env.DAILY_GRANT_CATCH_UP_DAYS
 # Free-use counters are kept this many days for support and audit, then pruned by the reset.
-FREE_USE_RETENTION_DAYS = env_int("FREE_USE_RETENTION_DAYS", 30)
+FREE_USE_RETENTION_DAYS = env.FREE_USE_RETENTION_DAYS
 
 # --- Generation -------------------------------------------------------------------------------
 # Which provider renders which model: `local` (built in, renders on the worker) unless set,
 # e.g. GENERATION_PROVIDERS="*=local" or "VIDEO_3_0_OMNI=kling,*=local".
-GENERATION_PROVIDERS = dict(
-    item.split("=", 1) for item in env_list("GENERATION_PROVIDERS", ["*=local"]) if "=" in item
-)
+GENERATION_PROVIDERS = dict(item.split("=", 1) for item in env.GENERATION_PROVIDERS if "=" in item)
 # A running job writes a heartbeat; one silent this long is taken again (its worker died).
 # GraphQL shows such a job `stalled: true` until a sweep has it taken again; the sweep runs
 # every GENERATION_SWEEP_INTERVAL_MINUTES (a cron schedule: `manage.py ensure_schedules`).
 # Worst-case recovery of a killed worker's job: stale + 5 s heartbeat + interval (README).
-GENERATION_HEARTBEAT_STALE_SECONDS = env_int("GENERATION_HEARTBEAT_STALE_SECONDS", 60)
-GENERATION_SWEEP_INTERVAL_MINUTES = env_int("GENERATION_SWEEP_INTERVAL_MINUTES", 1)
-GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3)
+GENERATION_HEARTBEAT_STALE_SECONDS = env.GENERATION_HEARTBEAT_STALE_SECONDS
+GENERATION_SWEEP_INTERVAL_MINUTES = env.GENERATION_SWEEP_INTERVAL_MINUTES
+GENERATION_MAX_ATTEMPTS = env.GENERATION_MAX_ATTEMPTS
 # A job that meets a database outage is queued again without spending an attempt for this
 # long after it started (generation.tasks._retry_after_outage); later tries count.
-GENERATION_OUTAGE_GRACE_SECONDS = env_int("GENERATION_OUTAGE_GRACE_SECONDS", 900)
+GENERATION_OUTAGE_GRACE_SECONDS = env.GENERATION_OUTAGE_GRACE_SECONDS
 # A render whose storage is unavailable tries again after each of these waits (seconds), then
 # fails (refunded): a storage restart of up to their sum (30 s) costs no job.
-GENERATION_STORAGE_RETRY_DELAYS = [
-    int(d) for d in env_list("GENERATION_STORAGE_RETRY_DELAYS", ["2", "4", "8", "16"])
-]
+GENERATION_STORAGE_RETRY_DELAYS = env.GENERATION_STORAGE_RETRY_DELAYS
 # Renders' temporary folders (`job-*`); empty: the system's temporary folder.
-GENERATION_WORK_DIR = os.environ.get("GENERATION_WORK_DIR", "")
+GENERATION_WORK_DIR = env.GENERATION_WORK_DIR
 # A retried submit/recreate/multi-view with the same idempotencyKey returns the same job for
 # this long (never less than 24 h).
-IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+IDEMPOTENCY_KEY_TTL_HOURS = env.IDEMPOTENCY_KEY_TTL_HOURS
 # The janitor (`manage.py janitor`, scheduled every JANITOR_INTERVAL_MINUTES) removes stored
 # files no row names once they are this old (a file is written before its row commits), and
 # the temporary folders of dead workers.
-JANITOR_ORPHAN_MIN_AGE_SECONDS = env_int("JANITOR_ORPHAN_MIN_AGE_SECONDS", 3600)
-JANITOR_INTERVAL_MINUTES = env_int("JANITOR_INTERVAL_MINUTES", 15)
+JANITOR_ORPHAN_MIN_AGE_SECONDS = env.JANITOR_ORPHAN_MIN_AGE_SECONDS
+JANITOR_INTERVAL_MINUTES = env.JANITOR_INTERVAL_MINUTES
 
 # --- Explore ----------------------------------------------------------------------------------
 # "post": a shared work is in the feed at once and staff hide it if need be; "pre": it waits
 # for a staff approval before anyone else sees it.
-EXPLORE_MODERATION = os.environ.get("EXPLORE_MODERATION", "post").strip().lower()
-if EXPLORE_MODERATION not in ("pre", "post"):
-    raise ImproperlyConfigured('EXPLORE_MODERATION must be "pre" or "post".')
+EXPLORE_MODERATION = env.EXPLORE_MODERATION
 
 
 # --- Webhooks for client apps -------------------------------------------------------------------
 # The service's own address, to make absolute the media URLs a webhook carries (e.g.
 # https://api.example.com); empty leaves them as paths on this service.
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
-WEBHOOK_ENDPOINTS_PER_USER = env_int("WEBHOOK_ENDPOINTS_PER_USER", 10)
+PUBLIC_BASE_URL = env.PUBLIC_BASE_URL
+WEBHOOK_ENDPOINTS_PER_USER = env.WEBHOOK_ENDPOINTS_PER_USER
 # Plain http only where it can't leave the machine unnoticed: off in production by default.
-WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+WEBHOOK_REQUIRE_HTTPS: bool = (
+    env.WEBHOOK_REQUIRE_HTTPS if env.WEBHOOK_REQUIRE_HTTPS is not None else not DEBUG
+)
 # Private, loopback, link-local and other non-public addresses are refused at registration
 # and at delivery unless this is on (a receiver on the same network, tests).
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
 # One attempt: connecting, sending and reading the status line, all within this.
-WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_TIMEOUT_SECONDS = env.WEBHOOK_TIMEOUT_SECONDS
 # Retries wait base, 2×base, 4×base… (at most the max interval), for at most the window.
-WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
-WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env_int("WEBHOOK_RETRY_MAX_INTERVAL_SECONDS", 3600)
-WEBHOOK_RETRY_WINDOW_SECONDS = env_int("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600)
-WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 20)
+WEBHOOK_RETRY_BASE_SECONDS = env.WEBHOOK_RETRY_BASE_SECONDS
+WEBHOOK_RETRY_MAX_INTERVAL_SECONDS = env.WEBHOOK_RETRY_MAX_INTERVAL_SECONDS
+WEBHOOK_RETRY_WINDOW_SECONDS = env.WEBHOOK_RETRY_WINDOW_SECONDS
+WEBHOOK_MAX_ATTEMPTS = env.WEBHOOK_MAX_ATTEMPTS
 # Connecting (TCP and TLS) must take at most this, within WEBHOOK_TIMEOUT_SECONDS: an address
 # that drops packets gives its worker back after seconds.
-WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.WEBHOOK_CONNECT_TIMEOUT_SECONDS
 # Webhooks are sent by a cluster of their own (`Q_QUEUE=webhooks manage.py qcluster`; `serve`
 # starts it), on the queue `<Q_CLUSTER_NAME>-webhooks`: a receiver that never answers holds
 # one of these workers for WEBHOOK_TIMEOUT_SECONDS, never a render worker. Measured in
 # bench/README.md ("Webhooks and renders").
-WEBHOOK_WORKERS = env_int("WEBHOOK_WORKERS", 2)
-Q_QUEUE = os.environ.get("Q_QUEUE", "").strip().lower()
+WEBHOOK_WORKERS = env.WEBHOOK_WORKERS
+Q_QUEUE = env.Q_QUEUE
 if Q_QUEUE == "webhooks":
     Q_CLUSTER.update(
         cluster_name=f"{Q_CLUSTER['name']}-webhooks",
@@ -445,44 +398,42 @@ if Q_QUEUE == "webhooks":
         timeout=WEBHOOK_TIMEOUT_SECONDS + 30,
         retry=WEBHOOK_TIMEOUT_SECONDS + 90,
     )
-elif Q_QUEUE not in ("", "tasks"):
-    raise ImproperlyConfigured('Q_QUEUE must be "tasks" (the default) or "webhooks".')
 
 
 # --- Kling (only read when GENERATION_PROVIDERS names `kling` for a model) --------------------
-KLING_ACCESS_KEY = os.environ.get("KLING_ACCESS_KEY", "")
-KLING_SECRET_KEY = os.environ.get("KLING_SECRET_KEY", "")
-KLING_BASE_URL = os.environ.get("KLING_BASE_URL", "https://api-singapore.klingai.com")
+KLING_ACCESS_KEY = env.KLING_ACCESS_KEY
+KLING_SECRET_KEY = env.KLING_SECRET_KEY
+KLING_BASE_URL = env.KLING_BASE_URL
 # This site's public address, for Kling's callbacks and for the voices/videos it fetches.
-KLING_CALLBACK_BASE_URL = os.environ.get("KLING_CALLBACK_BASE_URL", PUBLIC_BASE_URL).rstrip("/")
-KLING_TOKEN_TTL_SECONDS = env_int("KLING_TOKEN_TTL_SECONDS", 1800)
-KLING_RETRY_BASE_SECONDS = env_float("KLING_RETRY_BASE_SECONDS", 1)
-KLING_RETRY_MAX_SECONDS = env_float("KLING_RETRY_MAX_SECONDS", 60)
-KLING_RETRY_MAX_WAIT_SECONDS = env_float("KLING_RETRY_MAX_WAIT_SECONDS", 1800)
-KLING_POLL_SECONDS = env_float("KLING_POLL_SECONDS", 2)
-KLING_POLL_MAX_SECONDS = env_float("KLING_POLL_MAX_SECONDS", 30)
-KLING_TASK_TIMEOUT_SECONDS = env_float("KLING_TASK_TIMEOUT_SECONDS", 3600)
-KLING_HTTP_TIMEOUT_SECONDS = env_float("KLING_HTTP_TIMEOUT_SECONDS", 30)
-KLING_CREDENTIALS_CHECK_SECONDS = env_int("KLING_CREDENTIALS_CHECK_SECONDS", 300)
+KLING_CALLBACK_BASE_URL: str = (
+    env.KLING_CALLBACK_BASE_URL if env.KLING_CALLBACK_BASE_URL is not None else PUBLIC_BASE_URL
+)
+KLING_TOKEN_TTL_SECONDS = env.KLING_TOKEN_TTL_SECONDS
+KLING_RETRY_BASE_SECONDS = env.KLING_RETRY_BASE_SECONDS
+KLING_RETRY_MAX_SECONDS = env.KLING_RETRY_MAX_SECONDS
+KLING_RETRY_MAX_WAIT_SECONDS = env.KLING_RETRY_MAX_WAIT_SECONDS
+KLING_POLL_SECONDS = env.KLING_POLL_SECONDS
+KLING_POLL_MAX_SECONDS = env.KLING_POLL_MAX_SECONDS
+KLING_TASK_TIMEOUT_SECONDS = env.KLING_TASK_TIMEOUT_SECONDS
+KLING_HTTP_TIMEOUT_SECONDS = env.KLING_HTTP_TIMEOUT_SECONDS
+KLING_CREDENTIALS_CHECK_SECONDS = env.KLING_CREDENTIALS_CHECK_SECONDS
 # Voice Library presets Kling has a preset voice for, as JSON: {"<our preset's name>": "<the
 # voice_id Kling lists at /v1/general/presets-voices>"}. A mapped preset is bound by Kling's
 # id instead of being uploaded as a custom voice.
-KLING_PRESET_VOICES = env_json_object("KLING_PRESET_VOICES")
+KLING_PRESET_VOICES: dict[str, str] = env.KLING_PRESET_VOICES
 # A job waiting on Kling gives its worker back after this long and is queued again (keep it
 # well below Q_TIMEOUT, or the queue kills the worker first).
-KLING_WORKER_HOLD_SECONDS = env_float("KLING_WORKER_HOLD_SECONDS", 300)
+KLING_WORKER_HOLD_SECONDS = env.KLING_WORKER_HOLD_SECONDS
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
-    )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.BEHIND_TLS_PROXY else None

@@ -16,6 +16,8 @@ class GenerationErrorCode(StrEnum):
     IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
     # Failures a job ends with (`GenerationJob.error_code`).
     RENDER_FAILED = "RENDER_FAILED"
+    # A multi-view job whose element had no main image to start from.
+    NO_MAIN_IMAGE = "NO_MAIN_IMAGE"
     WORKER_LOST = "WORKER_LOST"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     OUTPUT_NOT_FOUND = "OUTPUT_NOT_FOUND"

@@ -40,7 +40,7 @@ _ROUNDS = 5
 
 def key_ttl() -> timedelta:
     """How long a key is honoured: the setting, never under the 24 h clients are promised."""
-    return timedelta(hours=max(24, int(getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24))))
+    return timedelta(hours=max(24, int(settings.IDEMPOTENCY_KEY_TTL_HOURS)))
 
 
 def fingerprint(*parts: Any) -> str:

@@ -113,7 +113,7 @@ def stored_files(folders: tuple[str, ...] = MEDIA_FOLDERS) -> Iterator[str]:
 
 
 def work_dir_root() -> Path:
-    return Path(getattr(settings, "GENERATION_WORK_DIR", "") or tempfile.gettempdir())
+    return Path(settings.GENERATION_WORK_DIR or tempfile.gettempdir())
 
 
 def _pid_alive(pid: int) -> bool:

@@ -27,7 +27,7 @@ WORK_DIR_PREFIX = "job-"
 def job_stale_after() -> datetime.timedelta:
     """How long a running job's heartbeat may be silent before its worker counts as dead
     (`GENERATION_HEARTBEAT_STALE_SECONDS`)."""
-    return datetime.timedelta(seconds=getattr(settings, "GENERATION_HEARTBEAT_STALE_SECONDS", 60))
+    return datetime.timedelta(seconds=settings.GENERATION_HEARTBEAT_STALE_SECONDS)
 
 
 def job_is_stalled(job: GenerationJob, now: datetime.datetime | None = None) -> bool:

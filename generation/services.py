@@ -56,7 +56,7 @@ from generation.models import (
     JobStatus,
     PriceRule,
 )
-from generation.prompts import LibraryElement, PromptPlan, compile_prompt
+from generation.prompts import LibraryElement, PromptErrorCode, PromptPlan, compile_prompt
 from generation.webhooks.services import job_event_emit
 
 logger = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
             raise _error(
                 "prompt",
                 f"The element “{ref.name}” can no longer be used.",
-                "UNKNOWN_MENTION",
+                PromptErrorCode.UNKNOWN_MENTION,
             )
         voice = (
             element.voice if element.voice and element.voice.status == VoiceStatus.ACTIVE else None

@@ -60,12 +60,12 @@ def stale_after() -> timedelta:
 
 def storage_retry_delays() -> list[float]:
     """Seconds to wait before each new try of a render whose storage was unavailable."""
-    return [float(d) for d in getattr(settings, "GENERATION_STORAGE_RETRY_DELAYS", [2, 4, 8, 16])]
+    return [float(d) for d in settings.GENERATION_STORAGE_RETRY_DELAYS]
 
 
 def work_dir_root() -> str | None:
     """Where renders keep their temporary folders (None: the system's temporary folder)."""
-    return getattr(settings, "GENERATION_WORK_DIR", None) or None
+    return settings.GENERATION_WORK_DIR or None
 
 
 def work_dir_prefix(job_id: Any) -> str:
@@ -74,7 +74,7 @@ def work_dir_prefix(job_id: Any) -> str:
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "GENERATION_MAX_ATTEMPTS", 3))
+    return int(settings.GENERATION_MAX_ATTEMPTS)
 
 
 def enqueue_job(job_id: Any) -> bool:
@@ -316,7 +316,7 @@ def _retry_after_outage(job: GenerationJob, exc: BaseException) -> str:
     meets the same error every time (a query that times out, not an outage) spends its
     attempts and fails, refunded, instead of running for ever."""
     job_id = job.pk
-    grace = timedelta(seconds=getattr(settings, "GENERATION_OUTAGE_GRACE_SECONDS", 900))
+    grace = timedelta(seconds=settings.GENERATION_OUTAGE_GRACE_SECONDS)
     forgiven = job.started_at is not None and timezone.now() - job.started_at < grace
     logger.warning(
         "generation job %s: the database went away (%s); queueing it again",

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphql import GraphQLInputObjectType, GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLObjectType,
+    GraphQLScalarType,
+)
 from strawberry.printer import print_schema
 
 from elementsite.schema import schema
@@ -18,18 +23,28 @@ def test_committed_schema_matches_the_live_schema():
     )
 
 
-def test_every_field_and_argument_has_a_description():
+def test_every_type_field_argument_and_enum_value_has_a_description():
+    # The same rules `npm run lint:schema` (graphql-schema-linter, run by `make test`) checks,
+    # here too so a missing description fails the Python suite without Node.
     missing = []
     for name, graphql_type in schema._schema.type_map.items():
-        if name.startswith("__") or not isinstance(
-            graphql_type, GraphQLObjectType | GraphQLInputObjectType
-        ):
+        if name.startswith("__") or isinstance(graphql_type, GraphQLScalarType):
             continue
-        if name in {"PageInfo", "OperationInfo", "OperationMessage"}:
-            continue  # defined by strawberry / strawberry-django, described there
+        if not graphql_type.description:
+            missing.append(name)
+        if isinstance(graphql_type, GraphQLEnumType):
+            missing += [
+                f"{name}.{v}" for v, value in graphql_type.values.items() if not value.description
+            ]
+            continue
+        if not isinstance(graphql_type, GraphQLObjectType | GraphQLInputObjectType):
+            continue
         for field_name, field in graphql_type.fields.items():
             if not field.description:
                 missing.append(f"{name}.{field_name}")
+            for arg_name, arg in getattr(field, "args", {}).items():
+                if not arg.description:
+                    missing.append(f"{name}.{field_name}({arg_name})")
     assert missing == []
 
 

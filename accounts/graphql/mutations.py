@@ -3,6 +3,8 @@ stable `code` from `accounts.error_codes`."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry.types import Info
@@ -53,7 +55,11 @@ class AccountMutation:
     @strawberry_django.mutation(
         description="Create an account and log it in with a cookie session."
     )
-    def account_register(self, info: Info, input: AccountRegisterInput) -> AccountRegisterResult:
+    def account_register(
+        self,
+        info: Info,
+        input: Annotated[AccountRegisterInput, strawberry.argument(description="The new account.")],
+    ) -> AccountRegisterResult:
         user = services.user_register(
             username=input.username, password=input.password, email=input.email
         )
@@ -61,7 +67,13 @@ class AccountMutation:
         return AccountRegisterResult(user=MeType.from_overview(user, account_overview(user)))
 
     @strawberry_django.mutation(description="Log in with a cookie session (browser clients).")
-    def login(self, info: Info, input: LoginInput) -> LoginResult:
+    def login(
+        self,
+        info: Info,
+        input: Annotated[
+            LoginInput, strawberry.argument(description="The user name and password.")
+        ],
+    ) -> LoginResult:
         try:
             user = services.user_login(
                 request=info.context.request, username=input.username, password=input.password
@@ -78,12 +90,22 @@ class AccountMutation:
         return LogoutResult(was_logged_in=services.user_logout(request=info.context.request))
 
     @strawberry_django.mutation(description="Create a personal API token for client apps.")
-    def api_token_create(self, info: Info, input: ApiTokenCreateInput) -> ApiTokenCreateResult:
+    def api_token_create(
+        self,
+        info: Info,
+        input: Annotated[ApiTokenCreateInput, strawberry.argument(description="The new token.")],
+    ) -> ApiTokenCreateResult:
         token, secret = services.api_token_create(user=require_user(info), name=input.name)
         return ApiTokenCreateResult(token=token, secret=secret)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Revoke one of your API tokens.")
-    def api_token_revoke(self, info: Info, input: ApiTokenRevokeInput) -> ApiTokenRevokeResult:
+    def api_token_revoke(
+        self,
+        info: Info,
+        input: Annotated[
+            ApiTokenRevokeInput, strawberry.argument(description="The token to revoke.")
+        ],
+    ) -> ApiTokenRevokeResult:
         token = services.api_token_revoke(
             user=require_user(info), token_id=node_pk(input.id, ApiTokenType)
         )

@@ -4,7 +4,6 @@ relay `node(id:)` lookups go through too."""
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -17,6 +16,7 @@ from strawberry.types import Info
 from accounts import models
 from accounts.graphql.permissions import current_user
 from accounts.selectors import AccountOverview
+from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 
 
@@ -27,12 +27,8 @@ def owned_by_viewer(queryset: QuerySet[Any], info: Info, *, field: str = "user")
     return queryset.filter(**{f"{field}_id": user.pk})
 
 
-@strawberry.enum(description="What moved the credits.")
-class LedgerKind(Enum):
-    GRANT = "grant"
-    DEBIT = "debit"
-    REFUND = "refund"
-    ADJUSTMENT = "adjustment"
+choices_enum(models.LedgerKind, description="What moved the credits.")
+LedgerKind = models.LedgerKind
 
 
 @strawberry_django.type(models.MembershipTier, name="MembershipTier")
@@ -151,5 +147,5 @@ class MeType:
             credit_balance=overview.credit_balance,
             free_multiview_uses_per_day=entitlements.daily_free_multiview,
             free_multiview_uses_left_today=overview.free_multiview_left_today,
-            multiview_price_credits=int(getattr(settings, "MULTIVIEW_PRICE_CREDITS", 5)),
+            multiview_price_credits=settings.MULTIVIEW_PRICE_CREDITS,
         )

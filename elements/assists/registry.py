@@ -10,7 +10,7 @@ from elements.assists.base import AssistProvider
 
 
 def get_assist_provider(name: str | None = None) -> AssistProvider:
-    name = name or getattr(settings, "ASSIST_PROVIDER", "local") or "local"
+    name = name or settings.ASSIST_PROVIDER or "local"
     if name == "local":
         from elements.assists.local import LocalAssistProvider
 

@@ -148,7 +148,7 @@ def element_views_add(*, element_id: int | None, files: list[Path]) -> list[Refe
         else None
     )
     if element is None:
-        raise AssistError("ELEMENT_GONE", "The element was deleted.")
+        raise AssistError(ElementErrorCode.ELEMENT_GONE, "The element was deleted.")
     if element.status != ElementStatus.ACTIVE:
         raise AssistError(
             ElementErrorCode.ELEMENT_BLOCKED, "The element can't be edited now (blocked)."

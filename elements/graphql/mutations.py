@@ -4,7 +4,7 @@ mutation returns its result or an `OperationInfo` whose messages carry stable co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 import strawberry_django
@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
 from elements import services
+from elements.error_codes import ElementErrorCode
 from elements.graphql.hooks import history_still
 from elements.graphql.types import (
     ElementNode,
@@ -91,7 +92,7 @@ def _one_image(
             {
                 field: ValidationError(
                     "Give either a file or an image from your history.",
-                    code="IMAGE_SOURCE_CONFLICT",
+                    code=ElementErrorCode.IMAGE_SOURCE_CONFLICT,
                 )
             }
         )
@@ -241,7 +242,14 @@ class ElementMutation:
     # names a generation job: they are generation's (`generation.graphql.multiview`).
 
     @strawberry_django.mutation(description="Rename, retype or redescribe an element.")
-    def element_update(self, info: Info, input: ElementUpdateInput) -> ElementResult:
+    def element_update(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementUpdateInput,
+            strawberry.argument(description="The element and the fields to change."),
+        ],
+    ) -> ElementResult:
         owner = require_user(info)
         changes = {}
         if input.name is not None:
@@ -256,13 +264,24 @@ class ElementMutation:
         return ElementResult(element=element)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Delete an element and its images.")
-    def element_delete(self, info: Info, input: ElementIdInput) -> DeleteResult:
+    def element_delete(
+        self,
+        info: Info,
+        input: Annotated[ElementIdInput, strawberry.argument(description="The element to delete.")],
+    ) -> DeleteResult:
         pk = node_pk(input.id, ElementNode)
         services.element_delete(owner=require_user(info), element_id=pk)
         return DeleteResult(deleted_id=relay.GlobalID("Element", str(pk)))
 
     @strawberry_django.mutation(description="Add a supplementary image (4 images at most).")
-    def element_image_add(self, info: Info, input: ElementImageAddInput) -> ElementImageResult:
+    def element_image_add(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementImageAddInput,
+            strawberry.argument(description="The element and the image to add."),
+        ],
+    ) -> ElementImageResult:
         element_id = node_pk(input.element_id, ElementNode)
         file, origin = _one_image(input.file, input.from_history, info, "file")
         image = services.element_image_add(
@@ -272,7 +291,11 @@ class ElementMutation:
 
     @strawberry_django.mutation(description="Replace the file of one image.")
     def element_image_replace(
-        self, info: Info, input: ElementImageReplaceInput
+        self,
+        info: Info,
+        input: Annotated[
+            ElementImageReplaceInput, strawberry.argument(description="The image and its new file.")
+        ],
     ) -> ElementImageResult:
         image = services.element_image_replace(
             owner=require_user(info),
@@ -283,7 +306,13 @@ class ElementMutation:
         return ElementImageResult(element=_reload(image.element_id), image=image)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Remove a supplementary image (2 images at least).")
-    def element_image_remove(self, info: Info, input: ElementImageInput) -> ElementResult:
+    def element_image_remove(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementImageInput, strawberry.argument(description="The image to remove.")
+        ],
+    ) -> ElementResult:
         element = services.element_image_remove(
             owner=require_user(info),
             element_id=node_pk(input.element_id, ElementNode),
@@ -292,7 +321,13 @@ class ElementMutation:
         return ElementResult(element=element)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Make an image the main one.")
-    def element_image_set_main(self, info: Info, input: ElementImageInput) -> ElementResult:
+    def element_image_set_main(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementImageInput, strawberry.argument(description="The image to make the main one.")
+        ],
+    ) -> ElementResult:
         element = services.element_image_set_main(
             owner=require_user(info),
             element_id=node_pk(input.element_id, ElementNode),
@@ -301,7 +336,16 @@ class ElementMutation:
         return ElementResult(element=element)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Order the supplementary images.")
-    def element_image_reorder(self, info: Info, input: ElementImageReorderInput) -> ElementResult:
+    def element_image_reorder(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementImageReorderInput,
+            strawberry.argument(
+                description="The element's supplementary images in their new order."
+            ),
+        ],
+    ) -> ElementResult:
         element = services.element_image_reorder(
             owner=require_user(info),
             element_id=node_pk(input.element_id, ElementNode),
@@ -310,18 +354,32 @@ class ElementMutation:
         return ElementResult(element=element)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Upload a voice sample (with your consent).")
-    def voice_upload(self, info: Info, input: VoiceSampleInput) -> VoiceUploadResult:
+    def voice_upload(
+        self,
+        info: Info,
+        input: Annotated[VoiceSampleInput, strawberry.argument(description="The voice sample.")],
+    ) -> VoiceUploadResult:
         result = services.voice_upload(owner=require_user(info), upload=input.to_service())
         return VoiceUploadResult(voice=result.voice, warnings=quality_warnings(result.warnings))  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Delete one of your voices; characters lose it.")
-    def voice_delete(self, info: Info, input: VoiceIdInput) -> DeleteResult:
+    def voice_delete(
+        self,
+        info: Info,
+        input: Annotated[VoiceIdInput, strawberry.argument(description="The voice to delete.")],
+    ) -> DeleteResult:
         pk = node_pk(input.id, VoiceNode)
         services.voice_delete(owner=require_user(info), voice_id=pk)
         return DeleteResult(deleted_id=relay.GlobalID("Voice", str(pk)))
 
     @strawberry_django.mutation(description="Remove a character's voice.")
-    def element_voice_unbind(self, info: Info, input: ElementIdInput) -> ElementResult:
+    def element_voice_unbind(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementIdInput, strawberry.argument(description="The character whose voice to unbind.")
+        ],
+    ) -> ElementResult:
         element = services.voice_unbind(
             owner=require_user(info), element_id=node_pk(input.id, ElementNode)
         )

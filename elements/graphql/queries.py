@@ -30,10 +30,10 @@ MAX_SUGGESTIONS = 50
 
 @strawberry.enum(description="How to order the library.")
 class ElementOrder(Enum):
-    UPDATED_DESC = "updated_desc"
-    UPDATED_ASC = "updated_asc"
-    NAME_ASC = "name_asc"
-    NAME_DESC = "name_desc"
+    UPDATED_DESC = strawberry.enum_value("updated_desc", description="Last changed first.")
+    UPDATED_ASC = strawberry.enum_value("updated_asc", description="Least recently changed first.")
+    NAME_ASC = strawberry.enum_value("name_asc", description="By name, A to Z.")
+    NAME_DESC = strawberry.enum_value("name_desc", description="By name, Z to A.")
 
 
 _ORDERING = {

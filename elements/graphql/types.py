@@ -4,7 +4,6 @@ viewer may see, and relay `node(id:)` lookups go through it too."""
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,59 +17,24 @@ from accounts.graphql.permissions import current_user
 from elements import models
 from elements.graphql.hooks import LazyUsage, usage_for
 from elements.media_urls import media_url
+from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 
-
-@strawberry.enum(name="ElementType", description="What an element is.")
-class ElementTypeEnum(Enum):
-    CHARACTER = "character"
-    ANIMAL = "animal"
-    PROP = "prop"
-    COSTUME = "costume"
-    SCENE = "scene"
-    EFFECT = "effect"
-    OTHER = "other"
-
-
-@strawberry.enum(description="What an element was made from.")
-class ElementSource(Enum):
-    IMAGES = "images"
-    VIDEO = "video"
-
-
-@strawberry.enum(description="Whether an element can be used and edited.")
-class ElementStatus(Enum):
-    ACTIVE = "active"
-    PROCESSING = "processing"
-    BLOCKED = "blocked"
-    FAILED = "failed"
-
-
-@strawberry.enum(description="The part an image plays in its element.")
-class ImageRole(Enum):
-    MAIN = "main"
-    EXTRA = "extra"
-
-
-@strawberry.enum(description="Where a reference image came from.")
-class ImageOrigin(Enum):
-    UPLOAD = "upload"
-    HISTORY = "history"
-    MULTIVIEW = "multiview"
-    VIDEO_FRAME = "video_frame"
-
-
-@strawberry.enum(description="Where a voice came from.")
-class VoiceSource(Enum):
-    PRESET = "preset"
-    UPLOAD = "upload"
-    VIDEO = "video"
-
-
-@strawberry.enum(description="Whether a voice can be used.")
-class VoiceStatus(Enum):
-    ACTIVE = "active"
-    TAKEN_DOWN = "taken_down"
+# The models' TextChoices are the GraphQL enums: same names and values, labels as descriptions.
+choices_enum(models.ElementType, name="ElementType", description="What an element is.")
+choices_enum(models.ElementSource, description="What an element was made from.")
+choices_enum(models.ElementStatus, description="Whether an element can be used and edited.")
+choices_enum(models.ImageRole, description="The part an image plays in its element.")
+choices_enum(models.ImageOrigin, description="Where a reference image came from.")
+choices_enum(models.VoiceSource, description="Where a voice came from.")
+choices_enum(models.VoiceStatus, description="Whether a voice can be used.")
+ElementTypeEnum = models.ElementType
+ElementSource = models.ElementSource
+ElementStatus = models.ElementStatus
+ImageRole = models.ImageRole
+ImageOrigin = models.ImageOrigin
+VoiceSource = models.VoiceSource
+VoiceStatus = models.VoiceStatus
 
 
 class ColumnField(StrawberryDjangoField):

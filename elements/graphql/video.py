@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry.file_uploads import Upload
@@ -38,7 +40,14 @@ class VideoElementMutation:
         "keyframes and native voice and makes it ACTIVE, or FAILED with a code (NO_FACE, "
         "MULTIPLE_PEOPLE). Follow `progress` on the element."
     )
-    def video_element_create(self, info: Info, input: VideoElementCreateInput) -> ElementResult:
+    def video_element_create(
+        self,
+        info: Info,
+        input: Annotated[
+            VideoElementCreateInput,
+            strawberry.argument(description="The video clip and the new element."),
+        ],
+    ) -> ElementResult:
         result = video_element_create(
             owner=require_user(info),
             name=input.name,

@@ -25,7 +25,7 @@ import imageio_ffmpeg
 from django.conf import settings
 
 from elements.media._upload import copy_capped
-from elements.media.errors import MediaErrorCode, media_error
+from elements.media.errors import AudioWarningCode, MediaErrorCode, media_error
 
 with warnings.catch_warnings():
     # pydub looks for an `ffmpeg` on PATH when its module is imported and warns when there is
@@ -40,7 +40,6 @@ with warnings.catch_warnings():
 
 AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SAMPLE_RATE = 24_000
 SAMPLE_WIDTH = 2  # bytes: 16-bit
 FRAME_MS = 50
@@ -52,7 +51,6 @@ CLIPPING_RATIO = 0.001
 TOO_QUIET_DBFS = -35.0
 NOISY_FLOOR_DBFS = -40.0
 NOISE_FLOOR_PERCENTILE = 0.10
-DEFAULT_MIN_SPEECH_RATIO = 0.3
 # PyAV reads this many packets at most to find one that decodes.
 PROBE_PACKETS = 200
 # Bytes after an ID3 tag searched for the first audio frame (encoders may pad).
@@ -353,7 +351,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if mostly_silent:
         found.append(
             QualityWarning(
-                "MOSTLY_SILENT",
+                AudioWarningCode.MOSTLY_SILENT,
                 f"{silence_ratio:.0%} of the recording is silent (more than "
                 f"{MOSTLY_SILENT_RATIO:.0%}): the voice may not be cloned well.",
             )
@@ -361,7 +359,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if clipping_ratio > CLIPPING_RATIO:
         found.append(
             QualityWarning(
-                "CLIPPING",
+                AudioWarningCode.CLIPPING,
                 f"The recording is distorted: {clipping_ratio:.1%} of its samples are at full "
                 f"scale (more than {CLIPPING_RATIO:.1%}). Record at a lower input level.",
             )
@@ -372,7 +370,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if not mostly_silent and loudness < TOO_QUIET_DBFS:
         found.append(
             QualityWarning(
-                "TOO_QUIET",
+                AudioWarningCode.TOO_QUIET,
                 f"The recording is quiet ({loudness:.0f} dBFS, below {TOO_QUIET_DBFS:.0f}): "
                 "speak closer to the microphone or raise the input level.",
             )
@@ -380,7 +378,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if not mostly_silent and noise_floor > NOISY_FLOOR_DBFS:
         found.append(
             QualityWarning(
-                "NOISY",
+                AudioWarningCode.NOISY,
                 f"The background is noisy (floor {noise_floor:.0f} dBFS, above "
                 f"{NOISY_FLOOR_DBFS:.0f}): record in a quieter place.",
             )
@@ -389,7 +387,7 @@ def _quality(pcm: bytes, clipping_ratio: float) -> tuple[AudioQuality, Any]:
     if speech.two_speakers:
         found.append(
             QualityWarning(
-                "MULTIPLE_SPEAKERS",
+                AudioWarningCode.MULTIPLE_SPEAKERS,
                 "The voice seems to change between two clearly different pitches: make sure "
                 "only one person speaks in the sample.",
             )
@@ -444,7 +442,7 @@ def process_audio(
     AUDIO_TOO_LONG, TOO_LITTLE_SPEECH (less speech than `min_speech_ratio`, by default the
     `VOICE_MIN_SPEECH_RATIO` setting). Other quality problems are warnings in the report.
     """
-    max_bytes = int(getattr(settings, "VOICE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    max_bytes = int(settings.VOICE_MAX_BYTES)
     with tempfile.TemporaryDirectory(prefix="elements-audio-") as workdir:
         staging = Path(workdir) / "upload"
         with staging.open("wb") as file:
@@ -485,9 +483,7 @@ def process_audio(
     pcm = _resample(_mono(raw, segment.channels), segment.frame_rate)
     quality, speech = _quality(pcm, clipping)
     minimum = float(
-        getattr(settings, "VOICE_MIN_SPEECH_RATIO", DEFAULT_MIN_SPEECH_RATIO)
-        if min_speech_ratio is None
-        else min_speech_ratio
+        settings.VOICE_MIN_SPEECH_RATIO if min_speech_ratio is None else min_speech_ratio
     )
     if quality.speech_ratio < minimum:
         raise media_error(

@@ -34,6 +34,7 @@ import imageio_ffmpeg
 from PIL import Image
 
 from elements.assists.vision import Box, detect, sharpness
+from elements.error_codes import ElementErrorCode
 from elements.media.video import DEMUXERS
 
 CLIP_MAX_SIDE = 1280
@@ -186,7 +187,7 @@ def judge(readings: list[FrameReading]) -> Verdict:
         first = several[0]
         return Verdict(
             False,
-            "MULTIPLE_PEOPLE",
+            ElementErrorCode.MULTIPLE_PEOPLE,
             f"{len(several)} of {frames} sampled frames show more than one face (first at "
             f"{first.time:.1f} s, {first.confident} faces): a character is made from a clip of "
             "one person.",
@@ -196,7 +197,7 @@ def judge(readings: list[FrameReading]) -> Verdict:
     if frames == 0 or with_face / frames < MIN_FACE_SHARE:
         return Verdict(
             False,
-            "NO_FACE",
+            ElementErrorCode.NO_FACE,
             f"A face was found in {with_face} of {frames} sampled frames; at least "
             f"{MIN_FACE_SHARE:.0%} are needed: choose a window where the person's face is "
             "clearly visible.",

@@ -34,6 +34,16 @@ class MediaErrorCode(StrEnum):
     VIDEO_NO_VIDEO_STREAM = "VIDEO_NO_VIDEO_STREAM"
 
 
+class AudioWarningCode(StrEnum):
+    """Remarks on a voice sample's quality (`QualityWarning.code`); they never refuse it."""
+
+    MOSTLY_SILENT = "MOSTLY_SILENT"
+    CLIPPING = "CLIPPING"
+    TOO_QUIET = "TOO_QUIET"
+    NOISY = "NOISY"
+    MULTIPLE_SPEAKERS = "MULTIPLE_SPEAKERS"
+
+
 def media_error(message: str, code: MediaErrorCode) -> ValidationError:
     return ValidationError(message, code=code)
 

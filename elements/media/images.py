@@ -34,12 +34,7 @@ from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 from elements.media._upload import read_capped
 from elements.media.errors import MediaErrorCode, media_error
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-# A 12-megapixel phone photo (4032×3024) and a 48-megapixel one (8064×6048, 48.8 Mpx) pass;
-# decoding one costs at most 50M × 4 bytes = 200 MB of memory. Below Pillow's own warning
-# threshold (~89 Mpx), so our cap is the one that bites.
-DEFAULT_MAX_PIXELS = 50_000_000
-DEFAULT_MIN_SIDE = 300
+# The byte, pixel and side limits are settings (ELEMENT_IMAGE_*, elementsite/env.py).
 # The remote provider refuses reference images outside 1:2.5 … 2.5:1.
 MAX_ASPECT_RATIO = 2.5
 THUMBNAIL_SIZE = 320
@@ -75,15 +70,15 @@ class ProcessedImage:
 
 
 def _max_bytes() -> int:
-    return int(getattr(settings, "ELEMENT_IMAGE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(settings.ELEMENT_IMAGE_MAX_BYTES)
 
 
 def _max_pixels() -> int:
-    return int(getattr(settings, "ELEMENT_IMAGE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    return int(settings.ELEMENT_IMAGE_MAX_PIXELS)
 
 
 def _min_side() -> int:
-    return int(getattr(settings, "ELEMENT_IMAGE_MIN_SIDE", DEFAULT_MIN_SIDE))
+    return int(settings.ELEMENT_IMAGE_MIN_SIDE)
 
 
 def _looks_like_accepted_format(data: bytes) -> bool:

@@ -25,7 +25,6 @@ from elements.media.errors import MediaErrorCode, media_error
 
 MIN_SIDE, MAX_SIDE = 720, 2160
 MIN_FPS, MAX_FPS = 24, 60
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ CONTAINER_SLACK_SECONDS = 0.05
 def process_video(upload: Any, *, min_seconds: float, max_seconds: float) -> ProcessedVideo:
     """An input video for a model taking `min_seconds`–`max_seconds` (generation/catalog.py
     `input_video_seconds`); the minimum is exact, the maximum allows CONTAINER_SLACK_SECONDS."""
-    max_bytes = int(getattr(settings, "INPUT_VIDEO_MAX_BYTES", DEFAULT_MAX_BYTES))
+    max_bytes = int(settings.INPUT_VIDEO_MAX_BYTES)
     with tempfile.TemporaryDirectory(prefix="video-") as workdir:
         staging = Path(workdir) / "upload.bin"
         with staging.open("wb") as out:
@@ -141,9 +140,6 @@ def _corrupt() -> Any:
 # (`VIDEO_ELEMENT_MAX_SECONDS`). The short side and the aspect ratio follow the reference
 # image rules, since keyframes become reference images.
 
-ELEMENT_VIDEO_DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-ELEMENT_VIDEO_DEFAULT_MAX_SIDE = 4096
-ELEMENT_VIDEO_DEFAULT_MAX_SECONDS = 120.0
 ELEMENT_VIDEO_MIN_SIDE = 300
 ELEMENT_VIDEO_MAX_ASPECT = 2.5
 # Container → ffmpeg's demuxer, forced on PyAV and on the ffmpeg binary.
@@ -172,10 +168,6 @@ def sniff_element_video(head: bytes) -> str | None:
     return None
 
 
-def _setting(name: str, default: Any) -> Any:
-    return type(default)(getattr(settings, name, default))
-
-
 @contextlib.contextmanager
 def open_element_video(upload: Any) -> Iterator[ElementVideo]:
     """Check an uploaded video for a video element and yield it as a temporary file.
@@ -184,9 +176,9 @@ def open_element_video(upload: Any) -> Iterator[ElementVideo]:
     VIDEO_UNSUPPORTED_FORMAT, VIDEO_CORRUPT, VIDEO_NO_VIDEO_STREAM, VIDEO_BAD_RESOLUTION,
     VIDEO_TOO_LONG.
     """
-    max_bytes = _setting("VIDEO_ELEMENT_MAX_BYTES", ELEMENT_VIDEO_DEFAULT_MAX_BYTES)
-    max_side = _setting("VIDEO_ELEMENT_MAX_SIDE", ELEMENT_VIDEO_DEFAULT_MAX_SIDE)
-    max_seconds = _setting("VIDEO_ELEMENT_MAX_SECONDS", ELEMENT_VIDEO_DEFAULT_MAX_SECONDS)
+    max_bytes = int(settings.VIDEO_ELEMENT_MAX_BYTES)
+    max_side = int(settings.VIDEO_ELEMENT_MAX_SIDE)
+    max_seconds = float(settings.VIDEO_ELEMENT_MAX_SECONDS)
     with tempfile.TemporaryDirectory(prefix="element-video-") as workdir:
         staging = Path(workdir) / "upload.bin"
         with staging.open("wb") as out:

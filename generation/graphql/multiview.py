@@ -10,6 +10,8 @@ services (`elements.services.element_create`, `voice_bind`), the jobs by
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from strawberry.types import Info
@@ -65,7 +67,13 @@ class ElementMultiViewCompleteInput:
 @strawberry.type
 class MultiViewMutation:
     @strawberry_django.mutation(description="Create a multi-image element (free).")
-    def element_create(self, info: Info, input: ElementCreateInput) -> ElementWithWarningsResult:
+    def element_create(
+        self,
+        info: Info,
+        input: Annotated[
+            ElementCreateInput, strawberry.argument(description="The new element and its images.")
+        ],
+    ) -> ElementWithWarningsResult:
         fields = element_create_fields(info, input)
         job = None
         if input.multi_view:
@@ -81,7 +89,12 @@ class MultiViewMutation:
 
     @strawberry_django.mutation(description="Bind a voice to a character.")
     def element_voice_bind(
-        self, info: Info, input: ElementVoiceBindInput
+        self,
+        info: Info,
+        input: Annotated[
+            ElementVoiceBindInput,
+            strawberry.argument(description="The character and the voice to bind to it."),
+        ],
     ) -> ElementWithWarningsResult:
         element, warnings = element_services.voice_bind(
             owner=require_user(info),
@@ -97,7 +110,12 @@ class MultiViewMutation:
         "priced in credits (see `me`); given back if the job fails."
     )
     def element_multi_view_complete(
-        self, info: Info, input: ElementMultiViewCompleteInput
+        self,
+        info: Info,
+        input: Annotated[
+            ElementMultiViewCompleteInput,
+            strawberry.argument(description="The element to complete."),
+        ],
     ) -> MultiViewJobResult:
         job = multiview_job_create(
             owner=require_user(info),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import Annotated, BinaryIO
 
 import strawberry
 import strawberry_django
@@ -179,7 +179,12 @@ class GenerationPreviewQuery:
         permission_classes=[IsAuthenticated],
     )
     def generation_prompt_preview(
-        self, info: Info, input: GenerationPreviewInput
+        self,
+        info: Info,
+        input: Annotated[
+            GenerationPreviewInput,
+            strawberry.argument(description="The job to preview; its files are only counted."),
+        ],
     ) -> GenerationPreview:
         request = _request(
             input,
@@ -251,7 +256,11 @@ class GenerationPreviewQuery:
 @strawberry.type
 class GenerationMutation:
     @strawberry_django.mutation(description="Submit a job; its price is debited at once.")
-    def generation_submit(self, info: Info, input: GenerationSubmitInput) -> GenerationJobResult:
+    def generation_submit(
+        self,
+        info: Info,
+        input: Annotated[GenerationSubmitInput, strawberry.argument(description="The job to run.")],
+    ) -> GenerationJobResult:
         request = _request(
             input,
             images=list(input.images),
@@ -265,7 +274,11 @@ class GenerationMutation:
         return GenerationJobResult(job=job)  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Cancel a queued or running job (refunded).")
-    def generation_cancel(self, info: Info, id: strawberry.ID) -> GenerationJobResult:
+    def generation_cancel(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The job to cancel.")],
+    ) -> GenerationJobResult:
         job = services.generation_cancel(
             owner=require_user(info), job_id=node_pk(id, GenerationJobNode)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -14,38 +13,31 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import current_user
 from elements.media_urls import media_url
+from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 from generation import models
-from generation.catalog import ModelCode
+from generation.catalog import MODELS, ModelCode
 from generation.selectors import job_is_stalled
 
 if TYPE_CHECKING:
     from generation.explore.graphql.types import ExploreWorkNode
 
 # The catalog's own enum: the GraphQL values are exactly the models in `generation.catalog`.
-strawberry.enum(ModelCode, name="GenerationModel", description="The models offered.")
+choices_enum(
+    ModelCode,
+    name="GenerationModel",
+    description="The models offered.",
+    value_descriptions={spec.code.name: spec.label for spec in MODELS.values()},
+)
 GenerationModel = ModelCode
 
 
-@strawberry.enum(description="What a job does.")
-class JobKind(Enum):
-    GENERATION = "generation"
-    MULTIVIEW = "multiview"
-
-
-@strawberry.enum(description="Where a job is in its life.")
-class JobStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
-@strawberry.enum(description="What an output is.")
-class OutputKind(Enum):
-    IMAGE = "image"
-    VIDEO = "video"
+choices_enum(models.JobKind, description="What a job does.")
+choices_enum(models.JobStatus, description="Where a job is in its life.")
+choices_enum(models.OutputKind, description="What an output is.")
+JobKind = models.JobKind
+JobStatus = models.JobStatus
+OutputKind = models.OutputKind
 
 
 def _viewer(info: Info) -> int | None:

@@ -17,6 +17,7 @@ from PIL import Image
 from elements.assists.base import AssistError
 from elements.assists.registry import get_assist_provider
 from elements.models import MAX_IMAGES, ReferenceImage
+from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, JobElementImage
 from generation.providers.base import Progress, Provider, ProviderError, RenderedOutput
 
@@ -33,7 +34,7 @@ class AssistMultiviewProvider(Provider):
             .first()
         )
         if pinned is None:
-            raise ProviderError("NO_MAIN_IMAGE", "The element had no main image.")
+            raise ProviderError(GenerationErrorCode.NO_MAIN_IMAGE, "The element had no main image.")
         element_id = pinned.job_element.element_id
         count = ReferenceImage.objects.filter(element_id=element_id).count() if element_id else 0
         wanted = max(1, min(MAX_IMAGES - 1, MAX_IMAGES - count))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from elementsite.backoff import Backoff
+from generation.error_codes import GenerationErrorCode
 
 if TYPE_CHECKING:
     from generation.models import GenerationJob
@@ -163,7 +164,9 @@ class RemoteProvider(Provider):
         return None
 
     def failure(self, status: RemoteStatus) -> ProviderError:
-        return ProviderError("RENDER_FAILED", status.message or "The provider failed.")
+        return ProviderError(
+            GenerationErrorCode.RENDER_FAILED, status.message or "The provider failed."
+        )
 
     def new_external_id(self, job: GenerationJob) -> str:
         return f"job-{job.pk}"
@@ -215,7 +218,7 @@ class RemoteProvider(Provider):
                 raise self.failure(status)
             if (timezone.now() - started).total_seconds() > self.task_timeout:
                 raise ProviderError(
-                    "PROVIDER_UNAVAILABLE",
+                    GenerationErrorCode.PROVIDER_UNAVAILABLE,
                     "The provider took too long; your credits were refunded.",
                 )
             wait.report(status.progress)

@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 
 from generation.camera import CameraMove
 from generation.catalog import MODELS, ModelCode, ModelKind
+from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, InputKind, JobElement
 from generation.providers import local_render as render
 from generation.providers import speech
@@ -90,7 +91,7 @@ class LocalProvider(Provider):
         except (render.RenderError, speech.SpeechError) as exc:
             # The detail (a file name, ffmpeg's stderr) is for staff, not the user.
             raise ProviderError(
-                "RENDER_FAILED",
+                GenerationErrorCode.RENDER_FAILED,
                 "Rendering failed; your credits were refunded.",
                 detail=f"{type(exc).__name__}: {exc}",
             ) from exc

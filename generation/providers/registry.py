@@ -14,7 +14,7 @@ ASSIST_PREFIX = "assist:"
 
 
 def provider_name_for(model: str) -> str:
-    table: dict[str, str] = getattr(settings, "GENERATION_PROVIDERS", {})
+    table: dict[str, str] = settings.GENERATION_PROVIDERS
     return table.get(model) or table.get("*") or "local"
 
 

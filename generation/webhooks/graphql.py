@@ -7,7 +7,6 @@ user's endpoint or delivery resolves to nothing, exactly like one that does not 
 from __future__ import annotations
 
 import datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -17,32 +16,22 @@ from strawberry import relay
 from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
+from elementsite.graphql_enums import choices_enum
 from elementsite.ids import node_pk
 from elementsite.relay import ListConnection, PkNodeID
 from generation.webhooks import models, selectors, services
 
-
-@strawberry.enum(
+choices_enum(
+    models.WebhookEventType,
     name="WebhookEventType",
     description="What happened; the `type` field of a delivered event "
     "(e.g. GENERATION_SUCCEEDED is `generation.succeeded`).",
 )
-class WebhookEventTypeEnum(Enum):
-    GENERATION_QUEUED = "generation.queued"
-    GENERATION_STARTED = "generation.started"
-    GENERATION_SUCCEEDED = "generation.succeeded"
-    GENERATION_FAILED = "generation.failed"
-    GENERATION_CANCELED = "generation.canceled"
-    GENERATION_STALLED = "generation.stalled"
-    ELEMENT_READY = "element.ready"
-    ELEMENT_FAILED = "element.failed"
-
-
-@strawberry.enum(name="WebhookDeliveryStatus", description="Where a delivery is.")
-class DeliveryStatusEnum(Enum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
+choices_enum(
+    models.DeliveryStatus, name="WebhookDeliveryStatus", description="Where a delivery is."
+)
+WebhookEventTypeEnum = models.WebhookEventType
+DeliveryStatusEnum = models.DeliveryStatus
 
 
 def _scoped(queryset: QuerySet[Any], info: Info) -> QuerySet[Any]:
@@ -204,7 +193,12 @@ class WebhookMutation:
         description="Register a URL for your events; the secret is returned only this once."
     )
     def webhook_endpoint_create(
-        self, info: Info, input: WebhookEndpointCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            WebhookEndpointCreateInput,
+            strawberry.argument(description="The URL to send events to, and which events."),
+        ],
     ) -> WebhookEndpointCreateResult:
         endpoint, secret = services.webhook_endpoint_create(
             owner=require_user(info),
@@ -220,7 +214,11 @@ class WebhookMutation:
     @strawberry_django.mutation(
         description="Delete one of your webhook endpoints and its deliveries."
     )
-    def webhook_endpoint_delete(self, info: Info, id: strawberry.ID) -> WebhookEndpointDeleteResult:
+    def webhook_endpoint_delete(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The endpoint to delete.")],
+    ) -> WebhookEndpointDeleteResult:
         pk = services.webhook_endpoint_delete(
             owner=require_user(info), endpoint_id=node_pk(id, WebhookEndpointNode)
         )

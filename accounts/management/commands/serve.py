@@ -261,7 +261,7 @@ class Command(BaseCommand):
     def _banner(self, netloc: str, server: str, counts: dict[str, Any], *, reload: bool) -> None:
         base = f"http://{netloc}"
         lines = ["", "Element Library", f"  Studio      {base}/"]
-        if getattr(settings, "GRAPHIQL", settings.DEBUG):
+        if settings.GRAPHIQL:
             lines.append(f"  GraphiQL    {base}/graphql")
         else:
             lines.append(f"  GraphQL     {base}/graphql  (POST only: GRAPHIQL is off)")

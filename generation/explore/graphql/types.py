@@ -23,6 +23,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import current_user, require_user
 from elements.graphql.hooks import usage_register
 from elements.media_urls import media_url
+from elementsite.graphql_enums import choices_enum
 from elementsite.relay import ListConnection, PkNodeID
 from generation import models as generation_models
 from generation.explore import models, selectors
@@ -39,17 +40,25 @@ def _viewer(info: Info) -> int | None:
     return user.pk if user is not None else None
 
 
-@strawberry.enum(description="Where a shared work is in moderation.")
-class ExploreWorkStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    HIDDEN = "hidden"
+choices_enum(
+    models.WorkStatus, name="ExploreWorkStatus", description="Where a shared work is in moderation."
+)
+ExploreWorkStatus = models.WorkStatus
 
 
-@strawberry.enum(description="How the Explore feed is ordered.")
 class ExploreOrder(Enum):
     NEWEST = selectors.NEWEST
     MOST_RECREATED = selectors.MOST_RECREATED
+
+
+choices_enum(
+    ExploreOrder,
+    description="How the Explore feed is ordered.",
+    value_descriptions={
+        "NEWEST": "Newest shared first.",
+        "MOST_RECREATED": "Most recreated first.",
+    },
+)
 
 
 @strawberry.type(description="The shared image or video, as anyone may watch it.")
