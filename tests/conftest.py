@@ -113,7 +113,7 @@ def logged_in(user: Any) -> Callable[[], GraphQLClient]:
 @pytest.fixture
 def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
     """A cluster name of this test's own, so a real qcluster takes only this test's tasks."""
-    from tests import clusters
+    from tests.support import clusters
 
     return clusters.use_cluster_name(monkeypatch)
 
@@ -121,7 +121,7 @@ def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def broker(cluster_name: str) -> Iterator[Any]:
     """The configured broker (ORM, or Redis when REDIS_URL is set) for that cluster."""
-    from tests import clusters
+    from tests.support import clusters
 
     with clusters.open_broker(cluster_name) as broker:
         yield broker

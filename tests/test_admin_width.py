@@ -27,8 +27,8 @@ from generation.models import (
     WebhookEndpoint,
 )
 from generation.webhook_services import webhook_emit
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

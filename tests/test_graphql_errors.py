@@ -27,8 +27,8 @@ from accounts.services import api_token_create, credits_grant
 from elements.models import Element, ReferenceImage, Voice
 from generation.models import ExploreWork, GenerationJob, WebhookEndpoint
 from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import image_upload
 from tests.factories import UserFactory
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
 

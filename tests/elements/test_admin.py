@@ -33,8 +33,8 @@ from elements.models import (
     VoiceStatus,
 )
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload, wav_bytes
 from tests.factories import MembershipFactory, UserFactory, tier
+from tests.support.media import audio_upload, image_upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,10 @@ from elements.assists.local import LocalAssistProvider
 from elements.models import Element, ImageOrigin, ReferenceImage
 from generation.models import GenerationJob, JobKind, JobStatus
 from tests.conftest import media_files
-from tests.elements.photos import photo_upload
-from tests.elements.samples import image_upload
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD, MembershipFactory, StaffFactory, UserFactory, tier
+from tests.support.media import image_upload
+from tests.support.photos import photo_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -65,8 +65,8 @@ def test_a_completion_runs_through_a_real_cluster(monkeypatch, tmp_path):
 
     from elements.models import ImageOrigin
     from generation.models import JobStatus
-    from tests import clusters
     from tests.elements.test_assists import element_of
+    from tests.support import clusters
 
     monkeypatch.setattr("generation.tasks.enqueue_job", lambda job_id: None)
     cluster_name = clusters.use_cluster_name(monkeypatch)

@@ -14,12 +14,12 @@ from accounts.models import User
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from tests.conftest import GraphQLClient
-from tests.elements import videos
-from tests.elements.photos import photo_upload
 from tests.elements.test_assists import COMPLETE, DESCRIBE, DETECT, ME, UPDATE
 from tests.elements.test_element_graphql import UploadClient
 from tests.elements.test_video_element_graphql import create as video_element_create
 from tests.factories import TEST_PASSWORD, MembershipFactory, tier
+from tests.support import videos
+from tests.support.photos import photo_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from elements import services
-from tests.elements.samples import image_bytes, image_upload
 from tests.elements.test_element_services import CONSENT, refused
 from tests.elements.test_media_images import png_header_only
+from tests.support.media import image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 

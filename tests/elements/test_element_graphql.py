@@ -12,8 +12,8 @@ from strawberry import relay
 from elements import services
 from elements.models import Element, ReferenceImage, Voice
 from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD, UserFactory, tier
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

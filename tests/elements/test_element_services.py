@@ -19,8 +19,8 @@ from elements.models import (
     VoiceStatus,
 )
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import MembershipFactory, StaffFactory, UserFactory, tier
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from elements.admin import clip_url, image_preview_url
 from elements.models import Element
 from elements.video_elements import video_element_create
-from tests.elements import videos
 from tests.factories import UserFactory
+from tests.support import videos
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from elements.models import Element
 from tests.conftest import media_files
-from tests.elements import videos
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support import videos
 
 pytestmark = pytest.mark.django_db
 

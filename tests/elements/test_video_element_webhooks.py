@@ -12,9 +12,9 @@ from elements.models import Element
 from elements.video_elements import video_element_process
 from generation import webhook_services
 from generation.models import WebhookEvent
-from tests.elements import videos
 from tests.elements.test_video_element_graphql import api, create  # noqa: F401
-from tests.generation.webhook_receiver import readme_verify_function, start_receiver
+from tests.support import videos
+from tests.support.webhooks import readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
 

@@ -36,8 +36,8 @@ from generation.models import (
     OutputKind,
     PriceRule,
 )
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -33,9 +33,8 @@ from generation.models import (
 from generation.selectors import pinned_file_names
 from generation.services import JobRequest, generation_submit, job_finish
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.explore_helpers import (
+from tests.support.explore import (
     CONSENT,
     FEED,
     PROMPT,
@@ -46,6 +45,7 @@ from tests.generation.explore_helpers import (
     codes,
     register,
 )
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

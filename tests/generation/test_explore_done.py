@@ -24,7 +24,8 @@ from generation.models import (
     WorkStatus,
 )
 from tests.factories import TEST_PASSWORD
-from tests.generation.explore_helpers import (
+from tests.generation.test_generation_graphql import _audio_rms_by_second
+from tests.support.explore import (
     FEED,
     JOB,
     PROMPT,
@@ -35,7 +36,6 @@ from tests.generation.explore_helpers import (
     share,
     submit_video,
 )
-from tests.generation.test_generation_graphql import _audio_rms_by_second
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from accounts import services as account_services
 from elements import services as element_services
 from elements.models import ImageOrigin, ReferenceImage
 from generation.models import GenerationJob
-from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

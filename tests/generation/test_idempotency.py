@@ -28,11 +28,11 @@ from generation.models import (
 )
 from tests.accounts.test_concurrency import run_in_parallel
 from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import image_upload
 from tests.elements.test_assists import element_of, member
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import UserFactory
 from tests.generation.test_jobs import PROMPT, owner  # noqa: F401  (a fixture)
+from tests.support.media import image_upload
 
 SUBMIT = """
 mutation Submit($input: GenerationSubmitInput!) {

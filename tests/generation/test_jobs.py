@@ -15,8 +15,8 @@ from generation import services, tasks
 from generation.catalog import ModelCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -32,11 +32,11 @@ from generation.models import (
 )
 from generation.providers.kling_client import KlingClient, KlingSettings, mint_token
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD
-from tests.generation.kling_fake import ELEMENT_ID_BASE, FakeKling
-from tests.generation.webhook_receiver import readme_verify_function, start_receiver
+from tests.support.kling import ELEMENT_ID_BASE, FakeKling
+from tests.support.media import audio_upload, image_upload
+from tests.support.webhooks import readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
 

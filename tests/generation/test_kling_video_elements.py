@@ -34,7 +34,6 @@ from generation.models import (
 from generation.providers.kling import JobParts, check_job
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
-from tests.elements import videos
 from tests.generation.test_kling import (  # noqa: F401 (fixtures)
     _nothing_moved,
     api,
@@ -42,6 +41,7 @@ from tests.generation.test_kling import (  # noqa: F401 (fixtures)
     kling,
     submit,
 )
+from tests.support import videos
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_a_video_element_is_synced_as_video_refer_once_per_version(
 def test_a_video_element_with_an_uploaded_voice_binds_it_and_sends_no_sound(
     api, kling, astronaut, live_server, settings, django_capture_on_commit_callbacks
 ):
-    from tests.elements.samples import audio_upload
+    from tests.support.media import audio_upload
 
     settings.KLING_CALLBACK_BASE_URL = live_server.url
     element_services.voice_bind(

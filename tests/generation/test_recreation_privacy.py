@@ -20,9 +20,9 @@ from elements.models import Element
 from generation import explore_services
 from generation.models import ExploreWork, GenerationJob, JobStatus
 from generation.services import JobRequest, generation_submit
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
-from tests.generation.explore_helpers import CONSENT, RECREATE, codes, register
+from tests.support.explore import CONSENT, RECREATE, codes, register
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -20,10 +20,10 @@ from accounts.models import CreditLedgerEntry
 from elements import services as element_services
 from generation.models import GenerationJob, JobStatus
 from generation.providers import local, speech
-from tests.elements.samples import image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.generation.test_camera import readme_prompts
 from tests.generation.test_generation_graphql import JOB, PREVIEW, SUBMIT, api  # noqa: F401
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -22,10 +22,10 @@ from generation import services, webhook_services
 from generation.catalog import ModelCode
 from generation.models import DeliveryStatus, GenerationJob, JobStatus, WebhookDelivery
 from generation.webhook_tasks import webhook_queue
-from tests import clusters
 from tests.factories import UserFactory
 from tests.generation.test_webhooks import verify_webhook
-from tests.generation.webhook_receiver import Receiver, start_receiver
+from tests.support import clusters
+from tests.support.webhooks import Receiver, start_receiver
 
 TIMEOUT = 60.0
 

@@ -34,7 +34,7 @@ from generation.models import (
 from generation.webhook_tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.webhook_receiver import Receiver, readme_verify_function, start_receiver
+from tests.support.webhooks import Receiver, readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -647,7 +647,7 @@ def test_cancel_and_failure_events_say_refunded(user, receiver, django_capture_o
 
 def test_element_events(user, receiver, django_capture_on_commit_callbacks):
     from elements import services as element_services
-    from tests.elements.samples import image_upload
+    from tests.support.media import image_upload
 
     _, secret = webhook_services.webhook_endpoint_create(owner=user, url=receiver.url())
     element = element_services.element_create(

@@ -9,8 +9,8 @@ from django.test import Client
 from accounts import services as account_services
 from accounts.models import User
 from accounts.selectors import credit_balance
-from tests.elements.samples import audio_upload, image_upload
 from tests.elements.test_element_graphql import UploadClient
+from tests.support.media import audio_upload, image_upload
 
 CONSENT = "I recorded this myself and may use it."
 PROMPT = (
