@@ -26,9 +26,9 @@ from elements.models import Element, ReferenceImage, Voice
 from generation import tasks
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from tests.conftest import media_files
-from tests.elements.test_element_graphql import UploadClient
 from tests.factories import UserFactory
 from tests.support.explore import element_create_payload
+from tests.support.graphql import UploadClient
 from tests.support.media import image_upload
 from tests.support.storage_faults import SECRET_ENDPOINT, FlakyStorage
 

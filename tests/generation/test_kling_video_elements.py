@@ -2,8 +2,7 @@
 `video_refer` element that the fake Kling fetches from our signed media link (served by a
 live server) and holds to the documented rules, once per element version."""
 
-# The `kling` and `api` fixtures come from test_kling, imported by name.
-# ruff: noqa: F811
+# The `kling` fixture (the fake Kling server) is in tests/generation/conftest.py.
 
 from __future__ import annotations
 
@@ -34,16 +33,16 @@ from generation.models import (
 from generation.providers.kling import JobParts, check_job
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
-from tests.generation.test_kling import (  # noqa: F401 (fixtures)
-    _nothing_moved,
-    api,
-    job_of,
-    kling,
-    submit,
-)
 from tests.support import videos
+from tests.support.studio import job_of, nothing_moved, studio_client, submit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(user):
+    return studio_client(user, description="A small boy in a school uniform.")
+
 
 CONSENT = "I am the person in this clip and I agree to its use."
 PROMPT = "[@Astronaut Live] waves at the camera and says hello."
@@ -188,7 +187,7 @@ def test_video_o1_refuses_a_video_element_at_submit(api, kling, astronaut):
 
     assert result["__typename"] == "OperationInfo"
     assert [m["code"] for m in result["messages"]] == ["VIDEO_ELEMENT_NOT_SUPPORTED"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0
 
 
@@ -372,5 +371,5 @@ def test_a_clip_kling_cannot_fetch_is_a_configuration_error_at_submit(
 
     assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
     assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0

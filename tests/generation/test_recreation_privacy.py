@@ -164,7 +164,7 @@ def test_recreate_refuses_a_shared_work_id_of_the_authors_view(work: ExploreWork
 def _login(user: Any) -> Any:
     from django.test import Client
 
-    from tests.elements.test_element_graphql import UploadClient
+    from tests.support.graphql import UploadClient
 
     client = Client()
     client.force_login(user)

@@ -17,8 +17,7 @@ from generation import webhook_services
 from generation.models import DeliveryStatus, WebhookDelivery
 from generation.webhook_tasks import deliver_webhook
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.test_webhooks import verify_webhook
-from tests.support.webhooks import Receiver, start_receiver
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 pytestmark = pytest.mark.django_db
 

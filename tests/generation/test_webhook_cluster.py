@@ -23,9 +23,8 @@ from generation.catalog import ModelCode
 from generation.models import DeliveryStatus, GenerationJob, JobStatus, WebhookDelivery
 from generation.webhook_tasks import webhook_queue
 from tests.factories import UserFactory
-from tests.generation.test_webhooks import verify_webhook
 from tests.support import clusters
-from tests.support.webhooks import Receiver, start_receiver
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 TIMEOUT = 60.0
 

@@ -34,11 +34,9 @@ from generation.models import (
 from generation.webhook_tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.support.webhooks import Receiver, readme_verify_function, start_receiver
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 pytestmark = pytest.mark.django_db
-
-verify_webhook = readme_verify_function()
 
 CREATE = """
 mutation ($input: WebhookEndpointCreateInput!) {

@@ -53,8 +53,8 @@ from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.local_render import FFMPEG
 from tests.factories import UserFactory
-from tests.generation.test_jobs import CONSENT, submit
 from tests.support import clusters
+from tests.support.jobs import CONSENT, submit
 from tests.support.media import audio_upload, image_upload
 
 STALE_SECONDS = 3
