@@ -14,7 +14,7 @@ irreducible part of the same work, measured in the same run (see bench/README.md
     .venv/bin/python bench/features.py [--quick]   # alone
     make bench                                     # bench/run.py runs these too
 
-The test media builders (`tests/elements/samples.py`, `tests/elements/videos.py`) make the
+The test media builders (`tests/support/media.py`, `tests/support/videos.py`) make the
 speech-like audio and the clip, so the benchmark measures what the tests check.
 """
 
@@ -161,7 +161,7 @@ def voice(quick: bool) -> dict[str, float]:
     from elements.media import audio
     from elements.media.audio import AudioSegment, process_audio
     from elements.media.speech import pitch_clusters, pitch_track, speech_report
-    from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+    from tests.support.media import pcm_wav_bytes, speechlike_pcm
 
     repeats = 3 if quick else 5
     ratios: dict[str, float] = {}
@@ -643,7 +643,7 @@ def video_element(quick: bool) -> dict[str, float]:
     from accounts.models import User
     from elements.models import Element, ElementStatus
     from elements.video_elements import video_element_create, video_element_process
-    from tests.elements.videos import make_video, zoom_and_pan
+    from tests.support.videos import make_video, zoom_and_pan
 
     seconds = 6.0
     clip = make_video(zoom_and_pan("astronaut", seconds), seconds)

@@ -5,7 +5,7 @@ against the same 4 jobs with no endpoint, through the clusters `manage.py serve`
 
 Runs the task cluster (2 workers, as `Q_WORKERS` defaults) and the webhook cluster
 (`Q_QUEUE=webhooks`, 2 workers) as subprocesses on a throwaway SQLite database with the ORM
-broker, as `make run` does. The receiver is the tests' (`tests/generation/webhook_receiver`)
+broker, as `make run` does. The receiver is the tests' (`tests/support/webhooks`)
 on 127.0.0.1: it takes every request and never answers, so each attempt lasts the whole
 `WEBHOOK_TIMEOUT_SECONDS` (10 s). A round submits 4 3-second `VIDEO_3_0` jobs (the local
 renderer) for an owner, with or without the endpoint (which wants every event: 3 deliveries
@@ -128,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="elementsite-bench-webhooks-") as tmp:
         workdir = Path(tmp)
         env = setup(workdir)
-        from tests.generation.webhook_receiver import start_receiver
+        from tests.support.webhooks import start_receiver
 
         receivers = start_receiver(["hang"])
         receiver = next(receivers)

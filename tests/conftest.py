@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from tests.factories import TEST_PASSWORD, UserFactory
+
+# Shared with the test modules through tests/support/; imported here for the fixtures below
+# and for the modules that still import them from conftest.
+from tests.support.graphql import GraphQLClient
+from tests.support.media import media_files
+
+__all__ = ["GraphQLClient", "media_files", "service_missing"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -21,14 +26,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
     shutil.rmtree(settings.GENERATION_WORK_DIR, ignore_errors=True)
-
-
-def media_files() -> set[str]:
-    """Every file under the test MEDIA_ROOT, to prove bad input left none behind."""
-    from django.conf import settings
-
-    root = Path(settings.MEDIA_ROOT)
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 def service_missing(reason: str) -> None:
@@ -55,41 +52,6 @@ def _seeded_rows_in_transactional_tests(request: pytest.FixtureRequest) -> None:
     importlib.import_module("generation.migrations.0002_seed_prices").seed(apps, None)
 
 
-class GraphQLClient:
-    """Posts GraphQL operations to /graphql like a real client, cookies and CSRF included."""
-
-    def __init__(self, client: Client | None = None, token: str | None = None) -> None:
-        self.client = client or Client(enforce_csrf_checks=True)
-        self.token = token
-
-    def csrf_token(self) -> str:
-        if "csrftoken" not in self.client.cookies:
-            self.client.get("/admin/login/")
-        return self.client.cookies["csrftoken"].value
-
-    def post(
-        self, query: str, variables: dict[str, Any] | None = None, *, csrf: bool = True
-    ) -> Any:
-        headers: dict[str, str] = {}
-        if self.token is not None:
-            headers["Authorization"] = f"Bearer {self.token}"
-        elif csrf:
-            headers["X-CSRFToken"] = self.csrf_token()
-        return self.client.post(
-            "/graphql",
-            data=json.dumps({"query": query, "variables": variables or {}}),
-            content_type="application/json",
-            headers=headers,
-        )
-
-    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.post(query, variables)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
-
-
 @pytest.fixture
 def gql() -> GraphQLClient:
     return GraphQLClient()
@@ -113,7 +75,7 @@ def logged_in(user: Any) -> Callable[[], GraphQLClient]:
 @pytest.fixture
 def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
     """A cluster name of this test's own, so a real qcluster takes only this test's tasks."""
-    from tests import clusters
+    from tests.support import clusters
 
     return clusters.use_cluster_name(monkeypatch)
 
@@ -121,7 +83,7 @@ def cluster_name(monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def broker(cluster_name: str) -> Iterator[Any]:
     """The configured broker (ORM, or Redis when REDIS_URL is set) for that cluster."""
-    from tests import clusters
+    from tests.support import clusters
 
     with clusters.open_broker(cluster_name) as broker:
         yield broker

@@ -22,8 +22,8 @@ from generation.explore import services as explore_services
 from generation.providers.kling.models import ProviderAlert, ProviderElement, ProviderVoice
 from generation.webhooks.models import WebhookDelivery, WebhookEndpoint
 from generation.webhooks.services import webhook_emit
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

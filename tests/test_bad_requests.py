@@ -20,8 +20,8 @@ from accounts.services import api_token_create
 from elements.models import Element, ReferenceImage, Voice
 from generation.models import GenerationJob
 from tests.conftest import media_files
-from tests.elements.samples import image_bytes, image_upload
 from tests.factories import TEST_PASSWORD
+from tests.support.media import image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,8 @@ from generation.explore.models import ExploreWork
 from generation.models import GenerationJob
 from generation.webhooks.models import WebhookEndpoint
 from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import image_upload
 from tests.factories import UserFactory
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
 

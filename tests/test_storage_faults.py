@@ -26,11 +26,11 @@ from elements.models import Element, ReferenceImage, Voice
 from generation import tasks
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from tests.conftest import media_files
-from tests.elements.samples import image_upload
-from tests.elements.test_element_graphql import UploadClient
 from tests.factories import UserFactory
-from tests.generation.explore_helpers import element_create_payload
-from tests.storage_faults import SECRET_ENDPOINT, FlakyStorage
+from tests.support.explore import element_create_payload
+from tests.support.graphql import UploadClient
+from tests.support.media import image_upload
+from tests.support.storage_faults import SECRET_ENDPOINT, FlakyStorage
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_full_disk_refuses_an_element_and_leaves_no_file(
     api: UploadClient, settings: Any, ok_writes: int
 ) -> None:
     # given: a disk that fills up after `ok_writes` whole files (an element writes 5)
-    local_storage(settings, "tests.storage_faults.FullDiskStorage", ok_writes=ok_writes)
+    local_storage(settings, "tests.support.storage_faults.FullDiskStorage", ok_writes=ok_writes)
     before, files = rows(api.user), media_files()  # type: ignore[attr-defined]
 
     payload = element_create_payload(api)
@@ -104,7 +104,7 @@ def test_full_disk_refuses_a_job_with_nothing_created_or_charged(
     api: UploadClient, settings: Any
 ) -> None:
     assert element_create_payload(api)["__typename"] == "ElementWithWarningsResult"
-    local_storage(settings, "tests.storage_faults.FullDiskStorage")
+    local_storage(settings, "tests.support.storage_faults.FullDiskStorage")
     before, files = rows(api.user), media_files()  # type: ignore[attr-defined]
 
     payload = api.upload(
@@ -223,7 +223,7 @@ def test_missing_bucket_is_storage_unavailable(
 
 @pytest.fixture
 def flaky(settings: Any) -> Iterator[type[FlakyStorage]]:
-    local_storage(settings, "tests.storage_faults.FlakyStorage")
+    local_storage(settings, "tests.support.storage_faults.FlakyStorage")
     FlakyStorage.down.clear()
     FlakyStorage.refused = 0
     yield FlakyStorage
@@ -291,7 +291,7 @@ def test_a_render_on_a_full_disk_fails_at_once_refunded_leaving_no_file(
     job = submitted_job(api, django_capture_on_commit_callbacks)
     files = media_files()
     # the output's file is written whole, its poster runs out of room half-way
-    local_storage(settings, "tests.storage_faults.FullDiskStorage", ok_writes=1)
+    local_storage(settings, "tests.support.storage_faults.FullDiskStorage", ok_writes=1)
     settings.GENERATION_STORAGE_RETRY_DELAYS = [30]  # a full disk is not waited for
 
     started = time.monotonic()

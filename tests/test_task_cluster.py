@@ -18,8 +18,8 @@ from django_q.tasks import async_task, fetch
 from accounts.models import CreditLedgerEntry, LedgerKind
 from accounts.selectors import service_day
 from accounts.services import daily_grant_key
-from tests import clusters
 from tests.factories import MembershipFactory, UserFactory, tier
+from tests.support import clusters
 
 RESULT_TIMEOUT = 60.0
 

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -30,7 +29,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import api_token_create, credits_grant
-from tests.factories import MembershipFactory, UserFactory, tier
+from tests.factories import MembershipFactory, StaffUserFactory, UserFactory, tier
 
 pytestmark = pytest.mark.django_db
 
@@ -119,12 +118,8 @@ def balance_of(user: User) -> int:
     return CreditWallet.objects.get(user=user).balance
 
 
-def new_user(**kwargs: Any) -> User:
-    return cast(User, UserFactory(**kwargs))
-
-
 def user_with_credits(amount: int, **kwargs: Any) -> User:
-    user = new_user(**kwargs)
+    user = cast(User, UserFactory(**kwargs))
     if amount:
         credits_grant(user=user, amount=amount, reason="Welcome credits")
     return user
@@ -148,14 +143,6 @@ def adjust(client: Client, users: list[User], *, amount: Any, reason: str, **ext
 
 def messages_of(response: Any) -> list[str]:
     return [str(m) for m in response.context["messages"]]
-
-
-def staff_with(*codenames: str) -> User:
-    staff = new_user(is_staff=True)
-    staff.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-    )
-    return staff
 
 
 # --- Adjust credits ---------------------------------------------------------------------
@@ -264,7 +251,7 @@ def test_adjust_credits_refuses_bad_input(
 
 def test_staff_without_wallet_permission_cannot_adjust(client: Client) -> None:
     # given: staff who may see and edit users, but not credits
-    staff = staff_with("view_user", "change_user")
+    staff = StaffUserFactory(permissions=["view_user", "change_user"])
     user = user_with_credits(10)
     client.force_login(staff)
 
@@ -283,7 +270,7 @@ def test_staff_without_wallet_permission_cannot_adjust(client: Client) -> None:
 
 
 def test_staff_with_wallet_permission_can_adjust(client: Client) -> None:
-    staff = staff_with("view_user", "change_user", "change_creditwallet")
+    staff = StaffUserFactory(permissions=["view_user", "change_user", "change_creditwallet"])
     user = user_with_credits(10)
     client.force_login(staff)
 
@@ -514,7 +501,7 @@ def test_user_list_shows_effective_tier_and_balance(admin_client: Client) -> Non
     MembershipFactory(
         user=lapsed, tier=tier("ultra"), expires_at=now - datetime.timedelta(minutes=1)
     )
-    new_user(username="plain")
+    UserFactory(username="plain")
 
     # when
     response = admin_client.get(USER_CHANGELIST)
@@ -674,7 +661,7 @@ def test_ledger_admin_filters_by_user(admin_client: Client) -> None:
 
 def test_revoke_action_revokes_selected_tokens(admin_client: Client) -> None:
     # given
-    owner = new_user()
+    owner = UserFactory()
     chosen, _ = api_token_create(user=owner, name="laptop")
     kept, _ = api_token_create(user=owner, name="phone")
 
@@ -694,7 +681,7 @@ def test_revoke_action_revokes_selected_tokens(admin_client: Client) -> None:
 
 
 def test_token_hash_is_never_shown_and_tokens_are_not_added(admin_client: Client) -> None:
-    token, _ = api_token_create(user=new_user(), name="laptop")
+    token, _ = api_token_create(user=UserFactory(), name="laptop")
 
     listing = admin_client.get(reverse("admin:accounts_apitoken_changelist"))
     detail = admin_client.get(reverse("admin:accounts_apitoken_change", args=[token.pk]))
@@ -707,8 +694,8 @@ def test_token_hash_is_never_shown_and_tokens_are_not_added(admin_client: Client
 
 
 def test_staff_without_token_permission_cannot_revoke(client: Client) -> None:
-    staff = staff_with("view_apitoken")
-    token, _ = api_token_create(user=new_user(), name="laptop")
+    staff = StaffUserFactory(permissions=["view_apitoken"])
+    token, _ = api_token_create(user=UserFactory(), name="laptop")
     client.force_login(staff)
 
     client.post(

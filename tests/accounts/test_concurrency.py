@@ -3,47 +3,16 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts import services
 from accounts.error_codes import CreditErrorCode
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
 from tests.factories import MembershipFactory, UserFactory, tier
+from tests.support.concurrency import error_code, run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-THREADS = 40
-
-
-def run_in_parallel(work: Callable[[int], Any]) -> list[Any]:
-    """Run `work(i)` in 40 threads released at the same instant; exceptions are returned."""
-    barrier = threading.Barrier(THREADS)
-
-    def one(i: int) -> Any:
-        try:
-            barrier.wait()
-            return work(i)
-        except Exception as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(one, range(THREADS)))
-
-
-def error_code(result: Any) -> str | None:
-    if isinstance(result, ValidationError):
-        return next(e.code for errors in result.error_dict.values() for e in errors)
-    return None
 
 
 def test_parallel_debits_never_overdraw():

@@ -9,8 +9,8 @@ from django.test import Client
 from accounts import services
 from accounts.models import CreditLedgerEntry, LedgerKind, MembershipTier, User
 from accounts.selectors import credit_balance
-from tests.accounts.test_concurrency import run_in_parallel
 from tests.factories import UserFactory
+from tests.support.concurrency import run_in_parallel
 
 REGISTER = """
 mutation ($input: AccountRegisterInput!) {

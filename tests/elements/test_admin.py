@@ -9,7 +9,6 @@ from typing import Any, cast
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -33,8 +32,15 @@ from elements.models import (
     VoiceStatus,
 )
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload, wav_bytes
-from tests.factories import MembershipFactory, UserFactory, tier
+from tests.factories import (
+    ElementFactory,
+    MembershipFactory,
+    StaffUserFactory,
+    UserFactory,
+    VoiceFactory,
+    tier,
+)
+from tests.support.media import audio_upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -42,28 +48,6 @@ ELEMENT_CHANGELIST = reverse("admin:elements_element_changelist")
 VOICE_CHANGELIST = reverse("admin:elements_voice_changelist")
 VOICE_ADD = reverse("admin:elements_voice_add")
 CONSENT = "I recorded this myself and may use it."
-
-
-def new_user(**kwargs: Any) -> User:
-    return cast(User, UserFactory(**kwargs))
-
-
-def make_element(owner: User, name: str = "Little Scholar", **kwargs: Any) -> Element:
-    return services.element_create(
-        owner=owner,
-        name=name,
-        element_type=kwargs.pop("element_type", "character"),
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(10, 120, 30))],
-        **kwargs,
-    ).element
-
-
-def make_voice(owner: User, name: str = "Scholar voice") -> Voice:
-    return services.voice_upload(
-        owner=owner,
-        upload=services.VoiceUpload(file=audio_upload(), name=name, consent_statement=CONSENT),
-    ).voice
 
 
 def messages_of(response: Any) -> list[str]:
@@ -78,19 +62,11 @@ def run_action(client: Client, url: str, action: str, objects: list[Any], **extr
     )
 
 
-def staff_with(*codenames: str) -> User:
-    staff = new_user(is_staff=True)
-    staff.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="elements", codename__in=codenames)
-    )
-    return staff
-
-
 # --- Blocking elements --------------------------------------------------------------------
 
 
 def test_block_first_asks_for_a_reason_and_changes_nothing(admin_client: Client) -> None:
-    element = make_element(new_user())
+    element = ElementFactory(name="Little Scholar")
 
     response = admin_client.post(
         ELEMENT_CHANGELIST,
@@ -111,7 +87,7 @@ def test_block_with_a_reason_blocks_and_writes_the_audit_log(
     admin_client: Client, admin_user: User
 ) -> None:
     # given
-    first, second = make_element(new_user()), make_element(new_user(), name="Tokyo Street")
+    first, second = ElementFactory(name="Little Scholar"), ElementFactory(name="Tokyo Street")
     version = first.version
 
     # when
@@ -142,7 +118,7 @@ def test_block_with_a_reason_blocks_and_writes_the_audit_log(
 
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_block_without_a_reason_is_refused(admin_client: Client, reason: str) -> None:
-    element = make_element(new_user())
+    element = ElementFactory(name="Little Scholar")
 
     response = run_action(
         admin_client, ELEMENT_CHANGELIST, "block_elements", [element], apply="yes", reason=reason
@@ -158,7 +134,7 @@ def test_block_without_a_reason_is_refused(admin_client: Client, reason: str) ->
 def test_blocking_a_blocked_element_again_leaves_it_as_it_was(
     admin_client: Client, admin_user: User
 ) -> None:
-    element = make_element(new_user())
+    element = ElementFactory(name="Little Scholar")
     services.element_block(staff=admin_user, element=element, reason="First reason")
 
     response = run_action(
@@ -175,7 +151,7 @@ def test_unblock_makes_elements_active_and_writes_the_audit_log(
     admin_client: Client, admin_user: User
 ) -> None:
     # given
-    blocked, active = make_element(new_user()), make_element(new_user(), name="Tokyo Street")
+    blocked, active = ElementFactory(name="Little Scholar"), ElementFactory(name="Tokyo Street")
     services.element_block(staff=admin_user, element=blocked, reason="Spam")
 
     # when
@@ -191,8 +167,8 @@ def test_unblock_makes_elements_active_and_writes_the_audit_log(
 
 def test_staff_who_may_only_view_cannot_block(client: Client) -> None:
     # given
-    staff = staff_with("view_element")
-    element = make_element(new_user())
+    staff = StaffUserFactory(permissions=["view_element"])
+    element = ElementFactory(name="Little Scholar")
     client.force_login(staff)
 
     # when
@@ -213,7 +189,7 @@ def test_staff_who_may_only_view_cannot_block(client: Client) -> None:
 
 def test_element_page_shows_images_and_refuses_edits(admin_client: Client) -> None:
     # given
-    element = make_element(new_user())
+    element = ElementFactory(name="Little Scholar")
     url = reverse("admin:elements_element_change", args=[element.pk])
     images = list(element.images.all())
 
@@ -239,7 +215,7 @@ def test_element_page_shows_images_and_refuses_edits(admin_client: Client) -> No
 def test_deleting_an_element_in_admin_removes_its_files(
     admin_client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    element = make_element(new_user())
+    element = ElementFactory(name="Little Scholar")
     names = [n for i in element.images.all() for n in (i.image.name, i.thumbnail.name)]
     assert all(default_storage.exists(n) for n in names)
 
@@ -268,7 +244,7 @@ def quick_elements(count: int, *, start: int = 0) -> list[Element]:
     )
     elements = []
     for i in range(start, start + count):
-        owner = new_user()
+        owner = UserFactory()
         character = i % 2 == 0
         elements.append(
             Element.objects.create(
@@ -343,7 +319,7 @@ def test_owner_tier_filter_uses_the_tier_in_force(admin_client: Client) -> None:
         started_at=now + datetime.timedelta(days=1),
         expires_at=now + datetime.timedelta(days=30),
     ).user
-    never = new_user()
+    never = UserFactory()
     for owner, name in [
         (pro, "Pro"),
         (standard, "Standard"),
@@ -370,9 +346,9 @@ def test_owner_tier_filter_uses_the_tier_in_force(admin_client: Client) -> None:
 def test_changelist_filters_by_type_and_status_and_searches_owners(
     admin_client: Client, admin_user: User
 ) -> None:
-    alice = new_user(username="alice")
+    alice = UserFactory(username="alice")
     Element.objects.create(owner=alice, name="Hat", type="costume")
-    blocked = Element.objects.create(owner=new_user(), name="Bad", type="prop")
+    blocked = Element.objects.create(owner=UserFactory(), name="Bad", type="prop")
     services.element_block(staff=admin_user, element=blocked, reason="Spam")
 
     assert names_listed(admin_client, "type__exact=costume") == {"Hat"}
@@ -387,10 +363,10 @@ def test_take_down_unbinds_every_element_and_reports_how_many(
     admin_client: Client, admin_user: User
 ) -> None:
     # given: a voice bound to two characters, and a preset bound to one
-    owner = new_user()
-    voice = make_voice(owner)
-    first = make_element(owner, name="First", voice_id=voice.pk)
-    second = make_element(owner, name="Second", voice_id=voice.pk)
+    owner = UserFactory()
+    voice = VoiceFactory(owner=owner, name="Scholar voice")
+    first = ElementFactory(owner=owner, name="First", voice=voice)
+    second = ElementFactory(owner=owner, name="Second", voice=voice)
     versions = (first.version, second.version)
 
     # when: the intermediate page, then the confirmation
@@ -422,9 +398,9 @@ def test_take_down_unbinds_every_element_and_reports_how_many(
 
 
 def test_take_down_without_a_reason_is_refused(admin_client: Client) -> None:
-    owner = new_user()
-    voice = make_voice(owner)
-    element = make_element(owner, voice_id=voice.pk)
+    owner = UserFactory()
+    voice = VoiceFactory(owner=owner, name="Scholar voice")
+    element = ElementFactory(owner=owner, name="Little Scholar", voice=voice)
 
     response = run_action(
         admin_client, VOICE_CHANGELIST, "take_down_voices", [voice], apply="yes", reason=" "
@@ -439,7 +415,7 @@ def test_take_down_without_a_reason_is_refused(admin_client: Client) -> None:
 
 
 def test_restore_makes_a_voice_usable_again(admin_client: Client, admin_user: User) -> None:
-    voice = make_voice(new_user())
+    voice = VoiceFactory(name="Scholar voice")
     services.voice_take_down(staff=admin_user, voice=voice, reason="Mistake?")
 
     response = run_action(admin_client, VOICE_CHANGELIST, "restore_voices", [voice])
@@ -451,7 +427,7 @@ def test_restore_makes_a_voice_usable_again(admin_client: Client, admin_user: Us
 
 
 def test_voice_page_has_a_player_and_the_quality_report(admin_client: Client) -> None:
-    owner = new_user()
+    owner = cast(User, UserFactory())
     voice = services.voice_upload(
         owner=owner,
         upload=services.VoiceUpload(
@@ -571,7 +547,7 @@ def test_voice_preset_create_refuses_non_staff() -> None:
 
     with pytest.raises(PermissionDenied):
         services.voice_preset_create(
-            staff=new_user(), file=audio_upload(), name="Sneaky", language="en"
+            staff=UserFactory(), file=audio_upload(), name="Sneaky", language="en"
         )
     assert not Voice.objects.exists()
 
@@ -581,9 +557,9 @@ def test_voice_preset_create_refuses_non_staff() -> None:
 
 def test_previews_stream_stored_files_to_staff(admin_client: Client) -> None:
     # given
-    owner = new_user()
-    voice = make_voice(owner)
-    element = make_element(owner, voice_id=voice.pk)
+    owner = UserFactory()
+    voice = VoiceFactory(owner=owner, name="Scholar voice")
+    element = ElementFactory(owner=owner, name="Little Scholar", voice=voice)
     image = element.images.get(role=ImageRole.MAIN)
 
     # when
@@ -607,9 +583,9 @@ def test_previews_stream_stored_files_to_staff(admin_client: Client) -> None:
 
 def test_previews_refuse_anyone_but_staff(client: Client, admin_client: Client) -> None:
     # given
-    owner = new_user()
-    voice = make_voice(owner)
-    element = make_element(owner, voice_id=voice.pk)
+    owner = UserFactory()
+    voice = VoiceFactory(owner=owner, name="Scholar voice")
+    element = ElementFactory(owner=owner, name="Little Scholar", voice=voice)
     urls = [
         image_preview_url(element.images.get(role=ImageRole.MAIN)),
         voice_audio_url(voice),
@@ -626,7 +602,7 @@ def test_previews_refuse_anyone_but_staff(client: Client, admin_client: Client) 
 
     # staff without permission to see elements or voices: refused
     no_perms = Client()
-    no_perms.force_login(staff_with())
+    no_perms.force_login(StaffUserFactory())
     assert all(no_perms.get(url).status_code == 403 for url in urls)
 
     # and nothing but a safe GET, and nothing that doesn't exist
@@ -643,8 +619,8 @@ def test_previews_refuse_anyone_but_staff(client: Client, admin_client: Client) 
 def test_moderation_log_is_read_only_and_linked_from_the_element(
     admin_client: Client, admin_user: User
 ) -> None:
-    element = make_element(new_user())
-    other = make_element(new_user(), name="Other")
+    element = ElementFactory(name="Little Scholar")
+    other = ElementFactory(name="Other")
     services.element_block(staff=admin_user, element=element, reason="Spam")
     services.element_block(staff=admin_user, element=other, reason="Spam too")
     event = ModerationEvent.objects.get(element=element)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from strawberry import relay
 
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
@@ -19,54 +18,19 @@ from elements.models import Element, ImageOrigin, ReferenceImage
 from generation.models import GenerationJob, JobKind, JobStatus
 from generation.multiview import multiview_job_create
 from tests.conftest import media_files
-from tests.elements.photos import photo_upload
-from tests.elements.samples import image_upload
-from tests.elements.test_element_graphql import UploadClient
-from tests.factories import TEST_PASSWORD, MembershipFactory, StaffFactory, UserFactory, tier
+from tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
+from tests.support.assists import COMPLETE, DESCRIBE, DETECT, ME, UPDATE, element_of, member, state
+from tests.support.errors import error_codes
+from tests.support.graphql import UploadClient
+from tests.support.graphql import logged_in_client as client_for
+from tests.support.media import image_upload
+from tests.support.photos import photo_upload
 
 pytestmark = pytest.mark.django_db
 
 
 def gid(obj: Any, type_name: str = "Element") -> str:
     return str(relay.GlobalID(type_name, str(obj.pk)))
-
-
-def client_for(user: Any) -> UploadClient:
-    client = Client(enforce_csrf_checks=True)
-    assert client.login(username=user.username, password=TEST_PASSWORD)
-    return UploadClient(client)
-
-
-def member() -> Any:
-    return MembershipFactory(tier=tier("standard")).user
-
-
-def element_of(owner: Any, *, extras: int = 1, name: str = "Astronaut", main: str = "astronaut"):
-    return services.element_create(
-        owner=owner,
-        name=name,
-        element_type="character",
-        main_image=photo_upload(main),
-        extra_images=[image_upload(color=(10, 20 * i, 30)) for i in range(extras)],
-    ).element
-
-
-def error_codes(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [e.code for errors in exc.error_dict.values() for e in errors]
-    return [e.code for e in exc.error_list]
-
-
-def state(user: Any) -> tuple:
-    """Everything a refused request must leave as it was."""
-    return (
-        credit_balance(user),
-        CreditLedgerEntry.objects.filter(user=user).count(),
-        sum(FreeUseCounter.objects.filter(user=user).values_list("used", flat=True)),
-        GenerationJob.objects.filter(owner=user).count(),
-        ReferenceImage.objects.filter(element__owner=user).count(),
-        media_files(),
-    )
 
 
 # --- Subject type ---------------------------------------------------------------------------
@@ -98,17 +62,6 @@ def test_replacing_the_main_image_detects_again(user):
     element.refresh_from_db()
     assert element.detected_type == "scene"
     assert element.detected_evidence.startswith("no face; wide image with a horizon-like line")
-
-
-DETECT = """
-query ($image: Upload!) {
-  subjectTypeDetect(image: $image) {
-    __typename
-    ... on SubjectTypeSuggestion { type confidence evidence }
-    ... on OperationInfo { messages { field code } }
-  }
-}
-"""
 
 
 @pytest.mark.parametrize(
@@ -156,22 +109,6 @@ def test_subject_type_detect_needs_a_login():
 
 # --- Description ----------------------------------------------------------------------------
 
-DESCRIBE = """
-query ($id: ID!) {
-  elementDescribe(elementId: $id) {
-    __typename
-    ... on ElementDescriptionSuggestion { description }
-    ... on OperationInfo { messages { field code } }
-  }
-}
-"""
-
-UPDATE = """
-mutation ($input: ElementUpdateInput!) {
-  elementUpdate(input: $input) { ... on ElementResult { element { description version } } }
-}
-"""
-
 
 def test_describe_then_keep_it_with_element_update(user):
     element = element_of(user)
@@ -195,23 +132,6 @@ def test_describe_another_users_element_is_not_found(user):
 
 
 # --- Multi-view completion ------------------------------------------------------------------
-
-COMPLETE = """
-mutation ($input: ElementMultiViewCompleteInput!) {
-  elementMultiViewComplete(input: $input) {
-    __typename
-    ... on MultiViewJobResult {
-      freeUse creditsCharged
-      job { id kind model status progress creditsCharged elements { name } }
-    }
-    ... on OperationInfo { messages { field code } }
-  }
-}
-"""
-
-ME = """
-{ me { freeMultiviewUsesLeftToday freeMultiviewUsesPerDay multiviewPriceCredits creditBalance } }
-"""
 
 JOBS = "{ generationJobs(first: 10) { edges { node { kind status progress model } } } }"
 

@@ -8,12 +8,12 @@ import pytest
 from accounts.models import CreditLedgerEntry, FreeUseCounter, LedgerKind
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
-from elements.models import Element, ReferenceImage
 from generation.models import GenerationJob
 from generation.multiview import multiview_job_create
-from tests.accounts.test_concurrency import THREADS, run_in_parallel
-from tests.elements.test_assists import error_codes
-from tests.factories import MembershipFactory, tier
+from tests.factories import ElementFactory, MembershipFactory, tier
+from tests.support.assists import element_of
+from tests.support.concurrency import THREADS, run_in_parallel
+from tests.support.errors import error_codes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,19 +27,7 @@ def test_parallel_completions_take_three_free_then_credits_then_stop(monkeypatch
     credits_grant(user=owner, amount=100, reason="top-up")
     elements = []
     for i in range(THREADS):
-        element = Element.objects.create(owner=owner, name=f"Element {i}", type="character")
-        for position in (0, 1):
-            ReferenceImage.objects.create(
-                element=element,
-                role="main" if position == 0 else "extra",
-                position=position,
-                image=f"elements/e{i}-{position}.jpg",
-                thumbnail=f"elements/thumbs/e{i}-{position}.jpg",
-                width=640,
-                height=800,
-                sha256="0" * 64,
-            )
-        elements.append(element)
+        elements.append(ElementFactory(owner=owner, name=f"Element {i}"))
 
     results = run_in_parallel(
         lambda i: multiview_job_create(owner=owner, element_id=elements[i].pk)
@@ -65,8 +53,7 @@ def test_a_completion_runs_through_a_real_cluster(monkeypatch, tmp_path):
 
     from elements.models import ImageOrigin
     from generation.models import JobStatus
-    from tests import clusters
-    from tests.elements.test_assists import element_of
+    from tests.support import clusters
 
     monkeypatch.setattr("generation.tasks.enqueue_job", lambda job_id: None)
     cluster_name = clusters.use_cluster_name(monkeypatch)

@@ -14,7 +14,7 @@ from elements.assists import local
 from elements.assists.base import DESCRIPTION_MAX
 from elements.assists.registry import get_assist_provider
 from elements.media.images import process_image
-from tests.elements.photos import photo, photo_bytes
+from tests.support.photos import photo, photo_bytes
 
 PROVIDER = local.LocalAssistProvider()
 

@@ -11,9 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from elements import services
-from tests.elements.samples import image_bytes, image_upload
-from tests.elements.test_element_services import CONSENT, refused
-from tests.elements.test_media_images import png_header_only
+from tests.support.elements import CONSENT, refused
+from tests.support.media import image_bytes, image_upload, png_header_only
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from elements.media import clips
-from tests.elements import videos
+from tests.support import videos
 
 
 @pytest.fixture

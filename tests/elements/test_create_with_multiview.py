@@ -11,10 +11,11 @@ from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from elements.models import Element, ImageOrigin, Voice
 from generation.models import GenerationJob, JobStatus
-from tests.elements.photos import photo_upload
-from tests.elements.samples import audio_upload, image_upload
-from tests.elements.test_assists import client_for, member, state
 from tests.factories import UserFactory
+from tests.support.assists import member, state
+from tests.support.graphql import logged_in_client as client_for
+from tests.support.media import audio_upload, image_upload
+from tests.support.photos import photo_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 
 from elements import services
 from elements.models import Element, ReferenceImage
-from tests.accounts.test_concurrency import run_in_parallel
-from tests.elements.samples import image_bytes
 from tests.factories import UserFactory
+from tests.support.concurrency import run_in_parallel
+from tests.support.media import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

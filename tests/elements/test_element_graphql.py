@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,9 +10,10 @@ from strawberry import relay
 
 from elements import services
 from elements.models import Element, ReferenceImage, Voice
-from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import audio_upload, image_upload
-from tests.factories import TEST_PASSWORD, UserFactory, tier
+from tests.conftest import media_files
+from tests.factories import TEST_PASSWORD, ElementFactory, UserFactory, VoiceFactory, tier
+from tests.support.graphql import UploadClient
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -33,28 +33,6 @@ mutation ($input: ElementCreateInput!) {
     ... on OperationInfo { messages { kind field code message } }
   }
 }""".replace("FIELDS", ELEMENT_FIELDS)
-
-
-class UploadClient(GraphQLClient):
-    def upload(self, query: str, variables: dict[str, Any], files: dict[str, Any]) -> Any:
-        """A GraphQL multipart request: `files` maps a variable path to a file."""
-        file_map = {str(i): [f"variables.{path}"] for i, path in enumerate(files)}
-        data: dict[str, Any] = {
-            "operations": json.dumps({"query": query, "variables": variables}),
-            "map": json.dumps(file_map),
-        }
-        for i, upload in enumerate(files.values()):
-            data[str(i)] = upload
-        headers = (
-            {"X-CSRFToken": self.csrf_token()}
-            if self.token is None
-            else {"Authorization": f"Bearer {self.token}"}
-        )
-        response = self.client.post("/graphql", data=data, headers=headers)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert "errors" not in body, body["errors"]
-        return body["data"]
 
 
 @pytest.fixture
@@ -346,9 +324,7 @@ def test_me_reports_the_quota_and_why(api, user):
 
 
 def test_voices_lists_presets_and_mine_only(api, user):
-    Voice.objects.create(
-        name="Preset", audio="voices/p.wav", duration_ms=6000, sha256="0" * 64, source="preset"
-    )
+    VoiceFactory(preset=True, name="Preset")
     services.voice_upload(
         owner=user,
         upload=services.VoiceUpload(file=audio_upload(), name="Mine", consent_statement=CONSENT),
@@ -377,26 +353,17 @@ def test_listing_takes_the_same_queries_for_10_and_150_elements(
     query = """{ elements(first: 100) { edges { node {
         name voice { name audioUrl } images { url thumbnailUrl width }
     } } } }"""
-    voice = Voice.objects.create(
-        name="Preset", audio="voices/p.wav", duration_ms=6000, sha256="0" * 64, source="preset"
-    )
+    voice = VoiceFactory(preset=True, name="Preset")
 
     def add(n: int) -> None:
         for i in range(n):
-            element = Element.objects.create(
-                owner=user, name=f"e{Element.objects.count()}-{i}", type="character", voice=voice
+            ElementFactory(
+                owner=user,
+                name=f"e{Element.objects.count()}-{i}",
+                voice=voice,
+                images__width=10,
+                images__height=10,
             )
-            for position in range(2):
-                ReferenceImage.objects.create(
-                    element=element,
-                    role="main" if position == 0 else "extra",
-                    position=position,
-                    image="elements/x.jpg",
-                    thumbnail="elements/thumbs/x.jpg",
-                    width=10,
-                    height=10,
-                    sha256="0" * 64,
-                )
 
     api.csrf_token()
     add(10)

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,43 +11,15 @@ from elements.models import (
     ImageRole,
     ModerationEvent,
     ReferenceImage,
-    Voice,
     VoiceSource,
     VoiceStatus,
 )
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
-from tests.factories import MembershipFactory, StaffFactory, UserFactory, tier
+from tests.factories import MembershipFactory, StaffFactory, UserFactory, VoiceFactory, tier
+from tests.support.elements import CONSENT, leaves_nothing_behind, refused
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
-
-CONSENT = "I recorded this myself and may use it."
-
-
-def codes(exc: ValidationError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [e.code for errors in exc.error_dict.values() for e in errors]
-    return [e.code for e in exc.error_list]
-
-
-@contextmanager
-def leaves_nothing_behind() -> Iterator[None]:
-    """Bad input: no row and no file may be left."""
-    counts = (Element.objects.count(), ReferenceImage.objects.count(), Voice.objects.count())
-    files = media_files()
-    yield
-    assert (
-        Element.objects.count(),
-        ReferenceImage.objects.count(),
-        Voice.objects.count(),
-    ) == counts
-    assert media_files() == files
-
-
-def refused(code: str, call, *args, **kwargs) -> None:
-    with leaves_nothing_behind(), pytest.raises(ValidationError) as excinfo:
-        call(*args, **kwargs)
-    assert code in codes(excinfo.value), codes(excinfo.value)
 
 
 def make(owner, name="Little Scholar", element_type="character", extras=2, **kwargs):
@@ -170,13 +139,7 @@ def test_another_users_voice_is_not_found(user):
 
 
 def test_preset_voice_can_be_bound(user):
-    preset = Voice.objects.create(
-        name="Warm narrator",
-        audio="voices/preset.wav",
-        duration_ms=6000,
-        sha256="0" * 64,
-        source=VoiceSource.PRESET,
-    )
+    preset = VoiceFactory(preset=True, name="Warm narrator")
     element = make(user, voice_id=preset.pk)
     assert element.voice == preset
 

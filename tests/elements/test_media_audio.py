@@ -413,7 +413,7 @@ def test_temporary_files_live_in_a_directory_of_ours_while_working(
 
 
 def test_a_sample_of_exactly_five_seconds_is_accepted_and_4_99_refused() -> None:
-    from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+    from tests.support.media import pcm_wav_bytes, speechlike_pcm
 
     five = pcm_wav_bytes(speechlike_pcm(10.0)[: 2 * 16000 * 5])
     short = pcm_wav_bytes(speechlike_pcm(10.0)[: 2 * 16000 * 499 // 100])

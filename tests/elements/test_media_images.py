@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,6 +19,7 @@ from elements.media.images import (
     preview_of,
     process_image,
 )
+from tests.support.media import png_header_only
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
@@ -49,25 +48,6 @@ def reopen(content: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(content))
     image.load()
     return image
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A valid PNG declaring `width`×`height` 1-bit pixels, all black, deflated: a few
-    kilobytes that would decode to hundreds of megabytes."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
-    compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 # --- accepted --------------------------------------------------------------------------------

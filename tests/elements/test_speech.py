@@ -3,7 +3,7 @@
 import numpy as np
 
 from elements.media.speech import speech_report
-from tests.elements.samples import speechlike_pcm
+from tests.support.media import speechlike_pcm
 
 RATE = 16_000
 
@@ -80,7 +80,7 @@ def _pitch_track_one_window_at_a_time(pcm: bytes, segments: tuple) -> list[float
 
 def test_the_pitch_track_finds_the_pitches_a_window_by_window_loop_finds():
     from elements.media.speech import pitch_track
-    from tests.elements.samples import voiced_pcm
+    from tests.support.media import voiced_pcm
 
     noise = (np.random.default_rng(1).standard_normal(RATE * 3) * 4000).astype("<i2").tobytes()
     two = voiced_pcm(4, f0=110) + voiced_pcm(4, f0=240)

@@ -13,8 +13,8 @@ from django.urls import reverse
 from elements.admin import clip_url, image_preview_url
 from elements.models import Element
 from elements.video_elements import video_element_create
-from tests.elements import videos
-from tests.factories import UserFactory
+from tests.factories import ElementFactory, UserFactory
+from tests.support import videos
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +95,7 @@ def test_the_clip_is_for_staff_only(
 
 
 def test_image_elements_have_no_video_section(admin_client: Client) -> None:
-    from tests.elements.test_admin import make_element, new_user
-
-    element = make_element(new_user())
+    element = ElementFactory()
 
     content = admin_client.get(
         reverse("admin:elements_element_change", args=[element.pk])

@@ -15,9 +15,8 @@ from django_q.tasks import async_task, fetch
 
 from elements import video_elements
 from elements.models import Element, ImageOrigin, VoiceSource
-from tests import clusters
-from tests.elements import videos
 from tests.factories import UserFactory
+from tests.support import clusters, videos
 
 RESULT_TIMEOUT = 120.0
 

@@ -5,29 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from elements.models import Element
 from tests.conftest import media_files
-from tests.elements import videos
-from tests.elements.test_element_graphql import UploadClient
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support import videos
+from tests.support.graphql import UploadClient
+from tests.support.video_elements import video_element_create as create
 
 pytestmark = pytest.mark.django_db
-
-CREATE = """
-mutation ($input: VideoElementCreateInput!) {
-  videoElementCreate(input: $input) {
-    __typename
-    ... on ElementResult { element { id name type source status progress trimStart trimEnd
-                                     clipUrl images { id } voice { id } } }
-    ... on OperationInfo { messages { field code message } }
-  }
-}
-"""
 
 ELEMENT = """
 query ($id: ID!) {
@@ -39,28 +28,12 @@ query ($id: ID!) {
 }
 """
 
-CONSENT = "I am the person in this clip and I agree to its use."
-
 
 @pytest.fixture
 def api(user: Any) -> UploadClient:
     client = Client(enforce_csrf_checks=True)
     assert client.login(username=user.username, password=TEST_PASSWORD)
     return UploadClient(client)
-
-
-def create(api: UploadClient, data: bytes, start: float, end: float, **fields: Any) -> Any:
-    variables = {
-        "input": {
-            "name": fields.get("name", "Astronaut"),
-            "video": None,
-            "trimStart": start,
-            "trimEnd": end,
-            "consentStatement": fields.get("consent", CONSENT),
-        }
-    }
-    upload = SimpleUploadedFile("clip.mp4", data, content_type="video/mp4")
-    return api.upload(CREATE, variables, {"input.video": upload})["videoElementCreate"]
 
 
 def test_a_new_user_makes_a_character_from_a_clip_and_finds_it_in_the_library(

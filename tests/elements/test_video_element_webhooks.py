@@ -12,11 +12,17 @@ from elements.models import Element
 from elements.video_elements import video_element_process
 from generation.webhooks import services as webhook_services
 from generation.webhooks.models import WebhookEvent
-from tests.elements import videos
-from tests.elements.test_video_element_graphql import api, create  # noqa: F401
-from tests.generation.webhook_receiver import readme_verify_function, start_receiver
+from tests.support import videos
+from tests.support.graphql import logged_in_client
+from tests.support.video_elements import video_element_create as create
+from tests.support.webhooks import readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(user: Any) -> Any:
+    return logged_in_client(user)
 
 
 @pytest.fixture
@@ -37,7 +43,7 @@ def listening(settings: Any, user: Any) -> Any:
     [(videos.astronaut_clip, True, ""), (videos.coffee_clip, False, "NO_FACE")],
 )
 def test_processing_result_is_sent_as_a_signed_element_event(
-    api: Any,  # noqa: F811
+    api: Any,
     listening: Any,
     make: Any,
     ok: bool,

@@ -26,9 +26,9 @@ from generation.models import GenerationJob
 from generation.prompts import PromptErrorCode
 from generation.services import JobRequest, generation_preview
 from tests.conftest import media_files
-from tests.elements import videos
-from tests.elements.samples import audio_upload, wav_bytes
 from tests.factories import UserFactory, tier
+from tests.support import videos
+from tests.support.media import audio_upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -75,7 +75,7 @@ def test_sharpness_drops_with_blur():
 def test_the_confident_faces_of_a_search_are_those_of_a_stricter_search(min_neighbors):
     # The video analysis takes the stricter pass from the first search's windows instead of
     # searching again; it must give exactly what OpenCV's own stricter search returns.
-    from tests.elements.videos import side_by_side, zoom_and_pan
+    from tests.support.videos import side_by_side, zoom_and_pan
 
     frames = [
         photo("astronaut"),

@@ -14,7 +14,7 @@ from elements.media.audio import process_audio
 from elements.media.speech import pitch_clusters, pitch_track, speech_report
 from elements.models import Voice
 from tests.conftest import media_files
-from tests.elements.samples import pcm_wav_bytes, voiced_pcm
+from tests.support.media import pcm_wav_bytes, voiced_pcm
 
 RATE = 16_000
 PAUSE = b"\0\0" * (RATE // 2)

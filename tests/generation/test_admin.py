@@ -10,7 +10,6 @@ from typing import Any, cast
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -36,8 +35,8 @@ from generation.models import (
     OutputKind,
     PriceRule,
 )
-from tests.elements.samples import audio_upload, image_upload
-from tests.factories import UserFactory
+from tests.factories import GenerationJobFactory, StaffUserFactory, UserFactory
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +47,9 @@ PROMPT = "A red kite over a grey sea"
 IMAGE_PRICE = 3  # IMAGE_O1, seeded by generation/migrations/0002_seed_prices.py
 
 
-def new_user(**kwargs: Any) -> User:
-    return cast(User, UserFactory(**kwargs))
-
-
 @pytest.fixture
 def owner() -> User:
-    user = new_user(username="alice")
+    user = cast(User, UserFactory(username="alice"))
     account_services.credits_grant(user=user, amount=500, reason="test credits")
     return user
 
@@ -97,14 +92,6 @@ def messages_of(response: Any) -> list[str]:
 def ledger(job: GenerationJob) -> list[tuple[str, int]]:
     entries = CreditLedgerEntry.objects.filter(reference=f"generation.job:{job.pk}")
     return [(e.kind, e.amount) for e in entries.order_by("id")]
-
-
-def staff_with(*codenames: str) -> User:
-    staff = new_user(is_staff=True)
-    staff.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="generation", codename__in=codenames)
-    )
-    return staff
 
 
 @pytest.fixture
@@ -320,7 +307,7 @@ def test_generation_retry_refuses_non_staff_and_unrefunded_jobs(owner: User) -> 
         debit=account_services.credits_debit(user=owner, amount=7, reason="stray")
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.generation_retry(staff=new_user(is_staff=True), job=job)
+        services.generation_retry(staff=UserFactory(is_staff=True), job=job)
     assert excinfo.value.error_dict["id"][0].code == "NOT_REFUNDED"
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
@@ -329,7 +316,7 @@ def test_generation_retry_refuses_non_staff_and_unrefunded_jobs(owner: User) -> 
 def test_staff_who_may_only_view_cannot_cancel_or_retry(client: Client, owner: User) -> None:
     # given
     queued, failed = submit(owner), end(submit(owner), JobStatus.FAILED)
-    client.force_login(staff_with("view_generationjob"))
+    client.force_login(StaffUserFactory(permissions=["view_generationjob"]))
 
     # when
     listing = client.get(JOBS)
@@ -534,7 +521,7 @@ def test_previews_refuse_anyone_but_staff(
 
     # staff without permission to see jobs: refused
     no_perms = Client()
-    no_perms.force_login(staff_with())
+    no_perms.force_login(StaffUserFactory())
     assert all(no_perms.get(url).status_code == 403 for url in urls)
 
     # only a safe GET or HEAD, and nothing that doesn't exist
@@ -562,15 +549,19 @@ def quick_jobs(count: int) -> list[GenerationJob]:
     made without compiling prompts: the changelist only reads rows."""
     jobs = []
     for i in range(count):
-        user = new_user()
+        user = UserFactory()
         account_services.credits_grant(user=user, amount=10, reason="test credits")
-        job = GenerationJob.objects.create(
-            owner=user,
-            model=ModelCode.IMAGE_O1,
-            mode="-",
-            prompt=f"Prompt {i}",
-            credits_charged=IMAGE_PRICE,
-            provider="local",
+        job = cast(
+            GenerationJob,
+            GenerationJobFactory(
+                owner=user,
+                model=ModelCode.IMAGE_O1,
+                mode="-",
+                prompt=f"Prompt {i}",
+                duration=None,
+                aspect_ratio="",
+                credits_charged=IMAGE_PRICE,
+            ),
         )
         job.debit = account_services.credits_debit(
             user=user,
@@ -623,7 +614,7 @@ def test_changelist_filters_and_searches(admin_client: Client, owner: User) -> N
     # given
     kite = submit(owner)
     failed = end(submit(owner, prompt="A lighthouse at dusk"), JobStatus.FAILED)
-    bob = new_user(username="bob")
+    bob = UserFactory(username="bob")
     account_services.credits_grant(user=bob, amount=50, reason="test credits")
     omni = submit(bob, model=ModelCode.IMAGE_3_0_OMNI)
 

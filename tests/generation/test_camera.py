@@ -3,7 +3,6 @@ that the local renderer draws every move it can emit, checked on decoded frames 
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from generation.providers.local_render import (
     camera_move,
     render_video,
 )
+from tests.support.readme import readme_prompts
 
 REPO = Path(__file__).resolve().parents[2]
 OMNI = MODELS[ModelCode.VIDEO_3_0_OMNI]
@@ -357,12 +357,6 @@ def guide() -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-def readme_prompts() -> list[str]:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    found = re.findall(r'\\?"prompt\\?":\s*\\?"((?:[^"\\]|\\.)*?)\\?"[,}]', text)
-    return [json.loads(f'"{p}"') for p in found]
 
 
 def guide_prompts(path: Path) -> list[str]:

@@ -30,12 +30,10 @@ from generation.explore.models import (
 )
 from generation.models import GenerationJob, JobStatus
 from generation.selectors import pinned_file_names
-from generation.services import JobRequest, generation_submit, job_finish
+from generation.services import job_finish
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.explore_helpers import (
-    CONSENT,
+from tests.support.explore import (
     FEED,
     PROMPT,
     RECREATE,
@@ -43,6 +41,8 @@ from tests.generation.explore_helpers import (
     SHARE,
     UNSHARE,
     codes,
+    make_job,
+    make_work,
     register,
 )
 
@@ -51,49 +51,6 @@ pytestmark = pytest.mark.django_db
 
 def gid(type_name: str, pk: Any) -> str:
     return str(relay.GlobalID(type_name, str(pk)))
-
-
-def make_job(
-    owner: User,
-    commits: Any,
-    *,
-    prompt: str = PROMPT,
-    model: str = "VIDEO_3_0_OMNI",
-    run: bool = True,
-    name: str = "Little Scholar",
-) -> GenerationJob:
-    if not Element.objects.filter(owner=owner, name=name).exists():
-        element_services.element_create(
-            owner=owner,
-            name=name,
-            element_type="character",
-            main_image=image_upload(),
-            extra_images=[image_upload(color=(1, 1, 1))],
-            voice_upload=element_services.VoiceUpload(
-                file=audio_upload(seconds=6, volume=0.8), name="Scholar", consent_statement=CONSENT
-            ),
-        )
-    with commits(execute=run):
-        job = generation_submit(
-            owner=owner,
-            request=JobRequest(
-                model=model,  # type: ignore[arg-type]
-                prompt=prompt,
-                images=[image_upload(width=1000, height=700, color=(120, 60, 20))]
-                if "[@Image1]" in prompt
-                else [],
-            ),
-        )
-    job.refresh_from_db()
-    return job
-
-
-def make_work(owner: User, commits: Any, title: str = "Lunch", **kwargs: Any) -> ExploreWork:
-    job = make_job(owner, commits, **kwargs)
-    assert job.status == JobStatus.SUCCEEDED, job.error_message
-    return explore_services.generation_share(
-        owner=owner, job_id=job.pk, output_id=job.outputs.get().pk, title=title
-    )
 
 
 @pytest.fixture
@@ -141,7 +98,7 @@ def test_bad_shares_each_have_a_code_and_change_nothing(author, django_capture_o
     job = make_job(author, commits)
     api = Client(enforce_csrf_checks=True)
     assert api.login(username=author.username, password=TEST_PASSWORD)
-    from tests.elements.test_element_graphql import UploadClient
+    from tests.support.graphql import UploadClient
 
     a = UploadClient(api)
     queued = make_job(author, commits, run=False)

@@ -15,9 +15,9 @@ from accounts.selectors import credit_balance
 from generation.explore import services as explore_services
 from generation.explore.models import ExploreRecreation, ExploreWork
 from generation.models import GenerationJob, JobStatus
-from tests.accounts.test_concurrency import THREADS, error_code, run_in_parallel
 from tests.factories import UserFactory
-from tests.generation.test_explore import make_work
+from tests.support.concurrency import THREADS, error_code, run_in_parallel
+from tests.support.explore import make_work
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

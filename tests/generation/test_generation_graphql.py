@@ -2,87 +2,26 @@
 
 from __future__ import annotations
 
-import array
 import io
 
 import av
 import pytest
-from django.test import Client
 from strawberry import relay
 
 from accounts import services as account_services
-from elements import services as element_services
 from elements.models import ImageOrigin, ReferenceImage
 from generation.models import GenerationJob
-from tests.elements.samples import audio_upload, image_upload
-from tests.elements.test_element_graphql import UploadClient
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import UserFactory
+from tests.support.graphql import UploadClient
+from tests.support.media import audio_rms_by_second, image_upload
+from tests.support.studio import JOB, PREVIEW, PROMPT, SUBMIT, studio_client
 
 pytestmark = pytest.mark.django_db
-
-CONSENT = "I recorded this myself and may use it."
-PROMPT = (
-    "Shot 1 (2s): [@Little Scholar] stands in [@Tokyo Street] next to the sofa in [@Image1]. "
-    'Shot 2 (2s): [@Little Scholar] says, "I see food, and I eat it." '
-    "Shot 3 (1s): The camera pulls back from [@Tokyo Street]."
-)
 
 
 @pytest.fixture
 def api(user) -> UploadClient:
-    account_services.credits_grant(user=user, amount=300, reason="test credits")
-    scholar = element_services.element_create(
-        owner=user,
-        name="Little Scholar",
-        element_type="character",
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(1, 1, 1))],
-        voice_upload=element_services.VoiceUpload(
-            file=audio_upload(seconds=6, volume=0.8), name="Scholar", consent_statement=CONSENT
-        ),
-    ).element
-    element_services.element_create(
-        owner=user,
-        name="Tokyo Street",
-        element_type="scene",
-        main_image=image_upload(width=1280, height=720, color=(10, 30, 80)),
-        extra_images=[image_upload(width=1280, height=720)],
-    )
-    client = Client(enforce_csrf_checks=True)
-    assert client.login(username=user.username, password=TEST_PASSWORD)
-    api = UploadClient(client)
-    api.scholar = scholar  # type: ignore[attr-defined]
-    return api
-
-
-PREVIEW = """
-query ($input: GenerationPreviewInput!) {
-  generationPromptPreview(input: $input) {
-    ok price referenceCount referenceLimit totalDuration providerPrompt
-    elements { name position hasVoice }
-    shots { index duration cameraMove }
-    dialogue { shotIndex text speaker hasVoice }
-    issues { code message field suggestions }
-  }
-}"""
-
-SUBMIT = """
-mutation ($input: GenerationSubmitInput!) {
-  generationSubmit(input: $input) {
-    __typename
-    ... on GenerationJobResult { job { id status creditsCharged } }
-    ... on OperationInfo { messages { field code message } }
-  }
-}"""
-
-JOB = """
-query ($id: ID!) {
-  generationJob(id: $id) {
-    status progress errorCode duration refunded
-    elements { name version voiceName }
-    outputs { id kind url durationMs hasAudio posterUrl thumbnailUrl }
-  }
-}"""
+    return studio_client(user)
 
 
 def test_preview_submit_watch_download_and_reuse_a_frame(
@@ -134,7 +73,7 @@ def test_preview_submit_watch_download_and_reuse_a_frame(
         assert container.streams.audio[0].codec_context.name == "aac"
         assert container.duration is not None
         assert abs(container.duration / 1_000_000 - 5.0) < 0.1
-        loudness = _audio_rms_by_second(container)
+        loudness = audio_rms_by_second(container)
     assert loudness[2] > 10 * max(loudness[0], 1e-6)  # the line is spoken in shot 2 (2–4 s)
 
     # Reuse a frame of the video as an element image.
@@ -156,19 +95,6 @@ def test_preview_submit_watch_download_and_reuse_a_frame(
     )["elementImageAdd"]
     assert added["image"] == {"origin": "HISTORY", "width": 1280, "height": 720}
     assert ReferenceImage.objects.filter(origin=ImageOrigin.HISTORY).count() == 1
-
-
-def _audio_rms_by_second(container) -> list[float]:
-    buckets: dict[int, list[float]] = {}
-    stream = container.streams.audio[0]
-    container.seek(0)
-    for frame in container.decode(stream):
-        # AAC decodes to planar 32-bit floats; the first channel is enough.
-        samples = array.array("f", bytes(frame.planes[0]))[: frame.samples]
-        second = int(float(frame.pts * stream.time_base))
-        mean_square = sum(x * x for x in samples) / max(1, len(samples))
-        buckets.setdefault(second, []).append(mean_square**0.5)
-    return [sum(v) / len(v) for _, v in sorted(buckets.items())]
 
 
 def test_preview_reports_every_problem(api):

@@ -23,13 +23,19 @@ from generation.explore import services as explore_services
 from generation.explore.models import ExploreRecreation
 from generation.models import GenerationJob, IdempotencyKey, JobStatus
 from generation.multiview import multiview_job_create
-from tests.accounts.test_concurrency import run_in_parallel
 from tests.conftest import GraphQLClient, media_files
-from tests.elements.samples import image_upload
-from tests.elements.test_assists import element_of, member
-from tests.elements.test_element_graphql import UploadClient
 from tests.factories import UserFactory
-from tests.generation.test_jobs import PROMPT, owner  # noqa: F401  (a fixture)
+from tests.support.assists import element_of, member
+from tests.support.concurrency import run_in_parallel
+from tests.support.graphql import UploadClient
+from tests.support.jobs import PROMPT, library_owner
+from tests.support.media import image_upload
+
+
+@pytest.fixture
+def owner(user):
+    return library_owner(user)
+
 
 SUBMIT = """
 mutation Submit($input: GenerationSubmitInput!) {
@@ -72,7 +78,7 @@ def debits(user: Any) -> int:
 
 
 @pytest.mark.django_db
-def test_the_same_key_returns_the_same_job_charged_once(owner: Any) -> None:  # noqa: F811
+def test_the_same_key_returns_the_same_job_charged_once(owner: Any) -> None:
     api = api_for(owner)
 
     def send(prompt: str = PROMPT, key: str = "retry-1", image: Any = None) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def test_the_same_key_returns_the_same_job_charged_once(owner: Any) -> None:  # 
 
 
 @pytest.mark.django_db
-def test_a_refused_request_keeps_no_key_and_may_be_retried(owner: Any) -> None:  # noqa: F811
+def test_a_refused_request_keeps_no_key_and_may_be_retried(owner: Any) -> None:
     poor = UserFactory()
     request = services.JobRequest(model=ModelCode.IMAGE_3_0_OMNI, prompt="A lighthouse.")
     before = state(poor)
@@ -143,7 +149,7 @@ def test_a_refused_request_keeps_no_key_and_may_be_retried(owner: Any) -> None: 
 
 
 @pytest.mark.django_db
-def test_a_key_is_honoured_for_a_day_then_forgotten(owner: Any, settings: Any) -> None:  # noqa: F811
+def test_a_key_is_honoured_for_a_day_then_forgotten(owner: Any, settings: Any) -> None:
     settings.IDEMPOTENCY_KEY_TTL_HOURS = 1  # below the promise: a day is kept anyway
     request = services.JobRequest(model=ModelCode.IMAGE_3_0_OMNI, prompt="A lighthouse.")
     job = services.generation_submit(owner=owner, request=request, idempotency_key="k")
@@ -161,7 +167,7 @@ def test_a_key_is_honoured_for_a_day_then_forgotten(owner: Any, settings: Any) -
 
 @pytest.mark.django_db
 def test_recreate_with_a_key_counts_and_charges_once(
-    owner: Any,  # noqa: F811
+    owner: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
@@ -245,7 +251,7 @@ def _closed_port() -> int:
 
 @pytest.mark.django_db
 def test_broker_down_at_submit_accepts_the_job_and_the_sweep_runs_it(
-    owner: Any,  # noqa: F811
+    owner: Any,
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
     settings: Any,

@@ -27,18 +27,18 @@ from strawberry import relay
 from accounts.models import User
 from generation import tasks
 from generation.janitor import dead_work_dirs, referenced_files, run_janitor, stored_files
-from generation.models import (
-    GenerationJob,
-    GenerationOutput,
-    IdempotencyKey,
-    JanitorRun,
-    JobStatus,
-)
+from generation.models import GenerationJob, GenerationOutput, IdempotencyKey, JanitorRun, JobStatus
 from generation.services import JobRequest, generation_submit
-from generation.webhooks.models import WebhookEndpoint, WebhookEvent
+from generation.webhooks.models import WebhookEvent
 from tests.conftest import GraphQLClient, media_files
-from tests.factories import TEST_PASSWORD
-from tests.generation.test_jobs import PROMPT, owner  # noqa: F401  (a fixture)
+from tests.factories import TEST_PASSWORD, GenerationJobFactory, WebhookEndpointFactory
+from tests.support.jobs import PROMPT, library_owner
+
+
+@pytest.fixture
+def owner(user):
+    return library_owner(user)
+
 
 pytestmark = pytest.mark.django_db
 HOUR = 3600
@@ -74,7 +74,7 @@ def orphan(folder: str, seconds: float) -> str:
 
 
 @pytest.fixture
-def finished_job(owner: Any, django_capture_on_commit_callbacks: Any) -> GenerationJob:  # noqa: F811
+def finished_job(owner: Any, django_capture_on_commit_callbacks: Any) -> GenerationJob:
     with django_capture_on_commit_callbacks(execute=True):
         job = generation_submit(
             owner=owner,
@@ -123,21 +123,15 @@ def test_janitor_removes_only_dead_workers_render_folders(
     settings.GENERATION_WORK_DIR = str(tmp_path)
     settings.GENERATION_HEARTBEAT_STALE_SECONDS = 60
     dead_pid = _dead_pid()
-    running = GenerationJob.objects.create(
-        owner_id=finished_job.owner_id,
+    running = GenerationJobFactory(
+        owner=finished_job.owner,
         model=finished_job.model,
-        mode="std",
-        prompt="x",
-        provider="local",
         status=JobStatus.RUNNING,
         heartbeat_at=timezone.now(),
     )
-    stalled = GenerationJob.objects.create(
-        owner_id=finished_job.owner_id,
+    stalled = GenerationJobFactory(
+        owner=finished_job.owner,
         model=finished_job.model,
-        mode="std",
-        prompt="x",
-        provider="local",
         status=JobStatus.RUNNING,
         heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
     )
@@ -248,13 +242,13 @@ JOB = """query ($id: ID!) { generationJob(id: $id) { status stalled } }"""
 
 
 def test_a_job_with_a_silent_worker_shows_stalled_until_taken_again(
-    owner: Any,  # noqa: F811
+    owner: Any,
     settings: Any,
     django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.GENERATION_HEARTBEAT_STALE_SECONDS = 60
-    WebhookEndpoint.objects.create(owner=owner, url="https://example.com/hook", secret="whsec_x")
+    WebhookEndpointFactory(owner=owner, url="https://example.com/hook")
     with django_capture_on_commit_callbacks(execute=False):
         job = generation_submit(
             owner=owner,

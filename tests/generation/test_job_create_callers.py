@@ -20,19 +20,14 @@ from elements import services as element_services
 from elements.models import Element
 from generation.explore.models import ExploreRecreation, ExploreWork
 from generation.explore.services import explore_recreate, generation_share
-from generation.models import (
-    GenerationJob,
-    IdempotencyKey,
-    JobKind,
-    JobStatus,
-)
+from generation.models import GenerationJob, IdempotencyKey, JobKind, JobStatus
 from generation.multiview import multiview_job_create
 from generation.providers.assist import AssistMultiviewProvider
 from generation.services import JobRequest, generation_submit
 from generation.webhooks.models import WebhookEndpoint, WebhookEvent
 from tests.conftest import media_files
-from tests.elements.samples import image_upload
 from tests.factories import UserFactory
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
 

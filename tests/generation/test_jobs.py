@@ -15,55 +15,20 @@ from generation import services, tasks
 from generation.catalog import ModelCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
+from tests.support.jobs import library_owner, submit
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
-
-CONSENT = "I recorded this myself and may use it."
-
-
-def codes(exc: ValidationError) -> list[str]:
-    return [e.code for errors in exc.error_dict.values() for e in errors]
 
 
 @pytest.fixture
 def owner(user):
-    account_services.credits_grant(user=user, amount=500, reason="test credits")
-    element_services.element_create(
-        owner=user,
-        name="Little Scholar",
-        element_type="character",
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(5, 5, 5))],
-        voice_upload=element_services.VoiceUpload(
-            file=audio_upload(seconds=6), name="Scholar", consent_statement=CONSENT
-        ),
-    )
-    element_services.element_create(
-        owner=user,
-        name="Tokyo Street",
-        element_type="scene",
-        main_image=image_upload(width=1280, height=720, color=(20, 40, 90)),
-        extra_images=[image_upload(width=1280, height=720)],
-    )
-    return user
+    return library_owner(user)
 
 
-PROMPT = (
-    "Shot 1 (2s): [@Little Scholar] walks down [@Tokyo Street]. "
-    'Shot 2 (2s): [@Little Scholar] says, "I see food and I eat it." '
-    "Shot 3 (1s): The camera pulls back over [@Tokyo Street]."
-)
-
-
-def submit(owner, **kwargs):
-    request = services.JobRequest(
-        model=kwargs.pop("model", ModelCode.VIDEO_3_0_OMNI),
-        prompt=kwargs.pop("prompt", PROMPT),
-        **kwargs,
-    )
-    return services.generation_submit(owner=owner, request=request)
+def codes(exc: ValidationError) -> list[str]:
+    return [e.code for errors in exc.error_dict.values() for e in errors]
 
 
 def test_video_job_renders_and_charges(owner, django_capture_on_commit_callbacks, settings):
@@ -90,6 +55,7 @@ def test_a_submitted_job_pins_its_elements(owner, django_capture_on_commit_callb
     scholar = job.elements.get(name="Little Scholar")
     pinned_files = set(scholar.images.values_list("file", flat=True))
     element = scholar.element
+    assert element is not None
     element_services.element_update(owner=owner, element_id=element.pk, name="Renamed")
     with django_capture_on_commit_callbacks(execute=True):
         element_services.element_delete(owner=owner, element_id=element.pk)

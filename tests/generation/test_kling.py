@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import threading
-import uuid
 
 import av
 import pytest
@@ -16,16 +15,11 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 
-from accounts import services as account_services
 from accounts.models import CreditLedgerEntry
 from elements import services as element_services
 from elements.models import Element
 from generation import tasks
-from generation.models import (
-    GenerationJob,
-    GenerationOutput,
-    JobStatus,
-)
+from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.kling.client import KlingClient, KlingError, KlingSettings, mint_token
 from generation.providers.kling.models import (
     ProviderAlert,
@@ -34,28 +28,20 @@ from generation.providers.kling.models import (
     SyncState,
 )
 from tests.conftest import media_files
-from tests.elements.samples import audio_upload, image_upload
-from tests.elements.test_element_graphql import UploadClient
-from tests.factories import TEST_PASSWORD
-from tests.generation.kling_fake import ELEMENT_ID_BASE, FakeKling
-from tests.generation.webhook_receiver import readme_verify_function, start_receiver
+from tests.support.graphql import UploadClient
+from tests.support.kling import ELEMENT_ID_BASE
+from tests.support.media import audio_upload, image_upload
+from tests.support.studio import SUBMIT, job_of, nothing_moved, studio_client, submit
+from tests.support.webhooks import readme_verify_function, start_receiver
 
 pytestmark = pytest.mark.django_db
 
-CONSENT = "I recorded this myself and may use it."
-PROMPT = (
-    "Shot 1 (2s): [@Little Scholar] stands in [@Tokyo Street] next to the sofa in [@Image1]. "
-    'Shot 2 (2s): [@Little Scholar] says, "I see food, and I eat it." '
-    "Shot 3 (1s): The camera pulls back from [@Tokyo Street]."
-)
-SUBMIT = """
-mutation ($input: GenerationSubmitInput!) {
-  generationSubmit(input: $input) {
-    __typename
-    ... on GenerationJobResult { job { id status creditsCharged } }
-    ... on OperationInfo { messages { field code message } }
-  }
-}"""
+
+@pytest.fixture
+def api(user) -> UploadClient:
+    return studio_client(user, description="A small boy in a school uniform.")
+
+
 JOB = """
 query ($id: ID!) {
   generationJob(id: $id) {
@@ -72,70 +58,6 @@ mutation ($input: WebhookEndpointCreateInput!) {
     ... on OperationInfo { messages { field code message } }
   }
 }"""
-
-
-@pytest.fixture
-def kling(settings, tmp_path):
-    access, secret = f"ak-{uuid.uuid4().hex}", f"sk-{uuid.uuid4().hex}"
-    fake = FakeKling(access_key=access, secret_key=secret, workdir=tmp_path).start()
-    settings.GENERATION_PROVIDERS = {"*": "kling"}
-    settings.KLING_ACCESS_KEY = access
-    settings.KLING_SECRET_KEY = secret
-    settings.KLING_BASE_URL = fake.url
-    settings.KLING_CALLBACK_BASE_URL = "http://testserver"
-    # Production backs off from ≥ 1 s; the same code runs here with the clock shrunk.
-    settings.KLING_RETRY_BASE_SECONDS = 0.01
-    settings.KLING_RETRY_MAX_SECONDS = 0.05
-    settings.KLING_POLL_SECONDS = 0.01
-    settings.KLING_POLL_MAX_SECONDS = 0.02
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def api(user) -> UploadClient:
-    account_services.credits_grant(user=user, amount=300, reason="test credits")
-    element_services.element_create(
-        owner=user,
-        name="Little Scholar",
-        element_type="character",
-        description="A small boy in a school uniform.",
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(1, 1, 1))],
-        voice_upload=element_services.VoiceUpload(
-            file=audio_upload(seconds=6, volume=0.8), name="Scholar", consent_statement=CONSENT
-        ),
-    )
-    element_services.element_create(
-        owner=user,
-        name="Tokyo Street",
-        element_type="scene",
-        main_image=image_upload(width=1280, height=720, color=(10, 30, 80)),
-        extra_images=[image_upload(width=1280, height=720)],
-    )
-    client = Client(enforce_csrf_checks=True)
-    assert client.login(username=user.username, password=TEST_PASSWORD)
-    api = UploadClient(client)
-    api.user = user  # type: ignore[attr-defined]
-    return api
-
-
-def submit(api: UploadClient, prompt: str = PROMPT, model: str = "VIDEO_3_0_OMNI", **extra):
-    files = {"input.images.0": image_upload(width=1000, height=700, color=(120, 60, 20))}
-    variables = {"input": {"model": model, "prompt": prompt, "images": [None], **extra}}
-    if "[@Image1]" not in prompt:
-        files, variables["input"]["images"] = {}, []
-    if files:
-        return api.upload(SUBMIT, variables, files)["generationSubmit"]
-    response = api.post(SUBMIT, variables).json()
-    assert "errors" not in response, response
-    return response["data"]["generationSubmit"]
-
-
-def job_of(result) -> GenerationJob:
-    from strawberry import relay
-
-    return GenerationJob.objects.get(pk=relay.from_base64(result["job"]["id"])[1])
 
 
 def test_three_shot_omni_job_with_synced_elements_rides_out_1303_and_5001(
@@ -276,12 +198,6 @@ def test_an_edited_element_is_created_again_and_the_old_one_deleted(
     assert len(kling.created("voice")) == 1  # the voice did not change
 
 
-def _nothing_moved(api, before_files) -> None:
-    assert not GenerationJob.objects.exists()
-    assert media_files() == before_files
-    assert not CreditLedgerEntry.objects.filter(kind="debit").exists()
-
-
 def test_missing_credentials_are_a_configuration_error_at_submit(api, kling, settings):
     settings.KLING_SECRET_KEY = ""
     before = media_files()
@@ -291,7 +207,7 @@ def test_missing_credentials_are_a_configuration_error_at_submit(api, kling, set
     assert result["__typename"] == "OperationInfo"
     assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
     assert "KLING_SECRET_KEY" in result["messages"][0]["message"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.requests == []
 
 
@@ -303,7 +219,7 @@ def test_wrong_credentials_are_refused_at_submit_and_staff_alerted(api, kling, s
         result = submit(api)
 
     assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("GET", OMNI, status=401) == 1
     assert ProviderAlert.objects.get().code == "1002"
     assert any(r.levelno == logging.ERROR for r in caplog.records)
@@ -324,7 +240,7 @@ def test_a_prompt_within_our_limits_but_over_klings_is_refused_before_any_call(a
     assert result["__typename"] == "OperationInfo"
     assert {m["code"] for m in result["messages"]} == {"PROVIDER_LIMIT"}
     assert "100 characters" in result["messages"][0]["message"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0
 
 
@@ -628,7 +544,7 @@ def test_a_voice_kling_cannot_fetch_is_a_configuration_error_at_submit(api, klin
 
     assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
     assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0
 
 

@@ -2,8 +2,7 @@
 `video_refer` element that the fake Kling fetches from our signed media link (served by a
 live server) and holds to the documented rules, once per element version."""
 
-# The `kling` and `api` fixtures come from test_kling, imported by name.
-# ruff: noqa: F811
+# The `kling` fixture (the fake Kling server) is in tests/generation/conftest.py.
 
 from __future__ import annotations
 
@@ -24,25 +23,21 @@ from elements import services as element_services
 from elements.models import Element, ElementStatus, VoiceSource
 from elements.video_elements import video_element_create
 from generation.explore import services as explore_services
-from generation.models import (
-    GenerationJob,
-    JobElement,
-    JobStatus,
-)
+from generation.models import GenerationJob, JobElement, JobStatus
 from generation.providers.kling.limits import JobParts, check_job
 from generation.providers.kling.models import ProviderElement, SyncState
 from generation.selectors import pinned_file_names
 from tests.conftest import media_files
-from tests.elements import videos
-from tests.generation.test_kling import (  # noqa: F401 (fixtures)
-    _nothing_moved,
-    api,
-    job_of,
-    kling,
-    submit,
-)
+from tests.support import videos
+from tests.support.studio import job_of, nothing_moved, studio_client, submit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(user):
+    return studio_client(user, description="A small boy in a school uniform.")
+
 
 CONSENT = "I am the person in this clip and I agree to its use."
 PROMPT = "[@Astronaut Live] waves at the camera and says hello."
@@ -157,7 +152,7 @@ def test_a_video_element_is_synced_as_video_refer_once_per_version(
 def test_a_video_element_with_an_uploaded_voice_binds_it_and_sends_no_sound(
     api, kling, astronaut, live_server, settings, django_capture_on_commit_callbacks
 ):
-    from tests.elements.samples import audio_upload
+    from tests.support.media import audio_upload
 
     settings.KLING_CALLBACK_BASE_URL = live_server.url
     element_services.voice_bind(
@@ -187,7 +182,7 @@ def test_video_o1_refuses_a_video_element_at_submit(api, kling, astronaut):
 
     assert result["__typename"] == "OperationInfo"
     assert [m["code"] for m in result["messages"]] == ["VIDEO_ELEMENT_NOT_SUPPORTED"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0
 
 
@@ -371,5 +366,5 @@ def test_a_clip_kling_cannot_fetch_is_a_configuration_error_at_submit(
 
     assert [m["code"] for m in result["messages"]] == ["PROVIDER_NOT_CONFIGURED"]
     assert "KLING_CALLBACK_BASE_URL" in result["messages"][0]["message"]
-    _nothing_moved(api, before)
+    nothing_moved(before)
     assert kling.count("POST", "/v1") == 0

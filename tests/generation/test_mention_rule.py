@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from elements.models import Element, ElementSource, ElementStatus
+from elements.models import ElementSource, ElementStatus
 from elements.selectors import element_is_mentionable
 from tests.conftest import GraphQLClient
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, ElementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,10 @@ def client(user) -> GraphQLClient:
         ("Astra", ElementStatus.ACTIVE, ElementSource.IMAGES),
         ("Astrid", ElementStatus.PROCESSING, ElementSource.VIDEO),
     ]:
-        Element.objects.create(
+        ElementFactory(
             owner=user,
             name=name,
-            type="character",
+            images=0,
             status=status,
             source=source,
             failure_code="NO_FACE" if status == ElementStatus.FAILED else "",
@@ -99,7 +99,7 @@ def elsewhere_ids(db) -> list[str]:
     from tests.factories import UserFactory
 
     other = UserFactory()
-    theirs = Element.objects.create(owner=other, name="Their Cat", type="animal")
+    theirs = ElementFactory(owner=other, name="Their Cat", type="animal", images=0)
     return [
         str(relay.GlobalID("Element", str(theirs.pk))),  # another user's
         str(relay.GlobalID("Element", "987654")),  # nobody's

@@ -21,9 +21,9 @@ from generation.explore import services as explore_services
 from generation.explore.models import ExploreWork
 from generation.models import GenerationJob, JobStatus
 from generation.services import JobRequest, generation_submit
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
-from tests.generation.explore_helpers import CONSENT, RECREATE, codes, register
+from tests.support.explore import CONSENT, RECREATE, codes, register
+from tests.support.media import audio_upload, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +165,7 @@ def test_recreate_refuses_a_shared_work_id_of_the_authors_view(work: ExploreWork
 def _login(user: Any) -> Any:
     from django.test import Client
 
-    from tests.elements.test_element_graphql import UploadClient
+    from tests.support.graphql import UploadClient
 
     client = Client()
     client.force_login(user)

@@ -20,12 +20,18 @@ from accounts.models import CreditLedgerEntry
 from elements import services as element_services
 from generation.models import GenerationJob, JobStatus
 from generation.providers import local, speech
-from tests.elements.samples import image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.test_camera import readme_prompts
-from tests.generation.test_generation_graphql import JOB, PREVIEW, SUBMIT, api  # noqa: F401
+from tests.support.media import image_upload
+from tests.support.readme import readme_prompts
+from tests.support.studio import JOB, PREVIEW, SUBMIT, studio_client
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(user):
+    return studio_client(user)
+
 
 REPO = Path(__file__).resolve().parents[2]
 MAGENTA = (230, 20, 230)  # the attached image: a colour nothing else in the video has
@@ -39,7 +45,7 @@ def readme_example() -> str:
     return found[0]
 
 
-def submit(api, prompt: str, images: list[Any] | None = None, **extra) -> dict:  # noqa: F811
+def submit(api, prompt: str, images: list[Any] | None = None, **extra) -> dict:
     files = {f"input.images.{n}": image for n, image in enumerate(images or [])}
     variables = {"input": {"model": "VIDEO_3_0_OMNI", "prompt": prompt, **extra}}
     if files:
@@ -49,11 +55,11 @@ def submit(api, prompt: str, images: list[Any] | None = None, **extra) -> dict: 
     return submitted["job"]
 
 
-def watch(api, submitted: dict) -> dict:  # noqa: F811
+def watch(api, submitted: dict) -> dict:
     return api(JOB, {"id": submitted["id"]})["generationJob"]
 
 
-def download(api, job: dict) -> bytes:  # noqa: F811
+def download(api, job: dict) -> bytes:
     assert job["status"] == "SUCCEEDED", job
     response = api.client.get(job["outputs"][0]["url"])
     assert response.status_code == 200
@@ -92,7 +98,7 @@ def levels(sound: np.ndarray, step: float = 0.1) -> list[float]:
 
 
 def test_readme_example_shows_the_image_where_mentioned_and_the_line_where_said(
-    api,  # noqa: F811
+    api,
     django_capture_on_commit_callbacks,
 ) -> None:
     # given: the README's example: Shot 1 (3s) mentions [@Image1], shot 2 (4s) has the line
@@ -167,7 +173,7 @@ def near(frame: np.ndarray, color: tuple[int, int, int]) -> float:
 
 
 def test_each_shot_shows_what_it_mentions_and_keeps_the_scene(
-    api,  # noqa: F811
+    api,
     django_capture_on_commit_callbacks,
 ) -> None:
     # given: shot 1 mentions nothing, shot 2 the character in the street, shot 3 adds the
@@ -194,7 +200,7 @@ def test_each_shot_shows_what_it_mentions_and_keeps_the_scene(
 
 
 def test_a_line_whose_speaker_has_no_voice_is_said_in_the_neutral_voice(
-    api,  # noqa: F811
+    api,
     user,
     django_capture_on_commit_callbacks,
 ) -> None:
@@ -260,7 +266,7 @@ assert len(PHRASINGS) % 6 == 0  # six one-second shots a job
 
 @pytest.mark.parametrize("batch", range(0, len(PHRASINGS), 6))
 def test_every_camera_phrasing_renders_the_sum_of_its_shots(
-    api,  # noqa: F811
+    api,
     batch,
     django_capture_on_commit_callbacks,
 ) -> None:
@@ -285,7 +291,7 @@ query ($input: GenerationPreviewInput!) {
 }"""
 
 
-def test_the_preview_says_which_way_a_pan_goes_and_what_it_read(api) -> None:  # noqa: F811
+def test_the_preview_says_which_way_a_pan_goes_and_what_it_read(api) -> None:
     prompt = (
         "Shot 1 (2s): The camera pans over [@Tokyo Street]. Shot 2 (2s): The camera swoops. "
         "Shot 3 (2s): The camera pann left."
@@ -307,7 +313,7 @@ def test_the_preview_says_which_way_a_pan_goes_and_what_it_read(api) -> None:  #
 
 
 def test_a_worker_failure_that_is_our_bug_is_told_to_staff_not_to_the_user(
-    api,  # noqa: F811
+    api,
     user,
     monkeypatch,
     django_capture_on_commit_callbacks,

@@ -15,7 +15,7 @@ import pytest
 import webrtcvad
 
 from generation.providers import speech
-from tests.elements.samples import wav_bytes
+from tests.support.media import wav_bytes
 
 
 def semitones(a: float, b: float) -> float:

@@ -17,8 +17,7 @@ from generation.webhooks import services as webhook_services
 from generation.webhooks.models import DeliveryStatus, WebhookDelivery
 from generation.webhooks.tasks import deliver_webhook
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.test_webhooks import verify_webhook
-from tests.generation.webhook_receiver import Receiver, start_receiver
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 pytestmark = pytest.mark.django_db
 

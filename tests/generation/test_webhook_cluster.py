@@ -24,10 +24,9 @@ from generation.models import GenerationJob, JobStatus
 from generation.webhooks import services as webhook_services
 from generation.webhooks.models import DeliveryStatus, WebhookDelivery
 from generation.webhooks.tasks import webhook_queue
-from tests import clusters
 from tests.factories import UserFactory
-from tests.generation.test_webhooks import verify_webhook
-from tests.generation.webhook_receiver import Receiver, start_receiver
+from tests.support import clusters
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 TIMEOUT = 60.0
 

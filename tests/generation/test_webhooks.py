@@ -36,11 +36,9 @@ from generation.webhooks.models import (
 from generation.webhooks.tasks import deliver_webhook
 from tests.conftest import GraphQLClient
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.generation.webhook_receiver import Receiver, readme_verify_function, start_receiver
+from tests.support.webhooks import Receiver, start_receiver, verify_webhook
 
 pytestmark = pytest.mark.django_db
-
-verify_webhook = readme_verify_function()
 
 CREATE = """
 mutation ($input: WebhookEndpointCreateInput!) {
@@ -683,7 +681,7 @@ def test_cancel_and_failure_events_say_refunded(user, receiver, django_capture_o
 
 def test_element_events(user, receiver, django_capture_on_commit_callbacks):
     from elements import services as element_services
-    from tests.elements.samples import image_upload
+    from tests.support.media import image_upload
 
     _, secret = webhook_services.webhook_endpoint_create(owner=user, url=receiver.url())
     element = element_services.element_create(
@@ -715,7 +713,7 @@ def test_the_element_signal_writes_the_event_in_the_senders_transaction(user, re
     from elements import services as element_services
     from elements.models import Element
     from elements.signals import element_event
-    from tests.elements.samples import image_upload
+    from tests.support.media import image_upload
 
     webhook_services.webhook_endpoint_create(owner=user, url=receiver.url())
     element = element_services.element_create(

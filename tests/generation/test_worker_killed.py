@@ -1,7 +1,7 @@
 """A job whose worker is killed mid-render (`kill -9`) still ends once, with its credits right.
 
-A real `manage.py qcluster` (tests/clusters.py) renders a 12 s video from this run's database
-on the configured broker. When the job is running and its progress has moved, the worker
+A real `manage.py qcluster` (tests/support/clusters.py) renders a 12 s video from this run's
+database on the configured broker. When the job is running and its progress has moved, the worker
 process rendering it is found and SIGKILLed: it is the parent of the ffmpeg the local
 provider feeds frames to. (django-q2 forks its workers, monitor and pusher from the
 sentinel, so they all share the qcluster's command line; without `setproctitle` installed,
@@ -52,10 +52,10 @@ from generation import janitor, tasks
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.local_render import FFMPEG
-from tests import clusters
-from tests.elements.samples import audio_upload, image_upload
 from tests.factories import UserFactory
-from tests.generation.test_jobs import CONSENT, submit
+from tests.support import clusters
+from tests.support.jobs import CONSENT, submit
+from tests.support.media import audio_upload, image_upload
 
 STALE_SECONDS = 3
 Q_TIMEOUT = 50

@@ -24,9 +24,9 @@ from django.conf import global_settings, settings
 from django.db import connections
 
 from generation.webhooks.tasks import WEBHOOK_QUEUE_SUFFIX
-from tests import clusters
 from tests.conftest import service_missing
 from tests.live_serve import MARKER, Served, free_port, wait_for
+from tests.support import clusters
 from tests.web.flows import TASK_TIMEOUT_MS
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM checks are

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.elements import videos
-from tests.elements.photos import photo, photo_bytes
-from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+from tests.support import videos
+from tests.support.media import pcm_wav_bytes, speechlike_pcm
+from tests.support.photos import photo, photo_bytes
 
 
 def _jpeg(image: Image.Image) -> bytes:

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from accounts.models import MembershipTier, User
 from elements import services
 from elements.models import Element, ReferenceImage, Voice
-from tests.elements.photos import photo_upload
-from tests.elements.samples import image_upload
+from tests.support.media import image_upload
+from tests.support.photos import photo_upload
 from tests.web.flows import PASSWORD, next_step, sign_up, upload_main, wait_suggestion
 from tests.web.media import write_media
 

@@ -13,9 +13,9 @@ from strawberry import relay
 
 from elements import services
 from elements.models import Element, ImageRole
-from tests.elements.photos import photo_upload
-from tests.elements.samples import image_upload
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support.media import image_upload
+from tests.support.photos import photo_upload
 from tests.web.media import write_media
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -16,8 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from elements.models import Element, ReferenceImage
-from tests.elements.samples import image_bytes
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.support.media import image_bytes
 from tests.web.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.django_db(transaction=True)

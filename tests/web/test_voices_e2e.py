@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from elements.models import Voice
-from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+from tests.support.media import pcm_wav_bytes, speechlike_pcm
 from tests.web.flows import sign_up
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -96,3 +96,8 @@ def start_receiver(script: list[str]) -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def verify_webhook(secret: str, headers: Any, body: bytes, **kwargs: Any) -> bool:
+    """Check a delivery with the README's own function, as a client author would paste it."""
+    return readme_verify_function()(secret, headers, body, **kwargs)

@@ -9,8 +9,14 @@ from django.test import Client
 from accounts import services as account_services
 from accounts.models import User
 from accounts.selectors import credit_balance
-from tests.elements.samples import audio_upload, image_upload
-from tests.elements.test_element_graphql import UploadClient
+from elements import services as element_services
+from elements.models import Element
+from generation.explore import services as explore_services
+from generation.explore.models import ExploreWork
+from generation.models import GenerationJob, JobStatus
+from generation.services import JobRequest, generation_submit
+from tests.support.graphql import UploadClient
+from tests.support.media import audio_upload, image_upload
 
 CONSENT = "I recorded this myself and may use it."
 PROMPT = (
@@ -180,3 +186,49 @@ def share(api: UploadClient, job: dict[str, Any], title: str = "Lunch") -> dict[
     )["generationShare"]
     assert payload["__typename"] == "ExploreShareResult", payload
     return payload["work"]
+
+
+def make_job(
+    owner: User,
+    commits: Any,
+    *,
+    prompt: str = PROMPT,
+    model: str = "VIDEO_3_0_OMNI",
+    run: bool = True,
+    name: str = "Little Scholar",
+) -> GenerationJob:
+    """A job of `owner`'s through `generation_submit`, run inline when `run`; the voiced
+    character `name` is made first if the owner has none."""
+    if not Element.objects.filter(owner=owner, name=name).exists():
+        element_services.element_create(
+            owner=owner,
+            name=name,
+            element_type="character",
+            main_image=image_upload(),
+            extra_images=[image_upload(color=(1, 1, 1))],
+            voice_upload=element_services.VoiceUpload(
+                file=audio_upload(seconds=6, volume=0.8), name="Scholar", consent_statement=CONSENT
+            ),
+        )
+    with commits(execute=run):
+        job = generation_submit(
+            owner=owner,
+            request=JobRequest(
+                model=model,  # type: ignore[arg-type]
+                prompt=prompt,
+                images=[image_upload(width=1000, height=700, color=(120, 60, 20))]
+                if "[@Image1]" in prompt
+                else [],
+            ),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def make_work(owner: User, commits: Any, title: str = "Lunch", **kwargs: Any) -> ExploreWork:
+    """A rendered job shared to Explore, with the recipe a real share freezes."""
+    job = make_job(owner, commits, **kwargs)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    return explore_services.generation_share(
+        owner=owner, job_id=job.pk, output_id=job.outputs.get().pk, title=title
+    )

@@ -1,4 +1,4 @@
-"""Issue 6's "done when", through GraphQL alone on the user's side: a new user uploads the
+"""A new user's whole path through the assists, with GraphQL alone on the user's side: uploads the
 astronaut photo and is told "character", gets a description, completes views (free three
 times as a member, then charged), and makes a video character element from a clip whose
 keyframes and native voice appear in the library. Staff's only part is the membership and
@@ -14,12 +14,12 @@ from accounts.models import User
 from accounts.selectors import credit_balance
 from accounts.services import credits_grant
 from tests.conftest import GraphQLClient
-from tests.elements import videos
-from tests.elements.photos import photo_upload
-from tests.elements.test_assists import COMPLETE, DESCRIBE, DETECT, ME, UPDATE
-from tests.elements.test_element_graphql import UploadClient
-from tests.elements.test_video_element_graphql import create as video_element_create
 from tests.factories import TEST_PASSWORD, MembershipFactory, tier
+from tests.support import videos
+from tests.support.assists import COMPLETE, DESCRIBE, DETECT, ME, UPDATE
+from tests.support.graphql import UploadClient
+from tests.support.photos import photo_upload
+from tests.support.video_elements import video_element_create
 
 pytestmark = pytest.mark.django_db
 

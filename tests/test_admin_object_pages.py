@@ -14,9 +14,8 @@ from accounts.models import User
 from elements.admin import voice_audio_url
 from elements.models import Element, ElementStatus, ModerationEvent, Voice, VoiceStatus
 from generation.explore.models import ExploreModerationEvent, ExploreWork, WorkStatus
-from tests.elements.test_admin import make_element, make_voice, new_user, staff_with
-from tests.factories import TEST_PASSWORD
-from tests.generation.test_explore import make_work
+from tests.factories import TEST_PASSWORD, ElementFactory, StaffUserFactory, VoiceFactory
+from tests.support.explore import make_work
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +63,7 @@ def test_view_site_points_at_the_web_studio(admin):
 
 def test_an_element_is_blocked_and_unblocked_from_its_own_page(admin):
     # given
-    element = make_element(new_user())
+    element = ElementFactory()
     change = reverse("admin:elements_element_change", args=[element.pk])
     page = admin.get(change)
     assert buttons(page) == ["Block…"]
@@ -99,13 +98,13 @@ def test_an_element_is_blocked_and_unblocked_from_its_own_page(admin):
 
 
 def test_a_button_refuses_a_get_an_unknown_action_and_staff_without_the_permission(admin):
-    element = make_element(new_user())
+    element = ElementFactory()
     url = act_url("elements.element", element.pk, "block_elements")
 
     assert admin.get(url).status_code == 405
     assert admin.post(act_url("elements.element", element.pk, "delete_selected")).status_code == 404
     assert admin.post(act_url("elements.element", 999999, "block_elements")).status_code == 404
-    viewer = staff_with("view_element")
+    viewer = StaffUserFactory(permissions=["view_element"])
     client = Client()
     client.force_login(viewer)
     assert buttons(client.get(reverse("admin:elements_element_change", args=[element.pk]))) == []
@@ -118,21 +117,20 @@ def test_a_button_refuses_a_get_an_unknown_action_and_staff_without_the_permissi
 
 
 def test_the_bound_voice_plays_on_the_element_page(admin):
-    owner = new_user()
-    voice = make_voice(owner)
-    element = make_element(owner, voice_id=voice.pk)
+    voice = VoiceFactory()
+    element = ElementFactory(owner=voice.owner, voice=voice)
 
     page = admin.get(reverse("admin:elements_element_change", args=[element.pk])).content.decode()
 
     assert "<audio controls" in page
     assert voice_audio_url(voice).replace("&", "&amp;") in page
-    silent = make_element(owner, name="Butterfly Perfume", element_type="prop")
+    silent = ElementFactory(owner=voice.owner, name="Butterfly Perfume", type="prop")
     other = admin.get(reverse("admin:elements_element_change", args=[silent.pk])).content.decode()
     assert "<audio controls" not in other
 
 
 def test_a_voice_is_taken_down_and_restored_from_its_own_page(admin):
-    voice = make_voice(new_user())
+    voice = VoiceFactory()
     change = reverse("admin:elements_voice_change", args=[voice.pk])
     assert buttons(admin.get(change)) == ["Take down…"]
 

@@ -24,7 +24,7 @@ from django_q.conf import Conf
 from generation.webhooks.tasks import WEBHOOK_QUEUE_SUFFIX
 from tests.conftest import service_missing
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT = 20.0
 
 

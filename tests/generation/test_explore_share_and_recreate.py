@@ -1,4 +1,4 @@
-"""The issue's "done when", through GraphQL alone (and the admin for staff): user A shares a
+"""Explore end to end, through GraphQL alone (and the admin for staff): user A shares a
 video made with a voiced character; user B sees it, recreates it in one call and gets an MP4
 with the same character and voice, and can't read A's element; staff hide the work and it
 leaves the feed."""
@@ -22,7 +22,7 @@ from generation.explore.models import (
 from generation.explore.services import recipe_files
 from generation.models import GenerationJob, JobElementImage, JobInput
 from tests.factories import TEST_PASSWORD
-from tests.generation.explore_helpers import (
+from tests.support.explore import (
     FEED,
     JOB,
     PROMPT,
@@ -33,7 +33,7 @@ from tests.generation.explore_helpers import (
     share,
     submit_video,
 )
-from tests.generation.test_generation_graphql import _audio_rms_by_second
+from tests.support.media import audio_rms_by_second
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_share_see_recreate_hide(django_capture_on_commit_callbacks):
     with av.open(io.BytesIO(b"".join(response.streaming_content))) as container:
         assert container.format.name.startswith("mov,mp4")
         assert container.streams.audio[0].codec_context.name == "aac"
-        loudness = _audio_rms_by_second(container)
+        loudness = audio_rms_by_second(container)
     assert loudness[2] > 10 * max(loudness[0], 1e-6)  # the line, in A's voice, in shot 2
     b.user.wallet.refresh_from_db()
     assert b.user.wallet.balance == balance_before - b_job["creditsCharged"]

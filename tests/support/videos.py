@@ -17,7 +17,7 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from tests.elements.samples import pcm_wav_bytes, speechlike_pcm
+from tests.support.media import pcm_wav_bytes, speechlike_pcm
 
 WIDTH, HEIGHT = 480, 360
 FPS = 12

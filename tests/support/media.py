@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import array
 import io
 import math
 import struct
 import wave
+import zlib
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -125,3 +130,42 @@ def voiced_pcm(
         out[a:b] = seg * np.sin(np.pi * seg_t / syllable) ** 2
     out /= np.abs(out).max() or 1.0
     return (out * 0.5 * 32767).astype("<i2").tobytes()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A valid PNG declaring `width`×`height` 1-bit pixels, all black, deflated: a few
+    kilobytes that would decode to hundreds of megabytes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def audio_rms_by_second(container: Any) -> list[float]:
+    """The loudness (RMS) of each second of a decoded container's first audio stream."""
+    buckets: dict[int, list[float]] = {}
+    stream = container.streams.audio[0]
+    container.seek(0)
+    for frame in container.decode(stream):
+        # AAC decodes to planar 32-bit floats; the first channel is enough.
+        samples = array.array("f", bytes(frame.planes[0]))[: frame.samples]
+        second = int(float(frame.pts * stream.time_base))
+        mean_square = sum(x * x for x in samples) / max(1, len(samples))
+        buckets.setdefault(second, []).append(mean_square**0.5)
+    return [sum(v) / len(v) for _, v in sorted(buckets.items())]
+
+
+def media_files() -> set[str]:
+    """Every file under the test MEDIA_ROOT, to prove bad input left none behind."""
+    root = Path(settings.MEDIA_ROOT)
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
