@@ -24,8 +24,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_q.admin import FailAdmin as QFailAdmin
 from django_q.admin import ScheduleAdmin as QScheduleAdmin
-from django_q.models import Schedule
+from django_q.admin import TaskAdmin as QTaskAdmin
+from django_q.models import Failure, Schedule, Success
 
 from accounts.models import (
     NON_MEMBER_TIER_CODE,
@@ -374,6 +376,26 @@ class ScheduleAdmin(QScheduleAdmin):
 
     list_display = ("name", "func", "schedule_type", "next_run", "get_success")
     list_display_links = ("name",)
+
+
+admin.site.unregister(Success)
+admin.site.unregister(Failure)
+
+
+@admin.register(Success)
+class SuccessfulTaskAdmin(QTaskAdmin):
+    """django-q2's finished tasks without the group and cluster columns (filters and each
+    task's page have them): a task path as long as `generation.webhooks.tasks.deliver_webhook`
+    pushed the seven columns past 1400 px."""
+
+    list_display = ("name", "func", "started", "stopped", "time_taken")
+
+
+@admin.register(Failure)
+class FailedTaskAdmin(QFailAdmin):
+    """django-q2's failed tasks, cut like the finished ones; the whole result is on the page."""
+
+    list_display = ("name", "func", "started", "stopped", "short_result")
 
 
 @admin.register(DailyReset)
