@@ -22,7 +22,6 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, LedgerKind, User
 from accounts.selectors import credit_balance
-from elements import services as element_services
 from generation import services, tasks
 from generation.admin import preview_url
 from generation.catalog import ModelCode
@@ -36,7 +35,8 @@ from generation.models import (
     PriceRule,
 )
 from tests.factories import GenerationJobFactory, StaffUserFactory, UserFactory
-from tests.support.media import audio_upload, image_upload
+from tests.support.jobs import library_owner
+from tests.support.media import image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -340,23 +340,7 @@ def test_staff_who_may_only_view_cannot_cancel_or_retry(client: Client, owner: U
 def rendered_job(owner: User, django_capture_on_commit_callbacks: Any) -> GenerationJob:
     """An image job rendered for real from two pinned elements (one with a voice) and an
     attached image, plus a video output stored beside its image output."""
-    element_services.element_create(
-        owner=owner,
-        name="Little Scholar",
-        element_type="character",
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(5, 5, 5))],
-        voice_upload=element_services.VoiceUpload(
-            file=audio_upload(seconds=6), name="Scholar", consent_statement=CONSENT
-        ),
-    )
-    element_services.element_create(
-        owner=owner,
-        name="Tokyo Street",
-        element_type="scene",
-        main_image=image_upload(width=1280, height=720, color=(20, 40, 90)),
-        extra_images=[image_upload(width=1280, height=720)],
-    )
+    library_owner(owner, credits=0)
     with django_capture_on_commit_callbacks(execute=True):
         job = submit(
             owner,

@@ -44,18 +44,15 @@ from django_q.brokers import Broker
 from django_q.conf import Conf
 from django_q.tasks import async_task, fetch
 
-from accounts import services as account_services
 from accounts.models import CreditLedgerEntry, LedgerKind
 from accounts.selectors import credit_balance
-from elements import services as element_services
 from generation import janitor, tasks
 from generation.error_codes import GenerationErrorCode
 from generation.models import GenerationJob, GenerationOutput, JobStatus
 from generation.providers.local_render import FFMPEG
 from tests.factories import UserFactory
 from tests.support import clusters
-from tests.support.jobs import CONSENT, submit
-from tests.support.media import audio_upload, image_upload
+from tests.support.jobs import library_owner, submit
 
 STALE_SECONDS = 3
 Q_TIMEOUT = 50
@@ -75,26 +72,7 @@ POLL = 0.1
 
 @pytest.fixture
 def owner() -> Any:
-    user = UserFactory()
-    account_services.credits_grant(user=user, amount=START_CREDITS, reason="test credits")
-    element_services.element_create(
-        owner=user,
-        name="Little Scholar",
-        element_type="character",
-        main_image=image_upload(),
-        extra_images=[image_upload(color=(5, 5, 5))],
-        voice_upload=element_services.VoiceUpload(
-            file=audio_upload(seconds=6), name="Scholar", consent_statement=CONSENT
-        ),
-    )
-    element_services.element_create(
-        owner=user,
-        name="Tokyo Street",
-        element_type="scene",
-        main_image=image_upload(width=1280, height=720, color=(20, 40, 90)),
-        extra_images=[image_upload(width=1280, height=720)],
-    )
-    return user
+    return library_owner(UserFactory(), credits=START_CREDITS)
 
 
 @pytest.fixture

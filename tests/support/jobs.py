@@ -24,8 +24,9 @@ PROMPT = (
 
 def library_owner(user: Any, *, credits: int = 500) -> Any:
     """`user` with `credits` and two elements made through the service: the voiced character
-    "Little Scholar" and the scene "Tokyo Street" that PROMPT names."""
-    account_services.credits_grant(user=user, amount=credits, reason="test credits")
+    "Little Scholar" and the scene "Tokyo Street" that PROMPT names (no grant for 0)."""
+    if credits:
+        account_services.credits_grant(user=user, amount=credits, reason="test credits")
     element_services.element_create(
         owner=user,
         name="Little Scholar",
