@@ -78,6 +78,8 @@ describe("Explore feed", () => {
     const { client } = fakeClient(() => feed([]));
     renderWith(<Explore />, client, "/explore");
     await screen.findByRole("heading", { name: "Nothing shared yet" });
+    expect(screen.getByRole("link", { name: /Create something/ }).getAttribute("href")).toBe("/create");
+    expect(screen.queryByLabelText("Loading works")).toBeNull();
   });
 
   it("loads the next page after the cursor and appends it", async () => {

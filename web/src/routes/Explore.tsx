@@ -13,7 +13,7 @@ import {
   Text,
   Title,
 } from "@mantine/core";
-import { Compass, Play, Repeat2, SearchX, Share2 } from "lucide-react";
+import { Compass, Play, Repeat2, SearchX, Share2, Sparkles } from "lucide-react";
 import { Link, useSearchParams } from "react-router";
 
 import { KIND_LABELS, MODEL_LABELS, MODELS, ORDER_LABELS, recreations } from "../app/explore";
@@ -153,8 +153,8 @@ function EmptyFeed({ filtered, onClear }: { filtered: boolean; onClear: () => vo
             Clear filters
           </Button>
         ) : (
-          <Button component={Link} to="/explore/mine" variant="light" leftSection={<Share2 size={16} />}>
-            My shared works
+          <Button component={Link} to="/create" variant="light" leftSection={<Sparkles size={16} />}>
+            Create something
           </Button>
         )}
       </Stack>
@@ -223,7 +223,7 @@ export default function Explore() {
         <Select
           label="Kind"
           data={[
-            { value: "", label: "Images and videos" },
+            { value: "", label: "All kinds" },
             { value: "IMAGE", label: KIND_LABELS.IMAGE },
             { value: "VIDEO", label: KIND_LABELS.VIDEO },
           ]}

@@ -248,7 +248,7 @@ function RecreateDialog({ work, opened, onClose }: { work: Work; opened: boolean
             />
           </Group>
           {gone ? (
-            <Alert color="orange" role="alert" title="This work can't be recreated any more" icon={<TriangleAlert size={18} />}>
+            <Alert color="orange" variant="light" role="alert" title="This work can't be recreated any more" icon={<TriangleAlert size={18} />}>
               {errors.form.join(" ")} Nothing was charged. <Anchor component={Link} to="/explore">Back to Explore</Anchor>
             </Alert>
           ) : (
