@@ -249,7 +249,9 @@ function RecreateDialog({ work, opened, onClose }: { work: Work; opened: boolean
           </Group>
           {gone ? (
             <Alert color="orange" variant="light" role="alert" title="This work can't be recreated any more" icon={<TriangleAlert size={18} />}>
-              {errors.form.join(" ")} Nothing was charged. <Anchor component={Link} to="/explore">Back to Explore</Anchor>
+              {errors.form.join(" ")} Nothing was charged. <Anchor component={Link} to="/explore" c="inherit" fw={600} underline="always">
+                Back to Explore
+              </Anchor>
             </Alert>
           ) : (
             errors.form.length > 0 && (
