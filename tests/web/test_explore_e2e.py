@@ -108,6 +108,13 @@ def test_two_users_share_recreate_report_hide_and_unshare(
     page.wait_for_url(re.compile(r"order=MOST_RECREATED"))
     expect(card).to_be_visible()
     shot(page, "feed")
+    # Both works are videos: the image filter empties the feed and says what to do.
+    page.get_by_role("combobox", name="Kind").click()
+    page.get_by_role("option", name="Image", exact=True).click()
+    page.wait_for_url(re.compile(r"kind=IMAGE"))
+    page.get_by_role("heading", name="No works match").wait_for()
+    page.get_by_role("button", name="Clear filters").click()
+    expect(card).to_be_visible()
 
     card.click()
     page.wait_for_url(re.compile(r"/explore/[^/]+$"))
