@@ -100,6 +100,7 @@ describe("A work's page", () => {
     const { calls } = show(() => ({ exploreReport: refused("OWN_WORK", "You can't report your own work.") }));
     await userEvent.click(await screen.findByRole("button", { name: "Report" }));
     await userEvent.click(await screen.findByRole("button", { name: "Send report" }));
+    expect(screen.getByRole("radiogroup", { name: "Reason" })).toBeTruthy();
     await screen.findByText("Choose what is wrong with it.", {}, { timeout: 5000 });
     expect(calls.filter((c) => c.kind === "mutation")).toHaveLength(0);
     await userEvent.click(screen.getByRole("radio", { name: "Spam or misleading" }));

@@ -331,7 +331,6 @@ function ReportDialog({
               setMissing(false);
             }}
             error={reasonError}
-            withAsterisk
           >
             <Stack gap={8} mt="xs">
               {REPORT_REASONS.map((r, i) => (
