@@ -6,6 +6,7 @@ import {
   Card,
   Center,
   Group,
+  Input,
   SegmentedControl,
   Select,
   SimpleGrid,
@@ -200,10 +201,8 @@ export default function Explore() {
         </Button>
       </Group>
       <Group gap="sm" align="flex-end" wrap="wrap">
-        <Stack gap={4} style={{ flex: "1 1 260px", maxWidth: 340 }}>
-          <Text size="sm" fw={500} id="explore-order-label">
-            Order
-          </Text>
+        <Stack gap={0} style={{ flex: "1 1 260px", maxWidth: 340 }}>
+          <Input.Label id="explore-order-label">Order</Input.Label>
           <SegmentedControl
             aria-labelledby="explore-order-label"
             data={ORDERS.map((o) => ({ value: o, label: ORDER_LABELS[o] }))}
