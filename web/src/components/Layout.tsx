@@ -15,7 +15,7 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { Coins, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
+import { Coins, Images, LogOut, Settings, Sparkles, UserRound, Mic, Compass } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useMutation } from "urql";
@@ -44,6 +44,7 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/explore", label: "Explore", icon: Compass },
 ];
 
 function ViewerFigures({ me }: { me: Viewer }) {
