@@ -52,8 +52,19 @@ export function JobProgress({
 }) {
   const value = status === "SUCCEEDED" ? 100 : progress;
   const color = status === "FAILED" ? "red" : status === "CANCELED" ? "orange" : status === "SUCCEEDED" ? "teal" : "violet";
+  // The bar's own section has no width at 0 %: the named progressbar is the whole track, so
+  // it is there (and visible) from the first moment.
   return (
-    <Group gap="xs" wrap="nowrap">
+    <Group
+      gap="xs"
+      wrap="nowrap"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={value}
+      aria-valuetext={`${value}%`}
+    >
       <Progress
         value={value}
         color={color}
@@ -61,7 +72,7 @@ export function JobProgress({
         radius="xl"
         animated={status === "RUNNING"}
         striped={status === "QUEUED"}
-        aria-label={label}
+        aria-hidden
         style={{ flex: 1 }}
       />
       <Text size="xs" c="dimmed" w={36} ta="right" aria-hidden>
@@ -74,9 +85,7 @@ export function JobProgress({
 /** A download name a person can read: the prompt's first words, the output's kind and the
  * extension of the stored file (`a-red-apple-on-a-table-video.mp4`). */
 export function downloadName(prompt: string, kind: "IMAGE" | "VIDEO", url: string, index = 0): string {
-  const words = prompt
-    .replace(/\[@[^\]]*\]/g, " ")
-    .replace(/^\s*shot\s*\d+\s*(\([^)]*\))?\s*:/i, " ")
+  const words = promptTitle(prompt)
     .toLowerCase()
     .normalize("NFKD")
     .replace(/[^a-z0-9]+/g, "-")
@@ -95,4 +104,14 @@ export function excerpt(prompt: string, max = 120): string {
   if (flat.length <= max) return flat;
   const cut = flat.slice(0, max);
   return `${cut.slice(0, cut.lastIndexOf(" ") > max * 0.6 ? cut.lastIndexOf(" ") : max)}…`;
+}
+
+/** The prompt as a title: without the shot markers ("Shot 2 (3s):") and the mention brackets
+ * (`[@Ada]` → "Ada"). */
+export function promptTitle(prompt: string): string {
+  return prompt
+    .replace(/\bshot\s*\d+\s*(\([^)]*\))?\s*:\s*/gi, "")
+    .replace(/\[@([^\]]*)\]/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
 }

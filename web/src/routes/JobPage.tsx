@@ -23,7 +23,7 @@ import { problemOf } from "../app/errors";
 import { TYPE_LABELS, when } from "../app/labels";
 import { isLive, usePolling } from "../app/polling";
 import { useSession } from "../app/session";
-import { JobProgress, StatusBadge, downloadName, excerpt, modelLabel } from "../components/JobParts";
+import { JobProgress, StatusBadge, downloadName, excerpt, modelLabel, promptTitle } from "../components/JobParts";
 import { MediaImage } from "../components/Media";
 import { ShareDialog, SharedNotice, type Shared } from "../components/ShareDialog";
 import { UseFrameDialog } from "../components/UseFrameDialog";
@@ -309,7 +309,7 @@ export default function JobPage() {
             </Group>
           </Anchor>
           <Title order={1} size="h2" lineClamp={2} style={{ overflowWrap: "anywhere" }}>
-            {excerpt(job.prompt, 90) || "Generation"}
+            {excerpt(promptTitle(job.prompt), 90) || "Generation"}
           </Title>
           <Group gap="xs">
             <StatusBadge status={job.status} size="md" />
@@ -322,7 +322,7 @@ export default function JobPage() {
             {job.stalled && <Badge color="yellow">Stalled: a worker will take it again</Badge>}
           </Group>
         </Stack>
-        <Group gap="sm">
+        <Group gap="sm" className="job-actions">
           {live && (
             <Button color="red" variant="light" leftSection={<Ban size={16} />} onClick={() => setConfirming(true)} loading={canceling}>
               Cancel job
@@ -535,7 +535,7 @@ export default function JobPage() {
           onClose={() => setShareOpen(false)}
           jobId={job.id}
           outputId={output.id}
-          suggestedTitle={excerpt(job.prompt.replace(/\[@([^\]]*)\]/g, "$1").replace(/^\s*shot\s*\d+\s*(\([^)]*\))?\s*:\s*/i, ""), 60).replace(/…$/, "")}
+          suggestedTitle={excerpt(promptTitle(job.prompt), 60).replace(/…$/, "")}
           onShared={setShared}
         />
       )}

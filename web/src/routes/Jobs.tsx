@@ -8,7 +8,7 @@ import { problemOf } from "../app/errors";
 import { when } from "../app/labels";
 import { isLive, usePolling } from "../app/polling";
 import { MediaImage } from "../components/Media";
-import { JobProgress, StatusBadge, excerpt, modelLabel } from "../components/JobParts";
+import { JobProgress, StatusBadge, excerpt, modelLabel, promptTitle } from "../components/JobParts";
 import { graphql } from "../gql";
 import type { JobsPageQuery } from "../gql/graphql";
 
@@ -95,7 +95,7 @@ function JobCard({ job, eager }: { job: Job; eager: boolean }) {
       <Stack gap={8} p="sm">
         {isLive(job.status) && <JobProgress status={job.status} progress={job.progress} label={`Progress of this job`} size="sm" />}
         <Text size="sm" lineClamp={2} title={job.prompt} mih={40}>
-          {excerpt(job.prompt, 140)}
+          {excerpt(promptTitle(job.prompt), 140)}
         </Text>
         <Group justify="space-between" gap={6} wrap="nowrap">
           <Text size="xs" fw={600} c="violet.3" truncate>
