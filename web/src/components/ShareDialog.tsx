@@ -105,9 +105,7 @@ export function ShareDialog({
             onChange={(e) => setCaption(e.currentTarget.value)}
             description={`Optional; ${caption.length} of ${CAPTION_MAX} characters`}
             error={problem?.fields.caption}
-            autosize
-            minRows={3}
-            maxRows={8}
+            rows={4}
           />
           {problem?.form && (
             <Alert color="red" role="alert" title="Not shared">

@@ -185,9 +185,19 @@ function OutputView({ output, job, videoRef }: { output: Output; job: Job; video
   );
 }
 
+const STAGE: Record<Job["status"], string> = {
+  QUEUED: "Queued",
+  RUNNING: "Rendering",
+  SUCCEEDED: "Done",
+  FAILED: "Failed",
+  CANCELED: "Canceled",
+};
+
 function Waiting({ job }: { job: Job }) {
+  // A frame of the coming video's shape while it renders; a short band once nothing will come.
+  const frame = isLive(job.status) ? { aspectRatio: cssRatio(job.aspectRatio), maxHeight: "72vh" } : { height: 180 };
   return (
-    <Center className="job-placeholder" style={{ aspectRatio: cssRatio(job.aspectRatio), maxHeight: "72vh" }}>
+    <Center className="job-placeholder" style={frame}>
       <Stack align="center" gap="xs" p="md">
         {job.status === "FAILED" ? (
           <TriangleAlert size={36} color="var(--mantine-color-red-5)" aria-hidden />
@@ -372,19 +382,22 @@ export default function JobPage() {
       <Grid gap="lg">
         <Grid.Col span={{ base: 12, md: 8 }}>
           <Stack gap="sm">
-            {(live || job.status !== "SUCCEEDED") && (
-              <Paper p="md" radius="md" bg="dark.7">
-                <Stack gap={6}>
-                  <Group justify="space-between">
-                    <Text fw={600}>{live ? (job.status === "QUEUED" ? "Queued" : "Rendering") : job.status === "FAILED" ? "Failed" : "Canceled"}</Text>
-                    <Text size="sm" c="dimmed">
-                      {live ? "Updates by itself" : job.finishedAt ? `Ended ${when(job.finishedAt)}` : ""}
-                    </Text>
-                  </Group>
-                  <JobProgress status={job.status} progress={job.progress} />
-                </Stack>
-              </Paper>
-            )}
+            <Paper p="md" radius="md" bg="dark.7">
+              <Stack gap={6}>
+                <Group justify="space-between" gap="xs">
+                  <Text fw={600}>{STAGE[job.status]}</Text>
+                  <Text size="sm" c="dimmed">
+                    {live ? "Updates by itself" : job.finishedAt ? `Ended ${when(job.finishedAt)}` : ""}
+                  </Text>
+                </Group>
+                <JobProgress status={job.status} progress={job.progress} />
+                {job.status === "CANCELED" && job.refunded && job.creditsCharged > 0 && (
+                  <Text size="sm" c="dimmed">
+                    Refunded {job.creditsCharged} credits
+                  </Text>
+                )}
+              </Stack>
+            </Paper>
             {job.status === "FAILED" && (
               <Alert color="red" role="alert" title="This job failed" icon={<TriangleAlert size={18} />}>
                 <Stack gap={4}>
@@ -401,11 +414,6 @@ export default function JobPage() {
                   </Anchor>
                 </Stack>
               </Alert>
-            )}
-            {job.status === "CANCELED" && job.refunded && job.creditsCharged > 0 && (
-              <Text size="sm" c="dimmed">
-                Refunded {job.creditsCharged} credits
-              </Text>
             )}
             {output ? <OutputView output={output} job={job} videoRef={videoRef} /> : <Waiting job={job} />}
             {job.outputs.length > 1 && (
