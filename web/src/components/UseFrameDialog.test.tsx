@@ -60,7 +60,7 @@ function renderDialog(respond: (name: string | undefined, variables: Record<stri
   return fake;
 }
 
-describe("UseFrameDialog", () => {
+describe("UseFrameDialog", { timeout: 20_000 }, () => {
   it("prefills the player's time and makes a new element from that frame", async () => {
     const { calls } = renderDialog((name) =>
       name === "FrameElementCreate"
@@ -133,7 +133,7 @@ describe("UseFrameDialog", () => {
   });
 });
 
-describe("ShareDialog", () => {
+describe("ShareDialog", { timeout: 20_000 }, () => {
   it("puts each refusal next to its field and reports the shared work", async () => {
     let shared: unknown = null;
     let attempt = 0;

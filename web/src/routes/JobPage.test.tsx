@@ -75,7 +75,7 @@ function renderPage(respond: (name: string | undefined) => unknown) {
   return fake;
 }
 
-describe("JobPage", () => {
+describe("JobPage", { timeout: 20_000 }, () => {
   it("a cancel that comes as the job finishes shows how it ended and the service's word", async () => {
     let ended = false;
     renderPage((name) => {
