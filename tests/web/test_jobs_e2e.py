@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -29,7 +30,8 @@ from tests.web.flows import TASK_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SHOTS = Path("/tmp/shots")
+# /tmp/shots on Linux, where the reviewers look for them.
+SHOTS = Path(tempfile.gettempdir()) / "shots"
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 PROMPT = "Shot 1 (3s): A red apple on a wooden table. Shot 2 (2s): The camera pulls back slowly."
 
@@ -68,7 +70,8 @@ def graphql(page: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     the server's own cluster runs what it enqueues."""
     return page.evaluate(
         """async ([query, variables]) => {
-          const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] ?? "";
+          const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+          const csrf = cookie ? cookie.split("=")[1] : "";
           const r = await fetch("/graphql", {
             method: "POST",
             headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
