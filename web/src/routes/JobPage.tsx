@@ -409,7 +409,7 @@ export default function JobPage() {
                   ) : job.creditsCharged > 0 ? (
                     <Text size="sm">The refund of {job.creditsCharged} credits is on its way.</Text>
                   ) : null}
-                  <Anchor component={Link} to="/create" size="sm">
+                  <Anchor component={Link} to="/create" size="sm" c="red.1" underline="always">
                     Try again in the prompt studio
                   </Anchor>
                 </Stack>
