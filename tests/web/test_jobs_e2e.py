@@ -245,3 +245,8 @@ def test_cancel_a_queued_job_and_a_failed_jobs_reason_and_refund(
     assert waiting.status == JobStatus.CANCELED
     assert waiting.debit is not None and hasattr(waiting.debit, "refunded_by")
     shoot(page, "canceled")
+
+    page.get_by_role("link", name="All jobs").click()
+    expect(page.get_by_test_id("job-card").filter(has_text="Canceled")).to_have_count(1)
+    expect(page.get_by_test_id("job-card").filter(has_text="Failed")).to_have_count(1)
+    shoot(page, "list-ended")

@@ -115,3 +115,9 @@ export function promptTitle(prompt: string): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+/** "16:9" → "16 / 9" for CSS; anything else a square. */
+export function cssRatio(aspectRatio: string | null | undefined): string {
+  const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(aspectRatio ?? "");
+  return m ? `${m[1]} / ${m[2]}` : "1 / 1";
+}

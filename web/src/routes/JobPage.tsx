@@ -23,13 +23,12 @@ import { problemOf } from "../app/errors";
 import { TYPE_LABELS, when } from "../app/labels";
 import { isLive, usePolling } from "../app/polling";
 import { useSession } from "../app/session";
-import { JobProgress, StatusBadge, downloadName, excerpt, modelLabel, promptTitle } from "../components/JobParts";
+import { JobProgress, StatusBadge, cssRatio, downloadName, excerpt, modelLabel, promptTitle } from "../components/JobParts";
 import { MediaImage } from "../components/Media";
 import { ShareDialog, SharedNotice, type Shared } from "../components/ShareDialog";
 import { UseFrameDialog } from "../components/UseFrameDialog";
 import { graphql } from "../gql";
 import type { ElementType, JobDetailQuery } from "../gql/graphql";
-import { cssRatio } from "./Jobs";
 
 const JobDetailDocument = graphql(`
   query JobDetail($id: ID!) {

@@ -50,12 +50,6 @@ const JobsPageDocument = graphql(`
 
 type Job = JobsPageQuery["generationJobs"]["edges"][number]["node"];
 
-/** "16:9" → "16 / 9" for CSS; anything else a square. */
-export function cssRatio(aspectRatio: string | null | undefined): string {
-  const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(aspectRatio ?? "");
-  return m ? `${m[1]} / ${m[2]}` : "1 / 1";
-}
-
 function JobCard({ job, eager }: { job: Job; eager: boolean }) {
   const output = job.outputs[0];
   const video = (output?.kind ?? (job.model?.startsWith("VIDEO") ? "VIDEO" : "IMAGE")) === "VIDEO";
