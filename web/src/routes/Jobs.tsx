@@ -69,9 +69,9 @@ function JobCard({ job, eager }: { job: Job; eager: boolean }) {
           <MediaImage src={output.thumbnailUrl} alt="" ratio="16 / 9" eager={eager} />
         ) : (
           <Center className="job-placeholder" style={{ aspectRatio: "16 / 9" }}>
-            <Stack align="center" gap={6}>
+            <Stack align="center" gap={6} px="md">
               {video ? <Clapperboard size={28} aria-hidden /> : <ImageIcon size={28} aria-hidden />}
-              <Text size="xs" c="dimmed">
+              <Text size="xs" c="dimmed" ta="center" lineClamp={2}>
                 {job.status === "QUEUED" ? "Waiting for a worker" : job.status === "RUNNING" ? `Rendering… ${job.progress}%` : job.errorMessage || "No output"}
               </Text>
             </Stack>
