@@ -16,7 +16,12 @@ from elements.graphql.types import ElementNode
 from elementsite.ids import node_pk, node_pks
 from generation import services
 from generation.catalog import ModelCode, input_video_limits_text
-from generation.graphql.types import GenerationJobNode, GenerationModel, GenerationOutputNode
+from generation.graphql.types import (
+    GenerationJobNode,
+    GenerationModel,
+    GenerationOutputNode,
+    PreviewShot,
+)
 
 IDEMPOTENCY_KEY_DESCRIPTION = (
     "A key of yours (e.g. a UUID, up to 100 characters) for this request: sending it again "
@@ -107,28 +112,6 @@ class PreviewElement:
     name: str = strawberry.field(description="Its name.")
     mentioned: bool = strawberry.field(description="False when attached without a mention.")
     has_voice: bool = strawberry.field(description="Whether it speaks with its own voice.")
-
-
-@strawberry.type(description="A shot of a multi-shot prompt.")
-class PreviewShot:
-    index: int = strawberry.field(description="1-based.")
-    duration: int | None = strawberry.field(description="Seconds.")
-    text: str = strawberry.field(description="The shot's words.")
-    camera_move: str | None = strawberry.field(
-        description=(
-            "The camera move read from the words, one of `static push_in pull_back dolly_in "
-            "dolly_out pan_left pan_right tilt_up tilt_down orbit crane_up crane_down follow "
-            "handheld`; null when the words say nothing about the camera (the local provider "
-            "then pushes in slowly)."
-        )
-    )
-    camera: str = strawberry.field(description="The shot's words about the camera, as written.")
-    camera_note: str | None = strawberry.field(
-        description=(
-            "What was chosen that the words did not say: the direction of a pan that gives "
-            "none, or a static camera for a move we don't know. Null when the words said it."
-        )
-    )
 
 
 @strawberry.type(description="A quoted line and who says it.")

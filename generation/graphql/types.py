@@ -132,6 +132,28 @@ def pinned_elements(job: models.GenerationJob) -> list[PinnedElement]:
     ]
 
 
+@strawberry.type(description="A shot of a multi-shot prompt.")
+class PreviewShot:
+    index: int = strawberry.field(description="1-based.")
+    duration: int | None = strawberry.field(description="Seconds.")
+    text: str = strawberry.field(description="The shot's words.")
+    camera_move: str | None = strawberry.field(
+        description=(
+            "The camera move read from the words, one of `static push_in pull_back dolly_in "
+            "dolly_out pan_left pan_right tilt_up tilt_down orbit crane_up crane_down follow "
+            "handheld`; null when the words say nothing about the camera (the local provider "
+            "then pushes in slowly)."
+        )
+    )
+    camera: str = strawberry.field(description="The shot's words about the camera, as written.")
+    camera_note: str | None = strawberry.field(
+        description=(
+            "What was chosen that the words did not say: the direction of a pan that gives "
+            "none, or a static camera for a move we don't know. Null when the words said it."
+        )
+    )
+
+
 @strawberry_django.type(models.GenerationJob, name="GenerationJob")
 class GenerationJobNode(PkNodeID, relay.Node):
     """A generation job of the viewer's, with its progress and outputs."""
@@ -185,6 +207,23 @@ class GenerationJobNode(PkNodeID, relay.Node):
     )
     def elements(self, root: models.GenerationJob) -> list[PinnedElement]:
         return pinned_elements(root)
+
+    @strawberry_django.field(
+        description="The shots as compiled at submission (one for a prompt without shots).",
+        only=["plan"],
+    )
+    def shots(self, root: models.GenerationJob) -> list[PreviewShot]:
+        return [
+            PreviewShot(
+                index=s.get("index", i + 1),
+                duration=s.get("duration"),
+                text=s.get("text", ""),
+                camera_move=s.get("camera_move"),
+                camera=s.get("camera", ""),
+                camera_note=s.get("camera_note") or None,
+            )
+            for i, s in enumerate((root.plan or {}).get("shots", []))
+        ]
 
     @strawberry_django.field(
         description="The Explore work this job recreates; null if none or no longer visible.",

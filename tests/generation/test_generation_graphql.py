@@ -146,3 +146,30 @@ def test_cancel_someone_elses_job_is_not_found(api, user):
     assert [m["code"] for m in data["messages"]] == ["NOT_FOUND"]
     job.refresh_from_db()
     assert job.status == "queued"
+
+
+SHOTS = (
+    "Shot 1 (2s): [@Little Scholar] walks down [@Tokyo Street]. "
+    "Shot 2 (2s): [@Little Scholar] waves. "
+    "Shot 3 (1s): The camera pulls back over [@Tokyo Street]."
+)
+
+
+def test_a_job_shows_the_shots_it_was_compiled_with(api, django_capture_on_commit_callbacks):
+    """The job's page shows the shots as submitted (the plan), not a recompile of the
+    prompt against today's library."""
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = api(SUBMIT, {"input": {"model": "VIDEO_3_0_OMNI", "prompt": SHOTS}})[
+            "generationSubmit"
+        ]
+    assert submitted["__typename"] == "GenerationJobResult", submitted
+    query = (
+        "query ($id: ID!) { generationJob(id: $id) "
+        "{ shots { index duration text cameraMove camera cameraNote } } }"
+    )
+    shots = api(query, {"id": submitted["job"]["id"]})["generationJob"]["shots"]
+    assert [(s["index"], s["duration"]) for s in shots] == [(1, 2), (2, 2), (3, 1)]
+    assert "Little Scholar" in shots[0]["text"]
+    assert shots[2]["cameraMove"] == "pull_back"
+    GenerationJob.objects.update(plan={})  # a plan without shots: none, not an error
+    assert api(query, {"id": submitted["job"]["id"]})["generationJob"]["shots"] == []

@@ -15,7 +15,8 @@ import {
   UnstyledButton,
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { Coins, Images, LogOut, Settings, Sparkles, UserRound, Mic, Compass } from "lucide-react";
+import { Coins, Compass, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
+import { History as HistoryIcon, ListVideo } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useMutation } from "urql";
@@ -44,6 +45,8 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/jobs", label: "Jobs", icon: ListVideo },
+  { to: "/history", label: "History", icon: HistoryIcon },
   { to: "/explore", label: "Explore", icon: Compass },
 ];
 
