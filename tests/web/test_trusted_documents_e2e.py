@@ -80,6 +80,17 @@ def test_the_browser_sends_ids_never_text(page: Any, studio_url: str) -> None:
         assert answer.status == 200, (answer.status, answer.text())
         assert "errors" not in answer.json(), answer.json()
 
+    # The server runs as in production (tests/web/conftest.py): the same session sending text
+    # is refused, so all of the above went through by id alone.
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    refused = page.request.post(
+        f"{studio_url}/graphql",
+        data=json.dumps({"query": "{ me { username } }"}),
+        headers={"Content-Type": "application/json", "X-CSRFToken": csrf},
+    )
+    assert refused.status == 403, refused.text()
+    assert refused.json()["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+
 
 @pytest.mark.django_db
 def test_with_the_studio_list_a_session_may_not_send_text(studio_built: Path) -> None:
