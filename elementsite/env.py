@@ -90,6 +90,8 @@ class Env(BaseSettings):
     GRAPHQL_MAX_DEPTH: Count = 12
     GRAPHQL_MAX_ALIASES: Count = 15
     GRAPHQL_MAX_TOKENS: Count = 2000
+    # None: on unless DEBUG.
+    GRAPHQL_TRUSTED_DOCUMENTS_ONLY: bool | None = None
 
     # --- Accounts
     LOGIN_FAILURE_LIMIT: Count = 5

@@ -17,6 +17,12 @@ class RequestErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     CSRF_FAILED = "CSRF_FAILED"
+    # A `documentId` the service does not list (trusted documents): the page was built for
+    # another version of the service; reloading it fetches the current one.
+    PERSISTED_DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
+    # Query text from a cookie session while GRAPHQL_TRUSTED_DOCUMENTS_ONLY is on: a browser
+    # session runs only the web studio's operations; other clients use an API token.
+    TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import strawberry
@@ -39,6 +40,7 @@ from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
 from elementsite.graphql_error_codes import type_code_fields, type_operation_messages
 from elementsite.ids import any_node_or_none
+from elementsite.trusted_documents import for_execution
 from generation.explore.graphql.mutations import ExploreMutation
 from generation.explore.graphql.queries import ExploreQuery
 from generation.graphql.multiview import MultiViewMutation
@@ -146,6 +148,35 @@ def _limits() -> AddValidationRules:
     )
 
 
+class DocumentParserCache(ParserCache):
+    """strawberry's LRU parse cache for query texts; a trusted document sent by id is parsed
+    once for good (elementsite.trusted_documents) and never meets the LRU."""
+
+    def on_parse(self) -> Iterator[None]:
+        trusted = for_execution(self.execution_context)
+        if trusted is None:
+            yield from super().on_parse()
+            return
+        self.execution_context.graphql_document = trusted.document
+        yield
+
+
+class DocumentValidationCache(ValidationCache):
+    """strawberry's LRU validation cache for query texts; a trusted document sent by id keeps
+    its own result per set of rules."""
+
+    def on_validate(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        trusted = for_execution(execution_context)
+        if trusted is None:
+            yield from super().on_validate()
+            return
+        execution_context.pre_execution_errors = trusted.validate(
+            execution_context.schema._schema, execution_context.validation_rules
+        )
+        yield
+
+
 class Schema(strawberry.Schema):
     """The schema with our error hook: every error leaves with a stable code, and none
     carries a Django, database or Python message (elementsite.errors)."""
@@ -180,8 +211,9 @@ schema = Schema(
         # the library listing costs about 2 ms a request, a lookup a few µs. Both caches
         # are bounded LRUs (128 entries) shared by all requests; parsing is keyed by the
         # text and the token limit, validation by the parsed document and the rules, so a
-        # changed limit can't be served a stale answer.
-        ParserCache,
-        ValidationCache,
+        # changed limit can't be served a stale answer. A trusted document (the web studio's
+        # operations, sent by id) skips both for good: parsed once, validated once per rules.
+        DocumentParserCache,
+        DocumentValidationCache,
     ],
 )

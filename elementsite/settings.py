@@ -307,6 +307,15 @@ GRAPHQL_INTROSPECTION: bool = (
     env.GRAPHQL_INTROSPECTION if env.GRAPHQL_INTROSPECTION is not None else DEBUG
 )
 
+# Cookie-session requests may run only the web studio's own operations, sent by id (trusted
+# documents, elementsite/trusted_documents.py); API-token and cookie-less requests may send
+# any text. On unless DEBUG (where GraphiQL runs with the session) unless set.
+GRAPHQL_TRUSTED_DOCUMENTS_ONLY: bool = (
+    env.GRAPHQL_TRUSTED_DOCUMENTS_ONLY
+    if env.GRAPHQL_TRUSTED_DOCUMENTS_ONLY is not None
+    else not DEBUG
+)
+
 # --- Accounts -----------------------------------------------------------------------------------
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name
 # or from one address, logins from either wait LOGIN_LOCKOUT_SECONDS after the last failure.

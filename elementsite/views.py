@@ -28,6 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views import csrf, defaults
 from graphql import (
+    DocumentNode,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLList,
@@ -50,6 +51,7 @@ from elementsite.errors import (
     http_error,
     service_unavailable,
 )
+from elementsite.trusted_documents import REQUEST_ATTRIBUTE, trusted_documents
 from elementsite.web import graphiql_page
 
 logger = logging.getLogger("elementsite.errors")
@@ -63,6 +65,38 @@ _STATUS_CODES = {
 
 class BadRequest(Exception):
     """A body that is not a GraphQL request we accept; the message goes to the client."""
+
+
+class Refused(Exception):
+    """A well-formed request the service will not run; status, code and message go to the
+    client."""
+
+    def __init__(self, status: int, code: RequestErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+UNKNOWN_DOCUMENT = (
+    "This page was built for another version of the service and asked for an operation the "
+    "service does not know (`documentId`). Reload the page."
+)
+TEXT_REFUSED = (
+    "A signed-in browser session runs only the web studio's own operations, sent by "
+    "`documentId`. To send GraphQL text, authenticate with an API token "
+    "(`Authorization: Bearer <token>`)."
+)
+
+
+def _text_refused(request: HttpRequest) -> bool:
+    """Whether `request` may not send GraphQL text (GRAPHQL_TRUSTED_DOCUMENTS_ONLY): it came
+    with the session cookie and no API token. A request with no cookie can reach only what
+    anyone can (dropping the cookie is all it takes), so it may; one with a token is an API
+    client's."""
+    if not settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY:
+        return False
+    if getattr(request, "auth_method", None) == "token":
+        return False
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def _body_error(exc: BaseException) -> HttpResponse | None:
@@ -103,19 +137,29 @@ def _operation(document: Any, name: str | None) -> OperationDefinitionNode | Non
     return next((o for o in operations if o.name and o.name.value == name), None)
 
 
-def _is_upload_variable(
-    schema: GraphQLSchema, query: Any, operation_name: Any, parts: list[str]
-) -> bool | None:
-    """Whether `variables.<parts>` is declared as an `Upload` by the operation; None when the
-    query can't be read (GraphQL itself then refuses it, and no file is used)."""
-    if not isinstance(query, str) or (
-        operation_name is not None and not isinstance(operation_name, str)
-    ):
+def _document_of(operations: dict[str, Any]) -> DocumentNode | None:
+    """The document a multipart request's `operations` names, by id or as text; None when
+    there is none to read (the request is then refused for that, and no file is used)."""
+    document_id = operations.get("documentId")
+    if document_id is not None:
+        trusted = trusted_documents().get(document_id) if isinstance(document_id, str) else None
+        return trusted.document if trusted is not None else None
+    query = operations.get("query")
+    if not isinstance(query, str):
         return None
     try:
         # Bounded like the schema's own parse (MaxTokensLimiter), which runs later.
-        document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
+        return parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError:
+        return None
+
+
+def _is_upload_variable(
+    schema: GraphQLSchema, document: DocumentNode | None, operation_name: Any, parts: list[str]
+) -> bool | None:
+    """Whether `variables.<parts>` is declared as an `Upload` by the operation; None when the
+    document can't be read (GraphQL itself then refuses it, and no file is used)."""
+    if document is None or (operation_name is not None and not isinstance(operation_name, str)):
         return None
     operation = _operation(document, operation_name)
     if operation is None:
@@ -175,6 +219,8 @@ class GraphQLView(StrawberryGraphQLView):
             return self.run(request=request)
         except BadRequest as exc:
             return http_error(400, RequestErrorCode.BAD_REQUEST, str(exc))
+        except Refused as exc:
+            return http_error(exc.status, exc.code, exc.message)
         except HTTPException as exc:
             code = _STATUS_CODES.get(exc.status_code, RequestErrorCode.BAD_REQUEST)
             return http_error(exc.status_code, code, exc.reason)
@@ -216,9 +262,21 @@ class GraphQLView(StrawberryGraphQLView):
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         return graphiql_page(request)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a trusted document is a query, not a browser opening the IDE.
+        return (
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("documentId") is None
+        )
+
     def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "GET":
-            return super().parse_http_body(request)
+            if request.query_params.get("documentId") is not None:
+                return self._request_data(request, self.parse_query_params(request.query_params))
+            by_text = super().parse_http_body(request)
+            if _text_refused(request.request):
+                raise Refused(403, RequestErrorCode.TRUSTED_DOCUMENT_REQUIRED, TEXT_REFUSED)
+            return by_text
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         if content_type == "application/json":
             # The adapter's `body` decodes as UTF-8 and raises on anything else: read the
@@ -231,11 +289,29 @@ class GraphQLView(StrawberryGraphQLView):
                 "Send the request as application/json, or as multipart/form-data with files."
             )
         if not isinstance(data, dict):
-            raise BadRequest("The body must be a JSON object with a `query`.")
+            raise BadRequest("The body must be a JSON object with a `query` or a `documentId`.")
+        return self._request_data(request, data)
+
+    def _request_data(self, request: Any, data: dict[str, Any]) -> GraphQLRequestData:
+        """The request's GraphQL parts, checked; a `documentId` (trusted documents) becomes
+        the listed text, and the document travels to the schema's caches on the request."""
         query, variables = data.get("query"), data.get("variables")
         extensions, operation_name = data.get("extensions"), data.get("operationName")
-        if not isinstance(query, str):
+        document_id = data.get("documentId")
+        if document_id is not None:
+            if not isinstance(document_id, str):
+                raise BadRequest("`documentId` must be a string.")
+            if query is not None:
+                raise BadRequest("Send either `query` or `documentId`, not both.")
+            trusted = trusted_documents().get(document_id)
+            if trusted is None:
+                raise Refused(400, RequestErrorCode.PERSISTED_DOCUMENT_NOT_FOUND, UNKNOWN_DOCUMENT)
+            setattr(request.request, REQUEST_ATTRIBUTE, trusted)
+            query = trusted.text
+        elif not isinstance(query, str):
             raise BadRequest("`query` must be a string.")
+        elif _text_refused(request.request):
+            raise Refused(403, RequestErrorCode.TRUSTED_DOCUMENT_REQUIRED, TEXT_REFUSED)
         if not isinstance(variables, (dict, type(None))):
             raise BadRequest("`variables` must be an object.")
         if not isinstance(extensions, (dict, type(None))):
@@ -257,6 +333,7 @@ class GraphQLView(StrawberryGraphQLView):
             raise BadRequest("The `map` part must be a JSON object of file names to paths.")
         files = request.files
         schema = self.schema._schema  # type: ignore[attr-defined]
+        document = _document_of(operations) if files_map else None
         places: set[str] = set()
         for name, paths in files_map.items():
             if name not in files:
@@ -272,7 +349,7 @@ class GraphQLView(StrawberryGraphQLView):
                 raise BadRequest(f"The map points at `{path}`, which is not a variable.")
             _check_placeholder(operations, path)
             is_upload = _is_upload_variable(
-                schema, operations.get("query"), operations.get("operationName"), parts[1:]
+                schema, document, operations.get("operationName"), parts[1:]
             )
             if is_upload is False:
                 raise BadRequest(f"The map points at `{path}`, which is not an `Upload`.")

@@ -1,12 +1,32 @@
 /// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
+
+/** Ships codegen's list of the studio's operations (src/gql/persisted-documents.json, every
+ * document under src/ with its `sha256:` id) as dist/persisted-documents.json, beside
+ * index.html: the service loads it as its trusted documents (elementsite/trusted_documents.py).
+ * Not under assets/, so the service does not serve it. */
+function trustedDocuments(): Plugin {
+  return {
+    name: "trusted-documents",
+    apply: "build",
+    generateBundle() {
+      const source = readFileSync(
+        resolve(import.meta.dirname, "src/gql/persisted-documents.json"),
+        "utf8",
+      );
+      JSON.parse(source); // a torn file fails the build, not the service's start
+      this.emitFile({ type: "asset", fileName: "persisted-documents.json", source });
+    },
+  };
+}
 
 // Two pages: the studio (index.html, every client route) and GraphiQL (graphiql.html, served
 // by the service at GET /graphql for browsers). Both load only files from the service.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), trustedDocuments()],
   base: "/",
   build: {
     outDir: "dist",

@@ -99,6 +99,9 @@ def studio_server(
         env = clusters.cluster_env(
             name,
             LOG_LEVEL="INFO",  # Served.wait_until_ready reads the clusters' "running." lines
+            # As in production (DEBUG turns it off): the studio's session may send only its
+            # own operations by id, so every browser test shows the studio works that way.
+            GRAPHQL_TRUSTED_DOCUMENTS_ONLY="1",
             **{MARKER: uuid.uuid4().hex},
         )
     served = Served(env, tmp_path_factory.mktemp("studio-serve") / "serve.log")

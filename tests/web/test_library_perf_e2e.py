@@ -19,6 +19,7 @@ from elements.models import Element, ReferenceImage
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.support.media import image_bytes
 from tests.web.conftest import SCREENSHOTS
+from tests.web.operations import operation_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,11 +64,8 @@ def test_library_of_150_one_request_per_page(page: Any, studio_url: str) -> None
 
     def record(request: Any) -> None:
         if request.url.endswith("/graphql") and request.method == "POST":
-            body = request.post_data or ""
-            match = re.search(r'"operationName":"(\w+)"', body) or re.search(
-                r"(query|mutation) (\w+)", body
-            )
-            operations.append(match.group(match.lastindex or 1) if match else "?")
+            # By id, never by text (trusted documents): the name comes from the build's list.
+            operations.append(operation_of(request.post_data or ""))
 
     page.on("request", record)
     page.goto(f"{studio_url}/login")

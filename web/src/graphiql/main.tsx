@@ -12,8 +12,10 @@ import { csrfToken } from "../app/csrf";
 type FetcherParams = { query: string; operationName?: string | null; variables?: unknown };
 
 // A same-origin fetcher with the session cookie and Django's CSRF header; the token is read at
-// each request because `login` rotates it.
-async function fetcher(params: FetcherParams) {
+// each request because `login` rotates it. The headers tab is sent too: with
+// GRAPHQL_TRUSTED_DOCUMENTS_ONLY on, a session may not send text, and
+// `{"Authorization": "Bearer <token>"}` there runs it as the token's owner instead.
+async function fetcher(params: FetcherParams, options?: { headers?: Record<string, string> }) {
   const response = await fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
@@ -21,6 +23,7 @@ async function fetcher(params: FetcherParams) {
       "Content-Type": "application/json",
       Accept: "application/json",
       "X-CSRFToken": csrfToken(),
+      ...options?.headers,
     },
     body: JSON.stringify(params),
   });
