@@ -65,21 +65,22 @@ def log_in(page: Any, studio_url: str, user: Any) -> None:
     page.wait_for_url(re.compile("/library"))
 
 
-def graphql(page: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """A GraphQL request from the page, as the studio makes it (session cookie, CSRF header):
-    the server's own cluster runs what it enqueues."""
+def graphql(page: Any, user: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """A GraphQL request from the page as an API client makes it (query text with a token: a
+    browser session may only send the studio's trusted documents): the server's own cluster
+    runs what it enqueues."""
+    _, secret = account_services.api_token_create(user=user, name="e2e client")
     return page.evaluate(
-        """async ([query, variables]) => {
-          const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
-          const csrf = cookie ? cookie.split("=")[1] : "";
+        """async ([query, variables, secret]) => {
           const r = await fetch("/graphql", {
             method: "POST",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+            credentials: "omit",
+            headers: { "Content-Type": "application/json", Authorization: `Bearer ${secret}` },
             body: JSON.stringify({ query, variables }),
           });
           return await r.json();
         }""",
-        [query, variables],
+        [query, variables, secret],
     )
 
 
@@ -117,7 +118,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     page.get_by_role("heading", name="No jobs yet").wait_for()
     shoot(page, "empty")
 
-    made = graphql(page, SUBMIT, {"input": {"model": "VIDEO_3_0", "prompt": PROMPT}})
+    made = graphql(page, user, SUBMIT, {"input": {"model": "VIDEO_3_0", "prompt": PROMPT}})
     job_id = made["data"]["generationSubmit"]["job"]["id"]
     page.goto(job_url(studio_url, job_id))
     progress = page.get_by_role("progressbar", name="Progress")
