@@ -44,6 +44,7 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/create", label: "Create", icon: Sparkles },
 ];
 
 function ViewerFigures({ me }: { me: Viewer }) {
