@@ -90,6 +90,7 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
   const [active, setActive] = useState(0);
   const asked = useRef<{ query: string; at: number } | null>(null);
   const pendingCaret = useRef<number | null>(null);
+  const keyAt = useRef(0);
 
   const open = token !== null && dismissed !== token.start;
 
@@ -106,7 +107,8 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
   useEffect(() => {
     if (query === null) return;
     let live = true;
-    asked.current = { query, at: performance.now() };
+    // Timed from the key press that changed the query (the input event), not from this effect.
+    asked.current = { query, at: keyAt.current || performance.now() };
     const timer = window.setTimeout(async () => {
       const result = await client
         .query(MentionSuggestionsDocument, { query, first: 8 }, { requestPolicy: "network-only" })
@@ -210,6 +212,7 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
         placeholder={'Type @ to call up an element. Shot 1 (3s): [@Maya] walks in, the camera pans left. She says "Hello."'}
         value={value}
         onChange={(e) => {
+          keyAt.current = performance.now();
           onChange(e.currentTarget.value);
           // The caret has moved by the time this runs.
           queueMicrotask(readToken);
@@ -279,7 +282,16 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
 });
 
 /** The mentions of a prompt as chips; each one's button removes it from the prompt. */
-export function MentionChips({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+export function MentionChips({
+  value,
+  onChange,
+  onRemove,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  /** Handles the removal itself when it returns true (an attached image's chip). */
+  onRemove?: (name: string) => boolean;
+}) {
   const names = mentionsIn(value);
   if (!names.length) return null;
   return (
@@ -294,7 +306,7 @@ export function MentionChips({ value, onChange }: { value: string; onChange: (va
           tt="none"
           pr={2}
           rightSection={
-            <CloseButton size="xs" radius="xl" aria-label={`Remove ${name}`} onClick={() => onChange(removeMention(value, name))} />
+            <CloseButton size="xs" radius="xl" aria-label={`Remove ${name}`} onClick={() => onRemove?.(name) || onChange(removeMention(value, name))} />
           }
         >
           @{name}

@@ -29,7 +29,7 @@ import { problemOf, type Problem } from "../app/errors";
 import { TYPE_LABELS } from "../app/labels";
 import { useSession } from "../app/session";
 import { MediaImage } from "../components/Media";
-import { MentionChips, MentionPrompt, type MentionPromptHandle } from "../components/MentionPrompt";
+import { MentionChips, MentionPrompt, removeMention, type MentionPromptHandle } from "../components/MentionPrompt";
 import { graphql } from "../gql";
 import "./Create.css";
 import type { GenerationModel, GenerationModelsQuery, PromptPreviewQuery } from "../gql/graphql";
@@ -182,9 +182,17 @@ export function areaOf(field: string | null | undefined): Area {
   }
 }
 
+/** Issues shown by the input they are about rather than the field the service names. */
+const ISSUE_AREAS: Partial<Record<string, Area>> = {
+  TOO_MANY_BOUND_ELEMENTS: "elementIds",
+  TOO_MANY_REFERENCES: "attachedImages",
+  UNKNOWN_MENTION: "prompt",
+  SHOT_DURATIONS_MISMATCH: "duration",
+};
+
 /** `pan_left` → `pan left`. */
 export function moveLabel(move: string | null | undefined): string {
-  return move ? move.replace(/_/g, " ") : "camera free";
+  return move ? move.replace(/_/g, " ") : "no camera move";
 }
 
 /** The prompt with an unknown mention (as the issue's message quotes it: `[@Mya]` or `@Mya`)
@@ -306,7 +314,7 @@ function Thumb({ file, label, onRemove }: { file: File; label: string; onRemove:
         size="sm"
         variant="filled"
         radius="xl"
-        aria-label={`Remove ${label}`}
+        aria-label={`Detach ${label}`}
         onClick={onRemove}
       />
     </Box>
@@ -580,10 +588,12 @@ export default function Create() {
       mode: isVideo ? mode : null,
       duration: isVideo && duration ? Number(duration) : null,
       aspectRatio: aspect,
-      attachedImages: images.length,
-      startFrame: !!startFrame,
-      endFrame: !!endFrame,
-      inputVideo: !!inputVideo,
+      // What the model doesn't take stays attached but out of the job (its chips and the
+      // preview say so), so switching back and forth keeps the user's files.
+      attachedImages: model?.acceptsReferenceImages === false ? 0 : images.length,
+      startFrame: !!model?.takesFrames && !!startFrame,
+      endFrame: !!model?.takesFrames && !!endFrame,
+      inputVideo: !!model?.acceptsInputVideo && !!inputVideo,
       elementIds: model?.takesFrames ? bound : [],
     }),
     [code, prompt, mode, duration, aspect, images.length, startFrame, endFrame, inputVideo, bound, isVideo, model],
@@ -637,7 +647,10 @@ export default function Create() {
       const list = (found[area] ??= []);
       if (!list.includes(message)) list.push(message);
     };
-    for (const issue of preview && !empty ? preview.issues : []) if (issue.field) add(areaOf(issue.field), issue.message);
+    for (const issue of preview && !empty ? preview.issues : []) {
+      const area = ISSUE_AREAS[issue.code] ?? areaOf(issue.field);
+      if (area) add(area, issue.message);
+    }
     if (submitProblem) {
       for (const [field, message] of Object.entries(submitProblem.fields)) add(areaOf(field), message);
       if (submitProblem.form) add("generate", submitProblem.form);
@@ -658,8 +671,13 @@ export default function Create() {
     try {
       const result = await submit({
         input: {
-          ...previewInput,
-          images,
+          model: previewInput.model,
+          prompt: previewInput.prompt,
+          mode: previewInput.mode,
+          duration: previewInput.duration,
+          aspectRatio: previewInput.aspectRatio,
+          elementIds: previewInput.elementIds,
+          images: model?.acceptsReferenceImages === false ? [] : images,
           startFrame: model?.takesFrames ? startFrame : null,
           endFrame: model?.takesFrames ? endFrame : null,
           inputVideo: model?.acceptsInputVideo ? inputVideo : null,
@@ -693,6 +711,20 @@ export default function Create() {
         .replace(new RegExp(`\\[@\\s*Image\\s*${n}\\s*\\] ?`, "gi"), "")
         .replace(/\[@\s*Image\s*(\d+)\s*\]/gi, (all, d: string) => (Number(d) > n ? `[@Image${Number(d) - 1}]` : all)),
     );
+  };
+  // An image's or the video's chip detaches the file too.
+  const removeChip = (name: string): boolean => {
+    const image = /^image\s*(\d+)$/i.exec(name);
+    if (image && Number(image[1]) >= 1 && Number(image[1]) <= images.length) {
+      removeImage(Number(image[1]) - 1);
+      return true;
+    }
+    if (/^video$/i.test(name) && inputVideo) {
+      setInputVideo(null);
+      setPrompt((p) => removeMention(p, name));
+      return true;
+    }
+    return false;
   };
   const pickVideo = (file: File) => {
     setInputVideo(file);
@@ -759,7 +791,7 @@ export default function Create() {
                 error={promptMessages.length ? promptMessages.join(" ") : undefined}
               />
               <Group justify="space-between" gap="xs" wrap="wrap">
-                <MentionChips value={prompt} onChange={setPrompt} />
+                <MentionChips value={prompt} onChange={setPrompt} onRemove={removeChip} />
                 <Button variant="light" leftSection={<LibraryIcon size={16} aria-hidden />} onClick={() => setLibraryOpen(true)}>
                   Add from Element Library
                 </Button>
@@ -767,7 +799,7 @@ export default function Create() {
             </Stack>
 
             {model?.acceptsReferenceImages !== false && (
-              <Stack gap="xs">
+              <Stack gap="xs" role="group" aria-label="Images">
                 <Group justify="space-between">
                   <Text fw={600}>Images</Text>
                   <FilePick label="Attach images" text="Attach images" accept="image/jpeg,image/png,image/webp" multiple onFiles={attachImages} icon={<ImagePlus size={16} aria-hidden />} />
@@ -788,7 +820,7 @@ export default function Create() {
             )}
 
             {model?.takesFrames && (
-              <Card radius="md" bg="dark.7" p="md">
+              <Card radius="md" bg="dark.7" p="md" role="group" aria-label="Start and end frame">
                 <Stack gap="sm">
                   <Text fw={600}>Start and end frame</Text>
                   <Group gap="md" align="flex-start">
@@ -796,7 +828,7 @@ export default function Create() {
                       {startFrame ? (
                         <Thumb file={startFrame} label="Start frame" onRemove={() => setStartFrame(null)} />
                       ) : (
-                        <FilePick label="Start frame" text="Start frame" accept="image/jpeg,image/png,image/webp" onFiles={(f) => setStartFrame(f[0])} icon={<ImagePlus size={16} aria-hidden />} />
+                        <FilePick label="Start frame file" text="Start frame" accept="image/jpeg,image/png,image/webp" onFiles={(f) => setStartFrame(f[0])} icon={<ImagePlus size={16} aria-hidden />} />
                       )}
                       <FieldError messages={at("startFrame")} />
                     </Stack>
@@ -804,7 +836,7 @@ export default function Create() {
                       {endFrame ? (
                         <Thumb file={endFrame} label="End frame" onRemove={() => setEndFrame(null)} />
                       ) : (
-                        <FilePick label="End frame" text="End frame" accept="image/jpeg,image/png,image/webp" onFiles={(f) => setEndFrame(f[0])} icon={<ImagePlus size={16} aria-hidden />} />
+                        <FilePick label="End frame file" text="End frame" accept="image/jpeg,image/png,image/webp" onFiles={(f) => setEndFrame(f[0])} icon={<ImagePlus size={16} aria-hidden />} />
                       )}
                       <FieldError messages={at("endFrame")} />
                     </Stack>
@@ -825,10 +857,10 @@ export default function Create() {
             )}
 
             {model?.acceptsInputVideo && (
-              <Stack gap="xs">
+              <Stack gap="xs" role="group" aria-label="Input video">
                 <Group justify="space-between">
                   <Text fw={600}>Input video</Text>
-                  {!inputVideo && <FilePick label="Input video" text="Add a video" accept="video/mp4,video/quicktime" onFiles={(f) => pickVideo(f[0])} icon={<Film size={16} aria-hidden />} />}
+                  {!inputVideo && <FilePick label="Input video file" text="Add a video" accept="video/mp4,video/quicktime" onFiles={(f) => pickVideo(f[0])} icon={<Film size={16} aria-hidden />} />}
                 </Group>
                 {inputVideo ? (
                   <Group gap="sm">
