@@ -4,7 +4,7 @@ import { useState } from "react";
 import { describe, expect, it } from "vitest";
 
 import { fakeClient, renderWith } from "../test/render";
-import { MentionChips, MentionPrompt, mentionAt, mentionsIn, removeMention } from "./MentionPrompt";
+import { localMatches, MentionChips, MentionPrompt, mentionAt, mentionsIn, removeMention, type Suggestion } from "./MentionPrompt";
 
 // jsdom has no FontFaceSet; Mantine's autosizing textarea listens on it.
 if (!("fonts" in document)) {
@@ -61,6 +61,15 @@ describe("mention helpers", () => {
   it("lists each mention once and removes one everywhere", () => {
     expect(mentionsIn("[@Maya] meets [@Image1] and [@maya] again")).toEqual(["Maya", "Image1"]);
     expect(removeMention("[@Maya] meets [@Max] and [@maya].", "Maya")).toBe("meets [@Max] and.");
+  });
+
+  it("matches elements already seen by prefix, then by containing the query", () => {
+    const pool = new Map<string, Suggestion>(
+      LIBRARY.map((e) => [e.id, { ...e, type: e.type as Suggestion["type"], mention: `[@${e.name}]` }]),
+    );
+    expect(localMatches(pool, "ma").map((s) => s.name)).toEqual(["Max the Dog", "Maya"]);
+    expect(localMatches(pool, "oo").map((s) => s.name)).toEqual(["Red Scooter"]);
+    expect(localMatches(pool, "the").map((s) => s.name)).toEqual(["Max the Dog"]);
   });
 });
 

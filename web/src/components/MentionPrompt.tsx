@@ -59,6 +59,16 @@ export function removeMention(text: string, name: string): string {
     .replace(/ +([,.!?;:])/g, "$1");
 }
 
+/** Elements already seen whose names start with, then contain, what is typed. */
+export function localMatches(pool: Map<string, Suggestion>, query: string, first = 8): Suggestion[] {
+  const q = query.trim().toLowerCase();
+  const all = [...pool.values()];
+  const starts = all.filter((s) => s.name.toLowerCase().startsWith(q));
+  const contains = all.filter((s) => !s.name.toLowerCase().startsWith(q) && s.name.toLowerCase().includes(q));
+  const byName = (a: Suggestion, b: Suggestion) => a.name.localeCompare(b.name);
+  return [...starts.sort(byName), ...contains.sort(byName)].slice(0, first);
+}
+
 export interface MentionPromptHandle {
   /** Puts `[@Name]` at the caret (or the end) and focuses the prompt. */
   insert: (mention: string) => void;
@@ -102,27 +112,71 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
     if (!found) setDismissed(null);
   }, []);
 
+  // Elements seen in any answer: what is typed next is first matched against them, so the
+  // list follows each key press at once; the service's answer (which also ranks close names)
+  // replaces it when it arrives. The first `@` is answered from a list fetched on focus.
+  const pool = useRef(new Map<string, Suggestion>());
+  const answers = useRef(new Map<string, Suggestion[]>());
+  const remember = useCallback((q: string, list: Suggestion[]) => {
+    answers.current.set(q.toLowerCase(), list);
+    for (const s of list) pool.current.set(s.id, s);
+  }, []);
+  const warmed = useRef(false);
+  const warm = useCallback(() => {
+    if (warmed.current) return;
+    warmed.current = true;
+    void client
+      .query(MentionSuggestionsDocument, { query: "", first: 50 }, { requestPolicy: "network-only" })
+      .toPromise()
+      .then((r) => {
+        const list = r.data?.mentionSuggestions ?? [];
+        for (const s of list) pool.current.set(s.id, s);
+        if (!answers.current.has("")) answers.current.set("", list.slice(0, 8));
+      });
+  }, [client, remember]);
+
+  const show = useCallback((q: string, list: Suggestion[]) => {
+    setItems((old) => {
+      // Keep the highlighted element highlighted when a fresher list arrives.
+      setActive((i) => {
+        const id = old?.[i]?.id;
+        const kept = id ? list.findIndex((s) => s.id === id) : -1;
+        return kept >= 0 ? kept : 0;
+      });
+      return list;
+    });
+    setItemsFor(q);
+  }, []);
+
   // Ask for suggestions whenever the typed query changes; only the newest answer counts.
   const query = open ? token.query : null;
   useEffect(() => {
     if (query === null) return;
     let live = true;
     // Timed from the key press that changed the query (the input event), not from this effect.
-    asked.current = { query, at: keyAt.current || performance.now() };
+    const at = keyAt.current || performance.now();
+    asked.current = { query, at };
+    const known = answers.current.get(query.toLowerCase()) ?? localMatches(pool.current, query);
+    if (known.length) show(query, known);
     const timer = window.setTimeout(async () => {
       const result = await client
         .query(MentionSuggestionsDocument, { query, first: 8 }, { requestPolicy: "network-only" })
         .toPromise();
       if (!live) return;
-      setItems(result.data?.mentionSuggestions ?? []);
-      setItemsFor(query);
-      setActive(0);
+      const list = result.data?.mentionSuggestions ?? [];
+      remember(query, list);
+      try {
+        performance.measure("mention-roundtrip", { start: at, end: performance.now() });
+      } catch {
+        /* measuring is best effort */
+      }
+      show(query, list);
     }, debounceMs);
     return () => {
       live = false;
       window.clearTimeout(timer);
     };
-  }, [query, client, debounceMs]);
+  }, [query, client, debounceMs, remember, show]);
 
   // How long from the key press to suggestions on screen, for the budget (≤ 100 ms).
   useEffect(() => {
@@ -221,6 +275,7 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
           if (!["ArrowDown", "ArrowUp", "Enter", "Tab", "Escape"].includes(e.key)) readToken();
         }}
         onClick={readToken}
+        onFocus={warm}
         onBlur={() => window.setTimeout(() => setToken(null), 150)}
         onKeyDown={onKeyDown}
         error={error}
