@@ -138,7 +138,9 @@ def test_a_three_shot_prompt_from_at_to_the_job_page(
     mention(page, "Litt", "Little Scholar")
     page.keyboard.type("walks down ")
     mention(page, "tok", "Tokyo Street", keyboard=False)
-    page.keyboard.type('in the morning. Shot 2 (2s): [@Little Scholar] says, "I see food and I eat it." ')
+    page.keyboard.type(
+        'in the morning. Shot 2 (2s): [@Little Scholar] says, "I see food and I eat it." '
+    )
     page.keyboard.type("Shot 3 (1s): The camera pans left over the street to ")
     page.get_by_label("Attach images").set_input_files(str(media["rocket.jpg"]))
     expect(page.get_by_role("img", name="Image1")).to_be_visible()
@@ -240,7 +242,9 @@ def test_a_long_input_video_a_16_s_multi_shot_prompt_and_4_bound_elements(
     expect(preview(page).get_by_text("Ready to generate.")).to_be_visible()
     page.get_by_role("button", name="Generate").click()
     section = page.get_by_role("group", name="Input video")
-    expect(section.get_by_role("alert").filter(has_text="this model takes at most 10 s")).to_be_visible()
+    expect(
+        section.get_by_role("alert").filter(has_text="this model takes at most 10 s")
+    ).to_be_visible()
     shoot("create-6-long-video")
     assert not GenerationJob.objects.filter(owner=user).exists()
     assert credit_balance(user) == balance
@@ -274,7 +278,9 @@ def test_too_few_credits_and_a_double_click(page: Any, studio_url: str, shoot: A
     price = shown_price(page)
     assert price > 1
     page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_role("alert").filter(has_text=f"Not enough credits: this needs {price}.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text=f"Not enough credits: this needs {price}.")
+    ).to_be_visible()
     expect(page.get_by_role("link", name="See your credits and ledger")).to_be_visible()
     shoot("create-8-no-credits")
     assert not GenerationJob.objects.filter(owner=poor).exists()
@@ -307,11 +313,46 @@ def test_preview_and_picker_timings_with_150_elements(page: Any, studio_url: str
     page.evaluate("performance.clearMeasures()")
 
     # Typing in bursts with pauses longer than the debounce: one preview per pause.
-    words = (
-        "Shot 1 (3s): [@Little Scholar] walks down [@Tokyo Street] as the camera pans left. "
-        'Shot 2 (2s): [@Little Scholar] says, "What a morning." '
-        "Shot 3 (2s): The camera pulls back over [@Tokyo Street] and the city wakes up."
-    ).split(" ")
+    words = [
+        "Shot",
+        "1",
+        "(3s):",
+        "[@Little",
+        "Scholar]",
+        "walks",
+        "down",
+        "[@Tokyo",
+        "Street]",
+        "as",
+        "the",
+        "camera",
+        "pans",
+        "left.",
+        "Shot",
+        "2",
+        "(2s):",
+        "[@Little",
+        "Scholar]",
+        "says,",
+        '"What',
+        "a",
+        'morning."',
+        "Shot",
+        "3",
+        "(2s):",
+        "The",
+        "camera",
+        "pulls",
+        "back",
+        "over",
+        "[@Tokyo",
+        "Street]",
+        "and",
+        "the",
+        "city",
+        "wakes",
+        "up.",
+    ]
     for word in words:
         page.keyboard.type(word + " ", delay=15)
         page.wait_for_timeout(420)
@@ -329,9 +370,7 @@ def test_preview_and_picker_timings_with_150_elements(page: Any, studio_url: str
             page.keyboard.type(char)
             page.wait_for_timeout(150)
         page.keyboard.press("Escape")
-    picker_ms = page.evaluate(
-        "performance.getEntriesByName('mention-picker').map(e => e.duration)"
-    )
+    picker_ms = page.evaluate("performance.getEntriesByName('mention-picker').map(e => e.duration)")
 
     roundtrip_ms = page.evaluate(
         "performance.getEntriesByName('mention-roundtrip').map(e => e.duration)"
