@@ -194,6 +194,19 @@ def test_an_unknown_mention_is_one_click_to_fix_and_too_many_references_show_at_
     expect(prompt_box(page)).to_have_value("[@Little Scholar] waves at the camera.")
     expect(region.get_by_text("Ready to generate.")).to_be_visible()
 
+    # "Add from Element Library": a searchable grid; a click mentions the element.
+    page.get_by_role("button", name="Add from Element Library").click()
+    dialog = page.get_by_role("dialog", name="Add from Element Library")
+    expect(dialog.get_by_role("button", name="Add Little Scholar")).to_be_visible()
+    dialog.get_by_label("Search elements").fill("tok")
+    expect(dialog.get_by_role("button", name="Add Little Scholar")).to_be_hidden()
+    shoot("create-3b-library-picker")
+    dialog.get_by_role("button", name="Add Tokyo Street").click()
+    expect(dialog).to_be_hidden()
+    expect(prompt_box(page)).to_have_value(
+        "[@Little Scholar] waves at the camera. [@Tokyo Street] "
+    )
+
     # Two elements and six images: 8 references where Video 3.0 Omni takes 7.
     prompt_box(page).fill("[@Little Scholar] walks down [@Tokyo Street] past ")
     page.get_by_label("Attach images").set_input_files([str(media["rocket.jpg"])] * 6)

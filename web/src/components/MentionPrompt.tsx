@@ -286,7 +286,8 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
         aria-expanded={shown}
         aria-controls={shown ? listId : undefined}
         aria-activedescendant={shown && items.length ? optionId(active) : undefined}
-        styles={{ input: { fontSize: "var(--mantine-font-size-md)", lineHeight: 1.6 } }}
+        // An error colours the border, not the user's words.
+        styles={{ input: { fontSize: "var(--mantine-font-size-md)", lineHeight: 1.6, color: "var(--mantine-color-text)" } }}
       />
       {shown && (
         <Paper

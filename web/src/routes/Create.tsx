@@ -744,6 +744,8 @@ export default function Create() {
   const { data: boundData } = useQuery({ query: CreateElementsDocument, variables: { search: null }, pause: !model?.takesFrames })[0];
   const boundOptions = (boundData?.elements.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
 
+  // An unknown mention's close names, one click each, right under the prompt too.
+  const fixes = (preview && !empty ? preview.issues : []).flatMap((issue) => issue.suggestions.map((name) => ({ issue, name })));
   const previewBlocked = !!preview && !empty && !preview.ok;
   const promptMessages = at("prompt");
   const generateMessages = at("generate");
@@ -790,6 +792,15 @@ export default function Create() {
                 description={model?.multiShot ? "Several shots: Shot 1 (3s): … Shot 2 (4s): … Lines in quotes are spoken." : undefined}
                 error={promptMessages.length ? promptMessages.join(" ") : undefined}
               />
+              {fixes.length > 0 && (
+                <Group gap={6} aria-label="Suggested names">
+                  {fixes.map(({ issue, name }) => (
+                    <Button key={`${issue.message}-${name}`} size="compact-sm" variant="light" color="yellow" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => setPrompt((p) => fixMention(p, issue, name))}>
+                      Replace with {name}
+                    </Button>
+                  ))}
+                </Group>
+              )}
               <Group justify="space-between" gap="xs" wrap="wrap">
                 <MentionChips value={prompt} onChange={setPrompt} onRemove={removeChip} />
                 <Button variant="light" leftSection={<LibraryIcon size={16} aria-hidden />} onClick={() => setLibraryOpen(true)}>
