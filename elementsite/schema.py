@@ -45,7 +45,7 @@ from generation.explore.graphql.mutations import ExploreMutation
 from generation.explore.graphql.queries import ExploreQuery
 from generation.graphql.multiview import MultiViewMutation
 from generation.graphql.mutations import GenerationMutation, GenerationPreviewQuery, PreviewIssue
-from generation.graphql.queries import GenerationQuery
+from generation.graphql.queries import GenerationCatalogQuery, GenerationQuery
 from generation.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
@@ -70,6 +70,7 @@ Query = merge_types(
         AssistQuery,
         GenerationQuery,
         GenerationPreviewQuery,
+        GenerationCatalogQuery,
         ExploreQuery,
         WebhookQuery,
         NodeQuery,

@@ -25,6 +25,7 @@ export const router = createBrowserRouter([
           { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
           { path: "voices", lazy: screen(() => import("../routes/Voices")) },
           { path: "account", lazy: screen(() => import("../routes/Account")) },
+          { path: "create", lazy: screen(() => import("../routes/Create")) },
           { path: "jobs", lazy: screen(() => import("../routes/Jobs")) },
           { path: "jobs/:id", lazy: screen(() => import("../routes/JobPage")) },
           { path: "history", lazy: screen(() => import("../routes/History")) },

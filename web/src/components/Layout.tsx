@@ -45,6 +45,7 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/create", label: "Create", icon: Sparkles },
   { to: "/jobs", label: "Jobs", icon: ListVideo },
   { to: "/history", label: "History", icon: HistoryIcon },
   { to: "/explore", label: "Explore", icon: Compass },
