@@ -107,7 +107,7 @@ def mention_suggestions(
     usable = usable_elements(owner=owner).alias(folded=Lower("name"))
     if not term:
         # Just `@`: the first names in casefold order, which no database's ORDER BY follows.
-        rows = list(usable.values_list("pk", "name", "type"))
+        rows = list(usable.order_by().values_list("pk", "name", "type"))
         rows.sort(key=lambda r: r[1].casefold())
         return [MentionSuggestion(pk, name, kind, "prefix") for pk, name, kind in rows[:first]]
     prefix: list[tuple[int, str, str]] = []
@@ -123,7 +123,7 @@ def mention_suggestions(
         others = usable.exclude(starts)
     contains, rest = [], []
     if len(prefix) < first:
-        for row in others.values_list("pk", "name", "type"):
+        for row in others.order_by().values_list("pk", "name", "type"):
             folded = row[1].casefold()
             # The rule is casefold's; LOWER misses a few (ß is "ss" to casefold).
             if folded.startswith(term):
