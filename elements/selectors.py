@@ -89,6 +89,18 @@ def _bytewise(expression: Any) -> Any:
     return expression
 
 
+FUZZY_CUTOFF = 0.6
+
+
+def _close(term: str, name: str) -> float:
+    """`SequenceMatcher.ratio()`, or 0 when its cheap upper bounds are already below the
+    cutoff (as `difflib.get_close_matches` does): most names of a big library stop there."""
+    matcher = difflib.SequenceMatcher(None, term, name)
+    if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
+        return 0.0
+    return matcher.ratio()
+
+
 def mention_suggestions(
     *, owner: AbstractBaseUser, query: str, first: int = 10
 ) -> list[MentionSuggestion]:
@@ -141,11 +153,8 @@ def mention_suggestions(
         for pk, name, kind in rest:
             folded = name.casefold()
             # Compare with the name's start as well, so "banan" finds "Banana Cat".
-            ratio = max(
-                difflib.SequenceMatcher(None, term, folded).ratio(),
-                difflib.SequenceMatcher(None, term, folded[: len(term) + 1]).ratio(),
-            )
-            if ratio >= 0.6:
+            ratio = max(_close(term, folded), _close(term, folded[: len(term) + 1]))
+            if ratio >= FUZZY_CUTOFF:
                 scored.append((-ratio, folded, pk, name, kind))
         scored.sort()
         out += [MentionSuggestion(pk, n, k, "fuzzy") for _, _, pk, n, k in scored]
