@@ -39,8 +39,9 @@ class PrefixIndex(models.Index):
         from django.db.models.indexes import IndexExpression
 
         # What `django.contrib.postgres` does when installed: an operator class goes after
-        # the parenthesized expression, not inside it.
-        IndexExpression.register_wrappers(OrderBy, OpClass, Collate)
+        # the parenthesized expression, not inside it. (The stubs want instances; Django
+        # passes the classes.)
+        IndexExpression.register_wrappers(OrderBy, OpClass, Collate)  # type: ignore[arg-type]
         *leading, last = self.expressions
         index = models.Index(*leading, OpClass(last, name="text_pattern_ops"), name=self.name)
         return index.create_sql(model, schema_editor, using=using, **kwargs)
