@@ -6,9 +6,11 @@ images, only characters speak) live in `elements.services`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
@@ -18,6 +20,31 @@ ELEMENT_DESCRIPTION_MAX = 500
 ELEMENT_NAME_FORBIDDEN = ("[", "]", "@", "\n", "\r")
 MAX_IMAGES = 4
 MIN_IMAGES = 2
+
+
+class PrefixIndex(models.Index):
+    """An index for `LIKE 'prefix%'` on its last expression (with the ones before it equal).
+
+    PostgreSQL uses a plain b-tree for a prefix match only under the "C" collation; with the
+    pattern operator class it does whatever the database's collation is, so the last
+    expression gets `text_pattern_ops` there. Other databases get the plain index (SQLite's
+    `LIKE` prefix uses neither; the owner's rows are few)."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        from django.contrib.postgres.indexes import OpClass
+        from django.db.models import OrderBy
+        from django.db.models.functions import Collate
+        from django.db.models.indexes import IndexExpression
+
+        # What `django.contrib.postgres` does when installed: an operator class goes after
+        # the parenthesized expression, not inside it. (The stubs want instances; Django
+        # passes the classes.)
+        IndexExpression.register_wrappers(OrderBy, OpClass, Collate)  # type: ignore[arg-type]
+        *leading, last = self.expressions
+        index = models.Index(*leading, OpClass(last, name="text_pattern_ops"), name=self.name)
+        return index.create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class ElementType(models.TextChoices):
@@ -197,7 +224,9 @@ class Element(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-updated_at", "-id"]),
-            models.Index(Lower("name"), "owner", name="elements_owner_lower_name"),
+            # The `@` picker's prefix match (`selectors.mention_suggestions`); exact-name
+            # lookups use the unique constraint's index below.
+            PrefixIndex(F("owner"), Lower("name"), name="elements_owner_name_prefix"),
         ]
         constraints = [
             models.UniqueConstraint(Lower("name"), "owner", name="elements_name_unique_per_owner"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Collate, Length, Lower
 
 from elements.models import (
     Element,
@@ -78,26 +81,69 @@ class MentionSuggestion:
     match: str  # "prefix", "contains" or "fuzzy"
 
 
+def _bytewise(expression: Any) -> Any:
+    """Orders like Python's `str` ordering (by code point): PostgreSQL's "C" collation;
+    SQLite's default (BINARY) already does."""
+    if connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
+
+
+FUZZY_CUTOFF = 0.6
+
+
+def _close(term: str, name: str) -> float:
+    """`SequenceMatcher.ratio()`, or 0 when its cheap upper bounds are already below the
+    cutoff (as `difflib.get_close_matches` does): most names of a big library stop there."""
+    matcher = difflib.SequenceMatcher(None, term, name)
+    if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
+        return 0.0
+    return matcher.ratio()
+
+
 def mention_suggestions(
     *, owner: AbstractBaseUser, query: str, first: int = 10
 ) -> list[MentionSuggestion]:
-    """For the `@` picker: names starting with `query` first, then names containing it, then
-    close names (typos). Only the owner's usable elements; one query of names."""
+    """For the `@` picker: names starting with `query` first (shortest first), then names
+    containing it, then close names (typos). Only the owner's usable elements.
+
+    Runs on every keystroke, so the prefix match is SQL on the `(owner, lower(name))` index
+    (`elements_owner_name_prefix`) with a LIMIT: when it fills the list (a short prefix in a
+    big library, the common case) that one query is all. Otherwise a second query reads the
+    other usable names (a library is capped by the tier's element limit) and ranks them
+    here: containing first, then the close ones by `difflib`. (A name that only casefold
+    matches, "Straße" for "strass", is offered as a prefix only when the list is not full.)"""
     first = max(1, min(first, 50))
-    term = (query or "").strip().lstrip("@[").casefold()
-    rows = list(usable_elements(owner=owner).values_list("pk", "name", "type"))
+    typed = (query or "").strip().lstrip("@[")
+    term = typed.casefold()
+    usable = usable_elements(owner=owner).alias(folded=Lower("name"))
     if not term:
+        # Just `@`: the first names in casefold order, which no database's ORDER BY follows.
+        rows = list(usable.order_by().values_list("pk", "name", "type"))
         rows.sort(key=lambda r: r[1].casefold())
         return [MentionSuggestion(pk, name, kind, "prefix") for pk, name, kind in rows[:first]]
-    prefix, contains, rest = [], [], []
-    for row in rows:
-        folded = row[1].casefold()
-        if folded.startswith(term):
-            prefix.append(row)
-        elif term in folded:
-            contains.append(row)
-        else:
-            rest.append(row)
+    prefix: list[tuple[int, str, str]] = []
+    others = usable
+    # SQLite's LOWER folds ASCII letters only: a term with others is matched here, below.
+    if term.isascii():
+        starts = Q(folded__startswith=typed.lower())
+        prefix = list(
+            usable.filter(starts)
+            .order_by(Length("name"), _bytewise(Lower("name")), "pk")
+            .values_list("pk", "name", "type")[:first]
+        )
+        others = usable.exclude(starts)
+    contains, rest = [], []
+    if len(prefix) < first:
+        for row in others.order_by().values_list("pk", "name", "type"):
+            folded = row[1].casefold()
+            # The rule is casefold's; LOWER misses a few (ß is "ss" to casefold).
+            if folded.startswith(term):
+                prefix.append(row)
+            elif term in folded:
+                contains.append(row)
+            else:
+                rest.append(row)
     prefix.sort(key=lambda r: (len(r[1]), r[1].casefold()))
     contains.sort(key=lambda r: (r[1].casefold().index(term), r[1].casefold()))
     out = [MentionSuggestion(pk, n, k, "prefix") for pk, n, k in prefix]
@@ -107,11 +153,8 @@ def mention_suggestions(
         for pk, name, kind in rest:
             folded = name.casefold()
             # Compare with the name's start as well, so "banan" finds "Banana Cat".
-            ratio = max(
-                difflib.SequenceMatcher(None, term, folded).ratio(),
-                difflib.SequenceMatcher(None, term, folded[: len(term) + 1]).ratio(),
-            )
-            if ratio >= 0.6:
+            ratio = max(_close(term, folded), _close(term, folded[: len(term) + 1]))
+            if ratio >= FUZZY_CUTOFF:
                 scored.append((-ratio, folded, pk, name, kind))
         scored.sort()
         out += [MentionSuggestion(pk, n, k, "fuzzy") for _, _, pk, n, k in scored]

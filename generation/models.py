@@ -290,7 +290,11 @@ class GenerationOutput(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        # The creation history's order, whole: with `(owner, -created_at)` alone PostgreSQL
+        # read and sorted every output of the owner to return a page.
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="generation_output_history")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.job_id}"
