@@ -26,11 +26,12 @@ from accounts.models import CreditLedgerEntry
 from accounts.selectors import credit_balance
 from elements.models import Element, ReferenceImage
 from generation.models import GenerationJob
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import UserFactory
 from tests.support import videos
 from tests.support.jobs import library_owner
 from tests.support.media import image_bytes
 from tests.web.conftest import SCREENSHOTS
+from tests.web.flows import log_in, mention, open_create, preview, prompt_box
 from tests.web.media import write_media
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,45 +40,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def media(tmp_path: Path) -> dict[str, Path]:
     return write_media(tmp_path / "media")
-
-
-def log_in(page: Any, studio_url: str, user: Any) -> None:
-    page.goto(f"{studio_url}/login")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/library"))
-
-
-def open_create(page: Any) -> None:
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Create").click()
-    page.wait_for_url(re.compile(r"/create$"))
-    expect(page.get_by_role("heading", name="Create", exact=True)).to_be_visible()
-    # The catalog is in: the picker shows the chosen model's rules.
-    expect(page.get_by_role("group", name=re.compile(r"rules$"))).to_be_visible()
-
-
-def prompt_box(page: Any) -> Any:
-    return page.get_by_role("textbox", name="Prompt")
-
-
-def preview(page: Any) -> Any:
-    return page.get_by_role("region", name="Preview")
-
-
-def mention(page: Any, typed: str, name: str, *, keyboard: bool = True) -> None:
-    """Type `@typed` and pick `name` from the Elements listbox (Enter, or a click)."""
-    page.keyboard.type(f"@{typed}")
-    listbox = page.get_by_role("listbox", name="Elements")
-    option = listbox.get_by_role("option", name=name, exact=True)
-    expect(option).to_be_visible()
-    if keyboard:
-        while option.get_attribute("aria-selected") != "true":
-            page.keyboard.press("ArrowDown")
-        page.keyboard.press("Enter")
-    else:
-        option.click()
-    expect(listbox).to_be_hidden()
 
 
 def seed_elements(user: Any, count: int, prefix: str = "Perf element") -> None:

@@ -25,8 +25,8 @@ from generation import services
 from generation.catalog import ModelCode
 from generation.explore.models import ExploreWork
 from generation.models import GenerationJob, GenerationOutput, JobStatus
-from tests.factories import TEST_PASSWORD, UserFactory
-from tests.web.flows import TASK_TIMEOUT_MS
+from tests.factories import UserFactory
+from tests.web.flows import TASK_TIMEOUT_MS, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,14 +55,6 @@ def shoot(page: Any, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"jobs-{name}-{label}.png"), full_page=True)
     if original:
         page.set_viewport_size(original)
-
-
-def log_in(page: Any, studio_url: str, user: Any) -> None:
-    page.goto(f"{studio_url}/login")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile("/library"))
 
 
 def graphql(page: Any, user: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
