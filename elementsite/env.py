@@ -64,6 +64,7 @@ class Env(BaseSettings):
     VOICE_MIN_SPEECH_RATIO: Annotated[float, Field(ge=0, le=1)] = 0.3
     INPUT_VIDEO_MAX_BYTES: Count = 200 * 1024 * 1024
     ASSIST_PROVIDER: str = "local"
+    IDENTITY_ENGINE: str = "local"
     MULTIVIEW_PRICE_CREDITS: Count = 5
     VIDEO_ELEMENT_MAX_BYTES: Count = 200 * 1024 * 1024
     VIDEO_ELEMENT_MAX_SIDE: Count = 4096
@@ -162,7 +163,7 @@ class Env(BaseSettings):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("ASSIST_PROVIDER", mode="before")
+    @field_validator("ASSIST_PROVIDER", "IDENTITY_ENGINE", mode="before")
     @classmethod
     def _stripped(cls, value: Any) -> Any:
         return (value.strip() or "local") if isinstance(value, str) else value

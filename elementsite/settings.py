@@ -191,6 +191,7 @@ INPUT_VIDEO_MAX_BYTES = env.INPUT_VIDEO_MAX_BYTES
 # AI assists (subject type, description, multi-view): `local` is the built-in analysis; a
 # remote one is the dotted path of an `elements.assists.base.AssistProvider` subclass.
 ASSIST_PROVIDER = env.ASSIST_PROVIDER
+IDENTITY_ENGINE = env.IDENTITY_ENGINE
 # Credits a multi-view completion costs once the day's free uses (the tier's) are gone.
 MULTIVIEW_PRICE_CREDITS = env.MULTIVIEW_PRICE_CREDITS
 # The video a character element is made from (kept until its processing job has trimmed it).
