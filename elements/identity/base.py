@@ -121,7 +121,9 @@ class IdentityEngine(abc.ABC):
 
     @abc.abstractmethod
     def describe(self, image: Image.Image) -> ImageDescriptors:
-        """Faces and appearance of `image` (any size, any mode; EXIF orientation applied)."""
+        """Faces and appearance of `image` (any size, any mode; EXIF orientation applied),
+        as opened by Pillow: an engine may decode it at a reduced scale (`Image.draft`).
+        Face boxes and the size are in the original's pixels."""
 
     @abc.abstractmethod
     def face_distance(self, a: Face, b: Face) -> float:

@@ -8,8 +8,9 @@ Everything it needs ships inside wheels, so nothing is fetched when it runs:
 - everything else: a 64-bit DCT perceptual hash, an HSV colour histogram and ORB keypoints,
   from OpenCV (`opencv-python-headless`, which the assists use already).
 
-Detection runs on a copy whose long side is at most DETECT_SIDE pixels, upsampled once
-(so faces down to about 32 px of that copy are found); each face is then described from the
+Detection runs on a copy whose long side is at most DETECT_SIDE pixels, as it is and, when
+that finds no face, upsampled once (so faces down to about 32 px of that copy are found; the
+ones under MIN_FACE_SIDE of the original are reported, not described); each face is then described from the
 original pixels around it, brought to at most DESCRIBE_SIDE px, which is all the 150 px
 aligned chip of the descriptor needs.
 """
@@ -27,7 +28,8 @@ from PIL import Image, ImageOps
 
 from elements.identity.base import MIN_FACE_SIDE, Face, IdentityEngine, ImageDescriptors
 
-DETECT_SIDE = 1024
+DETECT_SIDE = 800
+DRAFT_SIDE = 1600
 DESCRIBE_SIDE = 300
 APPEARANCE_SIDE = 512
 # dlib's detector scores; the spurious boxes it returns on hands and patches of texture
@@ -66,9 +68,21 @@ def _dlib() -> dict[str, Any]:
     return _models
 
 
-def _rgb(image: Image.Image) -> Image.Image:
+def _decoded(image: Image.Image) -> tuple[Image.Image, float]:
+    """The image decoded, upright and RGB, and the factor from its pixels to the original's.
+    A JPEG not yet loaded is decoded at the smallest of 1/2, 1/4, 1/8 of its size that keeps
+    its long side at least DRAFT_SIDE (a 12 MP photo: 2000×1500), which is all detection and
+    the 150 px descriptor chips need, at a fraction of the decode."""
+    width = image.width
+    if image.format == "JPEG":
+        long_side = max(image.size)
+        if long_side > DRAFT_SIDE:
+            scale = DRAFT_SIDE / long_side
+            image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
+    image.load()
+    to_original = width / image.width
     image = ImageOps.exif_transpose(image)
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return (image if image.mode == "RGB" else image.convert("RGB")), to_original
 
 
 def _scaled(image: Image.Image, side: int) -> tuple[Image.Image, float]:
@@ -81,14 +95,31 @@ def _scaled(image: Image.Image, side: int) -> tuple[Image.Image, float]:
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0), factor
 
 
-def _faces(image: Image.Image) -> list[Face]:
+def _faces(
+    image: Image.Image, to_original: float = 1.0, small: tuple[Image.Image, float] | None = None
+) -> list[Face]:
+    """The faces of `image`, largest first, their boxes in pixels of the original
+    (`to_original` times this image's: a JPEG decoded at a reduced scale). `small`: the
+    detection copy (`_scaled(image, DETECT_SIDE)`) if made already."""
     models = _dlib()
-    small, factor = _scaled(image, DETECT_SIDE)
-    boxes, scores, _ = models["detector"].run(np.asarray(small), 1, 0.0)
+    copy, factor = small or _scaled(image, DETECT_SIDE)
+    # HOG on the grey copy: the same faces (scores within 5 % on the test photographs) for
+    # two thirds of the cost of colour.
+    pixels = np.asarray(copy.convert("L"))
+    # At the copy's own scale first (faces from about 80 px of it: a quarter of the cost);
+    # upsampled once only when that finds none, down to about 32 px of the copy.
+    detections: list[tuple[Any, float]] = []
+    for upsample in (0, 1):
+        boxes, scores, _ = models["detector"].run(pixels, upsample, 0.0)
+        detections = [
+            (box, score)
+            for box, score in zip(boxes, scores, strict=True)
+            if score >= MIN_FACE_SCORE
+        ]
+        if detections:
+            break
     found: list[Face] = []
-    for box, score in zip(boxes, scores, strict=True):
-        if score < MIN_FACE_SCORE:
-            continue
+    for box, score in detections:
         left = max(0, round(box.left() * factor))
         top = max(0, round(box.top() * factor))
         right = min(image.width, round((box.right() + 1) * factor))
@@ -97,9 +128,10 @@ def _faces(image: Image.Image) -> list[Face]:
         if width <= 0 or height <= 0:
             continue
         descriptor = None
-        if min(width, height) >= MIN_FACE_SIDE:
+        if min(width, height) * to_original >= MIN_FACE_SIDE:
             descriptor = _describe_face(image, (left, top, width, height))
-        found.append(Face((left, top, width, height), float(score), descriptor))
+        box_original = tuple(round(v * to_original) for v in (left, top, width, height))
+        found.append(Face(box_original, float(score), descriptor))  # type: ignore[arg-type]
     found.sort(key=lambda f: f.box[2] * f.box[3], reverse=True)
     return found
 
@@ -203,15 +235,17 @@ class LocalIdentityEngine(IdentityEngine):
     appearance_threshold = 0.35
 
     def describe(self, image: Image.Image) -> ImageDescriptors:
-        rgb = _rgb(image)
-        faces = _faces(rgb)
-        small, _ = _scaled(rgb, APPEARANCE_SIDE)
+        original = image.size
+        rgb, to_original = _decoded(image)
+        detection = _scaled(rgb, DETECT_SIDE)
+        faces = _faces(rgb, to_original, detection)
+        small, _ = _scaled(detection[0], APPEARANCE_SIDE)
         bgr = cv2.cvtColor(np.asarray(small), cv2.COLOR_RGB2BGR)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         return ImageDescriptors(
             engine=self.name,
-            width=rgb.width,
-            height=rgb.height,
+            width=original[0],
+            height=original[1],
             faces=tuple(faces),
             phash=perceptual_hash(gray),
             histogram=tuple(float(v) for v in colour_histogram(bgr)),

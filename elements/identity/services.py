@@ -45,8 +45,7 @@ def image_descriptors_compute(image_id: int, *, engine: IdentityEngine | None = 
     if existing is not None and existing.engine == engine.name:
         return False
     with image.image.open("rb") as handle, Image.open(handle) as picture:
-        picture.load()
-        found = engine.describe(picture)
+        found = engine.describe(picture)  # decodes it, at a reduced scale if it can
     with transaction.atomic():
         if not ReferenceImage.objects.filter(pk=image_id).exists():
             return False
