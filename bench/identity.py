@@ -38,7 +38,8 @@ def identity(quick: bool) -> dict[str, float]:
     def bare() -> None:
         decode().thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
 
-    found = engine.describe(Image.open(io.BytesIO(jpeg)))  # also loads the models, outside the timing
+    # Also loads the models, outside the timing.
+    found = engine.describe(Image.open(io.BytesIO(jpeg)))
     if len(found.described_faces) != 1:
         raise SystemExit(f"The benchmark portrait should show one face: {found.faces}")
     size = f"{processed.width}x{processed.height} JPEG ({len(jpeg) / 1e6:.1f} MB)"

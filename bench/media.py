@@ -1,6 +1,7 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
-(`bench/run.py`), subject detection, identity descriptors (`bench/identity.py`), the speech analysis and video element processing
-(`bench/features.py`), each against its baseline measured in the same run.
+(`bench/run.py`), subject detection, the speech analysis and video element processing
+(`bench/features.py`), identity descriptors (`bench/identity.py`), each against its
+baseline measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
 

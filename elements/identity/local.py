@@ -8,11 +8,12 @@ Everything it needs ships inside wheels, so nothing is fetched when it runs:
 - everything else: a 64-bit DCT perceptual hash, an HSV colour histogram and ORB keypoints,
   from OpenCV (`opencv-python-headless`, which the assists use already).
 
-Detection runs on a copy whose long side is at most DETECT_SIDE pixels, as it is and, when
-that finds no face, upsampled once (so faces down to about 32 px of that copy are found; the
-ones under MIN_FACE_SIDE of the original are reported, not described); each face is then described from the
-original pixels around it, brought to at most DESCRIBE_SIDE px, which is all the 150 px
-aligned chip of the descriptor needs.
+A JPEG is decoded at 1/2 (or less) of its size when it stays above DRAFT_SIDE. Detection
+runs on a grey copy whose long side is at most DETECT_SIDE pixels, as it is and, when that
+finds no face, upsampled once (faces down to about 32 px of that copy; the ones under
+MIN_FACE_SIDE of the original are reported, not described). Each face is then described
+from the decoded pixels around it, brought to at most DESCRIBE_SIDE px, which is all the
+150 px aligned chip of the descriptor needs.
 """
 
 from __future__ import annotations
