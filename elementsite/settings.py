@@ -348,6 +348,9 @@ GENERATION_OUTAGE_GRACE_SECONDS = env.GENERATION_OUTAGE_GRACE_SECONDS
 GENERATION_STORAGE_RETRY_DELAYS = env.GENERATION_STORAGE_RETRY_DELAYS
 # Renders' temporary folders (`job-*`); empty: the system's temporary folder.
 GENERATION_WORK_DIR = env.GENERATION_WORK_DIR
+# After a job succeeds, measure how its shots show the elements they mention
+# (generation.consistency).
+GENERATION_CONSISTENCY = env.GENERATION_CONSISTENCY
 # A retried submit/recreate/multi-view with the same idempotencyKey returns the same job for
 # this long (never less than 24 h).
 IDEMPOTENCY_KEY_TTL_HOURS = env.IDEMPOTENCY_KEY_TTL_HOURS

@@ -261,7 +261,7 @@ def test_graphql_shows_the_warning_never_the_descriptors(
         django_capture_on_commit_callbacks,
     )
     api: GraphQLClient = logged_in()
-    data = api(IDENTITY_QUERY, {"id": str(relay.to_base64("Element", element.pk))})
+    data = api(IDENTITY_QUERY, {"id": str(relay.GlobalID("Element", str(element.pk)))})
     check = data["node"]["identityCheck"]
     assert check["pending"] is False
     (warning,) = check["warnings"]
