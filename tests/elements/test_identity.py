@@ -197,6 +197,23 @@ def test_the_warning_follows_the_main_image(django_capture_on_commit_callbacks):
 
 
 @pytest.mark.django_db
+def test_staff_see_the_warnings_on_the_element_page(
+    admin_client, django_capture_on_commit_callbacks
+):
+    element = _create(
+        UserFactory(),
+        photo("astronaut"),
+        [lfw_face(OTHER_PEOPLE[2])],
+        django_capture_on_commit_callbacks,
+    )
+    page = admin_client.get(f"/admin/elements/element/{element.pk}/change/")
+    assert page.status_code == 200
+    assert "IMAGES_DIFFERENT_IDENTITY: Image 2 seems to show a different person" in (
+        page.content.decode()
+    )
+
+
+@pytest.mark.django_db
 def test_a_face_too_small_to_describe_is_named(django_capture_on_commit_callbacks):
     element = _create(
         UserFactory(), photo("astronaut"), [small_face()], django_capture_on_commit_callbacks

@@ -78,7 +78,7 @@ def swapped_third_shot(monkeypatch):
 
 
 def test_the_wrong_shot_is_flagged_and_the_others_pass(
-    user, settings, swapped_third_shot, django_capture_on_commit_callbacks
+    user, settings, swapped_third_shot, django_capture_on_commit_callbacks, admin_client
 ):
     settings.GENERATION_CONSISTENCY = True
     _library(user, django_capture_on_commit_callbacks)
@@ -112,6 +112,10 @@ def test_the_wrong_shot_is_flagged_and_the_others_pass(
         (4, "Alice", False),
         (4, "Mug", False),
     ]
+    # Staff see it on the job's admin page.
+    page = admin_client.get(f"/admin/generation/generationjob/{job.pk}/change/")
+    assert page.status_code == 200
+    assert "shot 3 Alice: face 0.24 DRIFT" in page.content.decode()
 
 
 def test_no_report_when_switched_off(user, django_capture_on_commit_callbacks):
