@@ -120,10 +120,12 @@ class IdentityEngine(abc.ABC):
     appearance_threshold: float
 
     @abc.abstractmethod
-    def describe(self, image: Image.Image) -> ImageDescriptors:
+    def describe(self, image: Image.Image, *, frame: bool = False) -> ImageDescriptors:
         """Faces and appearance of `image` (any size, any mode; EXIF orientation applied),
         as opened by Pillow: an engine may decode it at a reduced scale (`Image.draft`).
-        Face boxes and the size are in the original's pixels."""
+        Face boxes and the size are in the original's pixels. `frame`: a video frame, where
+        speed matters more than the smallest faces (the local engine searches it once, at
+        its own size up to 1280 px, without the upsampled second pass)."""
 
     @abc.abstractmethod
     def face_distance(self, a: Face, b: Face) -> float:

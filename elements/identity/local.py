@@ -30,6 +30,8 @@ from PIL import Image, ImageOps
 from elements.identity.base import MIN_FACE_SIDE, Face, IdentityEngine, ImageDescriptors
 
 DETECT_SIDE = 800
+# Video frames (`describe(frame=True)`): searched once at their own size, up to this.
+FRAME_DETECT_SIDE = 1280
 DRAFT_SIDE = 1600
 DESCRIBE_SIDE = 300
 APPEARANCE_SIDE = 512
@@ -97,7 +99,11 @@ def _scaled(image: Image.Image, side: int) -> tuple[Image.Image, float]:
 
 
 def _faces(
-    image: Image.Image, to_original: float = 1.0, small: tuple[Image.Image, float] | None = None
+    image: Image.Image,
+    to_original: float = 1.0,
+    small: tuple[Image.Image, float] | None = None,
+    *,
+    upsample: bool = True,
 ) -> list[Face]:
     """The faces of `image`, largest first, their boxes in pixels of the original
     (`to_original` times this image's: a JPEG decoded at a reduced scale). `small`: the
@@ -110,8 +116,8 @@ def _faces(
     # At the copy's own scale first (faces from about 80 px of it: a quarter of the cost);
     # upsampled once only when that finds none, down to about 32 px of the copy.
     detections: list[tuple[Any, float]] = []
-    for upsample in (0, 1):
-        boxes, scores, _ = models["detector"].run(pixels, upsample, 0.0)
+    for times in (0, 1) if upsample else (0,):
+        boxes, scores, _ = models["detector"].run(pixels, times, 0.0)
         detections = [
             (box, score)
             for box, score in zip(boxes, scores, strict=True)
@@ -235,11 +241,11 @@ class LocalIdentityEngine(IdentityEngine):
     face_threshold = 0.6
     appearance_threshold = 0.35
 
-    def describe(self, image: Image.Image) -> ImageDescriptors:
+    def describe(self, image: Image.Image, *, frame: bool = False) -> ImageDescriptors:
         original = image.size
         rgb, to_original = _decoded(image)
-        detection = _scaled(rgb, DETECT_SIDE)
-        faces = _faces(rgb, to_original, detection)
+        detection = _scaled(rgb, FRAME_DETECT_SIDE if frame else DETECT_SIDE)
+        faces = _faces(rgb, to_original, detection, upsample=not frame)
         small, _ = _scaled(detection[0], APPEARANCE_SIDE)
         bgr = cv2.cvtColor(np.asarray(small), cv2.COLOR_RGB2BGR)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)

@@ -167,3 +167,17 @@ def images_without_descriptors(engine: IdentityEngine | None = None) -> QuerySet
     """Images whose descriptors are missing or were computed by another engine."""
     engine = engine or get_identity_engine()
     return ReferenceImage.objects.exclude(descriptor__engine=engine.name)
+
+
+def descriptors_of_stored_file(name: str, engine: IdentityEngine | None = None) -> ImageDescriptors:
+    """The descriptors of a stored reference image by its file name (what a job pins): the
+    ones kept with the image when this engine computed them, else computed now (the element
+    changed or is gone, the task has not run yet)."""
+    engine = engine or get_identity_engine()
+    row = ImageDescriptor.objects.filter(image__image=name, engine=engine.name).first()
+    if row is not None:
+        return ImageDescriptors.from_dict(row.data)
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as handle, Image.open(handle) as picture:
+        return engine.describe(picture)
