@@ -524,8 +524,9 @@ def add_image(
     )
     image.save()
     # Its identity descriptors (`elements.identity`) are computed by a task, once the image
-    # is committed.
-    transaction.on_commit(lambda: enqueue_image_descriptors(image.pk))
+    # is committed. A broker that is down must not turn the stored image into an error
+    # (robust: logged); the image then stays "pending" in the identity check.
+    transaction.on_commit(lambda: enqueue_image_descriptors(image.pk), robust=True)
     return image
 
 

@@ -213,7 +213,8 @@ def _finish(job: GenerationJob, rendered: Any) -> str:
             job_finish(locked, JobStatus.SUCCEEDED)
             if locked.kind == JobKind.GENERATION and settings.GENERATION_CONSISTENCY:
                 # How faithful the output is to its elements, measured once it is stored.
-                transaction.on_commit(lambda: enqueue_consistency(job.pk))
+                # Robust: a broker that is down costs the report, never the succeeded job.
+                transaction.on_commit(lambda: enqueue_consistency(job.pk), robust=True)
     except BaseException:
         for name in written:
             remove_quietly(name)

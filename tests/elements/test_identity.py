@@ -294,3 +294,19 @@ def test_graphql_shows_the_warning_never_the_descriptors(
     names = {f["name"] for f in schema["__type"]["fields"]}
     assert not names & {"descriptor", "descriptors", "faces", "phash", "histogram"}
     assert ReferenceImage.objects.filter(element=element, descriptor__isnull=False).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_broker_that_is_down_leaves_the_image_stored_and_pending(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("elements.tasks.async_task", down)
+    element = _create(
+        UserFactory(), photo("astronaut"), [lfw_face(0)], django_capture_on_commit_callbacks
+    )
+    assert element.images.count() == 2
+    assert not ImageDescriptor.objects.filter(image__element=element).exists()
+    assert element_identity_check(element).pending is True
