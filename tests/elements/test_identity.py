@@ -310,3 +310,25 @@ def test_a_broker_that_is_down_leaves_the_image_stored_and_pending(
     assert element.images.count() == 2
     assert not ImageDescriptor.objects.filter(image__element=element).exists()
     assert element_identity_check(element).pending is True
+
+
+@pytest.mark.django_db
+def test_describe_images_fills_in_what_is_missing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.element_create(
+        owner=UserFactory(),
+        name="Old",
+        element_type="character",
+        main_image=photo_upload("astronaut"),
+        extra_images=[upload_of(astronaut_variant("flipped"))],
+    )  # no commit: as if stored before the engine existed
+    assert not ImageDescriptor.objects.exists()
+    out = StringIO()
+    call_command("describe_images", stdout=out)
+    assert out.getvalue().strip() == "2 of 2 image(s) described (local)."
+    assert ImageDescriptor.objects.count() == 2
+    call_command("describe_images", stdout=out)
+    assert "0 of 0 image(s)" in out.getvalue()
