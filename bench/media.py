@@ -1,6 +1,7 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
 (`bench/run.py`), subject detection, the speech analysis and video element processing
-(`bench/features.py`), each against its baseline measured in the same run.
+(`bench/features.py`), identity descriptors (`bench/identity.py`), each against its
+baseline measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
 
@@ -16,14 +17,15 @@ from pathlib import Path
 
 from run import setup_django
 
-CASES = ("process_image", "assists", "voice", "video_element")
+CASES = ("process_image", "assists", "identity", "voice", "video_element")
 
 
 def run_media(quick: bool, only: set[str]) -> dict[str, float]:
     from features import assists, video_element, voice
+    from identity import identity
     from run import media
 
-    runs = {"process_image": media, "assists": assists, "voice": voice}
+    runs = {"process_image": media, "assists": assists, "identity": identity, "voice": voice}
     runs["video_element"] = video_element
     ratios: dict[str, float] = {}
     for name in CASES:

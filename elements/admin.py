@@ -166,6 +166,14 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
             },
         ),
         (
+            "Identity",
+            {
+                "fields": ("identity_warnings",),
+                "description": "Whether the images show one identity (characters: one person), "
+                "from each image's descriptors (elements.identity).",
+            },
+        ),
+        (
             "Moderation",
             {
                 "fields": ("status", "blocked_reason", "moderation_log"),
@@ -188,6 +196,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "detected_type",
         "detected_confidence",
         "detected_evidence",
+        "identity_warnings",
         "status",
         "blocked_reason",
         "moderation_log",
@@ -250,6 +259,16 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         if prefetched is not None:
             return prefetched[0] if prefetched else None
         return obj.images.filter(role=ImageRole.MAIN).first()
+
+    @admin.display(description="identity check")
+    def identity_warnings(self, obj: Element) -> str:
+        from elements.identity.services import element_identity_check
+
+        check = element_identity_check(obj)
+        lines = [f"{w.code}: {w.message}" for w in check.warnings]
+        if check.pending:
+            lines.append("Some images are still being described.")
+        return "\n".join(lines) or "No warning: the images agree."
 
     @admin.display(description="main image")
     def thumbnail(self, obj: Element) -> SafeString | str:

@@ -347,3 +347,24 @@ class ModerationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.subject}"
+
+
+class ImageDescriptor(models.Model):
+    """What the identity engine measured in one reference image (`elements.identity`):
+    its faces' descriptors and its appearance. Computed by a task after the image is stored,
+    recomputed when the engine changes; never returned by the API."""
+
+    image = models.OneToOneField(
+        ReferenceImage, on_delete=models.CASCADE, related_name="descriptor"
+    )
+    engine = models.CharField(max_length=100, help_text="The engine that computed it.")
+    data = models.JSONField(
+        default=dict, help_text="`elements.identity.base.ImageDescriptors.as_dict()`."
+    )
+    face_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Faces found, described or too small."
+    )
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Descriptors of {self.image}"

@@ -48,6 +48,7 @@ from elements.models import (
     VoiceStatus,
 )
 from elements.signals import voice_withdrawn
+from elements.tasks import enqueue_image_descriptors
 from elementsite.errors import field_error as _error
 from elementsite.files import FileBatch, atomic_with_files
 from elementsite.ids import row_key, row_or_not_found
@@ -522,6 +523,10 @@ def add_image(
         "elements/thumbs", processed.thumbnail, processed.thumbnail_extension
     )
     image.save()
+    # Its identity descriptors (`elements.identity`) are computed by a task, once the image
+    # is committed. A broker that is down must not turn the stored image into an error
+    # (robust: logged); the image then stays "pending" in the identity check.
+    transaction.on_commit(lambda: enqueue_image_descriptors(image.pk), robust=True)
     return image
 
 

@@ -26,3 +26,21 @@ def sweep_stale_video_elements() -> int:
     from elements.video_elements import sweep_stale_video_elements as sweep
 
     return sweep()
+
+
+def enqueue_image_descriptors(image_id: int) -> None:
+    """Hand a new reference image to the workers for its identity descriptors (after the
+    transaction that stored it)."""
+    async_task(
+        "elements.tasks.compute_image_descriptors",
+        int(image_id),
+        task_name=f"image-descriptors-{image_id}",
+    )
+
+
+def compute_image_descriptors(image_id: int) -> bool:
+    """Compute one image's face and appearance descriptors; a duplicate delivery, or an
+    image deleted meanwhile, does nothing."""
+    from elements.identity.services import image_descriptors_compute
+
+    return image_descriptors_compute(int(image_id))

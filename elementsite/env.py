@@ -64,6 +64,7 @@ class Env(BaseSettings):
     VOICE_MIN_SPEECH_RATIO: Annotated[float, Field(ge=0, le=1)] = 0.3
     INPUT_VIDEO_MAX_BYTES: Count = 200 * 1024 * 1024
     ASSIST_PROVIDER: str = "local"
+    IDENTITY_ENGINE: str = "local"
     MULTIVIEW_PRICE_CREDITS: Count = 5
     VIDEO_ELEMENT_MAX_BYTES: Count = 200 * 1024 * 1024
     VIDEO_ELEMENT_MAX_SIDE: Count = 4096
@@ -108,6 +109,7 @@ class Env(BaseSettings):
     GENERATION_OUTAGE_GRACE_SECONDS: Count = 900
     GENERATION_STORAGE_RETRY_DELAYS: Annotated[list[int], NoDecode] = [2, 4, 8, 16]
     GENERATION_WORK_DIR: str = ""
+    GENERATION_CONSISTENCY: bool = True
     IDEMPOTENCY_KEY_TTL_HOURS: Count = 24
     JANITOR_ORPHAN_MIN_AGE_SECONDS: Count = 3600
     JANITOR_INTERVAL_MINUTES: Count = 15
@@ -164,7 +166,7 @@ class Env(BaseSettings):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("ASSIST_PROVIDER", mode="before")
+    @field_validator("ASSIST_PROVIDER", "IDENTITY_ENGINE", mode="before")
     @classmethod
     def _stripped(cls, value: Any) -> Any:
         return (value.strip() or "local") if isinstance(value, str) else value

@@ -191,6 +191,7 @@ INPUT_VIDEO_MAX_BYTES = env.INPUT_VIDEO_MAX_BYTES
 # AI assists (subject type, description, multi-view): `local` is the built-in analysis; a
 # remote one is the dotted path of an `elements.assists.base.AssistProvider` subclass.
 ASSIST_PROVIDER = env.ASSIST_PROVIDER
+IDENTITY_ENGINE = env.IDENTITY_ENGINE
 # Credits a multi-view completion costs once the day's free uses (the tier's) are gone.
 MULTIVIEW_PRICE_CREDITS = env.MULTIVIEW_PRICE_CREDITS
 # The video a character element is made from (kept until its processing job has trimmed it).
@@ -356,6 +357,9 @@ GENERATION_OUTAGE_GRACE_SECONDS = env.GENERATION_OUTAGE_GRACE_SECONDS
 GENERATION_STORAGE_RETRY_DELAYS = env.GENERATION_STORAGE_RETRY_DELAYS
 # Renders' temporary folders (`job-*`); empty: the system's temporary folder.
 GENERATION_WORK_DIR = env.GENERATION_WORK_DIR
+# After a job succeeds, measure how its shots show the elements they mention
+# (generation.consistency).
+GENERATION_CONSISTENCY = env.GENERATION_CONSISTENCY
 # A retried submit/recreate/multi-view with the same idempotencyKey returns the same job for
 # this long (never less than 24 h).
 IDEMPOTENCY_KEY_TTL_HOURS = env.IDEMPOTENCY_KEY_TTL_HOURS

@@ -40,9 +40,11 @@ from generation import services
 from generation.catalog import MODELS, ModelCode
 from generation.models import (
     FINISHED,
+    ConsistencyStatus,
     GenerationJob,
     GenerationOutput,
     JanitorRun,
+    JobConsistency,
     JobElement,
     JobElementImage,
     JobInput,
@@ -295,6 +297,14 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
             },
         ),
         ("Credits", {"fields": ("credits_charged", "free_use_day", "refunded", "ledger")}),
+        (
+            "Consistency",
+            {
+                "fields": ("consistency_report",),
+                "description": "How each shot shows the elements it mentions, measured after "
+                "the job succeeded (generation.consistency).",
+            },
+        ),
         ("Compiled prompt", {"fields": ("compiled_plan",), "classes": ("collapse",)}),
     )
     readonly_fields = (
@@ -327,6 +337,7 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "credits_charged",
         "refunded",
         "ledger",
+        "consistency_report",
         "compiled_plan",
     )
     inlines = (JobElementInline, JobInputInline, GenerationOutputInline)
@@ -368,6 +379,22 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return format_html(
             '<a href="{}?q={}">Charges and refunds of this job</a>', url, f"generation.job:{obj.pk}"
         )
+
+    @admin.display(description="report")
+    def consistency_report(self, obj: GenerationJob) -> str:
+        report = JobConsistency.objects.filter(job=obj).first()
+        if report is None:
+            return "Not measured."
+        if report.status != ConsistencyStatus.DONE:
+            return f"Could not be measured: {report.message}"
+        lines = [f"score {report.score}, {report.drifted} drifted ({report.engine})"]
+        for row in report.shots.select_related("job_element"):
+            flag = " DRIFT" if row.drift else ""
+            lines.append(
+                f"shot {row.shot_index} {row.job_element.name}: {row.method} {row.score:.2f}"
+                f"{'' if row.present else ' (not seen)'}{flag}"
+            )
+        return "\n".join(lines)
 
     @admin.display(description="plan")
     def compiled_plan(self, obj: GenerationJob) -> SafeString:

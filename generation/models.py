@@ -329,3 +329,51 @@ class JanitorRun(models.Model):
     def __str__(self) -> str:
         kind = "dry run" if self.dry_run else "run"
         return f"Janitor {kind} of {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ConsistencyStatus(models.TextChoices):
+    DONE = "done", "Measured"
+    FAILED = "failed", "Could not be measured"
+
+
+class JobConsistency(models.Model):
+    """How faithful a succeeded job's output is to the elements its shots mention
+    (`generation.consistency`): an overall score and one `ShotConsistency` per (shot,
+    element). Made by a task after the job succeeds; no row yet means not measured yet."""
+
+    job = models.OneToOneField(GenerationJob, on_delete=models.CASCADE, related_name="consistency")
+    status = models.CharField(max_length=8, choices=ConsistencyStatus.choices)
+    score = models.FloatField(
+        null=True, blank=True, help_text="Mean of the (shot, element) scores, 0–1; null if none."
+    )
+    drifted = models.PositiveSmallIntegerField(
+        default=0, help_text="How many (shot, element) pairs fell below their threshold."
+    )
+    engine = models.CharField(max_length=100)
+    frames_sampled = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True, help_text="Why it failed, if it did.")
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Consistency of {self.job_id}"
+
+
+class ShotConsistency(models.Model):
+    """One element mentioned by one shot, and how well the shot's frames show it."""
+
+    report = models.ForeignKey(JobConsistency, on_delete=models.CASCADE, related_name="shots")
+    shot_index = models.PositiveSmallIntegerField(help_text="1 for the first shot.")
+    job_element = models.ForeignKey(
+        JobElement, on_delete=models.CASCADE, related_name="consistency"
+    )
+    method = models.CharField(max_length=16, help_text="`face` or `appearance`.")
+    score = models.FloatField(help_text="0–1: 1 the element itself, 0.5 at the threshold.")
+    present = models.BooleanField(help_text="Something of the element's kind was seen at all.")
+    drift = models.BooleanField(help_text="The score is below the calibrated threshold.")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["report", "shot_index", "job_element__position"]
+
+    def __str__(self) -> str:
+        return f"shot {self.shot_index}: {self.job_element}"

@@ -77,6 +77,23 @@ def max_attempts() -> int:
     return int(settings.GENERATION_MAX_ATTEMPTS)
 
 
+def enqueue_consistency(job_id: Any) -> None:
+    """Hand a succeeded job to the workers for its consistency report."""
+    async_task(
+        "generation.tasks.check_consistency",
+        str(job_id),
+        task_name=f"consistency-{job_id}"[:100],
+    )
+
+
+def check_consistency(job_id: str) -> bool:
+    """Measure how each shot of a succeeded job shows the elements it mentions
+    (`generation.consistency`); a job gone or not succeeded is skipped."""
+    from generation.consistency import job_consistency_check
+
+    return job_consistency_check(job_id) is not None
+
+
 def enqueue_job(job_id: Any) -> bool:
     """Hand a job to the workers (call after the transaction that created it commits).
 
@@ -194,6 +211,10 @@ def _finish(job: GenerationJob, rendered: Any) -> str:
                 for item in rendered:
                     _store(locked, item, written)
             job_finish(locked, JobStatus.SUCCEEDED)
+            if locked.kind == JobKind.GENERATION and settings.GENERATION_CONSISTENCY:
+                # How faithful the output is to its elements, measured once it is stored.
+                # Robust: a broker that is down costs the report, never the succeeded job.
+                transaction.on_commit(lambda: enqueue_consistency(job.pk), robust=True)
     except BaseException:
         for name in written:
             remove_quietly(name)

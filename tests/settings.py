@@ -31,3 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per run, so parallel runs on one checkout don't share (and destroy) it.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+
+# The consistency report of a succeeded job samples and describes frames (seconds per job):
+# on only in the tests that measure it (tests/generation/test_consistency.py).
+GENERATION_CONSISTENCY = False

@@ -16,6 +16,8 @@ from strawberry_django.fields.field import StrawberryDjangoField
 from accounts.graphql.permissions import current_user
 from elements import models
 from elements.graphql.hooks import LazyUsage, usage_for
+from elements.identity.base import IdentityWarningCode
+from elements.identity.services import element_identity_check, images_with_descriptors
 from elements.media_urls import media_url
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
@@ -203,6 +205,41 @@ class SubjectTypeSuggestion:
         )
 
 
+ElementWarningCode = choices_enum(
+    IdentityWarningCode,
+    name="ElementWarningCode",
+    description="What an element warning is about.",
+    value_descriptions={
+        "IMAGES_DIFFERENT_IDENTITY": "The image seems to show another person than the main one.",
+        "FACE_TOO_SMALL": "The image's faces are under 40 px, too small to tell who it is.",
+    },
+)
+
+
+@strawberry.type(description="A remark on one image of an element; it never blocks its use.")
+class ElementWarning:
+    code: ElementWarningCode = strawberry.field(  # type: ignore[valid-type]
+        description="IMAGES_DIFFERENT_IDENTITY (the image seems to show another person than "
+        "the main image) or FACE_TOO_SMALL (its face is under 40 px, too small to tell)."
+    )
+    message: str = strawberry.field(description="What is wrong and what to do about it.")
+    image: ReferenceImageNode = strawberry.field(description="The image it is about.")
+    distance: float | None = strawberry.field(
+        description="For IMAGES_DIFFERENT_IDENTITY: how far its face is from the main image's "
+        "(0 identical; above 0.6 taken for another person)."
+    )
+
+
+@strawberry.type(description="Whether an element's images show one identity.")
+class IdentityCheck:
+    pending: bool = strawberry.field(
+        description="Some image is still being described: the warnings may grow."
+    )
+    warnings: list[ElementWarning] = strawberry.field(
+        description="One per image that seems off; empty when all agree."
+    )
+
+
 @strawberry_django.type(models.Element, name="Element")
 class ElementNode(PkNodeID, relay.Node):
     """A reusable character, prop or scene of the viewer's library."""
@@ -274,6 +311,27 @@ class ElementNode(PkNodeID, relay.Node):
             type=ElementTypeEnum(root.detected_type),
             confidence=root.detected_confidence or 0.0,
             evidence=root.detected_evidence,
+        )
+
+    @strawberry_django.field(
+        description="Whether the element's images show one identity (characters: one "
+        "person), measured on each image after upload.",
+        only=["type"],
+        prefetch_related=[images_with_descriptors()],
+    )
+    def identity_check(self, root: models.Element) -> IdentityCheck:
+        found = element_identity_check(root)
+        return IdentityCheck(
+            pending=found.pending,
+            warnings=[
+                ElementWarning(
+                    code=w.code,
+                    message=w.message,
+                    image=w.image,  # type: ignore[arg-type]
+                    distance=w.distance,
+                )
+                for w in found.warnings
+            ],
         )
 
     @classmethod

@@ -35,9 +35,11 @@ GenerationModel = ModelCode
 choices_enum(models.JobKind, description="What a job does.")
 choices_enum(models.JobStatus, description="Where a job is in its life.")
 choices_enum(models.OutputKind, description="What an output is.")
+choices_enum(models.ConsistencyStatus, description="Whether a consistency report was made.")
 JobKind = models.JobKind
 JobStatus = models.JobStatus
 OutputKind = models.OutputKind
+ConsistencyStatus = models.ConsistencyStatus
 
 
 def _viewer(info: Info) -> int | None:
@@ -96,6 +98,68 @@ class PinnedElement:
     )
     voice_name: str | None = strawberry.field(
         description="The bound voice then (empty for none); null on a recreated work's job."
+    )
+
+
+@strawberry.type(
+    name="ShotConsistency",
+    description="How one shot shows one element it mentions.",
+)
+class ShotConsistencyInfo:
+    shot_index: int = strawberry.field(description="The shot, 1 for the first.")
+    element_position: int = strawberry.field(description="The pinned element's position.")
+    element_name: str = strawberry.field(description="Its name when the job was submitted.")
+    method: str = strawberry.field(
+        description="`face` (a character's face descriptor) or `appearance` (perceptual hash, "
+        "colour histogram and keypoints)."
+    )
+    score: float = strawberry.field(
+        description="0–1: 1 the element itself, 0.5 at the calibrated threshold."
+    )
+    present: bool = strawberry.field(
+        description="Something of its kind was seen (a face, for a character)."
+    )
+    drift: bool = strawberry.field(description="The score is below the calibrated threshold.")
+
+
+@strawberry.type(
+    name="JobConsistency",
+    description="How faithful a succeeded job's output is to the elements its shots mention.",
+)
+class JobConsistencyInfo:
+    status: ConsistencyStatus = strawberry.field(description="DONE, or FAILED to measure.")
+    score: float | None = strawberry.field(
+        description="The mean of the shots' scores, 0–1; null when no shot mentions an element."
+    )
+    drifted: int = strawberry.field(description="How many (shot, element) pairs drifted.")
+    checked_at: datetime.datetime = strawberry.field(description="When it was measured.")
+    shots: list[ShotConsistencyInfo] = strawberry.field(
+        description="One per element each shot mentions, in shot order."
+    )
+
+
+def consistency_of(job: models.GenerationJob) -> JobConsistencyInfo | None:
+    try:
+        report = job.consistency  # type: ignore[attr-defined]
+    except models.JobConsistency.DoesNotExist:
+        return None
+    return JobConsistencyInfo(
+        status=ConsistencyStatus(report.status),
+        score=report.score,
+        drifted=report.drifted,
+        checked_at=report.checked_at,
+        shots=[
+            ShotConsistencyInfo(
+                shot_index=row.shot_index,
+                element_position=row.job_element.position,
+                element_name=row.job_element.name,
+                method=row.method,
+                score=row.score,
+                present=row.present,
+                drift=row.drift,
+            )
+            for row in report.shots.all()
+        ],
     )
 
 
@@ -224,6 +288,15 @@ class GenerationJobNode(PkNodeID, relay.Node):
             )
             for i, s in enumerate((root.plan or {}).get("shots", []))
         ]
+
+    @strawberry_django.field(
+        description="How faithful the output is to the elements each shot mentions, measured "
+        "after the job succeeded (faces for characters, appearance otherwise); null until "
+        "measured.",
+        prefetch_related=["consistency__shots__job_element"],
+    )
+    def consistency(self, root: models.GenerationJob) -> JobConsistencyInfo | None:
+        return consistency_of(root)
 
     @strawberry_django.field(
         description="The Explore work this job recreates; null if none or no longer visible.",
