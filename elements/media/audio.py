@@ -488,10 +488,16 @@ class _Speech:
 def _speech(pcm: bytes) -> _Speech:
     """How much of the sample is speech, and whether its pitch falls in two separate
     clusters (two speakers of clearly different pitch; see `elements.media.speech`)."""
-    from elements.media.speech import VAD_RATE, pitch_clusters, pitch_track, speech_report
+    from elements.media.speech import (
+        VAD_RATE,
+        at_vad_rate,
+        pitch_clusters,
+        pitch_track,
+        speech_report,
+    )
 
-    # Both analyses work at the detector's rate: convert once (the same call each made).
-    pcm, _ = audioop.ratecv(pcm, SAMPLE_WIDTH, 1, SAMPLE_RATE, VAD_RATE, None)
+    # Both analyses work at the detector's rate: convert once (the conversion each made).
+    pcm = at_vad_rate(pcm, SAMPLE_RATE)
     report = speech_report(pcm, sample_rate=VAD_RATE)
     clusters = None
     if report.segments:
