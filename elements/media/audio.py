@@ -2,8 +2,10 @@
 
 The container is recognized from its magic bytes (never from the client's name or content
 type), the file is saved under a name we choose, probed with PyAV using the sniffed demuxer,
-decoded with pydub through the ffmpeg binary of imageio-ffmpeg, and stored as WAV, mono,
-24 kHz, 16-bit, with a quality report whose warnings do not block the upload.
+decoded in-process with PyAV to the samples pydub's decode through the ffmpeg binary of
+imageio-ffmpeg gave (WAV by pydub itself, a stream whose format changes part-way by pydub
+and the binary), and stored as WAV, mono, 24 kHz, 16-bit, with a quality report whose
+warnings do not block the upload.
 """
 
 from __future__ import annotations
@@ -286,7 +288,8 @@ def _decode_in_process(path: Path, container: _Container, limit: float) -> Audio
     converted with numpy as libswresample converts them (`lrintf(x * 32768)`, clipped); other
     formats by libswresample itself. The same bytes as pydub's decode on every container of
     tests/elements/test_media_audio.py (compared there)."""
-    chunks: list[bytes | np.ndarray] = []
+    floats: list[np.ndarray] = []  # float samples, interleaved
+    converted: list[bytes] = []  # 16-bit samples from libswresample, interleaved
     decoded = 0  # samples a channel
     kind: tuple[str, int, int] | None = None  # sample format, rate, channels
     resampler: av.AudioResampler | None = None
@@ -315,29 +318,29 @@ def _decode_in_process(path: Path, container: _Container, limit: float) -> Audio
                 decoded += frame.samples
                 if resampler is None:
                     samples = frame.to_ndarray()  # (channels, n) planar, (1, n × channels) packed
-                    chunks.append(samples.T.reshape(-1) if kind[0] == "fltp" else samples[0])
+                    floats.append(samples.T.reshape(-1) if kind[0] == "fltp" else samples[0])
                 else:
-                    for out in resampler.resample(frame):
-                        chunks.append(bytes(out.planes[0])[: out.samples * SAMPLE_WIDTH * kind[2]])
+                    converted += _interleaved(resampler.resample(frame), kind[2])
             if kind is not None and decoded >= cap:
                 break
-        if resampler is not None:
-            for out in resampler.resample(None):
-                chunks.append(bytes(out.planes[0])[: out.samples * SAMPLE_WIDTH * kind[2]])  # type: ignore[index]
     if kind is None:
         raise CouldntDecodeError("no audio frame decoded")
     _, rate, channels = kind
     if resampler is None:
-        floats = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)  # type: ignore[arg-type]
-        scaled = np.rint(floats.astype(np.float32, copy=False) * np.float32(1 << 15))
+        joined = np.concatenate(floats).astype(np.float32, copy=False)
+        scaled = np.rint(joined * np.float32(1 << 15))
         raw = np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
     else:
-        raw = b"".join(chunks)  # type: ignore[arg-type]
+        raw = b"".join(converted + _interleaved(resampler.resample(None), channels))
     raw = raw[: cap * SAMPLE_WIDTH * channels]
     if not raw:
         raise CouldntDecodeError("no audio sample decoded")
     segment = AudioSegment(data=raw, sample_width=SAMPLE_WIDTH, frame_rate=rate, channels=channels)
-    return segment[: limit * 1000]
+    return segment[: limit * 1000]  # type: ignore[misc]  # pydub's own slice, in float ms
+
+
+def _interleaved(frames: list[av.AudioFrame], channels: int) -> list[bytes]:
+    return [bytes(frame.planes[0])[: frame.samples * SAMPLE_WIDTH * channels] for frame in frames]
 
 
 # --- Normalize ------------------------------------------------------------------------------
