@@ -78,9 +78,23 @@ class Analysis:
         return "square" if 0.9 <= ratio <= 1.1 else ("landscape" if ratio > 1 else "portrait")
 
 
-def _small(image: Image.Image) -> Image.Image:
-    height = max(8, round(image.height * STATS_WIDTH / image.width))
-    return image.resize((STATS_WIDTH, height), Image.Resampling.BILINEAR)
+def _small_size(image: Image.Image) -> tuple[int, int]:
+    return STATS_WIDTH, max(8, round(image.height * STATS_WIDTH / image.width))
+
+
+# Modes whose RGBA conversion only copies channels and adds an opaque alpha: shrinking before
+# converting gives the same pixels (Pillow resizes RGBA premultiplied, which an alpha of 255
+# leaves alone, and every channel on its own), without converting the whole image first.
+_OPAQUE_MODES = ("RGB", "L")
+
+
+def _shrunk_rgba(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image.convert("RGBA").resize(size, BILINEAR)`, the same pixels (compared in
+    tests/elements/test_assists_local_stats.py), shrunk first where that changes nothing."""
+    if image.mode in _OPAQUE_MODES:
+        return image.resize(size, Image.Resampling.BILINEAR).convert("RGBA")
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    return rgba.resize(size, Image.Resampling.BILINEAR)
 
 
 def _border(array: np.ndarray) -> np.ndarray:
@@ -142,8 +156,7 @@ def colour_name(rgb: tuple[float, float, float]) -> str:
 def dominant_colours(image: Image.Image, *, limit: int = 3, min_share: float = 0.1) -> list[str]:
     """Names of the colours covering at least `min_share` of the opaque pixels, largest
     first, from a median-cut palette of 8."""
-    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
-    rgba = rgba.resize((96, 96), Image.Resampling.BILINEAR)
+    rgba = _shrunk_rgba(image, (96, 96))
     pixels = np.asarray(rgba).reshape(-1, 4)
     opaque = pixels[pixels[:, 3] >= 128][:, :3]
     if len(opaque) == 0:
@@ -165,8 +178,7 @@ def analyse(image: Image.Image) -> Analysis:
     """Every measurement the assists use, from one pass over the image."""
     image = vision.upright(image)
     detections = vision.detect(image)
-    converted = image.convert("RGBA")  # once, for the statistics and the colours
-    small = _small(converted)
+    small = _shrunk_rgba(image, _small_size(image))
     rgba = np.asarray(small, dtype=float)
     border_alpha = _border(rgba[:, :, 3:])
     transparent_border = bool(np.mean(border_alpha < 128) > 0.5)
@@ -199,7 +211,7 @@ def analyse(image: Image.Image) -> Analysis:
         border_std=round(border_std, 1),
         centre_salient=round(float(centre.mean()) if centre.size else 0.0, 3),
         horizon=_horizon(gray),
-        colours=tuple(dominant_colours(converted)),
+        colours=tuple(dominant_colours(image)),
         subject_box=subject_box,
     )
 

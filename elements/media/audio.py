@@ -2,8 +2,10 @@
 
 The container is recognized from its magic bytes (never from the client's name or content
 type), the file is saved under a name we choose, probed with PyAV using the sniffed demuxer,
-decoded with pydub through the ffmpeg binary of imageio-ffmpeg, and stored as WAV, mono,
-24 kHz, 16-bit, with a quality report whose warnings do not block the upload.
+decoded in-process with PyAV to the samples pydub's decode through the ffmpeg binary of
+imageio-ffmpeg gave (WAV by pydub itself, a stream whose format changes part-way by pydub
+and the binary), and stored as WAV, mono, 24 kHz, 16-bit, with a quality report whose
+warnings do not block the upload.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import IO, Any
 
 import av
 import imageio_ffmpeg
+import numpy as np
 from django.conf import settings
 
 from elements.media._upload import copy_capped
@@ -248,21 +251,96 @@ LOSSY_PADDING_SECONDS = 0.1
 
 
 def _decode(path: Path, container: _Container, codec: str, max_seconds: float) -> AudioSegment:
-    # `codec=` makes pydub skip its ffprobe call (there is no ffprobe); `format=` forces the
-    # sniffed demuxer on ffmpeg too. ffmpeg stops after `duration`, so a file longer than
-    # its header says costs no more than the limit to decode.
+    """The file's sound as 16-bit PCM at its own rate and channels, at most `max_seconds` + 1 s
+    of it (a file longer than its header says costs no more than the limit to decode)."""
     limit = max_seconds + 1
     try:
+        if container.demuxer != "wav":
+            with contextlib.suppress(_Unusual):
+                return _decode_in_process(path, container, limit)
         if container.demuxer == "wav":
             # pydub reads WAV itself from a file object; given a path it would leave the file
             # open on that path.
             with path.open("rb") as file:
                 return AudioSegment.from_file(file, format="wav", codec=codec, duration=limit)
+        # `codec=` makes pydub skip its ffprobe call (there is no ffprobe); `format=` forces
+        # the sniffed demuxer on ffmpeg too; ffmpeg stops after `duration`.
         return AudioSegment.from_file(
             str(path), format=container.demuxer, codec=codec, duration=limit
         )
-    except (CouldntDecodeError, OSError, ValueError, audioop.error):
+    except (CouldntDecodeError, OSError, ValueError, audioop.error, av.FFmpegError):
         raise _corrupt() from None
+
+
+class _Unusual(Exception):
+    """A stream `_decode_in_process` leaves to the ffmpeg binary: its rate, channels or sample
+    format change part-way."""
+
+
+def _decode_in_process(path: Path, container: _Container, limit: float) -> AudioSegment:
+    """What `AudioSegment.from_file(path, format=…, codec=…, duration=limit)` returns, without
+    its ffmpeg process and WAV pipe (about half of a 30 s MP3's processing): PyAV decodes the
+    first audio stream with the decoder the binary would use, skipping a packet that fails as
+    the binary does (it logs it and goes on), and converts to interleaved 16-bit as the
+    binary's automatic conversion to the WAV muxer's `pcm_s16le` does; then the same cut at
+    `limit` seconds (`-t`, then pydub's slice), and an MP4's last AAC frame cut to the track's
+    length (its edit list), as the binary does. Float samples (MP3, AAC, Vorbis, Opus) are
+    converted with numpy as libswresample converts them (`lrintf(x * 32768)`, clipped); other
+    formats by libswresample itself. The same bytes as pydub's decode on every container of
+    tests/elements/test_media_audio.py (compared there)."""
+    floats: list[np.ndarray] = []  # float samples, interleaved
+    converted: list[bytes] = []  # 16-bit samples from libswresample, interleaved
+    decoded = 0  # samples a channel
+    kind: tuple[str, int, int] | None = None  # sample format, rate, channels
+    resampler: av.AudioResampler | None = None
+    cap = 0
+    with av.open(str(path), format=container.demuxer) as media:
+        stream = media.streams.audio[0]
+        for packet in media.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.FFmpegError:
+                continue
+            for frame in frames:
+                found = (frame.format.name, frame.sample_rate, frame.layout.nb_channels)
+                if kind is None:
+                    kind = found
+                    cap = round(limit * frame.sample_rate)
+                    if container.demuxer == "mov" and stream.duration and stream.time_base:
+                        track = round(stream.duration * stream.time_base * frame.sample_rate)
+                        cap = min(cap, track)
+                    if kind[0] not in ("flt", "fltp"):
+                        resampler = av.AudioResampler(
+                            format="s16", layout=frame.layout, rate=frame.sample_rate
+                        )
+                elif found != kind:
+                    raise _Unusual
+                decoded += frame.samples
+                if resampler is None:
+                    samples = frame.to_ndarray()  # (channels, n) planar, (1, n × channels) packed
+                    floats.append(samples.T.reshape(-1) if kind[0] == "fltp" else samples[0])
+                else:
+                    converted += _interleaved(resampler.resample(frame), kind[2])
+            if kind is not None and decoded >= cap:
+                break
+    if kind is None:
+        raise CouldntDecodeError("no audio frame decoded")
+    _, rate, channels = kind
+    if resampler is None:
+        joined = np.concatenate(floats).astype(np.float32, copy=False)
+        scaled = np.rint(joined * np.float32(1 << 15))
+        raw = np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
+    else:
+        raw = b"".join(converted + _interleaved(resampler.resample(None), channels))
+    raw = raw[: cap * SAMPLE_WIDTH * channels]
+    if not raw:
+        raise CouldntDecodeError("no audio sample decoded")
+    segment = AudioSegment(data=raw, sample_width=SAMPLE_WIDTH, frame_rate=rate, channels=channels)
+    return segment[: limit * 1000]  # type: ignore[misc]  # pydub's own slice, in float ms
+
+
+def _interleaved(frames: list[av.AudioFrame], channels: int) -> list[bytes]:
+    return [bytes(frame.planes[0])[: frame.samples * SAMPLE_WIDTH * channels] for frame in frames]
 
 
 # --- Normalize ------------------------------------------------------------------------------
@@ -413,10 +491,16 @@ class _Speech:
 def _speech(pcm: bytes) -> _Speech:
     """How much of the sample is speech, and whether its pitch falls in two separate
     clusters (two speakers of clearly different pitch; see `elements.media.speech`)."""
-    from elements.media.speech import VAD_RATE, pitch_clusters, pitch_track, speech_report
+    from elements.media.speech import (
+        VAD_RATE,
+        at_vad_rate,
+        pitch_clusters,
+        pitch_track,
+        speech_report,
+    )
 
-    # Both analyses work at the detector's rate: convert once (the same call each made).
-    pcm, _ = audioop.ratecv(pcm, SAMPLE_WIDTH, 1, SAMPLE_RATE, VAD_RATE, None)
+    # Both analyses work at the detector's rate: convert once (the conversion each made).
+    pcm = at_vad_rate(pcm, SAMPLE_RATE)
     report = speech_report(pcm, sample_rate=VAD_RATE)
     clusters = None
     if report.segments:

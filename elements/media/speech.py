@@ -21,6 +21,25 @@ FRAME_MS = 30
 DEFAULT_AGGRESSIVENESS = 2
 
 
+def at_vad_rate(pcm: bytes, sample_rate: int) -> bytes:
+    """16-bit mono PCM at `sample_rate` → VAD_RATE: `audioop.ratecv(pcm, 2, 1, sample_rate,
+    VAD_RATE, None)[0]`, byte for byte. From the voice pipeline's 24 kHz (3 samples in, 2
+    out) that is, per 3 samples a, b, c: a, then floor((b + c) / 2) (ratecv's linear
+    weights at that ratio, in its 32-bit fixed point), which numpy does at once; any other
+    rate goes through audioop (compared in tests/elements/test_speech.py)."""
+    if sample_rate == VAD_RATE:
+        return pcm
+    if sample_rate != 3 * VAD_RATE // 2 or len(pcm) % 2:
+        return audioop.ratecv(pcm, 2, 1, sample_rate, VAD_RATE, None)[0]
+    samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.int32)
+    firsts = samples[0::3]
+    pairs = min(len(samples[1::3]), len(samples[2::3]))
+    out = np.empty(len(firsts) + pairs, dtype="<i2")
+    out[0::2] = firsts
+    out[1::2] = (samples[1::3][:pairs] + samples[2::3][:pairs]) >> 1
+    return out.tobytes()
+
+
 @dataclass(frozen=True)
 class SpeechReport:
     speech_ratio: float  # of 30 ms frames the detector called speech
@@ -40,8 +59,7 @@ def speech_report(
     """Run the detector over mono PCM (`sample_width` bytes a sample) at any rate."""
     if sample_width != 2:
         pcm = audioop.lin2lin(pcm, sample_width, 2)
-    if sample_rate != VAD_RATE:
-        pcm, _ = audioop.ratecv(pcm, 2, 1, sample_rate, VAD_RATE, None)
+    pcm = at_vad_rate(pcm, sample_rate)
     vad = webrtcvad.Vad(aggressiveness)
     frame_bytes = VAD_RATE * FRAME_MS // 1000 * 2
     flags = [
@@ -120,8 +138,7 @@ def pitch_track(pcm: bytes, *, sample_rate: int, segments: tuple = ()) -> np.nda
     """Pitch (Hz) of each voiced 40 ms window, by autocorrelation, inside `segments` (all of
     the clip when empty). The shortest period whose correlation is near the best one wins,
     which avoids the usual octave-down errors."""
-    if sample_rate != VAD_RATE:
-        pcm, _ = audioop.ratecv(pcm, 2, 1, sample_rate, VAD_RATE, None)
+    pcm = at_vad_rate(pcm, sample_rate)
     signal = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     window = VAD_RATE * PITCH_WINDOW_MS // 1000
     hop = VAD_RATE * PITCH_HOP_MS // 1000
