@@ -169,7 +169,7 @@ def bench_urlconf() -> str:
 # --- Data -------------------------------------------------------------------------------------
 
 
-def seed() -> str:
+def seed(username: str = "bench-listing") -> str:
     """One user with ELEMENTS characters, each with 2–4 image rows and a bound voice (three of
     their own, one preset); returns a bearer token. Rows only: URLs are signed, not
     fetched, so no file is needed."""
@@ -179,7 +179,7 @@ def seed() -> str:
     from accounts.services import api_token_create
     from elements.models import Element, ReferenceImage, Voice
 
-    user = User.objects.create_user(username="bench-listing")
+    user = User.objects.create_user(username=username)
     now = timezone.now()
     voices = [
         Voice.objects.create(

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER_ENTRIES = 1000
@@ -167,33 +168,103 @@ def run(quick: bool) -> dict[str, float]:
         repeats=repeats,
     )
 
-    # (c) a full page of the ledger, for a user with 1,000 entries
+    ratios.update(credit_ledger(quick))
+    ratios.update(media(quick))
+    ratios.update(prompt_compile(quick))
+    ratios.update(local_render(quick))
+    ratios.update(submit_latency(quick))
+    return ratios
+
+
+def credit_ledger(
+    quick: bool, *, typename: tuple[str, Callable[[], object]] | None = None
+) -> dict[str, float]:
+    """`creditLedger(first: 100)` of a user with LEDGER_ENTRIES entries vs `{ __typename }`
+    through the same logged-in client, after checking the page against the ledger's rows."""
+    from django.test import Client
+
+    from accounts import services
+    from accounts.models import CreditLedgerEntry, CreditWallet, User
+
+    scale = 4 if quick else 1
+    repeats = 5 if quick else 9
     reader = User.objects.create_user(username="bench-ledger")
     CreditWallet.objects.get_or_create(user=reader)
     for n in range(LEDGER_ENTRIES):
         services.credits_grant(
             user=reader, amount=1, reason="Benchmark ledger entry", reference=f"bench:{n}"
         )
+    client = Client()
     client.force_login(reader)
-    ledger = graphql(
-        """{ creditLedger(first: 100) {
-               totalCount
-               pageInfo { hasNextPage endCursor }
-               edges { node { id kind amount balanceAfter reason reference createdAt } } } }"""
-    )
-    ratios["creditLedger"] = compare(
-        f"GraphQL `creditLedger(first: 100)` of "
-        f"{CreditLedgerEntry.objects.filter(user=reader).count()} entries vs `{{ __typename }}`",
-        ("{ creditLedger(first: 100) { … } }", ledger),
-        typename,
-        calls=20 // scale,
-        repeats=repeats,
-    )
-    ratios.update(media(quick))
-    ratios.update(prompt_compile(quick))
-    ratios.update(local_render(quick))
-    ratios.update(submit_latency(quick))
-    return ratios
+    graphql = graphql_caller(client)
+    if typename is None:
+        typename = ("{ __typename } (same client, logged in)", graphql("{ __typename }"))
+    ledger = graphql(LEDGER_QUERY)
+    check_ledger_page(ledger(), reader)
+    return {
+        "creditLedger": compare(
+            f"GraphQL `creditLedger(first: 100)` of "
+            f"{CreditLedgerEntry.objects.filter(user=reader).count()} entries vs "
+            "`{ __typename }`",
+            ("{ creditLedger(first: 100) { … } }", ledger),
+            typename,
+            calls=20 // scale,
+            repeats=repeats,
+        )
+    }
+
+
+LEDGER_QUERY = """{ creditLedger(first: 100) {
+       totalCount
+       pageInfo { hasNextPage endCursor }
+       edges { node { id kind amount balanceAfter reason reference createdAt } } } }"""
+
+
+def check_ledger_page(response: Any, reader: Any) -> None:
+    """The page, field by field, against the newest 100 rows read from the database."""
+    from strawberry.relay import to_base64
+
+    from accounts.models import CreditLedgerEntry
+
+    page = response.json()["data"]["creditLedger"]
+    rows = CreditLedgerEntry.objects.filter(user=reader).order_by("-created_at", "-id")
+    expected = [
+        {
+            "id": to_base64("CreditLedgerEntry", entry.pk),
+            "kind": entry.kind.upper(),
+            "amount": entry.amount,
+            "balanceAfter": entry.balance_after,
+            "reason": entry.reason,
+            "reference": entry.reference,
+            "createdAt": entry.created_at.isoformat(),
+        }
+        for entry in rows[:100]
+    ]
+    got = [
+        {**edge["node"], "createdAt": edge["node"]["createdAt"].replace("Z", "+00:00")}
+        for edge in page["edges"]
+    ]
+    if not (
+        page["totalCount"] == rows.count()
+        and page["pageInfo"]["hasNextPage"] is (rows.count() > 100)
+        and got == expected
+    ):
+        raise SystemExit("creditLedger doesn't return the ledger's newest 100 rows.")
+
+
+def graphql_caller(client: Any) -> Callable[[str], Callable[[], Any]]:
+    def graphql(query: str) -> Callable[[], Any]:
+        body = json.dumps({"query": query})
+
+        def call() -> Any:
+            response = client.post("/graphql", data=body, content_type="application/json")
+            if response.status_code != 200 or "errors" in response.json():
+                raise SystemExit(f"GraphQL failed: {response.content[:500]!r}")
+            return response
+
+        return call
+
+    return graphql
 
 
 def photo_jpeg() -> bytes:
