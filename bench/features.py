@@ -457,9 +457,10 @@ def _feed_urlconf() -> str:
 
     name = "bench_feature_urls"
     module = types.ModuleType(name)
+    # Ahead of the app's routes: the last one answers every other path with the studio.
     module.urlpatterns = [  # type: ignore[attr-defined]
-        *urlpatterns,
         path(FEED_JSON_PATH.lstrip("/"), explore_feed_view, name="bench-explore-feed"),
+        *urlpatterns,
     ]
     sys.modules[name] = module
     return name

@@ -158,9 +158,10 @@ def bench_urlconf() -> str:
 
     name = "bench_listing_urls"
     module = types.ModuleType(name)
+    # Ahead of the app's routes: the last one answers every other path with the studio.
     module.urlpatterns = [  # type: ignore[attr-defined]
-        *urlpatterns,
         path(JSON_PATH.lstrip("/"), element_listing_view, name="bench-element-listing"),
+        *urlpatterns,
     ]
     sys.modules[name] = module
     return name

@@ -113,7 +113,7 @@ def run(quick: bool) -> dict[str, float]:
     from django.test import Client
 
     from accounts import services
-    from accounts.models import CreditLedgerEntry, CreditWallet, User
+    from accounts.models import CreditWallet, User
 
     scale = 4 if quick else 1
     repeats = 5 if quick else 9

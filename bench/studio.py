@@ -106,10 +106,10 @@ def studio_pages(quick: bool) -> dict[str, float]:
     """Django must be set up. Returns CPU ms per request by page (not ratios: the summary
     prints them as `x` all the same, so read them as milliseconds)."""
     from django.test import Client
-
-    from accounts.models import User
     from features import FEED_PAGE, FEED_QUERY, _seed_feed
     from listing import ELEMENTS, seed
+
+    from accounts.models import User
 
     seed("bench-studio")
     user = User.objects.get(username="bench-studio")
@@ -158,7 +158,10 @@ def studio_pages(quick: bool) -> dict[str, float]:
                 f"library, the other {ELEMENTS - 100} (LibraryPage, after)",
                 timed(library, {**variables, "after": cursor}, user),
             ),
-            (f"job list, generationJobs(first: {JOBS})", timed(JOB_LIST_QUERY, {"first": JOBS}, user)),
+            (
+                f"job list, generationJobs(first: {JOBS})",
+                timed(JOB_LIST_QUERY, {"first": JOBS}, user),
+            ),
             (
                 f"Explore feed, exploreFeed(first: {FEED_PAGE})",
                 timed(FEED_QUERY, {"first": FEED_PAGE}, viewer),
