@@ -29,6 +29,7 @@ class Measure:
     name: str
     median: float  # seconds per call
     spread: float  # (max - min) / median over the repeats
+    cpu: float = 0.0  # process CPU seconds per call (median round)
 
 
 def measure(name: str, call: Callable[[], object], *, calls: int, repeats: int) -> Measure:
@@ -37,13 +38,17 @@ def measure(name: str, call: Callable[[], object], *, calls: int, repeats: int) 
     for _ in range(max(1, calls // 5)):
         call()
     rounds = []
+    cpu_rounds = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(calls):
             call()
         rounds.append((time.perf_counter() - start) / calls)
+        cpu_rounds.append((time.process_time() - cpu_start) / calls)
     median = statistics.median(rounds)
-    return Measure(name, median, (max(rounds) - min(rounds)) / median)
+    return Measure(
+        name, median, (max(rounds) - min(rounds)) / median, statistics.median(cpu_rounds)
+    )
 
 
 def compare(
@@ -68,6 +73,18 @@ def compare(
     print(f"  {subject[0]:<44} {s * 1e6:>10.1f} µs/call")
     print(f"  ratio {ratio:.2f}x  ({calls} calls x {repeats} rounds, medians)")
     print_spread([m.median for m in baseline_rounds], [m.median for m in subject_rounds], unit="µs")
+    # Process CPU time: on a machine shared with other jobs, wall time also measures them.
+    s_cpu = statistics.median(m.cpu for m in subject_rounds)
+    b_cpu = statistics.median(m.cpu for m in baseline_rounds)
+    cpu_ratios = [
+        s.cpu / b.cpu for s, b in zip(subject_rounds, baseline_rounds, strict=True) if b.cpu
+    ]
+    if b_cpu and cpu_ratios:
+        print(
+            f"  CPU: baseline {b_cpu * 1e6:.1f} µs/call, subject {s_cpu * 1e6:.1f} µs/call, "
+            f"ratio {s_cpu / b_cpu:.2f}x (per round {min(cpu_ratios):.2f}x / "
+            f"{statistics.median(cpu_ratios):.2f}x / {max(cpu_ratios):.2f}x)"
+        )
     return ratio
 
 

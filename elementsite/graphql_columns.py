@@ -55,6 +55,9 @@ class ColumnField(StrawberryDjangoField):
         return super().get_result(source, info, args, kwargs)
 
 
-def column(*, description: str) -> Any:
-    """A `strawberry_django.field` for a plain column (see `ColumnField`)."""
-    return strawberry_django.field(description=description, field_cls=ColumnField)
+def column(*, description: str, field_name: str | None = None) -> Any:
+    """A `strawberry_django.field` for a plain column (see `ColumnField`); `field_name` is
+    the model's name for it when the GraphQL name differs."""
+    return strawberry_django.field(
+        description=description, field_name=field_name, field_cls=ColumnField
+    )

@@ -105,13 +105,14 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         # The other fields (and any leaf that needs graphql-core's own handling) as before;
         # the response keeps the order of the selection.
         others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if self.is_awaitable(others):
+        if isinstance(others, dict):
+            return _in_order(grouped_field_set, results, others)
+        pending = others
 
-            async def merged() -> dict[str, Any]:
-                return _in_order(grouped_field_set, results, await others)
+        async def merged() -> dict[str, Any]:
+            return _in_order(grouped_field_set, results, await pending)
 
-            return merged()
-        return _in_order(grouped_field_set, results, others)
+        return merged()
 
     def _leaves_allowed(self) -> bool:
         allowed = self.__dict__.get("_fast_leaves")

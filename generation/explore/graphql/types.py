@@ -86,11 +86,9 @@ class ExploreWorkNode(PkNodeID, relay.Node):
     recreate_count: int = column(description="How often it was recreated.")
     created_at: datetime.datetime = column(description="When it was shared.")
 
-    @strawberry_django.field(
-        description="The prompt as written; mentions appear as `[@Name]`.", only=["prompt"]
+    prompt_text: str = column(
+        description="The prompt as written; mentions appear as `[@Name]`.", field_name="prompt"
     )
-    def prompt_text(self, root: models.ExploreWork) -> str:
-        return root.prompt
 
     @strawberry_django.field(
         description="The author's display name.",
