@@ -62,7 +62,8 @@ def main() -> None:
             connections.close_all()
     print("\nsummary (ratio to its baseline; listing: GraphQL/JSON req/s, higher is better):")
     for name, ratio in ratios.items():
-        print(f"  {name:<24} {ratio:6.2f}x")
+        unit = " ms CPU a request" if name.endswith("_ms") else "x"
+        print(f"  {name:<24} {ratio:6.2f}{unit}")
     print(f"took {time.perf_counter() - started:.1f} s")
 
 

@@ -507,6 +507,10 @@ def main() -> None:
             from features import run_features
 
             ratios.update(run_features(args.quick))
+            # --- What a page of the web studio costs the server (bench/studio.py) ---
+            from studio import studio_pages
+
+            studio = studio_pages(args.quick)
             # --- The listing over HTTP, GraphQL vs a JSON view (bench/listing.py) ---
             from listing import run_listing
 
@@ -516,6 +520,8 @@ def main() -> None:
     print("\nsummary (ratio to its baseline, lower is cheaper):")
     for name, ratio in ratios.items():
         print(f"  {name:<23} {ratio:6.2f}x")
+    for name, value in studio.items():
+        print(f"  {name:<23} {value:6.1f} ms of server CPU a request (the web studio's page)")
     # --- (listing: a ratio of requests/s, so the other way round) ---
     for name, ratio in throughputs.items():
         print(f"  {name:<23} {ratio:6.2f}x  GraphQL/JSON req/s, higher is better (target 0.65x)")

@@ -103,8 +103,8 @@ def cpu_per_request(
 
 
 def studio_pages(quick: bool) -> dict[str, float]:
-    """Django must be set up. Returns CPU ms per request by page (not ratios: the summary
-    prints them as `x` all the same, so read them as milliseconds)."""
+    """Django must be set up. Returns CPU milliseconds per request by page (keys ending in
+    `_ms`: not ratios)."""
     from django.test import Client
     from features import FEED_PAGE, FEED_QUERY, _seed_feed
     from listing import ELEMENTS, seed
