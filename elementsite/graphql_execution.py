@@ -34,27 +34,33 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.pyutils import Path, Undefined
+from strawberry import relay
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry_django.optimizer import DjangoOptimizerExtension
+from strawberry_django.relay.utils import resolve_model_id
 
 # Per field of the schema: (field, leaf type, non-null) when it may take the short path, or
 # None. Keyed by identity (GraphQLField compares by value); the field is kept in the entry
 # so an id can't be reused by another object while it is cached.
-_LeafPlan = tuple[GraphQLField, GraphQLLeafType, bool] | None
-_plans: dict[int, tuple[GraphQLField, _LeafPlan]] = {}
+_LeafPlan = tuple[GraphQLField, GraphQLLeafType, bool]
+# A relay `id` whose type reads it off the model's primary key: (type name, model, attname).
+_IdPlan = tuple[str, type, str]
+_Plan = _LeafPlan | _IdPlan | None
+_plans: dict[int, tuple[GraphQLField, _Plan]] = {}
 
 # strawberry's resolver for a basic field (schema_converter `_get_basic_result`): it calls
 # `field.get_result(source, info=None, args=[], kwargs={})` and ignores the info.
 _BASIC_RESOLVER_NAME = "_get_basic_result"
 
 
-def _plan(field_def: GraphQLField) -> _LeafPlan:
+def _plan(field_def: GraphQLField, parent_type: GraphQLObjectType) -> _Plan:
     entry = _plans.get(id(field_def))
     if entry is not None and entry[0] is field_def:
         return entry[1]
-    plan: _LeafPlan = None
+    plan: _Plan = None
     definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     resolve = field_def.resolve
     named = get_nullable_type(field_def.type)
@@ -68,8 +74,44 @@ def _plan(field_def: GraphQLField) -> _LeafPlan:
         and is_leaf_type(named)
     ):
         plan = (field_def, named, is_non_null_type(field_def.type))
+    elif isinstance(definition, StrawberryField):
+        plan = _id_plan(definition, field_def, parent_type)
     _plans[id(field_def)] = (field_def, plan)
     return plan
+
+
+def _id_plan(
+    definition: StrawberryField, field_def: GraphQLField, parent_type: GraphQLObjectType
+) -> _IdPlan | None:
+    """relay's `Node.id` on a strawberry-django type whose id is its model's primary key
+    (`elementsite.relay.PkNodeID`) and whose id and type name are resolved the default way:
+    `Node._id` then returns `GlobalID(<the GraphQL type's name>, str(<the pk>))`, which the
+    `ID` scalar writes as `to_base64(name, pk)`. Anything else is left to graphql-core."""
+    resolver = definition.base_resolver
+    if not (
+        definition.python_name == "_id"
+        and definition.origin is relay.Node
+        and resolver is not None
+        and getattr(resolver.wrapped_func, "__func__", None) is relay.Node._id.__func__  # type: ignore[attr-defined]
+        and not definition.extensions
+        and not definition.permission_classes
+        and not field_def.args
+    ):
+        return None
+    type_definition = parent_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(type_definition, "origin", None)
+    django_definition = getattr(origin, "__strawberry_django_definition__", None)
+    model = getattr(django_definition, "model", None)
+    if (
+        origin is None
+        or model is None
+        or getattr(origin.resolve_id, "__func__", None) is not resolve_model_id
+        or getattr(origin.resolve_typename, "__func__", None)
+        is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+        or origin.resolve_id_attr() != "pk"
+    ):
+        return None
+    return (parent_type.name, model, model._meta.pk.attname)
 
 
 class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -93,9 +135,17 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         for response_name, field_details_list in grouped_field_set.items():
             node = field_details_list[0].node
             field_def = fields.get(node.name.value)
-            plan = _plan(field_def) if field_def is not None and not node.arguments else None
+            plan = (
+                _plan(field_def, parent_type)
+                if field_def is not None and not node.arguments
+                else None
+            )
             if plan is not None:
-                value = self._leaf(plan, source_value)
+                value = (
+                    self._leaf(plan, source_value)
+                    if isinstance(plan[0], GraphQLField)
+                    else _global_id(plan, source_value)
+                )
                 if value is not Undefined:
                     results[response_name] = value
                     continue
@@ -144,6 +194,14 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         if coerced is None or coerced is Undefined:
             return Undefined
         return coerced
+
+
+def _global_id(plan: Any, source: Any) -> Any:
+    typename, model, attname = plan
+    if not isinstance(source, model):
+        return Undefined
+    value = source.__dict__.get(attname)
+    return Undefined if value is None else to_base64(typename, str(value))
 
 
 def _in_order(
