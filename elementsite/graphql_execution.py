@@ -19,6 +19,10 @@ Anything out of the ordinary (an error, a null for a non-null field, a coercion 
 fails, an awaitable, a value that is an exception) goes back through graphql-core's own
 `execute_field`, which resolves the field again and reports it exactly as before: a plain
 field's resolver only reads an attribute, so resolving it twice changes nothing.
+
+The relay `id` of a strawberry-django node whose id is its primary key takes the same short
+path (`_id_plan`): it is the `GlobalID` strawberry's `Node._id` would build, written as the
+`ID` scalar writes it.
 """
 
 from __future__ import annotations
@@ -42,14 +46,14 @@ from strawberry.types.field import StrawberryField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.relay.utils import resolve_model_id
 
-# Per field of the schema: (field, leaf type, non-null) when it may take the short path, or
-# None. Keyed by identity (GraphQLField compares by value); the field is kept in the entry
-# so an id can't be reused by another object while it is cached.
+# Per field of the schema and its parent type: how it may take the short path, or None.
+# Keyed by identity (GraphQLField compares by value); the objects are kept in the entry so
+# an id can't be reused by another object while it is cached.
 _LeafPlan = tuple[GraphQLField, GraphQLLeafType, bool]
 # A relay `id` whose type reads it off the model's primary key: (type name, model, attname).
 _IdPlan = tuple[str, type, str]
 _Plan = _LeafPlan | _IdPlan | None
-_plans: dict[int, tuple[GraphQLField, _Plan]] = {}
+_plans: dict[tuple[int, int], tuple[GraphQLField, GraphQLObjectType, _Plan]] = {}
 
 # strawberry's resolver for a basic field (schema_converter `_get_basic_result`): it calls
 # `field.get_result(source, info=None, args=[], kwargs={})` and ignores the info.
@@ -57,9 +61,11 @@ _BASIC_RESOLVER_NAME = "_get_basic_result"
 
 
 def _plan(field_def: GraphQLField, parent_type: GraphQLObjectType) -> _Plan:
-    entry = _plans.get(id(field_def))
-    if entry is not None and entry[0] is field_def:
-        return entry[1]
+    # Keyed by the field and its parent type (an id's plan names the type).
+    key = (id(field_def), id(parent_type))
+    entry = _plans.get(key)
+    if entry is not None and entry[0] is field_def and entry[1] is parent_type:
+        return entry[2]
     plan: _Plan = None
     definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     resolve = field_def.resolve
@@ -76,7 +82,7 @@ def _plan(field_def: GraphQLField, parent_type: GraphQLObjectType) -> _Plan:
         plan = (field_def, named, is_non_null_type(field_def.type))
     elif isinstance(definition, StrawberryField):
         plan = _id_plan(definition, field_def, parent_type)
-    _plans[id(field_def)] = (field_def, plan)
+    _plans[key] = (field_def, parent_type, plan)
     return plan
 
 
