@@ -334,11 +334,15 @@ def _post_entry(
     idempotency_key: str | None = None,
     refund_of: CreditLedgerEntry | None = None,
     actor: AbstractBaseUser | None = None,
+    new_key: bool = False,
 ) -> CreditLedgerEntry:
     """Move `amount` credits (signed) and write the ledger entry, in one transaction.
 
     A repeated `idempotency_key` (or a second refund of one debit) returns the first entry
-    and moves nothing.
+    and moves nothing. `new_key`: the caller vouches that no entry can hold the key yet (it
+    names a row made in the caller's open transaction), so neither the look-up for a first
+    entry nor the savepoint to recover from a concurrent twin is needed; the unique
+    constraint still refuses a duplicate, and the caller's transaction with it.
     """
 
     def existing() -> CreditLedgerEntry | None:
@@ -350,17 +354,20 @@ def _post_entry(
             return CreditLedgerEntry.objects.filter(refund_of=refund_of).first()
         return None
 
-    if (found := existing()) is not None:
+    if not new_key and (found := existing()) is not None:
         return found
     try:
-        with transaction.atomic():
-            CreditWallet.objects.get_or_create(user_id=user_id)
+        with transaction.atomic(savepoint=not new_key):
             wallet = CreditWallet.objects.filter(user_id=user_id)
             if amount < 0:
                 wallet = wallet.filter(balance__gte=-amount)
             else:
                 wallet = wallet.filter(balance__lte=MAX_BALANCE - amount)
-            if not wallet.update(balance=F("balance") + amount, updated_at=timezone.now()):
+            moved = wallet.update(balance=F("balance") + amount, updated_at=timezone.now())
+            if not moved and CreditWallet.objects.get_or_create(user_id=user_id)[1]:
+                # The user had no wallet yet: it starts at zero, try again.
+                moved = wallet.update(balance=F("balance") + amount, updated_at=timezone.now())
+            if not moved:
                 if amount > 0:
                     raise _error(
                         "amount",
@@ -388,6 +395,8 @@ def _post_entry(
                 actor_id=actor.pk if actor is not None else None,
             )
     except IntegrityError:
+        if new_key:  # the caller's transaction is spoilt: it has to fail as a whole
+            raise
         # A concurrent twin committed first: the balance change above was rolled back.
         if (found := existing()) is not None:
             return found
@@ -420,10 +429,12 @@ def credits_debit(
     reason: str,
     reference: str = "",
     idempotency_key: str | None = None,
+    new_key: bool = False,
 ) -> CreditLedgerEntry:
     """Take `amount` (> 0) credits, or raise INSUFFICIENT_CREDITS and take nothing.
 
     Call it inside the transaction that creates what is paid for, so both land or neither.
+    `new_key`: see `_post_entry` (the key names a row this transaction made).
     """
     return _post_entry(
         user_id=user.pk,
@@ -432,6 +443,7 @@ def credits_debit(
         reason=_check_reason(reason),
         reference=reference,
         idempotency_key=idempotency_key,
+        new_key=new_key,
     )
 
 

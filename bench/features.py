@@ -457,15 +457,16 @@ def _feed_urlconf() -> str:
 
     name = "bench_feature_urls"
     module = types.ModuleType(name)
+    # Ahead of the app's routes: the last one answers every other path with the studio.
     module.urlpatterns = [  # type: ignore[attr-defined]
-        *urlpatterns,
         path(FEED_JSON_PATH.lstrip("/"), explore_feed_view, name="bench-explore-feed"),
+        *urlpatterns,
     ]
     sys.modules[name] = module
     return name
 
 
-def _seed_feed() -> Any:
+def _seed_feed(prefix: str = "bench") -> Any:
     """FEED_WORKS approved works by 6 authors (videos and images), a few hidden or unshared
     ones that the feed must skip; rows only, URLs are signed, not fetched. Returns a viewer."""
     from datetime import timedelta
@@ -477,7 +478,7 @@ def _seed_feed() -> Any:
     from generation.models import GenerationJob, GenerationOutput, JobStatus
 
     authors = [
-        User.objects.create_user(username=f"bench-author-{n}", display_name=f"Author {n}")
+        User.objects.create_user(username=f"{prefix}-author-{n}", display_name=f"Author {n}")
         for n in range(6)
     ]
     now = timezone.now()
@@ -520,7 +521,7 @@ def _seed_feed() -> Any:
             created_at=now - timedelta(minutes=n),
             unshared_at=now if n >= FEED_WORKS and not hidden else None,
         )
-    return User.objects.create_user(username="bench-feed-viewer")
+    return User.objects.create_user(username=f"{prefix}-feed-viewer")
 
 
 def _url_key(url: str) -> tuple[str, Any]:

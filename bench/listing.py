@@ -158,9 +158,10 @@ def bench_urlconf() -> str:
 
     name = "bench_listing_urls"
     module = types.ModuleType(name)
+    # Ahead of the app's routes: the last one answers every other path with the studio.
     module.urlpatterns = [  # type: ignore[attr-defined]
-        *urlpatterns,
         path(JSON_PATH.lstrip("/"), element_listing_view, name="bench-element-listing"),
+        *urlpatterns,
     ]
     sys.modules[name] = module
     return name
@@ -169,7 +170,7 @@ def bench_urlconf() -> str:
 # --- Data -------------------------------------------------------------------------------------
 
 
-def seed() -> str:
+def seed(username: str = "bench-listing") -> str:
     """One user with ELEMENTS characters, each with 2–4 image rows and a bound voice (three of
     their own, one preset); returns a bearer token. Rows only: URLs are signed, not
     fetched, so no file is needed."""
@@ -179,7 +180,7 @@ def seed() -> str:
     from accounts.services import api_token_create
     from elements.models import Element, ReferenceImage, Voice
 
-    user = User.objects.create_user(username="bench-listing")
+    user = User.objects.create_user(username=username)
     now = timezone.now()
     voices = [
         Voice.objects.create(

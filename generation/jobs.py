@@ -152,6 +152,8 @@ def _pay(owner: AbstractBaseUser, job: GenerationJob, draft: JobDraft) -> None:
             reason=draft.charge_reason,
             reference=reference,
             idempotency_key=reference,
+            # The job was inserted a moment ago in this transaction: nothing holds its key.
+            new_key=True,
         )
     except ValidationError:
         if draft.unpaid is None:

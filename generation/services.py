@@ -23,7 +23,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.services import credits_debit, credits_refund, free_use_release
@@ -33,7 +33,6 @@ from elements.models import (
     Element,
     ElementSource,
     ElementStatus,
-    ReferenceImage,
     Voice,
     VoiceSource,
     VoiceStatus,
@@ -240,6 +239,7 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
         .select_related("voice")
         .prefetch_related("images")
     }
+    pins: list[tuple[int, Element, Voice | None]] = []
     for ref in plan.elements:
         element = elements.get(ref.element_id)
         if element is None or element.status != ElementStatus.ACTIVE:
@@ -252,7 +252,8 @@ def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser)
         voice = (
             element.voice if element.voice and element.voice.status == VoiceStatus.ACTIVE else None
         )
-        pin_element(job, position=ref.position, element=element, voice=voice)
+        pins.append((ref.position, element, voice))
+    pin_elements(job, pins)
 
 
 def pin_element(
@@ -261,32 +262,48 @@ def pin_element(
     """Pin what `element` is now on `job`: its name, type, description and version, the files
     of its images, its clip (a video element) and `voice`'s file. The pins share the stored
     files, which are kept while any pin names them."""
-    pinned = JobElement.objects.create(
-        job=job,
-        position=position,
-        element=element,
-        name=element.name,
-        type=element.type,
-        description=element.description,
-        version=element.version,
-        voice_name=voice.name if voice else "",
-        voice_file=voice.audio.name if voice else "",
-        clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
-        clip_sound=_is_native_voice(element, voice),
-    )
-    images: list[ReferenceImage] = sorted(element.images.all(), key=lambda i: i.position)
+    return pin_elements(job, [(position, element, voice)])[0]
+
+
+def pin_elements(
+    job: GenerationJob, pins: list[tuple[int, Element, Voice | None]]
+) -> list[JobElement]:
+    """`pin_element` for each (position, element, voice), in two INSERTs whatever their
+    number: the pins, then all their images."""
+    rows = [
+        JobElement(
+            job=job,
+            position=position,
+            element=element,
+            name=element.name,
+            type=element.type,
+            description=element.description,
+            version=element.version,
+            voice_name=voice.name if voice else "",
+            voice_file=voice.audio.name if voice else "",
+            clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
+            clip_sound=_is_native_voice(element, voice),
+        )
+        for position, element, voice in pins
+    ]
+    if connection.features.can_return_rows_from_bulk_insert:
+        JobElement.objects.bulk_create(rows)
+    else:  # a database that can't hand back the new ids (SQLite before 3.35): one at a time
+        for row in rows:
+            row.save(force_insert=True)
     JobElementImage.objects.bulk_create(
         JobElementImage(
-            job_element=pinned,
+            job_element=pin,
             role=image.role,
             position=image.position,
             file=image.image.name,
             width=image.width,
             height=image.height,
         )
-        for image in images
+        for pin, (_, element, _) in zip(rows, pins, strict=True)
+        for image in sorted(element.images.all(), key=lambda i: i.position)
     )
-    return pinned
+    return rows
 
 
 def generation_submit(

@@ -16,6 +16,7 @@ from strawberry.types import Info
 from accounts import models
 from accounts.graphql.permissions import current_user
 from accounts.selectors import AccountOverview
+from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 
@@ -35,17 +36,11 @@ LedgerKind = models.LedgerKind
 class MembershipTierType:
     """A membership level and what it allows."""
 
-    code: str = strawberry_django.field(description="Stable machine name, e.g. `pro`.")
-    name: str = strawberry_django.field(description="Name shown to users.")
-    element_limit: int = strawberry_django.field(
-        description="How many elements a user of this tier may keep."
-    )
-    daily_free_multiview: int = strawberry_django.field(
-        description="Free AI multi-view completions per day."
-    )
-    daily_credit_grant: int = strawberry_django.field(
-        description="Credits granted every day by the daily reset."
-    )
+    code: str = column(description="Stable machine name, e.g. `pro`.")
+    name: str = column(description="Name shown to users.")
+    element_limit: int = column(description="How many elements a user of this tier may keep.")
+    daily_free_multiview: int = column(description="Free AI multi-view completions per day.")
+    daily_credit_grant: int = column(description="Credits granted every day by the daily reset.")
 
     @strawberry_django.field(description="Whether this is a paid membership tier.", only=["code"])
     def is_member_tier(self, root: models.MembershipTier) -> bool:
@@ -56,16 +51,14 @@ class MembershipTierType:
 class CreditLedgerEntryType(PkNodeID, relay.Node):
     """One movement of the viewer's credits."""
 
-    kind: LedgerKind = strawberry_django.field(description="What moved the credits.")
-    amount: int = strawberry_django.field(
-        description="Signed change: positive adds credits, negative takes them."
-    )
-    balance_after: int = strawberry_django.field(description="The balance right after it.")
-    reason: str = strawberry_django.field(description="Why the credits moved.")
-    reference: str = strawberry_django.field(
+    kind: LedgerKind = column(description="What moved the credits.")
+    amount: int = column(description="Signed change: positive adds credits, negative takes them.")
+    balance_after: int = column(description="The balance right after it.")
+    reason: str = column(description="Why the credits moved.")
+    reference: str = column(
         description="What caused it, e.g. `generation.job:<id>`; empty for staff adjustments."
     )
-    created_at: datetime.datetime = strawberry_django.field(description="When it happened.")
+    created_at: datetime.datetime = column(description="When it happened.")
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
@@ -76,15 +69,13 @@ class CreditLedgerEntryType(PkNodeID, relay.Node):
 class ApiTokenType(PkNodeID, relay.Node):
     """A personal API token of the viewer. The secret is shown only when it is created."""
 
-    name: str = strawberry_django.field(description="The owner's label.")
-    prefix: str = strawberry_django.field(
-        description="The first characters of the secret, to recognise it."
-    )
-    created_at: datetime.datetime = strawberry_django.field(description="When it was created.")
-    last_used_at: datetime.datetime | None = strawberry_django.field(
+    name: str = column(description="The owner's label.")
+    prefix: str = column(description="The first characters of the secret, to recognise it.")
+    created_at: datetime.datetime = column(description="When it was created.")
+    last_used_at: datetime.datetime | None = column(
         description="When it last authenticated a request (to the minute); null if never."
     )
-    revoked_at: datetime.datetime | None = strawberry_django.field(
+    revoked_at: datetime.datetime | None = column(
         description="When it was revoked; null while it is active."
     )
 

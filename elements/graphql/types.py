@@ -11,7 +11,6 @@ import strawberry_django
 from django.db.models import Q, QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.fields.field import StrawberryDjangoField
 
 from accounts.graphql.permissions import current_user
 from elements import models
@@ -19,6 +18,7 @@ from elements.graphql.hooks import LazyUsage, usage_for
 from elements.identity.base import IdentityWarningCode
 from elements.identity.services import element_identity_check, images_with_descriptors
 from elements.media_urls import media_url
+from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 
@@ -37,27 +37,6 @@ ImageRole = models.ImageRole
 ImageOrigin = models.ImageOrigin
 VoiceSource = models.VoiceSource
 VoiceStatus = models.VoiceStatus
-
-
-class ColumnField(StrawberryDjangoField):
-    """A model column, returned as loaded.
-
-    strawberry-django resolves every field through strawberry's full resolver path: an
-    `Info` object, argument parsing and a chain of wrappers, for each value of each row. A
-    column needs none of it, so it takes strawberry's path for plain attributes (about a
-    quarter less per value; a listing page resolves over a thousand). The value still comes
-    from `StrawberryDjangoField.get_result` (raw enum values, an empty file as null, a
-    deferred column loaded), and the optimizer still sees the field for its `only()`.
-    """
-
-    @property
-    def is_basic_field(self) -> bool:
-        return self.base_resolver is None and not self.is_relation and not self.extensions
-
-
-def column(*, description: str) -> Any:
-    """A `strawberry_django.field` for a plain column (see `ColumnField`)."""
-    return strawberry_django.field(description=description, field_cls=ColumnField)
 
 
 def _viewer_id(info: Info) -> int | None:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import current_user
 from elements.media_urls import media_url
+from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
 from generation import models
@@ -51,12 +52,12 @@ def _viewer(info: Info) -> int | None:
 class GenerationOutputNode(PkNodeID, relay.Node):
     """A finished image or video of the viewer's: their creation history."""
 
-    kind: OutputKind = strawberry_django.field(description="Image or video.")
-    width: int = strawberry_django.field(description="Width in pixels.")
-    height: int = strawberry_django.field(description="Height in pixels.")
-    duration_ms: int | None = strawberry_django.field(description="Video length; null for images.")
-    has_audio: bool = strawberry_django.field(description="Whether a video has a sound track.")
-    created_at: datetime.datetime = strawberry_django.field(description="When it was made.")
+    kind: OutputKind = column(description="Image or video.")
+    width: int = column(description="Width in pixels.")
+    height: int = column(description="Height in pixels.")
+    duration_ms: int | None = column(description="Video length; null for images.")
+    has_audio: bool = column(description="Whether a video has a sound track.")
+    created_at: datetime.datetime = column(description="When it was made.")
 
     @strawberry_django.field(description="A short-lived URL of the file.", only=["file"])
     def url(self, root: models.GenerationOutput, info: Info) -> str:
@@ -222,9 +223,7 @@ class PreviewShot:
 class GenerationJobNode(PkNodeID, relay.Node):
     """A generation job of the viewer's, with its progress and outputs."""
 
-    kind: JobKind = strawberry_django.field(
-        description="A generation, or an AI assist (multi-view completion)."
-    )
+    kind: JobKind = column(description="A generation, or an AI assist (multi-view completion).")
 
     @strawberry_django.field(
         description="The model; null for an AI-assist job, which uses none.", only=["model"]
@@ -232,18 +231,18 @@ class GenerationJobNode(PkNodeID, relay.Node):
     def model(self, root: models.GenerationJob) -> GenerationModel | None:
         return ModelCode(root.model) if root.model else None  # type: ignore[return-value]
 
-    mode: str = strawberry_django.field(description="`std`/`pro` for video; `-` for images.")
-    prompt: str = strawberry_django.field(description="The prompt as written.")
-    duration: int | None = strawberry_django.field(description="Seconds of video.")
-    aspect_ratio: str = strawberry_django.field(description="The frame's shape.")
-    status: JobStatus = strawberry_django.field(description="Where the job is.")
-    progress: int = strawberry_django.field(description="0–100.")
-    error_code: str = strawberry_django.field(description="Why it failed; empty otherwise.")
-    error_message: str = strawberry_django.field(description="What to tell the user.")
-    credits_charged: int = strawberry_django.field(description="What it cost when submitted.")
-    created_at: datetime.datetime = strawberry_django.field(description="When submitted.")
-    started_at: datetime.datetime | None = strawberry_django.field(description="When it began.")
-    finished_at: datetime.datetime | None = strawberry_django.field(description="When it ended.")
+    mode: str = column(description="`std`/`pro` for video; `-` for images.")
+    prompt: str = column(description="The prompt as written.")
+    duration: int | None = column(description="Seconds of video.")
+    aspect_ratio: str = column(description="The frame's shape.")
+    status: JobStatus = column(description="Where the job is.")
+    progress: int = column(description="0–100.")
+    error_code: str = column(description="Why it failed; empty otherwise.")
+    error_message: str = column(description="What to tell the user.")
+    credits_charged: int = column(description="What it cost when submitted.")
+    created_at: datetime.datetime = column(description="When submitted.")
+    started_at: datetime.datetime | None = column(description="When it began.")
+    finished_at: datetime.datetime | None = column(description="When it ended.")
     outputs: list[GenerationOutputNode] = strawberry_django.field(description="What it made.")
 
     @strawberry_django.field(

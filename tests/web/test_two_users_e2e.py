@@ -174,6 +174,6 @@ def test_two_users_from_a_prompt_to_a_recreation(
     page.wait_for_url(re.compile(r"/elements/"))
     usage = page.get_by_role("heading", name="Where it was used").locator("xpath=..")
     expect(usage).to_contain_text("1 job")
-    expect(usage).to_contain_text("1 shared work(s)")
-    expect(usage).to_contain_text("recreated 1 time(s)")
+    expect(usage).to_contain_text("1 shared work ·")
+    expect(usage).to_contain_text("recreated 1 time")
     shoot("journey-10-element-usage")

@@ -23,6 +23,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import current_user, require_user
 from elements.graphql.hooks import usage_register
 from elements.media_urls import media_url
+from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import ListConnection, PkNodeID
 from generation import models as generation_models
@@ -78,18 +79,16 @@ class ExploreWorkNode(PkNodeID, relay.Node):
     """A work shared to Explore, as every user sees it. Elements are never shared: the prompt
     names them, nothing more."""
 
-    title: str = strawberry_django.field(description="The author's title.")
-    caption: str = strawberry_django.field(description="The author's caption; may be empty.")
-    model: GenerationModel = strawberry_django.field(description="The model that made it.")
-    output_kind: OutputKind = strawberry_django.field(description="Image or video.")
-    recreate_count: int = strawberry_django.field(description="How often it was recreated.")
-    created_at: datetime.datetime = strawberry_django.field(description="When it was shared.")
+    title: str = column(description="The author's title.")
+    caption: str = column(description="The author's caption; may be empty.")
+    model: GenerationModel = column(description="The model that made it.")
+    output_kind: OutputKind = column(description="Image or video.")
+    recreate_count: int = column(description="How often it was recreated.")
+    created_at: datetime.datetime = column(description="When it was shared.")
 
-    @strawberry_django.field(
-        description="The prompt as written; mentions appear as `[@Name]`.", only=["prompt"]
+    prompt_text: str = column(
+        description="The prompt as written; mentions appear as `[@Name]`.", field_name="prompt"
     )
-    def prompt_text(self, root: models.ExploreWork) -> str:
-        return root.prompt
 
     @strawberry_django.field(
         description="The author's display name.",
@@ -139,16 +138,14 @@ class ExploreWorkNode(PkNodeID, relay.Node):
 class MySharedWorkNode(PkNodeID, relay.Node):
     """One of the viewer's own shared works, in any state."""
 
-    title: str = strawberry_django.field(description="The title.")
-    caption: str = strawberry_django.field(description="The caption; may be empty.")
-    model: GenerationModel = strawberry_django.field(description="The model that made it.")
-    status: ExploreWorkStatus = strawberry_django.field(description="Where it is in moderation.")
-    hidden_reason: str = strawberry_django.field(
-        description="Why staff hid it; empty unless hidden."
-    )
-    recreate_count: int = strawberry_django.field(description="How often it was recreated.")
-    created_at: datetime.datetime = strawberry_django.field(description="When it was shared.")
-    unshared_at: datetime.datetime | None = strawberry_django.field(
+    title: str = column(description="The title.")
+    caption: str = column(description="The caption; may be empty.")
+    model: GenerationModel = column(description="The model that made it.")
+    status: ExploreWorkStatus = column(description="Where it is in moderation.")
+    hidden_reason: str = column(description="Why staff hid it; empty unless hidden.")
+    recreate_count: int = column(description="How often it was recreated.")
+    created_at: datetime.datetime = column(description="When it was shared.")
+    unshared_at: datetime.datetime | None = column(
         description="When the viewer took it off Explore; null while shared."
     )
     job: GenerationJobNode = strawberry_django.field(description="The viewer's job that made it.")

@@ -422,8 +422,10 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
           <Title order={1} style={{ overflowWrap: "anywhere" }}>
             {element.name}
           </Title>
-          <Badge variant="light">{TYPE_LABELS[element.type]}</Badge>
-          <Badge variant="outline" color="gray" aria-label={`Version ${element.version}`}>
+          <Badge variant="light" style={{ flexShrink: 0 }}>
+            {TYPE_LABELS[element.type]}
+          </Badge>
+          <Badge variant="outline" color="gray" style={{ flexShrink: 0 }} aria-label={`Version ${element.version}`}>
             v{element.version}
           </Badge>
         </Group>
@@ -935,6 +937,8 @@ function VoiceEditor({ element, editable }: { element: Detail; editable: boolean
   );
 }
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 function UsagePanel({ element }: { element: Detail }) {
   const usage = element.usage;
   const jobs = usage?.jobs.edges.map((e) => e.node) ?? [];
@@ -947,8 +951,8 @@ function UsagePanel({ element }: { element: Detail }) {
         {usage && (usage.jobs.totalCount ?? 0) > 0 ? (
           <>
             <Text size="sm">
-              {usage.jobs.totalCount} job{usage.jobs.totalCount === 1 ? "" : "s"} · {usage.sharedWorks.totalCount ?? 0} shared
-              work(s) · recreated {usage.recreationCount} time(s)
+              {plural(usage.jobs.totalCount ?? 0, "job")} · {plural(usage.sharedWorks.totalCount ?? 0, "shared work")} ·
+              recreated {plural(usage.recreationCount, "time")}
             </Text>
             {jobs.map((j) => (
               <Text key={j.id} size="sm" c="dimmed" lineClamp={1}>

@@ -1,0 +1,169 @@
+"""The executor's short path for plain leaves (elementsite.graphql_execution), the plain
+columns' direct read (elementsite.graphql_columns) and the stack room the schema runs in
+(elementsite.stack_room) change nothing in an answer: each is compared here with the
+machinery it replaces."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pytest
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from accounts import services
+from accounts.models import CreditLedgerEntry
+from elementsite import graphql_columns
+from elementsite.graphql_execution import FastLeafExecutor
+from elementsite.schema import schema
+from elementsite.stack_room import call_with_stack_room
+from generation.models import GenerationJob, GenerationOutput, JobStatus
+
+pytestmark = pytest.mark.django_db
+
+LEDGER = """
+query ($first: Int) {
+  creditLedger(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { reference id kind amount balanceAfter reason createdAt } }
+  }
+}"""
+
+JOBS = """
+{
+  generationJobs(first: 10) {
+    edges { node {
+      status id kind model mode prompt duration aspectRatio progress errorCode errorMessage
+      creditsCharged createdAt startedAt finishedAt stalled refunded
+      outputs { kind width height durationMs hasAudio createdAt url jobId }
+      again: progress
+    } }
+  }
+}"""
+
+
+def _answers(client: Any, query: str, variables: dict[str, Any] | None = None) -> list[str]:
+    """The raw JSON answers (key order included) of the fast executor and the plain one."""
+    answers = []
+    fast = schema.execution_context_class
+    assert fast is FastLeafExecutor
+    for executor in (FastLeafExecutor, StrawberryGraphQLCoreExecutionContext):
+        schema.execution_context_class = executor
+        try:
+            answers.append(client.post(query, variables).content.decode())
+        finally:
+            schema.execution_context_class = fast
+    return answers
+
+
+def _without_signatures(answer: str) -> Any:
+    # Signed URLs carry a timestamp: compare them up to the token.
+    data = json.loads(answer)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str) and "/media-files/" in value:
+            return value.split("/media-files/")[0]
+        return value
+
+    return strip(data)
+
+
+def test_a_ledger_page_is_the_same_through_both_executors(logged_in, user):
+    for n in range(12):
+        services.credits_grant(user=user, amount=n + 1, reason=f"Grant {n}", reference=f"r:{n}")
+    services.credits_debit(user=user, amount=3, reason="A debit")
+    fast, plain = _answers(logged_in(), LEDGER, {"first": 10})
+    assert fast == plain
+    edges = json.loads(fast)["data"]["creditLedger"]["edges"]
+    assert [e["node"]["kind"] for e in edges[:2]] == ["DEBIT", "GRANT"]
+    # The key order is the query's, the short-path fields mixed with the others.
+    assert list(edges[0]["node"]) == [
+        "reference", "id", "kind", "amount", "balanceAfter", "reason", "createdAt"
+    ]  # fmt: skip
+
+
+def test_a_job_list_is_the_same_through_both_executors(logged_in, user):
+    for n in range(3):
+        job = GenerationJob.objects.create(
+            owner=user,
+            model="VIDEO_3_0_OMNI",
+            mode="std",
+            prompt=f"Shot 1 (5s): take {n}.",
+            provider="local",
+            status=JobStatus.SUCCEEDED if n else JobStatus.QUEUED,
+            duration=5 if n else None,
+        )
+        if n:
+            GenerationOutput.objects.create(
+                job=job, owner=user, kind="video", file=f"outputs/{n}.mp4", width=8, height=6
+            )
+    fast, plain = _answers(logged_in(), JOBS)
+    assert "errors" not in json.loads(fast)
+    assert _without_signatures(fast) == _without_signatures(plain)
+    nodes = [e["node"] for e in json.loads(fast)["data"]["generationJobs"]["edges"]]
+    assert [n["duration"] for n in nodes] == [5, 5, None]
+    assert nodes[0]["again"] == nodes[0]["progress"]
+
+
+def test_a_null_in_a_non_null_leaf_is_the_same_error_through_both(logged_in, user, monkeypatch):
+    services.credits_grant(user=user, amount=5, reason="Grant", reference="r")
+    from accounts.graphql.types import CreditLedgerEntryType
+
+    # A value the schema promises never to be null: both executors must refuse it alike.
+    fields = {f.python_name: f for f in CreditLedgerEntryType.__strawberry_definition__.fields}
+    monkeypatch.setattr(fields["reason"], "get_result", lambda *args, **kwargs: None)
+    fast, plain = _answers(logged_in(), LEDGER, {"first": 5})
+
+    def without_error_id(answer: str) -> Any:
+        body = json.loads(answer)
+        for error in body["errors"]:
+            error_id = error["extensions"].pop("errorId")
+            error["message"] = error["message"].replace(error_id, "<id>")
+        return body
+
+    assert json.loads(fast)["errors"][0]["path"][-1] == "reason"
+    assert without_error_id(fast) == without_error_id(plain)
+
+
+def test_a_plain_column_reads_what_strawberry_django_reads(user):
+    from accounts.graphql.types import CreditLedgerEntryType
+
+    entry = services.credits_grant(user=user, amount=5, reason="Grant", reference="r")
+    fields = {f.python_name: f for f in CreditLedgerEntryType.__strawberry_definition__.fields}
+    for name in ("kind", "amount", "balance_after", "reason", "reference", "created_at"):
+        field = fields[name]
+        assert isinstance(field, graphql_columns.ColumnField)
+        direct = field.get_result(entry, None, [], {})
+        generic = super(graphql_columns.ColumnField, field).get_result(entry, None, [], {})
+        assert direct == generic
+        assert type(direct) is type(generic)
+    # A deferred column is loaded the usual way.
+    deferred = CreditLedgerEntry.objects.only("pk").get(pk=entry.pk)
+    assert fields["reason"].get_result(deferred, None, [], {}) == "Grant"
+
+
+def test_the_stack_room_call_returns_and_raises_as_the_function_does():
+    assert call_with_stack_room(lambda a, *, b: a + b, 1, b=2) == 3
+    with pytest.raises(ZeroDivisionError):
+        call_with_stack_room(lambda: 1 / 0)
+
+
+def test_the_stack_room_frame_is_larger_than_an_ordinary_chunk():
+    from elementsite import stack_room
+
+    code = stack_room._call_in_roomy_frame.__code__
+    # 16 KiB chunks of 8-byte words: the frame alone needs more than one.
+    assert code.co_nlocals * 8 > 16 * 1024
+    # And recursion under it still works to the interpreter's usual limit.
+    depth = sys.getrecursionlimit() // 2
+
+    def down(n: int) -> int:
+        return n if n == 0 else down(n - 1)
+
+    assert call_with_stack_room(down, depth) == 0
