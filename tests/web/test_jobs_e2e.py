@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote
@@ -30,9 +28,6 @@ from tests.web.flows import TASK_TIMEOUT_MS, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# /tmp/shots on Linux, where the reviewers look for them.
-SHOTS = Path(tempfile.gettempdir()) / "shots"
-WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 PROMPT = "Shot 1 (3s): A red apple on a wooden table. Shot 2 (2s): The camera pulls back slowly."
 
 SUBMIT = """
@@ -43,18 +38,6 @@ mutation ($input: GenerationSubmitInput!) {
     ... on OperationInfo { messages { field code message } }
   }
 }"""
-
-
-def shoot(page: Any, name: str) -> None:
-    """Full-page screenshots at 1400 and 390 px into /tmp/shots/jobs-<name>-<width>.png."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    original = page.viewport_size
-    for label, (width, height) in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"jobs-{name}-{label}.png"), full_page=True)
-    if original:
-        page.set_viewport_size(original)
 
 
 def graphql(page: Any, user: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +79,7 @@ def _difference(a: bytes, b: bytes) -> float:
     return sum(ImageStat.Stat(ImageChops.difference(one, two)).mean) / 3
 
 
-def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
+def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str, shoot: Any) -> None:
     user = UserFactory()
     account_services.credits_grant(user=user, amount=500, reason="top-up")
     log_in(page, studio_url, user)
@@ -108,7 +91,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     )
     page.goto(f"{studio_url}/jobs")
     page.get_by_role("heading", name="No jobs yet").wait_for()
-    shoot(page, "empty")
+    shoot("jobs-empty")
 
     made = graphql(page, user, SUBMIT, {"input": {"model": "VIDEO_3_0", "prompt": PROMPT}})
     job_id = made["data"]["generationSubmit"]["job"]["id"]
@@ -116,7 +99,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     progress = page.get_by_role("progressbar", name="Progress")
     expect(progress).to_be_visible()
     page.get_by_role("list", name="Shots").wait_for()
-    shoot(page, "running")
+    shoot("jobs-running")
     # Live: no reload, the page follows the job to its end.
     expect(page.get_by_role("link", name="Download")).to_be_visible(timeout=TASK_TIMEOUT_MS)
     job = GenerationJob.objects.get(owner=user)
@@ -134,7 +117,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     page.wait_for_function("Math.abs(document.querySelector('video').currentTime - 2) < 0.01")
     download = page.get_by_role("link", name="Download")
     expect(download).to_have_attribute("download", re.compile(r"^a-red-apple.*\.mp4$"))
-    shoot(page, "done")
+    shoot("jobs-done")
 
     # /jobs shows it done with its thumbnail; /history has it, linking to the job.
     page.goto(f"{studio_url}/jobs")
@@ -142,11 +125,11 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     expect(card).to_have_count(1)
     expect(card.get_by_text("Done")).to_be_visible()
     expect(card.get_by_text("Video 3.0")).to_be_visible()
-    shoot(page, "list")
+    shoot("jobs-list")
     page.goto(f"{studio_url}/history")
     tile = page.get_by_test_id("history-tile")
     expect(tile).to_have_count(1)
-    shoot(page, "history")
+    shoot("jobs-history")
     tile.click()
     page.wait_for_url(re.compile(r"/jobs/"))
 
@@ -162,7 +145,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
     expect(dialog.get_by_role("radio", name="New element")).to_be_checked()
     dialog.get_by_role("textbox", name="Name", exact=True).fill("Red Apple")
     dialog.get_by_role("combobox", name="Type").select_option(label="Prop")
-    shoot(page, "use-frame")
+    shoot("jobs-use-frame")
     dialog.get_by_role("button", name="Use frame").click()
     page.wait_for_url(re.compile(r"/elements/"))
     element = Element.objects.get(owner=user, name="Red Apple")
@@ -198,7 +181,7 @@ def test_watch_play_reuse_a_frame_and_share(page: Any, studio_url: str) -> None:
 
 
 def test_cancel_a_queued_job_and_a_failed_jobs_reason_and_refund(
-    page: Any, studio_url: str
+    page: Any, studio_url: str, shoot: Any
 ) -> None:
     user = UserFactory()
     account_services.credits_grant(user=user, amount=500, reason="top-up")
@@ -223,13 +206,13 @@ def test_cancel_a_queued_job_and_a_failed_jobs_reason_and_refund(
     expect(alert).to_contain_text("The renderer stopped: the scene was too complex.")
     expect(alert).to_contain_text(f"Refunded {failing.credits_charged} credits")
     expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
-    shoot(page, "failed")
+    shoot("jobs-failed")
 
     page.goto(job_url(studio_url, waiting))
     expect(page.get_by_role("progressbar", name="Progress")).to_be_visible()
     page.get_by_role("button", name="Cancel job").click()
     confirm = page.get_by_role("dialog", name="Cancel this job?")
-    shoot(page, "cancel-confirm")
+    shoot("jobs-cancel-confirm")
     confirm.get_by_role("button", name="Yes, cancel it").click()
     expect(page.get_by_role("status").filter(has_text="Canceled.")).to_be_visible()
     expect(page.get_by_text(f"Refunded {waiting.credits_charged} credits")).to_be_visible()
@@ -237,9 +220,9 @@ def test_cancel_a_queued_job_and_a_failed_jobs_reason_and_refund(
     waiting.refresh_from_db()
     assert waiting.status == JobStatus.CANCELED
     assert waiting.debit is not None and hasattr(waiting.debit, "refunded_by")
-    shoot(page, "canceled")
+    shoot("jobs-canceled")
 
     page.get_by_role("link", name="All jobs").click()
     expect(page.get_by_test_id("job-card").filter(has_text="Canceled")).to_have_count(1)
     expect(page.get_by_test_id("job-card").filter(has_text="Failed")).to_have_count(1)
-    shoot(page, "list-ended")
+    shoot("jobs-list-ended")
