@@ -3,12 +3,10 @@ studio's own list queries (issue 18), through Django's test client, logged in.
 
 - **Library of 150**: `LibraryPage` as the studio sends it (the document is read from
   `web/src/routes/Library.tsx`), 100 then the remaining 50 after the first page's cursor.
-- **Job list of 50**: `generationJobs(first: 50)` with what a job card shows (status,
-  progress, prompt, cost, the outputs' signed URLs).
-- **Explore feed of 50**: `exploreFeed(first: 50)`, the feed card's fields (bench/features.py).
+- **Job list of 50**: `JobsPage` (web/src/routes/Jobs.tsx), `generationJobs(first: 50)`.
+- **Explore feed of 50**: `ExploreFeed` (web/src/routes/Explore.tsx), newest first.
 
-The web studio has no job list or Explore screen yet (web/src has no document for either),
-so those two documents are the bench's own, written to the schema the way `LibraryPage` is.
+Every document is read from the studio's source, so the figures follow what it sends.
 """
 
 from __future__ import annotations
@@ -23,19 +21,6 @@ from typing import Any
 from run import ROOT
 
 JOBS = 50
-JOB_LIST_QUERY = """
-query JobList($first: Int!, $after: String) {
-  generationJobs(first: $first, after: $after) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { node {
-      id kind model mode prompt duration aspectRatio status progress errorMessage
-      creditsCharged createdAt finishedAt stalled refunded
-      outputs { id kind width height durationMs url posterUrl thumbnailUrl }
-    } }
-  }
-}
-"""
 
 
 def studio_document(path: str, name: str) -> str:
@@ -106,7 +91,7 @@ def studio_pages(quick: bool) -> dict[str, float]:
     """Django must be set up. Returns CPU milliseconds per request by page (keys ending in
     `_ms`: not ratios)."""
     from django.test import Client
-    from features import FEED_PAGE, FEED_QUERY, _seed_feed
+    from features import FEED_PAGE, _seed_feed
     from listing import ELEMENTS, seed
 
     from accounts.models import User
@@ -141,10 +126,14 @@ def studio_pages(quick: bool) -> dict[str, float]:
     second = rest().json()["data"]["elements"]
     if page["totalCount"] != ELEMENTS or len(page["edges"]) + len(second["edges"]) != ELEMENTS:
         raise SystemExit("The library page doesn't list the whole library.")
-    jobs = post(JOB_LIST_QUERY, {"first": JOBS}, user)
+    # The studio's own documents for its job list and Explore feed.
+    job_list = studio_document("routes/Jobs.tsx", "JobsPageDocument")
+    feed_page = studio_document("routes/Explore.tsx", "ExploreFeedDocument")
+    feed_variables = {"order": "NEWEST", "first": FEED_PAGE}
+    jobs = post(job_list, {"first": JOBS}, user)
     if len(jobs().json()["data"]["generationJobs"]["edges"]) != JOBS:
         raise SystemExit("The job list doesn't list the jobs.")
-    feed = post(FEED_QUERY, {"first": FEED_PAGE}, viewer)
+    feed = post(feed_page, feed_variables, viewer)
     if len(feed().json()["data"]["exploreFeed"]["edges"]) != FEED_PAGE:
         raise SystemExit("The Explore feed isn't a full page.")
 
@@ -159,12 +148,12 @@ def studio_pages(quick: bool) -> dict[str, float]:
                 timed(library, {**variables, "after": cursor}, user),
             ),
             (
-                f"job list, generationJobs(first: {JOBS})",
-                timed(JOB_LIST_QUERY, {"first": JOBS}, user),
+                f"job list, generationJobs(first: {JOBS}) (JobsPage)",
+                timed(job_list, {"first": JOBS}, user),
             ),
             (
-                f"Explore feed, exploreFeed(first: {FEED_PAGE})",
-                timed(FEED_QUERY, {"first": FEED_PAGE}, viewer),
+                f"Explore feed, exploreFeed(first: {FEED_PAGE}) (ExploreFeed)",
+                timed(feed_page, feed_variables, viewer),
             ),
         ],
         calls=3 if quick else 10,
