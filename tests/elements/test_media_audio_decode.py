@@ -10,7 +10,7 @@ import pytest
 
 from elements.media import audio
 from elements.media.audio import AudioSegment
-from tests.elements.test_media_audio import TONE, VIDEO, ffmpeg, lavfi, square_wave, wav
+from tests.support.audio import TONE, VIDEO, ffmpeg, lavfi, square_wave, wav
 
 LOUD = "aevalsrc='1.3*sin(2*PI*220*t)':s=44100:d=6"  # clipped by the encoders' float range
 SURROUND = "pan=5.1|FL=c0|FR=0.5*c0|FC=0*c0|LFE=0*c0|BL=0*c0|BR=0.2*c0"
