@@ -64,7 +64,7 @@ export function ConsistencyPanel({ consistency, pending, gaveUp = false }: { con
           </Title>
           {measured && consistency.drifted > 0 && (
             <Badge color="red" variant="filled" leftSection={<TriangleAlert size={12} aria-hidden />}>
-              {consistency.drifted === 1 ? "1 shot drifted" : `${consistency.drifted} drifts`}
+              {consistency.drifted} drifted
             </Badge>
           )}
           {measured && consistency.drifted === 0 && consistency.shots.length > 0 && (

@@ -157,7 +157,7 @@ describe("JobPage", { timeout: 20_000 }, () => {
       ["2", "Appearance", "66%", "Yes", "OK"],
     ]);
     expect(rows.map((r) => within(r).getByRole("rowheader").textContent)).toEqual(["Alice", "Alice", "Mug"]);
-    expect(within(region).getByText("1 shot drifted")).toBeTruthy();
+    expect(within(region).getByText("1 drifted")).toBeTruthy();
     const polls = reads;
     await new Promise((r) => setTimeout(r, 2500));
     expect(reads).toBe(polls); // measured: no more polling
