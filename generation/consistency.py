@@ -267,6 +267,7 @@ def job_consistency_check(job_id: Any) -> JobConsistency | None:
     except Exception as exc:  # a report we can't make never touches the job
         logger.exception("consistency of job %s could not be measured", job_id)
         with transaction.atomic():
+            _lock(job)
             JobConsistency.objects.filter(job=job).delete()
             report = JobConsistency.objects.create(
                 job=job,
@@ -277,6 +278,7 @@ def job_consistency_check(job_id: Any) -> JobConsistency | None:
             consistency_event_release(job.pk)
         return report
     with transaction.atomic():
+        _lock(job)
         JobConsistency.objects.filter(job=job).delete()
         report = JobConsistency.objects.create(
             job=job,
@@ -305,6 +307,12 @@ def job_consistency_check(job_id: Any) -> JobConsistency | None:
         )
         consistency_event_release(job.pk)
     return report
+
+
+def _lock(job: GenerationJob) -> None:
+    """Lock the job's row: a pass storing its report and the sweep giving up on it
+    (`consistency_give_up`) take turns, so neither trips over the other's report row."""
+    GenerationJob.objects.select_for_update().filter(pk=job.pk).values_list("pk").first()
 
 
 def consistency_event_release(job_id: Any) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from strawberry import relay
 
 from generation import consistency, tasks
 from generation.models import GenerationJob, JobConsistency, JobStatus
@@ -18,9 +19,12 @@ from generation.webhooks import services as webhook_services
 from generation.webhooks.models import WebhookEvent
 from tests.generation.test_consistency import PROMPT, _library
 from tests.support.jobs import submit
+from tests.support.studio import studio_client
 from tests.support.webhooks import Receiver, start_receiver
 
 pytestmark = pytest.mark.django_db
+
+PENDING = "query ($id: ID!) {generationJob(id: $id) {consistencyPending consistency {status}}}"
 
 
 @pytest.fixture
@@ -127,6 +131,12 @@ def test_a_lost_pass_is_swept_and_a_late_one_sends_nothing_more(
     job = _run(user, django_capture_on_commit_callbacks, receiver)
     assert job.consistency_pending
     assert _succeeded_events(job) == []  # held back for the report
+    api = studio_client(user)
+    job_id = str(relay.GlobalID("GenerationJob", str(job.pk)))
+    assert api(PENDING, {"id": job_id})["generationJob"] == {
+        "consistencyPending": True,
+        "consistency": None,
+    }
     # Not yet overdue: the sweep leaves it.
     assert tasks.sweep_overdue_consistency() == 0
     GenerationJob.objects.filter(pk=job.pk).update(
@@ -136,6 +146,10 @@ def test_a_lost_pass_is_swept_and_a_late_one_sends_nothing_more(
         assert tasks.sweep_overdue_consistency() == 1
     report = JobConsistency.objects.get(job=job)
     assert report.status == "failed" and report.message == "Not measured in time."
+    assert api(PENDING, {"id": job_id})["generationJob"] == {
+        "consistencyPending": False,
+        "consistency": {"status": "FAILED"},
+    }
     (sent,) = _succeeded_events(job)
     assert sent["consistency"] is None
     assert len(_received(receiver)) == 1
