@@ -360,6 +360,9 @@ GENERATION_WORK_DIR = env.GENERATION_WORK_DIR
 # After a job succeeds, measure how its shots show the elements they mention
 # (generation.consistency).
 GENERATION_CONSISTENCY = env.GENERATION_CONSISTENCY
+# A succeeded job's generation.succeeded webhook event waits for its consistency report at most
+# this long after the job ended; then the sweep sends it with `consistency: null`.
+GENERATION_CONSISTENCY_TIMEOUT_SECONDS = env.GENERATION_CONSISTENCY_TIMEOUT_SECONDS
 # A retried submit/recreate/multi-view with the same idempotencyKey returns the same job for
 # this long (never less than 24 h).
 IDEMPOTENCY_KEY_TTL_HOURS = env.IDEMPOTENCY_KEY_TTL_HOURS

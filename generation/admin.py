@@ -384,6 +384,8 @@ class GenerationJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def consistency_report(self, obj: GenerationJob) -> str:
         report = JobConsistency.objects.filter(job=obj).first()
         if report is None:
+            if obj.consistency_pending:
+                return "Being measured (its generation.succeeded webhook waits for the report)."
             return "Not measured."
         if report.status != ConsistencyStatus.DONE:
             return f"Could not be measured: {report.message}"

@@ -254,7 +254,8 @@ def _local_path(output: GenerationOutput, folder: Path) -> Path:
 
 
 def job_consistency_check(job_id: Any) -> JobConsistency | None:
-    """Measure a succeeded generation job and store its report (replacing any before)."""
+    """Measure a succeeded generation job and store its report (replacing any before); the
+    job's `generation.succeeded` event, if it waits for the report, is written with it."""
     job = GenerationJob.objects.filter(
         pk=job_id, status=JobStatus.SUCCEEDED, kind=JobKind.GENERATION
     ).first()
@@ -266,14 +267,18 @@ def job_consistency_check(job_id: Any) -> JobConsistency | None:
     except Exception as exc:  # a report we can't make never touches the job
         logger.exception("consistency of job %s could not be measured", job_id)
         with transaction.atomic():
+            _lock(job)
             JobConsistency.objects.filter(job=job).delete()
-            return JobConsistency.objects.create(
+            report = JobConsistency.objects.create(
                 job=job,
                 status=ConsistencyStatus.FAILED,
                 engine=engine.name,
                 message=f"{type(exc).__name__}"[:300],
             )
+            consistency_event_release(job.pk)
+        return report
     with transaction.atomic():
+        _lock(job)
         JobConsistency.objects.filter(job=job).delete()
         report = JobConsistency.objects.create(
             job=job,
@@ -300,4 +305,45 @@ def job_consistency_check(job_id: Any) -> JobConsistency | None:
             )
             for s in scores
         )
+        consistency_event_release(job.pk)
     return report
+
+
+def _lock(job: GenerationJob) -> None:
+    """Lock the job's row: a pass storing its report and the sweep giving up on it
+    (`consistency_give_up`) take turns, so neither trips over the other's report row."""
+    GenerationJob.objects.select_for_update().filter(pk=job.pk).values_list("pk").first()
+
+
+def consistency_event_release(job_id: Any) -> bool:
+    """Write the `generation.succeeded` event a job held back for its consistency report, in
+    the caller's transaction (the one that stored the report, or gave up on it). Exactly once:
+    the flag is cleared by a conditional update, so a second pass, a duplicate delivery or the
+    sweep racing the pass find it cleared and write nothing. Returns whether it was written
+    now."""
+    from generation.webhooks.services import job_event_emit
+
+    with transaction.atomic():
+        if not GenerationJob.objects.filter(pk=job_id, consistency_pending=True).update(
+            consistency_pending=False
+        ):
+            return False
+        job_event_emit(GenerationJob.objects.get(pk=job_id))
+    return True
+
+
+def consistency_give_up(job_id: Any) -> bool:
+    """The pass has not reported in time: store the job's report as not measured (unless one
+    came meanwhile) and write its held-back event. Returns whether the event was written."""
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or not job.consistency_pending:
+            return False
+        if not JobConsistency.objects.filter(job=job).exists():
+            JobConsistency.objects.create(
+                job=job,
+                status=ConsistencyStatus.FAILED,
+                engine="",
+                message="Not measured in time.",
+            )
+        return consistency_event_release(job.pk)

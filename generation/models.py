@@ -128,6 +128,11 @@ class GenerationJob(models.Model):
         help_text="When the sweep found its worker silent (its owner was told); cleared when "
         "a worker takes it again.",
     )
+    consistency_pending = models.BooleanField(
+        default=False,
+        help_text="Succeeded, its consistency pass not reported yet: its generation.succeeded "
+        "webhook event is written when the pass stores its report (or fails, or times out).",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -482,23 +482,45 @@ def _cancel(job: GenerationJob, message: str) -> None:
 
 
 def job_finish(
-    job: GenerationJob, status: str, *, code: str = "", message: str = ""
+    job: GenerationJob,
+    status: str,
+    *,
+    code: str = "",
+    message: str = "",
+    measure_consistency: bool = False,
 ) -> GenerationJob:
-    """End a job (call with the job row locked). Failure and cancel refund exactly once."""
+    """End a job (call with the job row locked). Failure and cancel refund exactly once.
+
+    `measure_consistency` (a succeeded generation whose consistency pass the caller enqueues):
+    the `generation.succeeded` event is not written now but by the pass, with its report
+    (`generation.consistency.consistency_event_release`), or by the sweep if the pass never
+    reports."""
     job.status = status
     job.error_code = code[:40]
     job.error_message = message[:500]
     job.finished_at = timezone.now()
     if status == JobStatus.SUCCEEDED:
         job.progress = 100
-    job.save(update_fields=["status", "error_code", "error_message", "finished_at", "progress"])
+    deferred = measure_consistency and status == JobStatus.SUCCEEDED
+    job.consistency_pending = deferred
+    job.save(
+        update_fields=[
+            "status",
+            "error_code",
+            "error_message",
+            "finished_at",
+            "progress",
+            "consistency_pending",
+        ]
+    )
     if status in (JobStatus.FAILED, JobStatus.CANCELED):
         _refund(job, "Generation canceled" if status == JobStatus.CANCELED else "Generation failed")
         if job.free_use_day is not None:
             # The free use it took comes back (a job ends once, so this runs once).
             free_use_release(user=job.owner, day=job.free_use_day)
     # In the caller's transaction, with the outputs it stored: the outbox of webhooks.
-    job_event_emit(job)
+    if not deferred:
+        job_event_emit(job)
     return job
 
 

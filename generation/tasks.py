@@ -210,10 +210,13 @@ def _finish(job: GenerationJob, rendered: Any) -> str:
             else:
                 for item in rendered:
                     _store(locked, item, written)
-            job_finish(locked, JobStatus.SUCCEEDED)
-            if locked.kind == JobKind.GENERATION and settings.GENERATION_CONSISTENCY:
+            measure = locked.kind == JobKind.GENERATION and settings.GENERATION_CONSISTENCY
+            # Measured: its generation.succeeded event waits for the report, to carry it.
+            job_finish(locked, JobStatus.SUCCEEDED, measure_consistency=measure)
+            if measure:
                 # How faithful the output is to its elements, measured once it is stored.
-                # Robust: a broker that is down costs the report, never the succeeded job.
+                # Robust: a broker that is down costs the report, never the succeeded job
+                # (the sweep sends its event once the pass is overdue).
                 transaction.on_commit(lambda: enqueue_consistency(job.pk), robust=True)
     except BaseException:
         for name in written:
@@ -388,7 +391,8 @@ def sweep_stale_jobs() -> dict[str, int]:
     """Scheduled: re-enqueue jobs whose worker went quiet; the task itself fails those past
     their attempts. Also re-enqueues queued jobs nobody took (a lost Redis delivery, or a
     broker that was down at submit). A stranded job's owner hears of it once per stall: its
-    `generation.stalled` webhook event is written when the sweep first finds it."""
+    `generation.stalled` webhook event is written when the sweep first finds it. Also gives up
+    on overdue consistency passes (`sweep_overdue_consistency`)."""
     now = timezone.now()
     stale = list(
         GenerationJob.objects.filter(
@@ -410,7 +414,27 @@ def sweep_stale_jobs() -> dict[str, int]:
     )
     for job_id in stale + waiting:
         enqueue_job(job_id)
+    unmeasured = sweep_overdue_consistency()
+    if unmeasured:
+        logger.warning("%d succeeded jobs not measured in time; their events sent", unmeasured)
     return {"stale": len(stale), "waiting": len(waiting)}
+
+
+def sweep_overdue_consistency() -> int:
+    """Succeeded jobs whose consistency pass has not reported within
+    `GENERATION_CONSISTENCY_TIMEOUT_SECONDS` (its task lost with a broker that was down, its
+    worker killed, or still stuck in the queue): stored as not measured, and their
+    `generation.succeeded` event written with `consistency: null`. A pass that reports later
+    still replaces the report, but no second event goes out."""
+    from generation.consistency import consistency_give_up
+
+    limit = timezone.now() - timedelta(seconds=settings.GENERATION_CONSISTENCY_TIMEOUT_SECONDS)
+    overdue = list(
+        GenerationJob.objects.filter(consistency_pending=True, finished_at__lt=limit).values_list(
+            "pk", flat=True
+        )
+    )
+    return sum(1 for job_id in overdue if consistency_give_up(job_id))
 
 
 def run_janitor() -> dict[str, int]:

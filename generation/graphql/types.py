@@ -297,6 +297,11 @@ class GenerationJobNode(PkNodeID, relay.Node):
     def consistency(self, root: models.GenerationJob) -> JobConsistencyInfo | None:
         return consistency_of(root)
 
+    consistency_pending: bool = column(
+        description="True while the consistency of a succeeded job is being measured: "
+        "`consistency` follows (or says it could not be measured)."
+    )
+
     @strawberry_django.field(
         description="The Explore work this job recreates; null if none or no longer visible.",
         select_related=["explore_recreation__work"],

@@ -40,7 +40,13 @@ from accounts.locks import lock_owner
 from elementsite.backoff import Backoff
 from elementsite.errors import field_error as _error
 from elementsite.ids import row_or_not_found
-from generation.models import GenerationJob, GenerationOutput, JobStatus
+from generation.models import (
+    ConsistencyStatus,
+    GenerationJob,
+    GenerationOutput,
+    JobConsistency,
+    JobStatus,
+)
 from generation.selectors import job_is_stalled
 from generation.webhooks import sender
 from generation.webhooks.error_codes import WebhookErrorCode
@@ -215,6 +221,35 @@ def _media_url(name: str, owner_id: int) -> str:
     return settings.PUBLIC_BASE_URL + url if url.startswith("/") else url
 
 
+def _consistency_data(job: GenerationJob) -> dict[str, Any] | None:
+    """A succeeded job's measured consistency (as `generationJob { consistency }` shows it);
+    None when it was not measured (switched off, the pass failed or timed out)."""
+    report = (
+        JobConsistency.objects.filter(job_id=job.pk, status=ConsistencyStatus.DONE)
+        .prefetch_related("shots__job_element")
+        .first()
+    )
+    if report is None:
+        return None
+    return {
+        "score": report.score,
+        "drifted": report.drifted,
+        "checked_at": _iso(report.checked_at),
+        "shots": [
+            {
+                "shot_index": row.shot_index,
+                "element_position": row.job_element.position,
+                "element_name": row.job_element.name,
+                "method": row.method,
+                "score": row.score,
+                "present": row.present,
+                "drift": row.drift,
+            }
+            for row in report.shots.all()
+        ],
+    }
+
+
 def job_event_data(job: GenerationJob) -> dict[str, Any]:
     """What a job event says about the job: its state and, once it succeeded, its outputs
     with short-lived URLs (fetch the job through GraphQL for fresh ones)."""
@@ -255,6 +290,8 @@ def job_event_data(job: GenerationJob) -> dict[str, Any]:
             "started_at": _iso(job.started_at),
             "finished_at": _iso(job.finished_at),
             "outputs": outputs,
+            # Succeeded and measured: how each shot shows the elements it mentions.
+            "consistency": _consistency_data(job) if job.status == JobStatus.SUCCEEDED else None,
         }
     }
 

@@ -37,6 +37,8 @@ function job(extra: object) {
     ],
     elements: [],
     recreatedFrom: null,
+    consistencyPending: false,
+    consistency: null,
     ...extra,
   };
 }
@@ -116,6 +118,66 @@ describe("JobPage", { timeout: 20_000 }, () => {
     expect(alert.textContent).toContain("Refunded 20 credits");
     expect(screen.queryByRole("button", { name: "Cancel job" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Share to Explore" })).toBeNull();
+  });
+
+  it("a succeeded job shows Measuring… until its consistency report is in, then the scores with the drifted shot flagged", async () => {
+    let reads = 0;
+    const row = (shotIndex: number, elementPosition: number, elementName: string, method: string, score: number, drift: boolean, present = true) => ({
+      __typename: "ShotConsistency",
+      shotIndex,
+      elementPosition,
+      elementName,
+      method,
+      score,
+      present,
+      drift,
+    });
+    const report = {
+      __typename: "JobConsistency",
+      status: "DONE",
+      score: 0.7234,
+      drifted: 1,
+      checkedAt: "2026-12-06T00:00:20Z",
+      shots: [row(1, 1, "Alice", "face", 0.91, false), row(2, 1, "Alice", "face", 0.24, true), row(2, 2, "Mug", "appearance", 0.66, false, true)],
+    };
+    renderPage((name) => {
+      if (name !== "JobDetail") return { me: null };
+      reads += 1;
+      return { generationJob: reads < 3 ? { ...done, consistencyPending: true } : { ...done, consistency: report } };
+    });
+    const region = await screen.findByRole("region", { name: "Consistency" });
+    expect(within(region).getByRole("status").textContent).toContain("Measuring…");
+    // The page keeps reading the job until the report is in.
+    await waitFor(() => expect(within(region).getByRole("heading").textContent).toBe("Consistency 0.72"), { timeout: 8000 });
+    expect(within(region).queryByText("Measuring…")).toBeNull();
+    const rows = within(region).getAllByRole("row").slice(1);
+    expect(rows.map((r) => within(r).getAllByRole("cell").map((c) => c.textContent))).toEqual([
+      ["1", "Face", "91%", "Yes", "OK"],
+      ["2", "Face", "24%", "Yes", "Drift"],
+      ["2", "Appearance", "66%", "Yes", "OK"],
+    ]);
+    expect(rows.map((r) => within(r).getByRole("rowheader").textContent)).toEqual(["Alice", "Alice", "Mug"]);
+    expect(within(region).getByText("1 drifted")).toBeTruthy();
+    const polls = reads;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(reads).toBe(polls); // measured: no more polling
+  });
+
+  it("a pass that failed says it could not be measured", async () => {
+    renderPage((name) =>
+      name === "JobDetail"
+        ? { generationJob: { ...done, consistency: { __typename: "JobConsistency", status: "FAILED", score: null, drifted: 0, checkedAt: "2026-12-06T00:00:20Z", shots: [] } } }
+        : { me: null },
+    );
+    const region = await screen.findByRole("region", { name: "Consistency" });
+    expect(region.textContent).toContain("Could not be measured.");
+    expect(within(region).queryByRole("table")).toBeNull();
+  });
+
+  it("a succeeded job that is not measured shows no consistency panel", async () => {
+    renderPage((name) => (name === "JobDetail" ? { generationJob: done } : { me: null }));
+    expect(await screen.findByRole("link", { name: "Download" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "Consistency" })).toBeNull();
   });
 
   it("an unknown job says so", async () => {

@@ -27,6 +27,7 @@ import { JobProgress, StatusBadge, cssRatio, downloadName, excerpt, modelLabel, 
 import { MediaImage } from "../components/Media";
 import { ShareDialog, SharedNotice, type Shared } from "../components/ShareDialog";
 import { UseFrameDialog } from "../components/UseFrameDialog";
+import { ConsistencyPanel } from "../components/ConsistencyPanel";
 import { graphql } from "../gql";
 import type { ElementType, JobDetailQuery } from "../gql/graphql";
 
@@ -86,6 +87,10 @@ graphql(`
       id
       title
     }
+    consistencyPending
+    consistency {
+      ...ConsistencyFields
+    }
   }
 `);
 
@@ -110,6 +115,12 @@ const CancelDocument = graphql(`
 
 type Job = NonNullable<JobDetailQuery["generationJob"]>;
 type Output = Job["outputs"][number];
+
+/** How long the page keeps polling for a succeeded job's consistency report. */
+export const MEASURE_POLL_LIMIT_MS = 10 * 60_000;
+
+/** Succeeded, its consistency report not in yet. */
+const measuring = (job: Job | null) => !!job && job.status === "SUCCEEDED" && job.consistencyPending && !job.consistency;
 
 /** A fragment-masked job, unmasked: the client preset masks only `useFragment` users; the
  * documents here spread the same fields, so the shape is the query's. */
@@ -148,17 +159,27 @@ function useJob(id: string) {
     };
   }, [read]);
 
+  // After it succeeds, the page keeps reading it until its consistency report is in, for at
+  // most MEASURE_POLL_LIMIT_MS.
+  const waitingForReport = measuring(job);
+  const [gaveUp, setGaveUp] = useState(false);
+  useEffect(() => {
+    if (!waitingForReport) return;
+    const timer = setTimeout(() => setGaveUp(true), MEASURE_POLL_LIMIT_MS);
+    return () => clearTimeout(timer);
+  }, [waitingForReport]);
+
   const jobRef = useRef(job);
   jobRef.current = job;
-  usePolling(!!job && isLive(job.status), async () => {
+  usePolling(!!job && (isLive(job.status) || (waitingForReport && !gaveUp)), async () => {
     const fresh = await read();
     if (!fresh) return false;
     const old = jobRef.current;
     setJob(fresh);
-    return !old || old.status !== fresh.status || old.progress !== fresh.progress;
+    return !old || old.status !== fresh.status || old.progress !== fresh.progress || !old.consistency !== !fresh.consistency;
   });
 
-  return { job, setJob, missing, problem, loading, reload: read };
+  return { job, setJob, missing, problem, loading, reload: read, gaveUp };
 }
 
 function OutputView({ output, job, videoRef }: { output: Output; job: Job; videoRef: React.RefObject<HTMLVideoElement | null> }) {
@@ -244,7 +265,7 @@ function JobSkeleton() {
 export default function JobPage() {
   const { id = "" } = useParams();
   const { refresh: refreshViewer } = useSession();
-  const { job, setJob, missing, problem, loading, reload } = useJob(id);
+  const { job, setJob, missing, problem, loading, reload, gaveUp } = useJob(id);
   const [, cancel] = useMutation(CancelDocument);
   const [confirming, setConfirming] = useState(false);
   const [canceling, setCanceling] = useState(false);
@@ -431,6 +452,7 @@ export default function JobPage() {
                 {output.kind === "VIDEO" ? (output.hasAudio ? " · with sound" : " · no sound") : ""}
               </Text>
             )}
+            {job.status === "SUCCEEDED" && <ConsistencyPanel consistency={job.consistency ?? null} pending={job.consistencyPending} gaveUp={gaveUp} />}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 4 }}>
