@@ -634,10 +634,11 @@ def video_element(quick: bool) -> dict[str, float]:
     """`video_element_process` of a 6 s 480×360 12 fps H.264/AAC clip of one person
     (zooming and panning over the astronaut photo, speech-like sound; the tests' builder),
     trimmed to all 6 s: trim (re-encode), probe, 18 sampled frames through the face cascades,
-    4 keyframes through the image pipeline, the native voice through the voice pipeline, the
-    rows and files in one transaction; vs ffmpeg decoding the same clip, picture and sound, to
-    nowhere (`-f null`). A run takes seconds, so single calls in alternating rounds (the
-    element is created before each round, untimed), medians."""
+    the identity check of the 4 keyframes' faces, 4 keyframes through the image pipeline,
+    the native voice through the voice pipeline, the rows and files in one transaction; vs
+    ffmpeg decoding the same clip, picture and sound, to nowhere (`-f null`). A run takes
+    seconds, so single calls in alternating rounds (the element is created before each
+    round, untimed), medians."""
     import imageio_ffmpeg
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -722,6 +723,12 @@ def _video_stages(clip: Path, seconds: float) -> list[tuple[str, float]]:
         verdict = step(f"faces in {len(frames)} frames", lambda: clips.analyse(frames))
         chosen = clips.pick_keyframes(verdict.readings, info.duration)
         images = {index: image for index, (_, image) in enumerate(frames)}
+        engine = video_elements.get_identity_engine()
+        engine.describe(images[chosen[0].index], frame=True)  # models loaded once a worker
+        step(
+            f"identity of {len(chosen)} keyframes",
+            lambda: clips.check_keyframe_identity(engine, [(r, images[r.index]) for r in chosen]),
+        )
         step(
             f"{len(chosen)} keyframes through process_image",
             lambda: [process_image(video_elements._jpeg(images[r.index])) for r in chosen],

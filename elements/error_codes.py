@@ -41,4 +41,6 @@ class ElementErrorCode(StrEnum):
     ELEMENT_FAILED = "ELEMENT_FAILED"
     NO_FACE = "NO_FACE"
     MULTIPLE_PEOPLE = "MULTIPLE_PEOPLE"
+    # One face a frame, but the keyframes' faces are different people (a cut in the window).
+    KEYFRAMES_DIFFERENT_IDENTITY = "KEYFRAMES_DIFFERENT_IDENTITY"
     VIDEO_PROCESSING_FAILED = "VIDEO_PROCESSING_FAILED"

@@ -14,7 +14,15 @@ Decisions:
   `VIDEO_VOICE_MIN_SECONDS` (3 s), not the 5 s an uploaded sample needs.
 - Speech is "present" when WebRTC's detector calls at least `SPEECH_PRESENT_RATIO` of the
   window speech and at least `SPEECH_PRESENT_SECONDS` of it in all.
-- A failed element (NO_FACE, MULTIPLE_PEOPLE, VIDEO_PROCESSING_FAILED) is kept, with its
+- One person: the face cascades refuse a clip that shows two faces in one frame
+  (MULTIPLE_PEOPLE); the identity engine then describes the chosen keyframes' faces (only
+  those, from crops around the cascades' face) and refuses a clip whose keyframes show
+  different people, a cut from one person to another that the cascades, counting faces per
+  frame, can't see (KEYFRAMES_DIFFERENT_IDENTITY). Faces the engine can't describe (under 40
+  px, profiles for dlib) leave the cascades' verdict standing. Measured on labelled clips in
+  `bench/keyframe_identity.py` (bench/README.md, "Keyframe identity").
+- A failed element (NO_FACE, MULTIPLE_PEOPLE, KEYFRAMES_DIFFERENT_IDENTITY,
+  VIDEO_PROCESSING_FAILED) is kept, with its
   code, message, trimmed clip and the detectors' report, so its owner sees why; it can't be
   used, edited or mentioned, only deleted, and counts against the tier limit until then.
 - A keyframe is the whole frame, run through the normal image pipeline (the upload rules,
@@ -42,6 +50,7 @@ from django.utils import timezone
 
 from accounts.locks import lock_owner
 from elements.error_codes import ElementErrorCode
+from elements.identity.registry import get_identity_engine
 from elements.media import clips
 from elements.media.audio import process_audio
 from elements.media.errors import MediaErrorCode
@@ -334,6 +343,15 @@ def _analyse(element: Element, workdir: Path) -> _Outcome:
 
     chosen = clips.pick_keyframes(verdict.readings, info.duration)
     images = {index: image for index, (_, image) in enumerate(frames)}
+    identity = clips.check_keyframe_identity(
+        get_identity_engine(), [(r, images[r.index]) for r in chosen]
+    )
+    report["identity"] = identity.as_dict()
+    _set_progress(element.pk, 78)
+    if not identity.ok:
+        outcome.failure_code = ElementErrorCode.KEYFRAMES_DIFFERENT_IDENTITY
+        outcome.failure_message = identity.message
+        return outcome
     outcome.keyframes = [process_image(_jpeg(images[r.index])) for r in chosen]
     report["keyframes"] = [
         {

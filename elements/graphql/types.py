@@ -249,7 +249,7 @@ class ElementNode(PkNodeID, relay.Node):
     )
     failure_code: str = column(
         description="Why a video element failed (NO_FACE, MULTIPLE_PEOPLE, "
-        "VIDEO_PROCESSING_FAILED); empty otherwise."
+        "KEYFRAMES_DIFFERENT_IDENTITY, VIDEO_PROCESSING_FAILED); empty otherwise."
     )
     failure_message: str = column(description="What went wrong, for the owner; empty if none.")
     trim_start: float | None = column(

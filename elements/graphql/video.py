@@ -38,7 +38,7 @@ class VideoElementMutation:
         description="Create a character from a 3–8 s window of a video. The element comes "
         "back PROCESSING (counted against your element limit); a background job picks its "
         "keyframes and native voice and makes it ACTIVE, or FAILED with a code (NO_FACE, "
-        "MULTIPLE_PEOPLE). Follow `progress` on the element."
+        "MULTIPLE_PEOPLE, KEYFRAMES_DIFFERENT_IDENTITY). Follow `progress` on the element."
     )
     def video_element_create(
         self,

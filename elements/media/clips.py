@@ -18,6 +18,12 @@ keyframes. Pure media work on temporary files; `elements.video_elements` stores 
   each the candidate farthest in time from those already chosen, with a bonus for the pose
   (frontal / profile) the chosen ones show least, and never closer than `MIN_KEYFRAME_GAP`
   seconds.
+- **One identity**: the identity engine describes each keyframe's face (from a crop around
+  the cascades' box, the face scaled to `IDENTITY_FACE_SIDE` px) and every one must be within
+  its threshold of the main keyframe's face (`check_keyframe_identity`): the cascades count
+  faces per frame and can't see a cut from one person to another. A face under 40 px, or one
+  the engine finds none in (a profile, for dlib), is not described: the cascades' verdict
+  stands. Measured against the cascades alone in `bench/keyframe_identity.py`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import imageio_ffmpeg
@@ -35,7 +41,11 @@ from PIL import Image
 
 from elements.assists.vision import Box, detect, sharpness
 from elements.error_codes import ElementErrorCode
+from elements.identity.base import MIN_FACE_SIDE
 from elements.media.video import DEMUXERS
+
+if TYPE_CHECKING:
+    from elements.identity.base import Face, IdentityEngine
 
 CLIP_MAX_SIDE = 1280
 SAMPLE_FPS = 3.0
@@ -43,6 +53,8 @@ MIN_FACE_SHARE = 0.6
 MAX_KEYFRAMES = 4
 MIN_KEYFRAME_GAP = 0.5  # seconds
 POSE_BONUS = 0.5  # in units of the window's length
+# The face side a keyframe's crop is scaled to before the identity engine describes it.
+IDENTITY_FACE_SIDE = 120
 TRIM_TIMEOUT = 300  # seconds; a 8 s window of a 4K video encodes in far less
 
 
@@ -246,3 +258,96 @@ def analyse(
         if progress is not None:
             progress((index + 1) / len(frames))
     return judge(readings)
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """Whether the keyframes show one person, by the identity engine's face descriptors.
+
+    `distances`: for each keyframe (the main one first, at 0), the distance of its face to
+    the main keyframe's face, None where that face could not be described. `decided`: the
+    main keyframe's face was described; when not (a face under `MIN_FACE_SIDE`, or one the
+    engine's detector does not find, such as a profile), the check says nothing and the
+    cascades' verdict stands."""
+
+    ok: bool
+    decided: bool
+    distances: list[float | None]
+    threshold: float
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "decided": self.decided,
+            "threshold": self.threshold,
+            "distances": [None if d is None else round(d, 3) for d in self.distances],
+        }
+
+
+def _face_crop(image: Image.Image, face: Box) -> tuple[Image.Image, Box]:
+    """The keyframe around the cascades' face (one face side of margin each way), scaled so
+    the face is about IDENTITY_FACE_SIDE px, and that face's box in the crop's pixels. The
+    engine then searches a small image (fast) in which the face is big enough for its
+    detector without upsampling (dlib's HOG finds faces from about 80 px)."""
+    side = max(face.w, face.h)
+    left, top = max(0, face.x - side), max(0, face.y - side)
+    right = min(image.width, face.x + face.w + side)
+    bottom = min(image.height, face.y + face.h + side)
+    scale = IDENTITY_FACE_SIDE / side
+    crop = image.crop((left, top, right, bottom)).convert("RGB")
+    crop = crop.resize(
+        (max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+        Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BILINEAR,
+    )
+    box = Box(
+        round((face.x - left) * scale),
+        round((face.y - top) * scale),
+        round(face.w * scale),
+        round(face.h * scale),
+    )
+    return crop, box
+
+
+def _keyframe_face(
+    engine: IdentityEngine, reading: FrameReading, image: Image.Image
+) -> Face | None:
+    """The descriptor of the face the cascades saw in this keyframe: the described face of
+    the crop around it that overlaps their box best. None when the cascades' face is under
+    MIN_FACE_SIDE px or the engine finds and describes none there (a profile, for dlib)."""
+    if reading.face is None or min(reading.face.w, reading.face.h) < MIN_FACE_SIDE:
+        return None
+    crop, box = _face_crop(image, reading.face)
+    described = engine.describe(crop, frame=True).described_faces
+    if not described:
+        return None
+    best, face = max(((box.iou(Box(*f.box)), f) for f in described), key=lambda p: p[0])
+    return face if best >= 0.3 else None
+
+
+def check_keyframe_identity(
+    engine: IdentityEngine, keyframes: list[tuple[FrameReading, Image.Image]]
+) -> IdentityCheck:
+    """Every keyframe's face within the engine's threshold of the main keyframe's face.
+    Only the (at most MAX_KEYFRAMES) chosen frames are described, each from a crop around
+    the face the cascades found in it, not every sampled frame."""
+    threshold = engine.face_threshold
+    faces = [_keyframe_face(engine, reading, image) for reading, image in keyframes]
+    if not faces or faces[0] is None:
+        return IdentityCheck(True, False, [None] * len(faces), threshold)
+    main = faces[0]
+    distances = [None if f is None else engine.face_distance(main, f) for f in faces]
+    far = [
+        (reading.time, d)
+        for (reading, _), d in zip(keyframes, distances, strict=True)
+        if d is not None and d > threshold
+    ]
+    if not far:
+        return IdentityCheck(True, True, distances, threshold)
+    time, distance = far[0]
+    message = (
+        f"The face at {time:.1f} s is not the person of the main keyframe (at "
+        f"{keyframes[0][0].time:.1f} s; descriptor distance {distance:.2f}, one person is "
+        f"within {threshold:.2f}): a character is made from a clip of one person."
+    )
+    return IdentityCheck(False, True, distances, threshold, message)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from elements.assists.vision import Box
 from elements.media import clips
 from tests.support import videos
 
@@ -56,3 +58,55 @@ def test_sampling_takes_three_frames_a_second(clip_file) -> None:
     assert [t for t, _ in frames][:4] == [0.0, 0.333, 0.667, 1.0]
     assert len(frames) == 18
     assert {image.size for _, image in frames} == {(videos.WIDTH, videos.HEIGHT)}
+
+
+def _keyframes(clip: Path) -> tuple[clips.Verdict, list[tuple[clips.FrameReading, object]]]:
+    frames = clips.sample_frames(clip)
+    verdict = clips.analyse(frames)
+    chosen = clips.pick_keyframes(verdict.readings, frames[-1][0])
+    return verdict, [(r, frames[r.index][1]) for r in chosen]
+
+
+def test_keyframes_of_one_person_are_one_identity(clip_file) -> None:
+    from elements.identity.local import LocalIdentityEngine
+
+    verdict, keyframes = _keyframes(clip_file(videos.astronaut_clip()))
+    check = clips.check_keyframe_identity(LocalIdentityEngine(), keyframes)
+
+    assert verdict.ok and len(keyframes) == 4
+    assert check.ok and check.decided and check.message == ""
+    assert check.distances[0] == 0.0
+    assert all(d is not None and d < check.threshold / 2 for d in check.distances)
+
+
+def test_a_cut_to_another_person_is_seen_by_the_descriptors_not_the_cascades(clip_file) -> None:
+    from elements.identity.local import LocalIdentityEngine
+
+    verdict, keyframes = _keyframes(clip_file(videos.person_change_clip()))
+    check = clips.check_keyframe_identity(LocalIdentityEngine(), keyframes)
+
+    # One face in every frame: the cascades pass it.
+    assert verdict.ok and verdict.with_several == 0
+    assert not check.ok and check.decided
+    times = [r.time for r, _ in keyframes]
+    far = [t for t, d in zip(times, check.distances, strict=True) if d and d > check.threshold]
+    near = [t for t, d in zip(times, check.distances, strict=True) if d is not None and d <= 0.3]
+    # The astronaut's frames (before 3 s) are near the main keyframe, the other face's far.
+    assert far and min(far) >= 3.0 and near and max(near) < 3.0
+    assert f"{min(far):.1f} s" in check.message
+
+
+def test_faces_the_engine_cannot_describe_leave_the_cascades_verdict(clip_file) -> None:
+    from elements.identity.local import LocalIdentityEngine
+
+    # The same frames with the cascades' face boxes shrunk under 40 px: nothing described.
+    _, keyframes = _keyframes(clip_file(videos.person_change_clip()))
+    small = [
+        (replace(r, face=Box(r.face.x, r.face.y, 30, 30)), image)
+        for r, image in keyframes
+        if r.face is not None
+    ]
+    check = clips.check_keyframe_identity(LocalIdentityEngine(), small)
+
+    assert check.ok and not check.decided
+    assert check.distances == [None] * len(small)

@@ -523,6 +523,48 @@ def test_a_job_interrupted_too_often_fails_the_element(
     assert not default_storage.exists(source)
 
 
+def test_a_cut_to_another_person_fails_with_its_own_code_and_leaves_no_keyframes(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # One frontal face in every frame (the cascades pass it), the astronaut then another
+    # person from 3 s: the keyframes' descriptors are two people.
+    before = media_files()
+
+    element = processed(
+        user, videos.person_change_clip(), django_capture_on_commit_callbacks, 0.0, 6.0
+    )
+
+    assert (element.status, element.failure_code, element.progress) == (
+        "failed",
+        "KEYFRAMES_DIFFERENT_IDENTITY",
+        100,
+    )
+    assert element.video_report["detection"]["with_several_faces"] == 0
+    identity = element.video_report["identity"]
+    assert identity["decided"] and not identity["ok"] and identity["threshold"] == 0.6
+    assert max(identity["distances"]) > 0.6
+    assert "not the person of the main keyframe" in element.failure_message
+    # Failed like the cascades' refusals: no image, no voice, only the clip kept.
+    assert "keyframes" not in element.video_report
+    assert element.images.count() == 0
+    assert element.voice is None
+    assert not Voice.objects.filter(owner=user).exists()
+    assert media_files() - before == {element.clip.name}
+    assert selectors.mention_suggestions(owner=user, query="Astro") == []
+
+
+def test_a_clip_of_one_person_passes_the_identity_check(
+    user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    element = processed(user, videos.silent_astronaut_clip(), django_capture_on_commit_callbacks)
+
+    assert (element.status, element.failure_code) == ("active", "")
+    identity = element.video_report["identity"]
+    assert identity["ok"] and identity["decided"]
+    assert len(identity["distances"]) == element.images.count() == 4
+    assert all(d is not None and d <= 0.3 for d in identity["distances"])
+
+
 def test_keyframes_balance_frontal_and_profile_faces(
     user: User, django_capture_on_commit_callbacks: Any
 ) -> None:

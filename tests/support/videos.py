@@ -164,3 +164,26 @@ def frontal_then_profile_clip() -> bytes:
     Two people to us; one face per frame to the cascades, which can't tell faces apart."""
     astronaut, camera = zoom_and_pan("astronaut", 6.0), letterboxed("camera")
     return make_video(lambda t: astronaut(t) if t < 3.0 else camera(t), 6.0)
+
+
+@functools.cache
+def lfw_face(index: int) -> Image.Image:
+    """Face `index` of scikit-image's LFW subset (25×25 grey), enlarged to 240 px, in the
+    middle of a grey frame: another person than the astronaut (descriptor distance ≈ 0.8)."""
+    from skimage import data
+
+    grey = data.lfw_subset()[index]
+    face = Image.fromarray((grey * 255).astype(np.uint8)).resize(
+        (240, 240), Image.Resampling.BICUBIC
+    )
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), (128, 128, 128))
+    canvas.paste(face.convert("RGB"), ((WIDTH - 240) // 2, (HEIGHT - 240) // 2))
+    return canvas
+
+
+@functools.cache
+def person_change_clip() -> bytes:
+    """3 s of the astronaut, then a cut to 3 s of another person's face (LFW face 1): one
+    frontal face in every frame, so the cascades see one person; the descriptors see two."""
+    astronaut, other = zoom_and_pan("astronaut", 6.0), lfw_face(1)
+    return make_video(lambda t: astronaut(t) if t < 3.0 else other, 6.0)
