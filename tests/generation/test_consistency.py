@@ -7,14 +7,11 @@ from __future__ import annotations
 import pytest
 from strawberry import relay
 
-from accounts import services as account_services
-from elements import services as element_services
 from generation.consistency import shot_windows
 from generation.models import JobConsistency, JobStatus
 from generation.providers.local import LocalProvider
-from tests.support.faces import OTHER_PEOPLE, astronaut_variant, lfw_face, upload_of
+from tests.support.consistency import PROMPT, consistency_library
 from tests.support.jobs import submit
-from tests.support.photos import photo
 from tests.support.studio import studio_client
 
 pytestmark = pytest.mark.django_db
@@ -28,30 +25,6 @@ query ($id: ID!) {
     }
   }
 }"""
-
-PROMPT = (
-    "Shot 1 (2s): [@Alice] walks in. "
-    "Shot 2 (2s): [@Bob] waves. "
-    "Shot 3 (2s): [@Alice] smiles. "
-    "Shot 4 (2s): [@Alice] and [@Mug] on the table."
-)
-
-
-def _library(owner, capture) -> None:
-    account_services.credits_grant(user=owner, amount=500, reason="test credits")
-    with capture(execute=True):
-        for name, kind, main, extra in (
-            ("Alice", "character", photo("astronaut"), astronaut_variant("flipped")),
-            ("Bob", "character", lfw_face(OTHER_PEOPLE[0]), lfw_face(OTHER_PEOPLE[0], 400)),
-            ("Mug", "prop", photo("coffee"), photo("coffee").crop((40, 20, 560, 380))),
-        ):
-            element_services.element_create(
-                owner=owner,
-                name=name,
-                element_type=kind,
-                main_image=upload_of(main, name),
-                extra_images=[upload_of(extra, f"{name}-2")],
-            )
 
 
 @pytest.fixture
@@ -81,7 +54,7 @@ def test_the_wrong_shot_is_flagged_and_the_others_pass(
     user, settings, swapped_third_shot, django_capture_on_commit_callbacks, admin_client
 ):
     settings.GENERATION_CONSISTENCY = True
-    _library(user, django_capture_on_commit_callbacks)
+    consistency_library(user, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         job = submit(user, prompt=PROMPT, duration=8)
     job.refresh_from_db()
@@ -119,7 +92,7 @@ def test_the_wrong_shot_is_flagged_and_the_others_pass(
 
 
 def test_no_report_when_switched_off(user, django_capture_on_commit_callbacks):
-    _library(user, django_capture_on_commit_callbacks)
+    consistency_library(user, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         job = submit(user, prompt=PROMPT, duration=8)
     job.refresh_from_db()

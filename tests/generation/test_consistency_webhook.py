@@ -17,7 +17,7 @@ from generation import consistency, tasks
 from generation.models import GenerationJob, JobConsistency, JobStatus
 from generation.webhooks import services as webhook_services
 from generation.webhooks.models import WebhookEvent
-from tests.generation.test_consistency import PROMPT, _library
+from tests.support.consistency import PROMPT, consistency_library
 from tests.support.jobs import submit
 from tests.support.studio import studio_client
 from tests.support.webhooks import Receiver, start_receiver
@@ -46,7 +46,7 @@ def _received(receiver: Receiver) -> list[dict[str, Any]]:
 
 
 def _run(user: Any, capture: Any, receiver: Receiver) -> GenerationJob:
-    _library(user, capture)
+    consistency_library(user, capture)
     webhook_services.webhook_endpoint_create(
         owner=user, url=receiver.url(), events=["generation.succeeded"]
     )
