@@ -245,12 +245,12 @@ def seed(
                     "status, progress, error_code, error_message, staff_error, "
                     "credits_charged, provider, provider_task_id, provider_external_id, "
                     "provider_status, provider_message, attempts, cancel_requested, "
-                    "created_at, started_at, finished_at",
+                    "consistency_pending, created_at, started_at, finished_at",
                     n,
                     f"{d.uuid(f'{ob} + i')}, {owner}, 'generation', 'VIDEO_3_0', 'std', "
                     "'A seeded prompt, number ' || i, 5, '16:9', '{}', 'succeeded', 100, "
-                    f"'', '', '', 10, 'local', '', '', '', '', 1, FALSE, {at[n]}, {at[n]}, "
-                    f"{at[n]}",
+                    f"'', '', '', 10, 'local', '', '', '', '', 1, FALSE, FALSE, {at[n]}, "
+                    f"{at[n]}, {at[n]}",
                 ),
             ),
             (

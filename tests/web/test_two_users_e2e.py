@@ -103,13 +103,13 @@ def test_two_users_from_a_prompt_to_a_recreation(
     page.evaluate("document.querySelector('video').muted = true")
     page.evaluate("document.querySelector('video').play()")
     page.wait_for_function("document.querySelector('video').currentTime > 0.3", timeout=15_000)
+    shoot("journey-3-job-done")
+
+    # --- Its frame at 2 s becomes a new element's main image ------------------------------
     page.evaluate(
         "(v => new Promise(ok => { v.pause(); v.addEventListener('seeked', ok, { once: true });"
         " v.currentTime = 2; }))(document.querySelector('video'))"
     )
-    shoot("journey-3-job-done")
-
-    # --- Its frame at 2 s becomes a new element's main image ------------------------------
     page.get_by_role("button", name="Use frame as element image").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_label("Time (seconds)")).to_have_value("2")

@@ -116,6 +116,21 @@ const CancelDocument = graphql(`
 type Job = NonNullable<JobDetailQuery["generationJob"]>;
 type Output = Job["outputs"][number];
 
+// Media URLs are signed afresh on every read: a poll (while the job's consistency is being
+// measured) must not swap the source of a video being watched, which would reload it from
+// 0 s. An output keeps the URLs it was first shown with.
+function keepMediaUrls(old: Job | null, fresh: Job): Job {
+  if (!old) return fresh;
+  const shown = new Map(old.outputs.map((o) => [o.id, o]));
+  return {
+    ...fresh,
+    outputs: fresh.outputs.map((o) => {
+      const before = shown.get(o.id);
+      return before ? { ...o, url: before.url, posterUrl: before.posterUrl, thumbnailUrl: before.thumbnailUrl } : o;
+    }),
+  };
+}
+
 /** How long the page keeps polling for a succeeded job's consistency report. */
 export const MEASURE_POLL_LIMIT_MS = 10 * 60_000;
 
@@ -175,7 +190,7 @@ function useJob(id: string) {
     const fresh = await read();
     if (!fresh) return false;
     const old = jobRef.current;
-    setJob(fresh);
+    setJob(keepMediaUrls(old, fresh));
     return !old || old.status !== fresh.status || old.progress !== fresh.progress || !old.consistency !== !fresh.consistency;
   });
 
