@@ -10,53 +10,32 @@ baseline measured in the same run.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-import time
-from pathlib import Path
-
-from run import setup_django
+from run import Rows, run_selected
 
 CASES = ("process_image", "assists", "identity", "voice", "video_element")
 
 
-def run_media(quick: bool, only: set[str]) -> dict[str, float]:
+def media_rows() -> Rows:
     from features import assists, video_element, voice
     from identity import identity
     from run import media
 
-    runs = {"process_image": media, "assists": assists, "identity": identity, "voice": voice}
-    runs["video_element"] = video_element
-    ratios: dict[str, float] = {}
-    for name in CASES:
-        if not only or name in only:
-            ratios.update(runs[name](quick))
-    return ratios
+    return {
+        "process_image": media,
+        "assists": assists,
+        "identity": identity,
+        "voice": voice,
+        "video_element": video_element,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds, a rough answer")
-    parser.add_argument(
-        "--only", default="", help=f"comma-separated, among {', '.join(CASES)} (default: all)"
+    run_selected(
+        __doc__.splitlines()[0],
+        CASES,
+        media_rows,
+        "summary (ratio to its baseline, lower is cheaper):",
     )
-    args = parser.parse_args()
-    only = {name for name in args.only.split(",") if name}
-    if unknown := only - set(CASES):
-        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="elementsite-bench-") as workdir:
-        setup_django(Path(workdir))
-        from django.db import connections
-
-        try:
-            ratios = run_media(args.quick, only)
-        finally:
-            connections.close_all()
-    print("\nsummary (ratio to its baseline, lower is cheaper):")
-    for name, ratio in ratios.items():
-        print(f"  {name:<24} {ratio:6.2f}x")
-    print(f"took {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -492,6 +492,46 @@ def local_render(quick: bool) -> dict[str, float]:
     return run_render(quick)
 
 
+Rows = dict[str, Callable[[bool], dict[str, float]]]
+
+
+def run_selected(
+    description: str, cases: tuple[str, ...], rows: Callable[[], Rows], summary: str
+) -> None:
+    """The command line of a bench that runs some rows alone (`bench/api.py`,
+    `bench/media.py`): `--quick`, `--only a,b` among `cases`; Django set up in a scratch
+    folder, then `rows()` (it imports the row functions) and each chosen row in `cases`'
+    order; each figure printed under `summary` (a key ending in `_ms` is CPU milliseconds a
+    request, not a ratio)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, a rough answer")
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated, among {', '.join(cases)} (default: all)"
+    )
+    args = parser.parse_args()
+    only = {name for name in args.only.split(",") if name}
+    if unknown := only - set(cases):
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    started = time.perf_counter()
+    ratios: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="elementsite-bench-") as workdir:
+        setup_django(Path(workdir))
+        from django.db import connections
+
+        try:
+            runs = rows()
+            for name in cases:
+                if not only or name in only:
+                    ratios.update(runs[name](args.quick))
+        finally:
+            connections.close_all()
+    print(f"\n{summary}")
+    for name, ratio in ratios.items():
+        unit = " ms CPU a request" if name.endswith("_ms") else "x"
+        print(f"  {name:<24} {ratio:6.2f}{unit}")
+    print(f"took {time.perf_counter() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, a rough answer")
