@@ -46,6 +46,11 @@ MODEL_FILES = {
 }
 
 _lock = threading.Lock()
+# dlib's detector and descriptor network keep scratch state in the object and release the
+# GIL, so two threads running one of them at once crash the process (SIGABRT/SIGSEGV: seen
+# with parallel element creates when tasks run in the request's thread). A worker process
+# runs one task at a time and never waits here; threads of one process take turns.
+_infer_lock = threading.Lock()
 _models: dict[str, Any] = {}
 
 
@@ -56,7 +61,8 @@ def model_path(kind: str) -> Path:
 
 def _dlib() -> dict[str, Any]:
     """The detector, landmark predictor and descriptor network, loaded once per process.
-    dlib's objects are safe to share between threads for inference."""
+    Their use is serialised by `_infer_lock`: dlib's objects are not safe to run from two
+    threads at once."""
     if not _models:
         with _lock:
             if not _models:
@@ -117,7 +123,8 @@ def _faces(
     # upsampled once only when that finds none, down to about 32 px of the copy.
     detections: list[tuple[Any, float]] = []
     for times in (0, 1) if upsample else (0,):
-        boxes, scores, _ = models["detector"].run(pixels, times, 0.0)
+        with _infer_lock:
+            boxes, scores, _ = models["detector"].run(pixels, times, 0.0)
         detections = [
             (box, score)
             for box, score in zip(boxes, scores, strict=True)
@@ -168,8 +175,9 @@ def _describe_face(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[
         round((top - crop_box[1] + height) / factor) - 1,
     )
     pixels = np.ascontiguousarray(np.asarray(crop))
-    shape = models["landmarks"](pixels, rect)
-    vector = models["descriptor"].compute_face_descriptor(pixels, shape)
+    with _infer_lock:
+        shape = models["landmarks"](pixels, rect)
+        vector = models["descriptor"].compute_face_descriptor(pixels, shape)
     return tuple(float(v) for v in vector)
 
 
