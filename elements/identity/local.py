@@ -150,6 +150,31 @@ def _faces(
     return found
 
 
+def frame_faces(
+    gray: np.ndarray, *, upsample: bool = False
+) -> list[tuple[tuple[int, int, int, int], float]]:
+    """dlib's HOG faces in a grey video frame (a uint8 array), searched at its own size:
+    faces from about 80 px, frontal or moderately turned (its five filters), about 9 ms
+    on 480×360; `upsample`: once more on the frame upsampled, faces from about 40 px, about
+    four times the cost. Each as ((x, y, w, h) clipped to the frame, score), scores at least
+    MIN_FACE_SCORE, largest first. Nothing is described (see `describe`)."""
+    models = _dlib()
+    pixels = np.ascontiguousarray(gray)
+    with _infer_lock:
+        boxes, scores, _ = models["detector"].run(pixels, 1 if upsample else 0, 0.0)
+    height, width = pixels.shape[:2]
+    found = []
+    for box, score in zip(boxes, scores, strict=True):
+        if score < MIN_FACE_SCORE:
+            continue
+        left, top = max(0, box.left()), max(0, box.top())
+        right, bottom = min(width, box.right() + 1), min(height, box.bottom() + 1)
+        if right > left and bottom > top:
+            found.append(((left, top, right - left, bottom - top), float(score)))
+    found.sort(key=lambda f: f[0][2] * f[0][3], reverse=True)
+    return found
+
+
 def _describe_face(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[float, ...]:
     """The 128-d descriptor of the face in `box`, from the original pixels around it."""
     models = _dlib()
