@@ -14,6 +14,13 @@ to the reference images pinned for each element the shot mentions:
 `drift` is a score below 0.5, i.e. below the calibrated threshold. The job's score is the mean
 of its pairs. Nothing here fails the job: a report that cannot be made is stored as failed,
 with why.
+
+Cost (bench/consistency.py): only the sampled frames are decoded, each from the keyframe
+before it (the local renderer starts every shot on one); a shot that mentions no element is
+not sampled; a frame is searched for faces only when its shot mentions a character matched by
+face, and its appearance measured only when the shot mentions something matched by
+appearance. What remains is mostly dlib's: the face search of each frame and one descriptor
+per face found.
 """
 
 from __future__ import annotations
@@ -273,6 +280,21 @@ def measure(job: GenerationJob, engine: IdentityEngine | None = None) -> list[Pa
         index = int(shot.get("index") or n)
         shots.append((index, [by_id[i] for i in shot.get("element_ids") or () if i in by_id]))
         windows[index] = (start, end)
+    with tempfile.TemporaryDirectory(
+        prefix="consistency-", dir=settings.GENERATION_WORK_DIR or None
+    ) as folder:
+        return measure_video(engine, _local_path(output, Path(folder)), shots, windows, refs)
+
+
+def measure_video(
+    engine: IdentityEngine,
+    path: Path,
+    shots: Sequence[tuple[int, list[JobElement]]],
+    windows: dict[int, tuple[float, float]],
+    refs: Callable[[JobElement], list[ImageDescriptors]],
+) -> list[PairScore]:
+    """Score every (shot index, elements it mentions) of the video at `path`, each shot's
+    frames sampled in its window (seconds), each element matched to `refs(element)`."""
     # What each shot's frames are looked at for: faces, appearance, or both; a shot that
     # mentions no element is not sampled at all.
     needs: dict[int, tuple[bool, bool]] = {}
@@ -281,23 +303,17 @@ def measure(job: GenerationJob, engine: IdentityEngine | None = None) -> list[Pa
         if by_face:
             faces, appearance = needs.get(index, (False, False))
             needs[index] = (faces or any(by_face), appearance or not all(by_face))
-    with tempfile.TemporaryDirectory(
-        prefix="consistency-", dir=settings.GENERATION_WORK_DIR or None
-    ) as folder:
-        path = _local_path(output, Path(folder))
-        sampled = {i: windows[i] for i in windows if i in needs}
-        frames_by_shot = _describe_at(engine, path, sampled, SAMPLE_POINTS, needs)
+    sampled = {i: windows[i] for i in windows if i in needs}
+    frames_by_shot = _describe_at(engine, path, sampled, SAMPLE_POINTS, needs)
+    scores = _score(engine, shots, frames_by_shot, refs)
+    # A pair that looks drifted is looked at again in more of its shot's frames
+    # before it is flagged: one frame can catch a blink or a turned head.
+    doubtful = {s.shot_index for s in scores if s.drift}
+    if doubtful:
+        more = _describe_at(engine, path, {i: windows[i] for i in doubtful}, CONFIRM_POINTS, needs)
+        for index, found in more.items():
+            frames_by_shot[index] = frames_by_shot.get(index, []) + found
         scores = _score(engine, shots, frames_by_shot, refs)
-        # A pair that looks drifted is looked at again in more of its shot's frames
-        # before it is flagged: one frame can catch a blink or a turned head.
-        doubtful = {s.shot_index for s in scores if s.drift}
-        if doubtful:
-            more = _describe_at(
-                engine, path, {i: windows[i] for i in doubtful}, CONFIRM_POINTS, needs
-            )
-            for index, found in more.items():
-                frames_by_shot[index] = frames_by_shot.get(index, []) + found
-            scores = _score(engine, shots, frames_by_shot, refs)
     return scores
 
 
