@@ -30,7 +30,7 @@ import logging
 import math
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,9 +154,7 @@ def _decode_nearest(
     for keyframe, group in sorted(groups.items()):
         if not group & remaining:
             continue
-        container.seek(keyframe, stream=stream, backward=True)
-        codec.flush_buffers()
-        for packet in container.demux(stream):
+        for packet in _packets_from(container, stream, keyframe):
             # Skipping a frame no other refers to changes no other frame.
             codec.skip_frame = "DEFAULT" if packet.pts in remaining else "NONREF"
             for frame in codec.decode(packet):
@@ -170,6 +168,23 @@ def _decode_nearest(
         for pts in remaining:
             pictures[pts] = _rgb(last)
     return {t: pictures[pts] for pts, ts in times_of.items() if pts in pictures for t in ts}
+
+
+def _packets_from(container: Any, stream: Any, keyframe: int) -> Iterator[Any]:
+    """The stream's packets from the keyframe shown at `keyframe` on, the decoder reset; from
+    the very start when the seek lands past it (a demuxer with a poor index)."""
+    container.seek(keyframe, stream=stream, backward=True)
+    stream.codec_context.flush_buffers()
+    packets = container.demux(stream)
+    first = next(packets, None)
+    if first is not None and first.pts is not None and first.pts > keyframe:
+        container.seek(0)
+        stream.codec_context.flush_buffers()
+        packets = container.demux(stream)
+        first = next(packets, None)
+    if first is not None:
+        yield first
+        yield from packets
 
 
 def _rgb(frame: Any) -> Image.Image:
