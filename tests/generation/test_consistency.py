@@ -129,7 +129,7 @@ def test_sampled_frames_are_the_nearest_frames_of_a_full_decode(tmp_path):
         stream = container.streams.video[0]
         base = float(stream.time_base)
         every = [
-            (f.pts * base, f.key_frame, f.to_ndarray(format="rgb24"))
+            ((f.pts or 0) * base, f.key_frame, f.to_ndarray(format="rgb24"))
             for f in container.decode(stream)
         ]
     assert [round(at, 3) for at, key, _ in every if key] == [0.0, 1.0, 2.0]
