@@ -275,10 +275,24 @@ class LocalIdentityEngine(IdentityEngine):
     appearance_threshold = 0.35
 
     def describe(self, image: Image.Image, *, frame: bool = False) -> ImageDescriptors:
+        return self._describe(image, frame=frame)
+
+    def describe_frame(
+        self, image: Image.Image, *, faces: bool = True, appearance: bool = True
+    ) -> ImageDescriptors:
+        return self._describe(image, frame=True, faces=faces, appearance=appearance)
+
+    def _describe(
+        self, image: Image.Image, *, frame: bool, faces: bool = True, appearance: bool = True
+    ) -> ImageDescriptors:
         original = image.size
         rgb, to_original = _decoded(image)
         detection = _scaled(rgb, FRAME_DETECT_SIDE if frame else DETECT_SIDE)
-        faces = _faces(rgb, to_original, detection, upsample=not frame)
+        found = _faces(rgb, to_original, detection, upsample=not frame) if faces else []
+        if not appearance:
+            return ImageDescriptors(
+                engine=self.name, width=original[0], height=original[1], faces=tuple(found)
+            )
         small, _ = _scaled(detection[0], APPEARANCE_SIDE)
         bgr = cv2.cvtColor(np.asarray(small), cv2.COLOR_RGB2BGR)
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
@@ -286,7 +300,7 @@ class LocalIdentityEngine(IdentityEngine):
             engine=self.name,
             width=original[0],
             height=original[1],
-            faces=tuple(faces),
+            faces=tuple(found),
             phash=perceptual_hash(gray),
             histogram=tuple(float(v) for v in colour_histogram(bgr)),
             keypoints=orb_descriptors(gray),
