@@ -17,7 +17,7 @@ import logging
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -339,4 +339,3 @@ def element_purge_expired_exports(now: datetime.datetime | None = None) -> int:
         if updated and name:
             remove_quietly(name)
     return len(expired)
-
