@@ -551,6 +551,7 @@ def import_into(
                 made: dict[str, Voice] = {}
                 for index, (element, plan) in enumerate(zip(manifest.elements, plans, strict=True)):
                     if plan.outcome == Outcome.SKIPPED:
+                        assert plan.existing_pk is not None
                         rows.append(
                             ImportRow(
                                 element.name,
@@ -562,6 +563,7 @@ def import_into(
                         continue
                     voice, notes = _voice_for(library, element.voice, manifest, voices, made, files)
                     if plan.outcome == Outcome.REPLACED:
+                        assert plan.existing_pk is not None
                         existing = (
                             library.elements()
                             .select_for_update()

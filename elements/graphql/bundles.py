@@ -73,6 +73,13 @@ class ElementImportConflict(Enum):
     )
 
 
+_CONFLICTS = {
+    ElementImportConflict.SKIP: OnConflict.SKIP,
+    ElementImportConflict.RENAME: OnConflict.RENAME,
+    ElementImportConflict.REPLACE: OnConflict.REPLACE,
+}
+
+
 @strawberry.enum(description="What became of one element of an imported bundle.")
 class ElementImportOutcome(Enum):
     CREATED = strawberry.enum_value("created", description="A new element.")
@@ -171,7 +178,7 @@ class BundleMutation:
         report = element_import(
             owner=require_user(info),
             bundle=input.bundle,
-            on_conflict=OnConflict(input.on_conflict.value),
+            on_conflict=_CONFLICTS[input.on_conflict],
         )
         return ElementImportResult(
             rows=[

@@ -131,6 +131,7 @@ def test_rename_imports_under_the_first_free_number(bundle: bytes) -> None:
     report = element_import(owner=bob, bundle=upload(bundle), on_conflict=OnConflict.RENAME)
     (row,) = report.rows
     assert (row.outcome, row.new_name) == (Outcome.RENAMED, "Hero (3)")
+    assert row.element is not None
     assert row.element.name == "Hero (3)" and row.element.images.count() == 2
 
 
@@ -148,6 +149,7 @@ def test_replace_puts_the_bundles_files_into_the_library_element(
     with django_capture_on_commit_callbacks(execute=True):
         report = element_import(owner=bob, bundle=upload(bundle), on_conflict=OnConflict.REPLACE)
     (row,) = report.rows
+    assert row.element is not None
     assert row.outcome == Outcome.REPLACED and row.element.pk == mine.pk
     mine.refresh_from_db()
     wanted = [i["sha256"] for i in manifest_of(bundle)["elements"][0]["images"]]
@@ -181,7 +183,7 @@ def test_a_bundle_that_would_pass_the_limit_by_one_is_refused_whole() -> None:
         ElementFactory(owner=bob, name=f"Mine {n}", images=0)
     refused(ElementErrorCode.ELEMENT_LIMIT_REACHED, element_import, owner=bob, bundle=upload(data))
     # One fewer fits exactly.
-    Element.objects.filter(owner=bob).first().delete()
+    Element.objects.filter(owner=bob).earliest("id").delete()
     report = element_import(owner=bob, bundle=upload(data))
     assert report.count(Outcome.CREATED) == 2
     assert Element.objects.filter(owner=bob).count() == limit
