@@ -1,6 +1,7 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
 (`bench/run.py`), subject detection, the speech analysis and video element processing
-(`bench/features.py`), identity descriptors (`bench/identity.py`), each against its
+(`bench/features.py`), identity descriptors (`bench/identity.py`), the export and
+re-import of a bundle (`bench/bundles.py`), each against its
 baseline measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 from run import Rows, run_selected
 
-CASES = ("process_image", "assists", "identity", "voice", "video_element")
+CASES = ("process_image", "assists", "identity", "voice", "video_element", "bundles")
 
 
 def media_rows() -> Rows:
+    from bundles import bundles
     from features import assists, video_element, voice
     from identity import identity
     from run import media
@@ -26,6 +28,7 @@ def media_rows() -> Rows:
         "identity": identity,
         "voice": voice,
         "video_element": video_element,
+        "bundles": bundles,
     }
 
 
