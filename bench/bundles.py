@@ -78,8 +78,8 @@ def bundles(quick: bool) -> dict[str, float]:
         )
     ]
     stored_voices = [
-        default_storage.open(e.voice.audio.name, "rb").read()
-        for e in Element.objects.filter(owner=owner).select_related("voice")
+        default_storage.open(name, "rb").read()
+        for name in Element.objects.filter(owner=owner).values_list("voice__audio", flat=True)
     ]
     importers = (User.objects.create_user(username=f"bench-import-{n}") for n in itertools.count())
 
