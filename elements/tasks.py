@@ -60,3 +60,15 @@ def process_element_export(export_id: int) -> None:
     from elements.bundles.export import element_export_process
 
     element_export_process(int(export_id))
+
+
+def sweep_element_exports() -> dict[str, int]:
+    """Scheduled every 5 minutes: delete expired bundles, re-enqueue exports whose job was
+    lost (a Redis broker loses a killed worker's task)."""
+    from elements.bundles.export import element_purge_expired_exports, stale_exports
+
+    requeued = 0
+    for export_id in stale_exports():
+        enqueue_element_export(export_id)
+        requeued += 1
+    return {"purged": element_purge_expired_exports(), "requeued": requeued}

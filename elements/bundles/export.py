@@ -226,13 +226,29 @@ def _start(
     return export
 
 
+def _stale_before() -> datetime.datetime:
+    # A task runs at most Q_CLUSTER["timeout"] seconds: a row still queued or running after
+    # that has no worker.
+    return timezone.now() - datetime.timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 600)))
+
+
+def stale_exports() -> list[int]:
+    """Exports no worker holds: queued, or running, for longer than a task may run."""
+    return list(
+        ElementExport.objects.filter(
+            Q(status=ExportStatus.QUEUED, created_at__lt=_stale_before())
+            | Q(status=ExportStatus.RUNNING, started_at__lt=_stale_before())
+        ).values_list("pk", flat=True)[:_PURGE_BATCH]
+    )
+
+
 def _claim(export_id: int) -> ElementExport | None:
     """Take the export for this worker: queued, or running with a worker gone for longer
     than a task may run. One conditional update, so two deliveries can't both write."""
     now = timezone.now()
-    stale = now - datetime.timedelta(seconds=int(settings.Q_CLUSTER.get("timeout", 600)))
     taken = ElementExport.objects.filter(
-        Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, started_at__lt=stale),
+        Q(status=ExportStatus.QUEUED)
+        | Q(status=ExportStatus.RUNNING, started_at__lt=_stale_before()),
         pk=export_id,
     ).update(status=ExportStatus.RUNNING, started_at=now, progress=0)
     return ElementExport.objects.select_related("owner").get(pk=export_id) if taken else None

@@ -181,3 +181,27 @@ def test_a_refused_import_answers_with_its_code_and_leaves_nothing() -> None:
     assert [(m["field"], m["code"]) for m in data["messages"]] == [
         ("bundle", BundleErrorCode.BUNDLE_NOT_A_ZIP)
     ]
+
+
+def test_the_sweep_takes_a_lost_export_again_and_purges_expired_ones(settings: Any) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from elements.tasks import sweep_element_exports
+
+    settings.ELEMENT_EXPORT_INLINE_MAX = 0
+    alice = UserFactory()
+    ElementFactory(owner=alice)
+    # The enqueue after the commit never ran (a broker that lost it): the row stays queued.
+    export = logged_in_client(alice)(EXPORT, {"input": {"all": True}})["elementExport"]["export"]
+    row = ElementExport.objects.get()
+    assert export["status"] == "QUEUED" and row.status == ExportStatus.QUEUED
+    ElementExport.objects.update(created_at=timezone.now() - datetime.timedelta(hours=1))
+    assert sweep_element_exports() == {"purged": 0, "requeued": 1}
+    row.refresh_from_db()
+    assert row.status == ExportStatus.SUCCEEDED and row.file
+    ElementExport.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert sweep_element_exports() == {"purged": 1, "requeued": 0}
+    row.refresh_from_db()
+    assert row.status == ExportStatus.EXPIRED
