@@ -355,15 +355,14 @@ def _stage(
         staged = []
         for n, image in enumerate(element.images):
             field = f"elements.{index}.images.{n}"
-            if plan.outcome == Outcome.SKIPPED:
-                # Still read and checked: a bundle is refused or taken whole, whatever the
-                # library holds today.
-                _read_checked(bundle, image.file, image.sha256, field, image_cap)
-                progress()
-                continue
             data = _read_checked(bundle, image.file, image.sha256, field, image_cap)
             key = f"{index}-{n}"
+            # A skipped element's files are checked too: a bundle is refused or taken whole,
+            # whatever the library holds today; only they are not kept.
             processed = _stage_image(spool, key, data, field)
+            if plan.outcome == Outcome.SKIPPED:
+                progress()
+                continue
             origin = image.origin if image.origin in ImageOrigin.values else ImageOrigin.UPLOAD
             staged.append(
                 _StagedImage(

@@ -406,3 +406,63 @@ def test_a_refused_bundle_leaves_no_file_when_a_late_element_fails(bundle: bytes
         owner=UserFactory(),
         bundle=upload(rebuild(export_bytes(alice), manifest=manifest, files=files)),
     )
+
+
+def test_a_preset_voice_is_bound_again_by_name() -> None:
+    from tests.factories import VoiceFactory
+
+    alice, bob = UserFactory(), UserFactory()
+    preset = VoiceFactory(preset=True, name="Calm narrator")
+    hero = ElementFactory(owner=alice, name="Hero", voice=preset)
+    data = export_bytes(alice, [hero.pk])
+    (voice,) = manifest_of(data)["voices"]
+    assert (voice["source"], voice["file"]) == ("preset", None)
+    (row,) = element_import(owner=bob, bundle=upload(data)).rows
+    assert row.element is not None and row.element.voice_id == preset.pk and not row.notes
+    assert not Voice.objects.filter(owner=bob).exists()
+
+
+def test_a_bundle_without_voice_files_imports_without_the_voice(bundle: bytes) -> None:
+    def no_voice_files(m: dict[str, Any]) -> None:
+        m["includesVoiceFiles"] = False
+        m["voices"][0].update(file=None, sha256=None)
+
+    def drop(files: dict[str, bytes]) -> None:
+        del files[next(n for n in files if n.startswith("voices/"))]
+
+    data = rebuild(bundle, manifest=no_voice_files, files=drop)
+    (row,) = element_import(owner=UserFactory(), bundle=upload(data)).rows
+    assert row.outcome == Outcome.CREATED and row.element is not None
+    assert row.element.voice is None
+    assert row.notes and "no sample" in row.notes[0]
+
+
+def test_a_voice_on_a_prop_is_refused(bundle: bytes) -> None:
+    def prop(m: dict[str, Any]) -> None:
+        m["elements"][0]["type"] = "prop"
+
+    refused(
+        ElementErrorCode.VOICE_NOT_ALLOWED,
+        element_import,
+        owner=UserFactory(),
+        bundle=upload(rebuild(bundle, manifest=prop)),
+    )
+
+
+def test_a_voice_sample_too_short_is_refused_as_an_upload_would_be(bundle: bytes) -> None:
+    from tests.support.media import wav_bytes
+
+    short = wav_bytes(seconds=2)
+
+    def manifest(m: dict[str, Any]) -> None:
+        m["voices"][0]["sha256"] = hashlib.sha256(short).hexdigest()
+
+    def files(f: dict[str, bytes]) -> None:
+        f[next(n for n in f if n.startswith("voices/"))] = short
+
+    refused(
+        MediaErrorCode.AUDIO_TOO_SHORT,
+        element_import,
+        owner=UserFactory(),
+        bundle=upload(rebuild(bundle, manifest=manifest, files=files)),
+    )
