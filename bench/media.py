@@ -1,8 +1,8 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
 (`bench/run.py`), subject detection, the speech analysis and video element processing
 (`bench/features.py`), identity descriptors (`bench/identity.py`), the consistency pass
-against the local render (`bench/consistency.py`), each against its baseline measured in the
-same run.
+against the local render (`bench/consistency.py`), the export and re-import of a bundle
+(`bench/bundles.py`), each against its baseline measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
 
@@ -13,10 +13,19 @@ from __future__ import annotations
 
 from run import Rows, run_selected
 
-CASES = ("process_image", "assists", "identity", "voice", "video_element", "consistency")
+CASES = (
+    "process_image",
+    "assists",
+    "identity",
+    "voice",
+    "video_element",
+    "consistency",
+    "bundles",
+)
 
 
 def media_rows() -> Rows:
+    from bundles import bundles
     from consistency import consistency
     from features import assists, video_element, voice
     from identity import identity
@@ -29,6 +38,7 @@ def media_rows() -> Rows:
         "voice": voice,
         "video_element": video_element,
         "consistency": consistency,
+        "bundles": bundles,
     }
 
 

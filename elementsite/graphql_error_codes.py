@@ -27,6 +27,7 @@ from strawberry.types.base import StrawberryOptional, get_object_definition
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
+from elements.bundles.errors import BundleErrorCode
 from elements.error_codes import ElementErrorCode
 from elements.media.errors import MediaErrorCode
 from elementsite.error_codes import ListErrorCode, RequestErrorCode
@@ -47,6 +48,7 @@ DOMAIN_ENUMS: dict[type[StrEnum], str] = {
     CreditErrorCode: "credits",
     ElementErrorCode: "the element library",
     MediaErrorCode: "uploaded images, audio and video",
+    BundleErrorCode: "element bundles (export and import)",
     PromptErrorCode: "the prompt",
     GenerationErrorCode: "generation jobs",
     ExploreErrorCode: "the Explore feed",
