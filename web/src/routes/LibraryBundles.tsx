@@ -305,12 +305,12 @@ export function ImportDialog({ opened, onClose, onImported }: { opened: boolean;
             {report.createdCount} element{report.createdCount === 1 ? "" : "s"} created
           </Text>
           <ScrollArea type="auto">
-            <Table striped highlightOnHover miw={480} aria-label="Import report">
+            <Table striped highlightOnHover miw={620} aria-label="Import report">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Name</Table.Th>
-                  <Table.Th>Outcome</Table.Th>
-                  <Table.Th>New name</Table.Th>
+                  <Table.Th w={120}>Outcome</Table.Th>
+                  <Table.Th w={140}>New name</Table.Th>
                   <Table.Th>Notes</Table.Th>
                 </Table.Tr>
               </Table.Thead>
@@ -319,7 +319,7 @@ export function ImportDialog({ opened, onClose, onImported }: { opened: boolean;
                   <Table.Tr key={`${i}-${row.name}`}>
                     <Table.Td>{row.name}</Table.Td>
                     <Table.Td>
-                      <Badge variant="light" color={OUTCOMES[row.outcome].color}>
+                      <Badge variant="light" color={OUTCOMES[row.outcome].color} style={{ overflow: "visible" }} miw="max-content">
                         {OUTCOMES[row.outcome].label}
                       </Badge>
                     </Table.Td>
