@@ -134,18 +134,23 @@ export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: s
   const [, start] = useMutation(ElementExportStartDocument);
   const [job, setJob] = useState<ExportState | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // Which opening the answer belongs to: one that arrives after the dialog closed is dropped.
+  const run = useRef(0);
   const started = useRef(false);
 
   useEffect(() => {
     if (!opened) {
       started.current = false;
+      run.current += 1;
       setJob(null);
       setProblem(null);
       return;
     }
     if (started.current) return;
     started.current = true;
+    const mine = run.current;
     void start({ input: ids ? { ids } : { all: true } }).then((r) => {
+      if (mine !== run.current) return;
       const found = problemOf(r.error, r.data?.elementExport);
       if (found) {
         if (isSessionProblem(found)) setSessionLost(true);
@@ -158,9 +163,10 @@ export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: s
 
   usePolling(opened && !!job && isLive(job.status), async () => {
     if (!job) return false;
+    const mine = run.current;
     const r = await client.query(ElementExportPollDocument, { id: job.id }, { requestPolicy: "network-only" }).toPromise();
     const fresh = r.data?.elementExport;
-    if (!fresh) return false;
+    if (!fresh || fresh.id !== job.id || mine !== run.current) return false;
     const changed = fresh.status !== job.status || fresh.progress !== job.progress;
     setJob(fresh);
     return changed;
