@@ -5,6 +5,7 @@ import {
   Button,
   Card,
   Center,
+  Checkbox,
   Group,
   Loader,
   RingProgress,
@@ -16,7 +17,7 @@ import {
   Title,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { Ban, Clapperboard, ImagePlus, Plus, Search, TriangleAlert } from "lucide-react";
+import { Ban, CheckSquare, Clapperboard, Download, ImagePlus, Plus, Search, TriangleAlert, Upload } from "lucide-react";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
@@ -27,6 +28,7 @@ import { MediaImage } from "../components/Media";
 import { VoiceBadge } from "../components/PlayButton";
 import { graphql } from "../gql";
 import type { ElementOrder, ElementType, LibraryPageQuery } from "../gql/graphql";
+import { ExportDialog, ImportDialog } from "./LibraryBundles";
 
 const PAGE_SIZE = 24;
 
@@ -118,6 +120,37 @@ function StatusOverlay({ element }: { element: ElementNode }) {
   );
 }
 
+interface Selection {
+  /** Whether the cards show their checkboxes. */
+  active: boolean;
+  ids: string[];
+  toggle: (id: string) => void;
+}
+
+/** A card, and in selection mode a checkbox over its corner (beside the card's link, not in
+ * it). Only usable elements can be exported, so the others can't be selected. */
+function SelectableCard({ element, eager, selection }: { element: ElementNode; eager: boolean; selection: Selection }) {
+  if (!selection.active) return <ElementCard element={element} eager={eager} />;
+  const checked = selection.ids.includes(element.id);
+  return (
+    <Box pos="relative" className="element-card-selectable" data-selected={checked || undefined}>
+      <ElementCard element={element} eager={eager} />
+      <Checkbox
+        pos="absolute"
+        top={8}
+        right={8}
+        size="md"
+        radius="sm"
+        checked={checked}
+        disabled={element.status !== "ACTIVE"}
+        onChange={() => selection.toggle(element.id)}
+        aria-label={`Select ${element.name}`}
+        title={element.status !== "ACTIVE" ? "Only ready elements can be exported" : undefined}
+      />
+    </Box>
+  );
+}
+
 function ElementCard({ element, eager }: { element: ElementNode; eager: boolean }) {
   const main = element.images.find((i) => i.role === "MAIN") ?? element.images[0];
   return (
@@ -172,13 +205,17 @@ interface PageProps {
   isLast: boolean;
   onLoadMore: (cursor: string) => void;
   first: boolean;
+  selection: Selection;
+  refreshed: boolean;
 }
 
 /** One page of the relay connection: one request for its 24 cards. */
-function LibraryGridPage({ variables, after, isLast, onLoadMore, first }: PageProps) {
+function LibraryGridPage({ variables, after, isLast, onLoadMore, first, selection, refreshed }: PageProps) {
   const [result] = useQuery({
     query: LibraryPageDocument,
     variables: { ...variables, first: PAGE_SIZE, after },
+    // After an import the pages are read again from the service, not from the cache.
+    requestPolicy: refreshed ? "cache-and-network" : "cache-first",
   });
   const { data, fetching, error } = result;
   if (error && !data)
@@ -200,7 +237,7 @@ function LibraryGridPage({ variables, after, isLast, onLoadMore, first }: PagePr
       )}
       <SimpleGrid cols={{ base: 2, xs: 2, sm: 3, md: 4, lg: 5 }} spacing="md">
         {edges.map(({ node }, i) => (
-          <ElementCard key={node.id} element={node} eager={first && i < 10} />
+          <SelectableCard key={node.id} element={node} eager={first && i < 10} selection={selection} />
         ))}
       </SimpleGrid>
       {isLast && data.elements.pageInfo.hasNextPage && (
@@ -266,7 +303,17 @@ function EmptyLibrary({ filtered }: { filtered: boolean }) {
 }
 
 export default function Library() {
-  const { me } = useSession();
+  const { me, refresh } = useSession();
+  const [selecting, setSelecting] = useState(false);
+  const [selected, setSelected] = useState<string[]>([]);
+  const [exporting, setExporting] = useState<string[] | null | undefined>(undefined);
+  const [importing, setImporting] = useState(false);
+  const [generation, setGeneration] = useState(0);
+  const selection: Selection = {
+    active: selecting,
+    ids: selected,
+    toggle: (id) => setSelected((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id])),
+  };
   const [params, setParams] = useSearchParams();
   const type = (params.get("type") as ElementType | null) || null;
   const order = (params.get("order") as ElementOrder | null) || "UPDATED_DESC";
@@ -274,7 +321,7 @@ export default function Library() {
   const [search] = useDebouncedValue(searchText.trim(), 300);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const variables = { type, search: search || null, order };
-  const key = JSON.stringify(variables);
+  const key = `${JSON.stringify(variables)}#${generation}`;
 
   const setParam = (name: string, value: string | null) => {
     const next = new URLSearchParams(params);
@@ -298,6 +345,29 @@ export default function Library() {
           )}
         </Stack>
         <Group gap="sm">
+          <Button
+            variant={selecting ? "filled" : "subtle"}
+            color={selecting ? "violet" : "gray"}
+            leftSection={<CheckSquare size={16} aria-hidden />}
+            aria-pressed={selecting}
+            onClick={() => {
+              setSelecting((s) => !s);
+              setSelected([]);
+            }}
+          >
+            {selecting ? "Done selecting" : "Select"}
+          </Button>
+          <Button
+            variant="light"
+            leftSection={<Download size={16} aria-hidden />}
+            onClick={() => setExporting(selecting && selected.length ? [...selected] : null)}
+            disabled={selecting && selected.length === 0}
+          >
+            {selecting ? (selected.length ? `Export ${selected.length} selected` : "Select elements to export") : "Export"}
+          </Button>
+          <Button variant="light" leftSection={<Upload size={16} aria-hidden />} onClick={() => setImporting(true)}>
+            Import
+          </Button>
           <Button
             component={Link}
             to="/elements/new/video"
@@ -351,9 +421,22 @@ export default function Library() {
             first={i === 0}
             isLast={i === cursors.length - 1}
             onLoadMore={(cursor) => setCursors((c) => [...c, cursor])}
+            selection={selection}
+            refreshed={generation > 0}
           />
         ))}
       </Stack>
+      <ExportDialog opened={exporting !== undefined} ids={exporting ?? null} onClose={() => setExporting(undefined)} />
+      <ImportDialog
+        opened={importing}
+        onClose={() => setImporting(false)}
+        onImported={() => {
+          // New or replaced elements: read the list and the quota again, from the first page.
+          setCursors([null]);
+          setGeneration((g) => g + 1);
+          refresh();
+        }}
+      />
     </Stack>
   );
 }
