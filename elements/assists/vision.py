@@ -123,11 +123,11 @@ class Detections:
     `hog_first`: dlib's HOG detector searches the copy first, at its own size (faces from
     about 80 px of it) and, when that finds none, upsampled once (found from about 50 px in
     the tests: 13 % of the short side of a 512×384 copy; the cascades' smallest is 8 %, 30 px,
-    so smaller faces still reach them). Its faces are the
-    frontal faces (`search == "hog"`: its five filters are frontal and moderately turned
-    faces) and no profile cascade runs; where it finds none, the three face cascades search
-    as without it (`search == "cascades"`), so an image without a face, or with faces too
-    small or too turned for dlib, gets the cascades' answer."""
+    so smaller faces still reach them). Its faces are the frontal faces (`search == "hog"`:
+    its five filters are frontal and moderately turned faces) and no profile cascade runs;
+    where it finds none, the three face cascades search as without it (`search ==
+    "cascades"`), so an image without a face, or with faces too small or too turned for
+    dlib, gets the cascades' answer."""
 
     def __init__(
         self,
