@@ -157,7 +157,8 @@ def frame_faces(
     faces from about 80 px, frontal or moderately turned (its five filters), about 9 ms
     on 480×360; `upsample`: once more on the frame upsampled, faces from about 40 px, about
     four times the cost. Each as ((x, y, w, h) clipped to the frame, score), scores at least
-    MIN_FACE_SCORE, largest first. Nothing is described (see `describe`)."""
+    MIN_FACE_SCORE, largest first. Nothing is described (see `describe`). The assists'
+    subject suggestion searches its grey analysis copy with it too (`vision.detect`)."""
     models = _dlib()
     pixels = np.ascontiguousarray(gray)
     with _infer_lock:
