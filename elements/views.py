@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
+
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponseForbidden
@@ -24,7 +27,8 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
 
     Byte ranges are served (a video can be seeked, a download resumed), and the file name
     is the stored one's; `?download=1` asks the browser to save the file instead of showing
-    it.
+    it, and `?as=name.ext` names the saved file (letters, digits, `.`, `-`, `_`; the stored
+    extension kept; anything else ignored): the token, not the name, grants the file.
     """
     try:
         grant = read_media_token(token)
@@ -51,9 +55,21 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
             default_storage,
             grant.name,
             as_attachment=request.GET.get("download") == "1",
+            filename=_shown_name(request.GET.get("as", ""), grant.name),
         )
     except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation):
         raise Http404 from None
     response.headers["Cache-Control"] = f"private, max-age={grant.expires_in}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+_SHOWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _shown_name(asked: str, stored: str) -> str | None:
+    """The file name a link asks the download to carry, if it is a plain one with the
+    stored file's extension."""
+    if not _SHOWN_NAME.fullmatch(asked):
+        return None
+    return asked if PurePosixPath(asked).suffix == PurePosixPath(stored).suffix else None

@@ -334,9 +334,12 @@ def export_download_url(export: ElementExport, *, request: HttpRequest | None = 
     ):
         return None
     url = media_url(export.file.name, owner_id=export.owner_id, request=request)
-    # The media view then answers with `Content-Disposition: attachment`; a presigned URL
-    # must not be changed.
-    return f"{url}?download=1" if served_by_view(default_storage) else url
+    # The media view then answers with `Content-Disposition: attachment` and a readable file
+    # name (the stored one is random); a presigned URL must not be changed.
+    if not served_by_view(default_storage):
+        return url
+    day = timezone.localtime(export.created_at).date().isoformat()
+    return f"{url}?download=1&as=elements-{day}.zip"
 
 
 def element_purge_expired_exports(now: datetime.datetime | None = None) -> int:

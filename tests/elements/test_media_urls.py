@@ -80,6 +80,30 @@ def token_and_name(url: str) -> tuple[str, str]:
     return token, signing.loads(token, salt=MEDIA_TOKEN_SALT)["n"]
 
 
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    [
+        ("elements-2026-12-06.png", "elements-2026-12-06.png"),
+        ("../../etc/passwd.png", None),
+        ("picture.exe", None),
+        ('a"b.png', None),
+    ],
+)
+def test_a_download_carries_a_plain_name_it_asks_for(store: Any, asked: str, shown: Any) -> None:
+    # given
+    owner = UserFactory()
+    name = store("picture.png", PNG_BYTES)
+    url = media_url(name, owner_id=owner.pk)
+
+    # when
+    response = logged_in_client(owner).get(url, {"download": "1", "as": asked})
+
+    # then: a plain name with the stored extension, else the stored name
+    assert response.status_code == 200
+    expected = shown or name.rsplit("/", 1)[1]
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+
+
 def test_owner_fetches_the_exact_bytes_with_the_type_from_the_extension(store: Any) -> None:
     # given
     owner = UserFactory()
