@@ -1,6 +1,7 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
 (`bench/run.py`), subject detection, the speech analysis and video element processing
-(`bench/features.py`), identity descriptors (`bench/identity.py`), each against its
+(`bench/features.py`), identity descriptors (`bench/identity.py`), likeness matching
+(`bench/likeness.py`), each against its
 baseline measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
@@ -12,18 +13,20 @@ from __future__ import annotations
 
 from run import Rows, run_selected
 
-CASES = ("process_image", "assists", "identity", "voice", "video_element")
+CASES = ("process_image", "assists", "identity", "likeness", "voice", "video_element")
 
 
 def media_rows() -> Rows:
     from features import assists, video_element, voice
     from identity import identity
+    from likeness import likeness
     from run import media
 
     return {
         "process_image": media,
         "assists": assists,
         "identity": identity,
+        "likeness": likeness,
         "voice": voice,
         "video_element": video_element,
     }

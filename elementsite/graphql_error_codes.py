@@ -28,6 +28,7 @@ from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
 from elements.error_codes import ElementErrorCode
+from elements.likeness.error_codes import LikenessErrorCode
 from elements.media.errors import MediaErrorCode
 from elementsite.error_codes import ListErrorCode, RequestErrorCode
 from elementsite.storage import StorageErrorCode
@@ -47,6 +48,7 @@ DOMAIN_ENUMS: dict[type[StrEnum], str] = {
     CreditErrorCode: "credits",
     ElementErrorCode: "the element library",
     MediaErrorCode: "uploaded images, audio and video",
+    LikenessErrorCode: "likeness protection",
     PromptErrorCode: "the prompt",
     GenerationErrorCode: "generation jobs",
     ExploreErrorCode: "the Explore feed",

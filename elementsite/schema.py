@@ -34,6 +34,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.assists import AssistQuery
+from elements.graphql.likeness import LikenessMutation, LikenessQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
@@ -69,6 +70,7 @@ Query = merge_types(
     (
         AccountQuery,
         ElementQuery,
+        LikenessQuery,
         AssistQuery,
         GenerationQuery,
         GenerationPreviewQuery,
@@ -88,6 +90,7 @@ Mutation = merge_types(
         MultiViewMutation,
         ElementMutation,
         VideoElementMutation,
+        LikenessMutation,
         GenerationMutation,
         ExploreMutation,
         WebhookMutation,

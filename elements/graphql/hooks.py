@@ -40,6 +40,7 @@ HistoryStill = Callable[..., BinaryIO]
 class _Registered:
     usage: UsageResolver | None = None
     history_still: HistoryStill | None = None
+    use_counter: ElementUseCounter | None = None
 
 
 _registered = _Registered()
@@ -61,6 +62,22 @@ def usage_for(
     if _registered.usage is None:
         return None
     return _registered.usage(info, owner_id=owner_id, element_id=element_id, voice_file=voice_file)
+
+
+# element id -> (jobs, shared works, recreations) that used it, by anyone.
+ElementUseCounter = Callable[[int], tuple[int, int, int]]
+
+
+def element_use_counter_register(count: ElementUseCounter) -> None:
+    """Set the function that counts where an element went (the likeness console shows it
+    to the person the element shows, not the jobs themselves)."""
+    _registered.use_counter = count
+
+
+def element_use_counts(element_id: int) -> tuple[int, int, int]:
+    if _registered.use_counter is None:
+        return (0, 0, 0)
+    return _registered.use_counter(element_id)
 
 
 def history_still_register(still: HistoryStill) -> None:

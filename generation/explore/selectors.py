@@ -84,3 +84,15 @@ def usage_recreations(
     return ExploreRecreation.objects.filter(work__in=works.values("pk")).order_by(
         "-created_at", "-id"
     )
+
+
+def element_use_counts(element_id: int) -> tuple[int, int, int]:
+    """Jobs that used an element from its owner's library, works shared from them, and
+    recreations of those, by anyone: the counts the likeness console shows the person the
+    element shows (never the jobs themselves, which are its owner's)."""
+    jobs = GenerationJob.objects.filter(
+        elements__element_id=element_id, explore_recreation__isnull=True
+    ).values("pk")
+    works = ExploreWork.objects.filter(job__in=jobs)
+    recreations = ExploreRecreation.objects.filter(work__in=works.values("pk"))
+    return jobs.distinct().count(), works.count(), recreations.count()
