@@ -16,7 +16,7 @@ import {
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Coins, Compass, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
-import { History as HistoryIcon, ListVideo } from "lucide-react";
+import { History as HistoryIcon, ListVideo, ScanFace } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useMutation } from "urql";
@@ -45,6 +45,7 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/likeness", label: "Likeness", icon: ScanFace },
   { to: "/create", label: "Create", icon: Sparkles },
   { to: "/jobs", label: "Jobs", icon: ListVideo },
   { to: "/history", label: "History", icon: HistoryIcon },
