@@ -17,6 +17,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import IsAuthenticated, current_user, require_user
 from elements import models
 from elements.graphql.hooks import element_use_counts
+from elements.graphql.types import ElementStatus
 from elements.likeness import services
 from elements.media_urls import media_url
 from elementsite.graphql_columns import column
@@ -109,8 +110,8 @@ class LikenessMatchNode(PkNodeID, relay.Node):
         select_related=["element"],
         only=["element__status"],
     )
-    def element_status(self, root: models.LikenessMatch) -> str:
-        return str(root.element.status).upper()
+    def element_status(self, root: models.LikenessMatch) -> ElementStatus:
+        return ElementStatus(root.element.status)
 
     @strawberry_django.field(
         description="The public name of the element's owner.",
