@@ -11,7 +11,7 @@ before it builds the schema, so both are in place before the first request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
@@ -64,8 +64,8 @@ def usage_for(
     return _registered.usage(info, owner_id=owner_id, element_id=element_id, voice_file=voice_file)
 
 
-# element id -> (jobs, shared works, recreations) that used it, by anyone.
-ElementUseCounter = Callable[[int], tuple[int, int, int]]
+# element ids -> {element id: (jobs, shared works, recreations) that used it, by anyone}.
+ElementUseCounter = Callable[[Sequence[int]], dict[int, tuple[int, int, int]]]
 
 
 def element_use_counter_register(count: ElementUseCounter) -> None:
@@ -74,10 +74,10 @@ def element_use_counter_register(count: ElementUseCounter) -> None:
     _registered.use_counter = count
 
 
-def element_use_counts(element_id: int) -> tuple[int, int, int]:
+def element_use_counts(element_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
     if _registered.use_counter is None:
-        return (0, 0, 0)
-    return _registered.use_counter(element_id)
+        return {}
+    return _registered.use_counter(element_ids)
 
 
 def history_still_register(still: HistoryStill) -> None:

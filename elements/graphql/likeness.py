@@ -139,8 +139,17 @@ class LikenessMatchNode(PkNodeID, relay.Node):
         description="How often the element was used: jobs, shared works, recreations.",
         only=["element_id"],
     )
-    def usage(self, root: models.LikenessMatch) -> LikenessUsage:
-        jobs, works, recreations = element_use_counts(root.element_id)
+    def usage(self, root: models.LikenessMatch, info: Info) -> LikenessUsage:
+        # Counted once a request for every element matching the viewer's likeness (one
+        # grouped query), not once a row.
+        cache = getattr(info.context, "_likeness_usage", None)
+        if cache is None:
+            ids = models.LikenessMatch.objects.filter(
+                likeness__owner_id=_viewer_id(info)
+            ).values_list("element_id", flat=True)
+            cache = element_use_counts(list(ids))
+            setattr(info.context, "_likeness_usage", cache)  # noqa: B010
+        jobs, works, recreations = cache.get(root.element_id, (0, 0, 0))
         return LikenessUsage(jobs=jobs, shared_works=works, recreations=recreations)
 
     @classmethod

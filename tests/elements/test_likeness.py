@@ -399,3 +399,62 @@ def _active_likeness(user: Any) -> Likeness:
     )
     bump_version()
     return likeness
+
+
+def test_the_console_counts_jobs_and_reads_its_list_in_constant_queries(
+    ada, bob, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import services as account_services
+    from elements import services as element_services
+    from generation import services as generation_services
+    from generation.catalog import ModelCode
+
+    capture = django_capture_on_commit_callbacks
+    _active_likeness(ada)
+    alice = logged_in_client(ada)
+
+    def make(name: str) -> None:
+        with capture(execute=True):
+            element_services.element_create(
+                owner=bob,
+                name=name,
+                element_type="character",
+                main_image=upload_of(photo("astronaut"), "main"),
+                extra_images=[upload_of(lfw_face(0), "extra")],
+            )
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            alice(MATCHES, {"state": None})
+        return len(queries)
+
+    make("Commander")
+    count_queries()  # the session's first request also writes the session
+    one = count_queries()
+    make("Pilot")
+    make("Captain")
+    assert count_queries() == one
+
+    # Allowed, Bob uses one in a job: Ada sees it counted, not the job.
+    (grant,) = [
+        services.likeness_allow_user(user=ada, match_id=m.pk)
+        for m in LikenessMatch.objects.filter(element__name="Commander")
+    ]
+    assert grant.grantee_id == bob.pk
+    account_services.credits_grant(user=bob, amount=100, reason="test credits")
+    with capture(execute=True):
+        generation_services.generation_submit(
+            owner=bob,
+            request=generation_services.JobRequest(
+                model=ModelCode.IMAGE_O1, prompt="[@Commander] on the moon"
+            ),
+        )
+    usage = {
+        e["node"]["elementName"]: e["node"]["usage"]
+        for e in alice(MATCHES, {"state": None})["likenessMatches"]["edges"]
+    }
+    assert usage["Commander"] == {"jobs": 1, "sharedWorks": 0, "recreations": 0}
+    assert usage["Pilot"] == {"jobs": 0, "sharedWorks": 0, "recreations": 0}
