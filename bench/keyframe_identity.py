@@ -8,10 +8,11 @@ scikit-image's photographs; the LFW subset's 25×25 grey faces enlarged as in
 `bench/identity_calibration.py`). Each is labelled `one` (should pass) or `two` (should fail:
 two people at once, or a cut from one person to another). Three methods:
 
-- cascade: `clips.analyse` alone (MULTIPLE_PEOPLE when two confident faces share a frame);
+- cascade: `clips.analyse` alone, the per-frame search (dlib's HOG, the cascades where it
+  finds no face or several; MULTIPLE_PEOPLE when two confident faces share a frame);
 - descriptor alone: `clips.check_keyframe_identity` on the keyframes the cascades' readings
   give (frames with exactly one face), whatever their verdict: each keyframe's face,
-  described by the identity engine from a crop around the cascades' box, within the
+  described by the identity engine from a crop around the reading's face box, within the
   threshold of the main keyframe's face. A clip whose main face can't be described
   (< 40 px, or one dlib does not find) or that has no one-face frame passes; a clip the
   cascades find no face in fails (NO_FACE is not the descriptors' question);

@@ -1,8 +1,9 @@
 """The media rows of the benchmarks alone (issue 18): image ingest and voice validation
 (`bench/run.py`), subject detection, the speech analysis and video element processing
-(`bench/features.py`), identity descriptors (`bench/identity.py`), likeness matching
-(`bench/likeness.py`), each against its
-baseline measured in the same run.
+(`bench/features.py`), identity descriptors (`bench/identity.py`), the consistency pass
+against the local render (`bench/consistency.py`), the export and re-import of a bundle
+(`bench/bundles.py`), likeness matching (`bench/likeness.py`), each against its baseline
+measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
 
@@ -13,10 +14,21 @@ from __future__ import annotations
 
 from run import Rows, run_selected
 
-CASES = ("process_image", "assists", "identity", "likeness", "voice", "video_element")
+CASES = (
+    "process_image",
+    "assists",
+    "identity",
+    "likeness",
+    "voice",
+    "video_element",
+    "consistency",
+    "bundles",
+)
 
 
 def media_rows() -> Rows:
+    from bundles import bundles
+    from consistency import consistency
     from features import assists, video_element, voice
     from identity import identity
     from likeness import likeness
@@ -29,6 +41,8 @@ def media_rows() -> Rows:
         "likeness": likeness,
         "voice": voice,
         "video_element": video_element,
+        "consistency": consistency,
+        "bundles": bundles,
     }
 
 

@@ -373,6 +373,62 @@ class ImageDescriptor(models.Model):
         return f"Descriptors of {self.image}"
 
 
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Writing the bundle"
+    SUCCEEDED = "succeeded", "Ready to download"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (the bundle was deleted)"
+
+
+class ElementExport(models.Model):
+    """A bundle of elements being written, or written (`elements.bundles.export`): its
+    progress, then the file, downloadable until `expires_at`."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="element_exports"
+    )
+    status = models.CharField(
+        max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0–100.")
+    element_ids = models.JSONField(default=list, help_text="The elements asked for.")
+    element_count = models.PositiveIntegerField(default=0)
+    include_voice_files = models.BooleanField(
+        default=True, help_text="Whether voice samples go into the bundle."
+    )
+    file = models.FileField(upload_to="exports/", max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(default=0, help_text="The bundle's bytes.")
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the bundle is deleted; set once it is written."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="elements_export_progress_at_most_100"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(failure_code=""),
+                name="elements_export_failure_has_code",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | (~Q(file="") & Q(expires_at__isnull=False)),
+                name="elements_export_success_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk} ({self.status})"
+
+
 # --- Likeness protection (`elements.likeness`) ------------------------------------------------
 
 

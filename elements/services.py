@@ -199,7 +199,9 @@ def check_can_create(owner: AbstractBaseUser) -> None:
         )
 
 
-def _check_can_edit(element: Element) -> None:
+def check_can_edit(element: Element) -> None:
+    """ELEMENT_BLOCKED / ELEMENT_PROCESSING / ELEMENT_FAILED for an element that can't be
+    changed, OVER_ELEMENT_LIMIT while its owner's library is over the tier's limit."""
     if element.status == ElementStatus.BLOCKED:
         raise _error(
             None,
@@ -240,7 +242,7 @@ def locked_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
         message="No such element.",
         code=NOT_FOUND,
     )
-    _check_can_edit(element)
+    check_can_edit(element)
     return element
 
 

@@ -69,3 +69,31 @@ def check_likeness(likeness_id: int) -> None:
     from elements.likeness.services import likeness_check
 
     likeness_check(int(likeness_id))
+
+
+def enqueue_element_export(export_id: int) -> None:
+    """Hand an element export to the workers (after the transaction that recorded it)."""
+    async_task(
+        "elements.tasks.process_element_export",
+        int(export_id),
+        task_name=f"element-export-{export_id}",
+    )
+
+
+def process_element_export(export_id: int) -> None:
+    """Write an export's bundle; a duplicate delivery, or a finished export, does nothing."""
+    from elements.bundles.export import element_export_process
+
+    element_export_process(int(export_id))
+
+
+def sweep_element_exports() -> dict[str, int]:
+    """Scheduled every 5 minutes: delete expired bundles, re-enqueue exports whose job was
+    lost (a Redis broker loses a killed worker's task)."""
+    from elements.bundles.export import element_purge_expired_exports, stale_exports
+
+    requeued = 0
+    for export_id in stale_exports():
+        enqueue_element_export(export_id)
+        requeued += 1
+    return {"purged": element_purge_expired_exports(), "requeued": requeued}

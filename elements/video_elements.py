@@ -14,12 +14,13 @@ Decisions:
   `VIDEO_VOICE_MIN_SECONDS` (3 s), not the 5 s an uploaded sample needs.
 - Speech is "present" when WebRTC's detector calls at least `SPEECH_PRESENT_RATIO` of the
   window speech and at least `SPEECH_PRESENT_SECONDS` of it in all.
-- One person: the face cascades refuse a clip that shows two faces in one frame
+- One person: the per-frame face search (dlib's HOG, the face cascades where it finds no
+  face or several: `clips.read_frame`) refuses a clip that shows two faces in one frame
   (MULTIPLE_PEOPLE); the identity engine then describes the chosen keyframes' faces (only
-  those, from crops around the cascades' face) and refuses a clip whose keyframes show
+  those, from crops around the face found in each) and refuses a clip whose keyframes show
   different people, a cut from one person to another that the cascades, counting faces per
   frame, can't see (KEYFRAMES_DIFFERENT_IDENTITY). Faces the engine can't describe (under 40
-  px, profiles for dlib) leave the cascades' verdict standing. Measured on labelled clips in
+  px, profiles for dlib) leave the per-frame verdict standing. Measured on labelled clips in
   `bench/keyframe_identity.py` (bench/README.md, "Keyframe identity").
 - A failed element (NO_FACE, MULTIPLE_PEOPLE, KEYFRAMES_DIFFERENT_IDENTITY,
   VIDEO_PROCESSING_FAILED) is kept, with its

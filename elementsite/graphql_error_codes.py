@@ -27,6 +27,7 @@ from strawberry.types.base import StrawberryOptional, get_object_definition
 from strawberry_django.fields.types import OperationInfo, OperationMessage
 
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
+from elements.bundles.errors import BundleErrorCode
 from elements.error_codes import ElementErrorCode
 from elements.likeness.error_codes import LikenessErrorCode
 from elements.media.errors import MediaErrorCode
@@ -49,6 +50,7 @@ DOMAIN_ENUMS: dict[type[StrEnum], str] = {
     ElementErrorCode: "the element library",
     MediaErrorCode: "uploaded images, audio and video",
     LikenessErrorCode: "likeness protection",
+    BundleErrorCode: "element bundles (export and import)",
     PromptErrorCode: "the prompt",
     GenerationErrorCode: "generation jobs",
     ExploreErrorCode: "the Explore feed",

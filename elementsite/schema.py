@@ -34,6 +34,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.assists import AssistQuery
+from elements.graphql.bundles import BundleMutation, BundleQuery
 from elements.graphql.likeness import LikenessMutation, LikenessQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
@@ -71,6 +72,7 @@ Query = merge_types(
         AccountQuery,
         ElementQuery,
         LikenessQuery,
+        BundleQuery,
         AssistQuery,
         GenerationQuery,
         GenerationPreviewQuery,
@@ -89,6 +91,7 @@ Mutation = merge_types(
         AccountMutation,
         MultiViewMutation,
         ElementMutation,
+        BundleMutation,
         VideoElementMutation,
         LikenessMutation,
         GenerationMutation,

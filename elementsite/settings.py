@@ -183,6 +183,13 @@ ELEMENT_IMAGE_MAX_BYTES = env.ELEMENT_IMAGE_MAX_BYTES
 ELEMENT_IMAGE_MAX_PIXELS = env.ELEMENT_IMAGE_MAX_PIXELS
 ELEMENT_IMAGE_MIN_SIDE = env.ELEMENT_IMAGE_MIN_SIDE
 VOICE_MAX_BYTES = env.VOICE_MAX_BYTES
+# Element bundles (elements.bundles): the zip's bytes, what it may unpack to (each entry's
+# ratio is capped at 100 besides), how long an export stays downloadable, and up to how many
+# elements an export is written in the request rather than by a worker.
+ELEMENT_BUNDLE_MAX_BYTES = env.ELEMENT_BUNDLE_MAX_BYTES
+ELEMENT_BUNDLE_MAX_UNPACKED_BYTES = env.ELEMENT_BUNDLE_MAX_UNPACKED_BYTES
+ELEMENT_EXPORT_TTL_SECONDS = env.ELEMENT_EXPORT_TTL_SECONDS
+ELEMENT_EXPORT_INLINE_MAX = env.ELEMENT_EXPORT_INLINE_MAX
 # A voice sample whose share of speech (WebRTC's voice-activity detector) is below this is
 # refused (TOO_LITTLE_SPEECH).
 VOICE_MIN_SPEECH_RATIO = env.VOICE_MIN_SPEECH_RATIO

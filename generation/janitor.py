@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from elements.models import Element, ReferenceImage, Voice
+from elements.models import Element, ElementExport, ReferenceImage, Voice
 from generation.explore.models import ExploreWorkFile
 from generation.idempotency import purge_expired_keys
 from generation.models import (
@@ -52,7 +52,7 @@ from generation.selectors import WORK_DIR_PREFIX, job_stale_after
 
 # Where the service stores files; `kling/` holds transient uploads the Kling sync deletes
 # itself once the provider fetched them, and anything else in the bucket is not ours.
-MEDIA_FOLDERS = ("elements", "voices", "jobs", "outputs")
+MEDIA_FOLDERS = ("elements", "voices", "jobs", "outputs", "exports")
 # A `job-*` folder the janitor can't read a job from (an older release named them
 # `job-<random>`) is removed once it is older than any render may run (Q_TIMEOUT is 10 min).
 UNNAMED_FOLDER_MAX_AGE = timedelta(hours=6)
@@ -73,6 +73,8 @@ _REFERENCES: tuple[tuple[type, str], ...] = (
     (JobInput, "file"),
     (ExploreWorkFile, "file"),
     (ProviderVoice, "voice_file"),
+    # A bundle whose export's row did not commit (its worker was killed while storing it).
+    (ElementExport, "file"),
 )
 
 Progress = Callable[[int, int], None]

@@ -69,6 +69,12 @@ OPERATIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("generationJob", "query ($a: ID!) { generationJob(id: $a) { id } }", {"a": "GenerationJob"}),
     ("exploreWork", "query ($a: ID!) { exploreWork(id: $a) { id } }", {"a": "ExploreWork"}),
     ("node", "query ($a: ID!) { node(id: $a) { id } }", {"a": "Element"}),
+    ("elementExport", "query ($a: ID!) { elementExport(id: $a) { id } }", {"a": "ElementExport"}),
+    (
+        "elementExport",
+        "mutation ($a: ID!) { elementExport(input: {ids: [$a]}) RESULT }",
+        {"a": "Element"},
+    ),
     (
         "webhookDeliveries",
         "query ($a: ID) { webhookDeliveries(endpointId: $a) { totalCount edges { node { id } } } }",

@@ -127,6 +127,15 @@ class IdentityEngine(abc.ABC):
         speed matters more than the smallest faces (the local engine searches it once, at
         its own size up to 1280 px, without the upsampled second pass)."""
 
+    def describe_frame(
+        self, image: Image.Image, *, faces: bool = True, appearance: bool = True
+    ) -> ImageDescriptors:
+        """A video frame's descriptors (`describe(image, frame=True)`) when the caller needs
+        only its `faces` or only its `appearance`: an engine may leave out what is not asked
+        for (no faces; an empty hash, histogram and keypoints), and what it measures must be
+        what `describe` would. This default leaves nothing out."""
+        return self.describe(image, frame=True)
+
     @abc.abstractmethod
     def face_distance(self, a: Face, b: Face) -> float:
         """How far apart two described faces are (0: identical)."""

@@ -5,25 +5,36 @@ keyframes. Pure media work on temporary files; `elements.video_elements` stores 
   (long side at most `CLIP_MAX_SIDE`) and AAC in an MP4 with its index first, so browsers
   can play it while it loads. The demuxer is forced from the sniffed container.
 - **Sample**: `SAMPLE_FPS` frames a second over the clip, decoded with PyAV.
-- **One person**: OpenCV's frontal and profile face cascades on each sampled frame. The clip
-  passes when at least `MIN_FACE_SHARE` of the frames show a face and no frame shows two.
-  Haar cascades miss faces that are small, turned or blurred: "no face" means the detector
-  saw none, which is reported with the counts. They also fire now and then on background
-  texture (on the astronaut zoom test clip: a box on the shuttle model in 3 of 18 frames,
-  supported by 7–8 detection windows where the real face has 13–30), so a frame counts as
-  showing two people only when two faces are each supported by `CONFIDENT_NEIGHBORS`
-  windows (`vision.confident_faces`).
+- **One person**: each sampled frame is searched with dlib's HOG face detector
+  (`identity.local.frame_faces`, at most `FRAME_SEARCH_SIDE` px: faces from about 80 px,
+  frontal or moderately turned; about 9 ms a 480×360 frame). Where it finds exactly one
+  face, that is the frame's reading (pose "frontal"). Where it finds none (a small face, a
+  profile) or several, OpenCV's frontal and profile face cascades search the frame as they
+  always did (`cascade_reading`, about 330 ms of CPU a 480×360 frame) and decide. Every
+  `SWEEP_EVERY`-th frame (every 2 s) dlib searches the frame upsampled (faces from about
+  40 px, four times the cost), so a second, smaller face beside a large one sends that
+  frame to the cascades too. The clip passes when at least `MIN_FACE_SHARE` of the frames
+  show a face and no frame shows two. What is not seen: a second person who is only in
+  profile, or under 80 px and gone before the next sweep frame, beside a face dlib finds
+  alone (the cascades found these on every frame). Haar cascades miss faces that are
+  small, turned or blurred: "no face" means the detectors saw none, which is reported with
+  the counts. They also fire now and then on background texture (on the astronaut zoom
+  test clip: a box on the shuttle model in 3 of 18 frames, supported by 7–8 detection
+  windows where the real face has 13–30), so a frame counts as showing two people only
+  when two faces are each supported by `CONFIDENT_NEIGHBORS` windows
+  (`vision.confident_faces`).
 - **Keyframes**: among frames with exactly one face, the sharpest frontal face (variance of
   the Laplacian over the face box) is the main image; up to three more are chosen greedily,
   each the candidate farthest in time from those already chosen, with a bonus for the pose
   (frontal / profile) the chosen ones show least, and never closer than `MIN_KEYFRAME_GAP`
   seconds.
 - **One identity**: the identity engine describes each keyframe's face (from a crop around
-  the cascades' box, the face scaled to `IDENTITY_FACE_SIDE` px) and every one must be within
-  its threshold of the main keyframe's face (`check_keyframe_identity`): the cascades count
-  faces per frame and can't see a cut from one person to another. A face under 40 px, or one
-  the engine finds none in (a profile, for dlib), is not described: the cascades' verdict
-  stands. Measured against the cascades alone in `bench/keyframe_identity.py`.
+  the frame reading's face box, dlib's or the cascades', the face scaled to
+  `IDENTITY_FACE_SIDE` px) and every one must be within its threshold of the main
+  keyframe's face (`check_keyframe_identity`): the per-frame search counts faces per frame
+  and can't see a cut from one person to another. A face under 40 px, or one the engine
+  finds none in (a profile, for dlib), is not described: the per-frame verdict stands.
+  Measured against the per-frame search alone in `bench/keyframe_identity.py`.
 """
 
 from __future__ import annotations
@@ -37,11 +48,13 @@ from typing import TYPE_CHECKING, Any
 
 import av
 import imageio_ffmpeg
+import numpy as np
 from PIL import Image
 
 from elements.assists.vision import Box, detect, sharpness
 from elements.error_codes import ElementErrorCode
 from elements.identity.base import MIN_FACE_SIDE
+from elements.identity.local import frame_faces
 from elements.media.video import DEMUXERS
 
 if TYPE_CHECKING:
@@ -50,6 +63,11 @@ if TYPE_CHECKING:
 CLIP_MAX_SIDE = 1280
 SAMPLE_FPS = 3.0
 MIN_FACE_SHARE = 0.6
+# dlib searches sampled frames at most this long side (faces from about 80 px of it).
+FRAME_SEARCH_SIDE = 640
+# Every SWEEP_EVERY-th sampled frame (the first, then every 2 s at 3 fps), dlib also
+# searches the frame upsampled: faces from about 40 px.
+SWEEP_EVERY = 6
 MAX_KEYFRAMES = 4
 MIN_KEYFRAME_GAP = 0.5  # seconds
 POSE_BONUS = 0.5  # in units of the window's length
@@ -144,6 +162,9 @@ class FrameReading:
     face: Box | None  # the face when there is exactly one
     pose: str  # "frontal", "profile" or ""
     sharpness: float  # over the face box; 0 without exactly one face
+    # How the frame was searched: "hog" (dlib at the frame's size), "hog_upsampled" (a
+    # sweep frame) or "cascades" (OpenCV's, where dlib found no face or more than one).
+    search: str = "cascades"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -152,7 +173,41 @@ class FrameReading:
         return data
 
 
-def read_frame(index: int, time: float, image: Image.Image) -> FrameReading:
+def read_frame(index: int, time: float, image: Image.Image, *, sweep: bool = False) -> FrameReading:
+    """One frame's faces: dlib's HOG first (a few ms); the face cascades (a few hundred)
+    only where it finds no face or more than one (see the module's docstring). `sweep`:
+    dlib searches the frame upsampled too, for a second, smaller face."""
+    gray, back = _search_copy(image)
+    found = frame_faces(gray, upsample=sweep)
+    if len(found) != 1:
+        return cascade_reading(index, time, image)
+    (x, y, w, h), _ = found[0]
+    face = Box(round(x * back), round(y * back), round(w * back), round(h * back))
+    return FrameReading(
+        index=index,
+        time=time,
+        frontal=1,
+        profile=0,
+        faces=1,
+        confident=1,
+        face=face,
+        pose="frontal",
+        sharpness=sharpness(image, face),
+        search="hog_upsampled" if sweep else "hog",
+    )
+
+
+def _search_copy(image: Image.Image) -> tuple[np.ndarray, float]:
+    """The frame in grey, its long side at most FRAME_SEARCH_SIDE, and the factor back."""
+    scale = min(1.0, FRAME_SEARCH_SIDE / max(image.size))
+    if scale < 1.0:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(image.convert("L")), 1.0 / scale
+
+
+def cascade_reading(index: int, time: float, image: Image.Image) -> FrameReading:
+    """The frame through OpenCV's frontal, profile and mirrored-profile cascades."""
     found = detect(image, bodies=False, cats=False)
     faces = found.faces
     confident = len(faces)
@@ -257,7 +312,7 @@ def analyse(
 ) -> Verdict:
     readings = []
     for index, (time, image) in enumerate(frames):
-        readings.append(read_frame(index, time, image))
+        readings.append(read_frame(index, time, image, sweep=index % SWEEP_EVERY == 0))
         if progress is not None:
             progress((index + 1) / len(frames))
     return judge(readings)
@@ -271,7 +326,7 @@ class IdentityCheck:
     the main keyframe's face, None where that face could not be described. `decided`: the
     main keyframe's face was described; when not (a face under `MIN_FACE_SIDE`, or one the
     engine's detector does not find, such as a profile), the check says nothing and the
-    cascades' verdict stands."""
+    per-frame verdict stands."""
 
     ok: bool
     decided: bool
@@ -289,7 +344,7 @@ class IdentityCheck:
 
 
 def _face_crop(image: Image.Image, face: Box) -> tuple[Image.Image, Box]:
-    """The keyframe around the cascades' face (one face side of margin each way), scaled so
+    """The keyframe around the frame reading's face (one face side of margin each way), scaled so
     the face is about IDENTITY_FACE_SIDE px, and that face's box in the crop's pixels. The
     engine then searches a small image (fast) in which the face is big enough for its
     detector without upsampling (dlib's HOG finds faces from about 80 px)."""
@@ -313,8 +368,8 @@ def _face_crop(image: Image.Image, face: Box) -> tuple[Image.Image, Box]:
 
 
 def keyframe_face(engine: IdentityEngine, reading: FrameReading, image: Image.Image) -> Face | None:
-    """The descriptor of the face the cascades saw in this keyframe: the described face of
-    the crop around it that overlaps their box best. None when the cascades' face is under
+    """The descriptor of the face the frame's reading found in this keyframe: the described
+    face of the crop around it that overlaps that box best. None when that face is under
     MIN_FACE_SIDE px or the engine finds and describes none there (a profile, for dlib)."""
     if reading.face is None or min(reading.face.w, reading.face.h) < MIN_FACE_SIDE:
         return None

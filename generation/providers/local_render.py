@@ -28,6 +28,10 @@ Video (`render_video`)
   one camera transform with OpenCV (a bilinear warp while the crop changes size; a copied
   window of the source scaled once, at whole pixels, while it keeps its size) and the
   overlays laid with premultiplied alpha. x264 runs a preview preset (`VIDEO_CODEC_ARGS`).
+  Each shot starts on a keyframe (the preset turns x264's own cut detection off, so it would
+  make one keyframe for the whole video): a player or the consistency pass
+  (`generation.consistency`) seeks to a shot without decoding the shots before it, for about
+  7 % more bytes and no measurable encoding time.
 - A start frame opens the video: the first shot's first half-second eases from it (the very
   first frame is the start frame). An end frame closes it the same way (the very last frame
   is the end frame).
@@ -782,19 +786,23 @@ def ffmpeg_command(
     out: Path,
     *,
     video_args: Sequence[str] | None = None,
+    keyframes: Sequence[int] = (),
 ) -> list[str]:
     """ffmpeg reading raw RGB frames on stdin and a WAV, writing H.264/AAC MP4 with
-    `video_args` (default `VIDEO_CODEC_ARGS`). Public: the benchmark's baseline pipes its
-    frames through the same command."""
+    `video_args` (default `VIDEO_CODEC_ARGS`) and a keyframe at each of the `keyframes`
+    (frame numbers; the first frame always is one). Public: the benchmark's baseline pipes
+    its frames through the same command."""
     if video_args is None:
         video_args = VIDEO_CODEC_ARGS
+    forced = [f"{n / fps:.6f}" for n in sorted(set(keyframes)) if n > 0]
+    keyframe_args = ("-force_key_frames", ",".join(forced)) if forced else ()
     return [
         FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
         "-i", "-",
         "-i", str(audio),
         "-map", "0:v:0", "-map", "1:a:0",
-        *video_args, *AUDIO_CODEC_ARGS, *MUX_ARGS,
+        *video_args, *keyframe_args, *AUDIO_CODEC_ARGS, *MUX_ARGS,
         str(out),
     ]  # fmt: skip
 
@@ -1085,6 +1093,11 @@ def _stderr_tail(stderr: IO[bytes]) -> str:
     return text[-STDERR_TAIL:] or "(no output)"
 
 
+def _shot_starts(frames: Sequence[int]) -> list[int]:
+    """The first frame of each shot, given each shot's frame count."""
+    return [sum(frames[:n]) for n in range(len(frames))]
+
+
 def render_video(
     shots: Sequence[ShotSpec],
     out_path: Path,
@@ -1153,7 +1166,9 @@ def render_video(
         with (Path(workdir) / "ffmpeg.log").open("w+b") as stderr:
             try:
                 process = subprocess.Popen(  # noqa: S603 (our own arguments, no shell)
-                    ffmpeg_command(width, height, fps, audio, encoded),
+                    ffmpeg_command(
+                        width, height, fps, audio, encoded, keyframes=_shot_starts(frames)
+                    ),
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,

@@ -87,6 +87,7 @@ def test_ensure_schedules_twice_leaves_one_midnight_schedule():
             "generation.janitor",
             "generation.sweep_webhook_deliveries",
             "elements.sweep_stale_video_elements",
+            "elements.sweep_element_exports",
         ]
     )
     sweep = Schedule.objects.get(name="generation.sweep_stale_jobs")

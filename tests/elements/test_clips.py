@@ -43,13 +43,35 @@ def test_keyframes_spread_over_time_and_poses(clip_file) -> None:
 def test_a_sporadic_second_box_is_not_a_second_person(clip_file) -> None:
     # The astronaut zoom: in a few frames the frontal cascade also fires on the shuttle
     # model behind her, with few agreeing windows; the confident pass keeps only her face.
+    # The analysis runs the cascades only where dlib's HOG finds no face or several, so
+    # they are run here on every frame.
     frames = clips.sample_frames(clip_file(videos.silent_astronaut_clip()))
-    verdict = clips.analyse(frames)
+    readings = [clips.cascade_reading(i, t, image) for i, (t, image) in enumerate(frames)]
 
-    sporadic = [r for r in verdict.readings if r.faces >= 2]
+    sporadic = [r for r in readings if r.faces >= 2]
     assert sporadic, "the cascade's false box is what this test is about"
     assert all(r.confident == 1 and r.face is not None for r in sporadic)
-    assert verdict.ok and verdict.with_several == 0
+    cascades = clips.judge(readings)
+    assert cascades.ok and cascades.with_several == 0
+    # dlib finds her face alone in every frame: the cascades are not needed at all.
+    verdict = clips.analyse(frames)
+    assert verdict.ok and verdict.with_face == 18 and verdict.with_several == 0
+    assert {r.search for r in verdict.readings} == {"hog", "hog_upsampled"}
+    assert all(r.faces == 1 and r.pose == "frontal" for r in verdict.readings)
+
+
+def test_a_second_smaller_face_is_found_on_the_sweep_frames(clip_file) -> None:
+    # Two people in every frame; at the frame's size dlib finds only the larger face.
+    frames = clips.sample_frames(clip_file(videos.astronaut_beside_another_clip()))
+    verdict = clips.analyse(frames)
+
+    sweeps = [r for r in verdict.readings if r.index % clips.SWEEP_EVERY == 0]
+    others = [r for r in verdict.readings if r.index % clips.SWEEP_EVERY]
+    assert len(sweeps) == 3 and {r.search for r in others} == {"hog"}
+    # Upsampled, dlib sees both faces; the cascades confirm two people there.
+    assert all(r.search == "cascades" and r.confident == 2 for r in sweeps)
+    assert not verdict.ok and verdict.code == "MULTIPLE_PEOPLE"
+    assert verdict.with_several == 3 and "3 of 18 sampled frames" in verdict.message
 
 
 def test_sampling_takes_three_frames_a_second(clip_file) -> None:

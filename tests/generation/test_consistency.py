@@ -4,14 +4,18 @@ mentions, is flagged on that shot only."""
 
 from __future__ import annotations
 
+import av
+import numpy as np
 import pytest
 from strawberry import relay
 
-from generation.consistency import shot_windows
+from generation.consistency import sample_frames, shot_windows
 from generation.models import JobConsistency, JobStatus
 from generation.providers.local import LocalProvider
+from generation.providers.local_render import Layer, ShotSpec, render_video
 from tests.support.consistency import PROMPT, consistency_library
 from tests.support.jobs import submit
+from tests.support.photos import photo
 from tests.support.studio import studio_client
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +112,35 @@ def test_shot_windows_follow_the_output_length():
     windows = shot_windows(plan, 10.0)
     assert [(round(a, 3), round(b, 3)) for _, a, b in windows] == [(0, 4), (4, 10)]
     assert shot_windows({}, 5.0) == []
+
+
+def test_sampled_frames_are_the_nearest_frames_of_a_full_decode(tmp_path):
+    """`sample_frames` decodes from keyframes and skips unreferenced frames: what it returns
+    must be, pixel for pixel, the frame a decode of every frame puts nearest to each time (a
+    tie to the later one), and the renderer must start every shot on a keyframe."""
+    # given a 3-shot render with a camera move (every frame differs from the next)
+    scene = tmp_path / "scene.png"
+    photo("coffee").save(scene)
+    layers = [Layer(scene, "background")]
+    shots = [ShotSpec(1.0, text, layers) for text in ("Push in", "Pan left", "Pull back")]
+    video = tmp_path / "video.mp4"
+    render_video(shots, video, width=320, height=180, fps=24)
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        base = float(stream.time_base)
+        every = [
+            ((f.pts or 0) * base, f.key_frame, f.to_ndarray(format="rgb24"))
+            for f in container.decode(stream)
+        ]
+    assert [round(at, 3) for at, key, _ in every if key] == [0.0, 1.0, 2.0]
+    step = 1 / 24
+    times = [0.5, 1.5, 2.5, 0.0, 2.9, 9.0, -1.0, 1.0 + step / 2, 0.25, 0.26, 1.5, 2 - step / 3]
+
+    # when
+    frames = sample_frames(video, times)
+
+    # then
+    assert len(frames) == len(times)
+    for t, frame in zip(times, frames, strict=True):
+        nearest = min(every, key=lambda f: (abs(f[0] - t), -f[0]))
+        assert np.array_equal(np.asarray(frame), nearest[2]), t

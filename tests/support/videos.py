@@ -192,3 +192,18 @@ def person_change_clip() -> bytes:
     frontal face in every frame, so the cascades see one person; the descriptors see two."""
     astronaut, other = zoom_and_pan("astronaut", 6.0), lfw_face(1)
     return make_video(lambda t: astronaut(t) if t < 3.0 else other, 6.0)
+
+
+@functools.cache
+def astronaut_beside_another_clip() -> bytes:
+    """The astronaut's photo (her face ≈ 50 px) beside LFW face 1 (≈ 100 px), each on half
+    of the frame: two people in every frame, of whom dlib's HOG at the frame's size finds
+    only the larger face."""
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), (30, 30, 30))
+    other = lfw_face(1).crop(
+        ((WIDTH - 240) // 2, (HEIGHT - 240) // 2, (WIDTH + 240) // 2, (HEIGHT + 240) // 2)
+    )
+    for x, image in ((0, photo("astronaut")), (WIDTH // 2, other)):
+        half = image.resize((WIDTH // 2, round(image.height * (WIDTH // 2) / image.width)))
+        canvas.paste(half, (x, (HEIGHT - half.height) // 2))
+    return make_video(lambda t: canvas, 6.0, audio=None)

@@ -94,6 +94,9 @@ def schedules() -> tuple[tuple[str, str, str], ...]:
             "elements.tasks.sweep_stale_video_elements",
             "* * * * *",
         ),
+        # Element exports: bundles past their time deleted, exports whose job was lost taken
+        # again.
+        ("elements.sweep_element_exports", "elements.tasks.sweep_element_exports", "*/5 * * * *"),
     )
 
 
@@ -101,7 +104,8 @@ class Command(BaseCommand):
     help = (
         "Create or update the scheduled tasks: the daily reset at midnight in TIME_ZONE and, "
         "every minute, the sweeps of generation jobs and video elements whose worker died and "
-        "of due webhook deliveries; and the janitor of orphaned files and render folders."
+        "of due webhook deliveries; every 5 minutes, expired and lost element exports; and "
+        "the janitor of orphaned files and render folders."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
