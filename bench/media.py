@@ -2,7 +2,8 @@
 (`bench/run.py`), subject detection, the speech analysis and video element processing
 (`bench/features.py`), identity descriptors (`bench/identity.py`), the consistency pass
 against the local render (`bench/consistency.py`), the export and re-import of a bundle
-(`bench/bundles.py`), each against its baseline measured in the same run.
+(`bench/bundles.py`), likeness matching (`bench/likeness.py`), each against its baseline
+measured in the same run.
 
     .venv/bin/python bench/media.py [--quick] [--only process_image,detect_subject,...]
 
@@ -17,6 +18,7 @@ CASES = (
     "process_image",
     "assists",
     "identity",
+    "likeness",
     "voice",
     "video_element",
     "consistency",
@@ -29,12 +31,14 @@ def media_rows() -> Rows:
     from consistency import consistency
     from features import assists, video_element, voice
     from identity import identity
+    from likeness import likeness
     from run import media
 
     return {
         "process_image": media,
         "assists": assists,
         "identity": identity,
+        "likeness": likeness,
         "voice": voice,
         "video_element": video_element,
         "consistency": consistency,

@@ -31,12 +31,17 @@ from django.views.decorators.http import require_safe
 from accounts.models import NON_MEMBER_TIER_CODE, Membership, MembershipTier, User
 from accounts.selectors import membership_in_force
 from elements import services
+from elements.likeness import services as likeness_services
 from elements.models import (
     Element,
     ElementSource,
     ElementStatus,
     ImageOrigin,
     ImageRole,
+    Likeness,
+    LikenessGrant,
+    LikenessMatch,
+    LikenessStatus,
     ModerationEvent,
     ReferenceImage,
     Voice,
@@ -816,3 +821,79 @@ class ModerationEventAdmin(ReadOnlyAdmin):
     list_select_related = ("staff",)
     date_hierarchy = "created_at"
     fields = ("created_at", "action", "subject", "element", "voice", "reason", "affected", "staff")
+
+
+# --- Likeness protection ----------------------------------------------------------------------
+
+
+@admin.register(Likeness)
+class LikenessAdmin(ReadOnlyAdmin):
+    """Claimed likenesses. The review queue: filter status "In staff review" (a claim whose
+    face matches another user's active likeness); approve or reject it."""
+
+    list_display = ("owner", "status", "failure_code", "conflict_owner", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("owner__username", "owner__email")
+    list_select_related = ("owner", "conflict_with__owner")
+    fields = (
+        "owner",
+        "status",
+        "failure_code",
+        "failure_message",
+        "conflict_with",
+        "phrase",
+        "report",
+        "created_at",
+        "updated_at",
+    )
+    actions = ("approve_claims", "reject_claims")
+
+    @admin.display(description="Matches the likeness of")
+    def conflict_owner(self, obj: Likeness) -> str:
+        return obj.conflict_with.owner.username if obj.conflict_with else "—"
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("elements.change_element")
+
+    @admin.action(description="Approve selected claims in review", permissions=["moderate"])
+    def approve_claims(self, request: HttpRequest, queryset: QuerySet[Likeness]) -> None:
+        done = 0
+        for likeness in queryset.filter(status=LikenessStatus.REVIEW):
+            likeness_services.likeness_review_approve(staff=staff_user(request), likeness=likeness)
+            done += 1
+        self.message_user(request, f"Approved {plural(done, 'claim')}.", messages.SUCCESS)
+
+    @admin.action(description="Reject selected claims in review", permissions=["moderate"])
+    def reject_claims(self, request: HttpRequest, queryset: QuerySet[Likeness]) -> None:
+        done = 0
+        for likeness in queryset.filter(status=LikenessStatus.REVIEW):
+            likeness_services.likeness_review_reject(staff=staff_user(request), likeness=likeness)
+            done += 1
+        self.message_user(request, f"Rejected {plural(done, 'claim')}.", messages.SUCCESS)
+
+
+@admin.register(LikenessMatch)
+class LikenessMatchAdmin(ReadOnlyAdmin):
+    """Elements that show a claimed likeness. The moderation queue: state "Declined" (the
+    likeness owner refused it; the element stays held): block the element from its page."""
+
+    list_display = ("element", "element_owner", "likeness_owner", "state", "updated_at")
+    list_filter = ("state",)
+    search_fields = ("element__name", "element__owner__username", "likeness__owner__username")
+    list_select_related = ("element__owner", "likeness__owner")
+    fields = ("likeness", "element", "state", "distance", "decided_at", "created_at")
+
+    @admin.display(description="Element owner")
+    def element_owner(self, obj: LikenessMatch) -> str:
+        return obj.element.owner.username
+
+    @admin.display(description="Likeness of")
+    def likeness_owner(self, obj: LikenessMatch) -> str:
+        return obj.likeness.owner.username
+
+
+@admin.register(LikenessGrant)
+class LikenessGrantAdmin(ReadOnlyAdmin):
+    list_display = ("likeness", "grantee", "created_at")
+    list_select_related = ("likeness__owner", "grantee")
+    fields = ("likeness", "grantee", "created_at")

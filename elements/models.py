@@ -69,6 +69,9 @@ class ElementStatus(models.TextChoices):
     # A video element whose processing refused the clip (no face, two people…); kept, with
     # its failure, until the owner deletes it.
     FAILED = "failed", "Failed"
+    # Its faces match another user's claimed likeness (`elements.likeness`) and that person
+    # has not allowed its owner: editable, not usable, until they do.
+    HELD = "held", "Held for the likeness owner"
 
 
 class VoiceSource(models.TextChoices):
@@ -424,3 +427,165 @@ class ElementExport(models.Model):
 
     def __str__(self) -> str:
         return f"Export #{self.pk} ({self.status})"
+
+
+# --- Likeness protection (`elements.likeness`) ------------------------------------------------
+
+
+class LikenessStatus(models.TextChoices):
+    PROCESSING = "processing", "Checking the selfie video"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+    # The face matches another user's active likeness: staff decide.
+    REVIEW = "review", "In staff review"
+
+
+class LikenessChallenge(models.Model):
+    """A phrase the service showed a user to say in their selfie video; used once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likeness_challenges"
+    )
+    phrase = models.CharField(max_length=120)
+    syllables = models.PositiveSmallIntegerField(help_text="Syllables of the phrase, spoken.")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"“{self.phrase}” for {self.user}"
+
+
+class Likeness(models.Model):
+    """A user's claimed face: the descriptors of their checked selfie video (never the video,
+    deleted after the check). Other users' elements that match it are held for them."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likeness"
+    )
+    status = models.CharField(
+        max_length=12, choices=LikenessStatus.choices, default=LikenessStatus.PROCESSING
+    )
+    phrase = models.CharField(max_length=120, help_text="The phrase of the challenge.")
+    phrase_syllables = models.PositiveSmallIntegerField(default=0)
+    video = models.FileField(
+        upload_to="likeness/videos/",
+        max_length=200,
+        blank=True,
+        help_text="The selfie video, kept only until the check ends.",
+    )
+    video_extension = models.CharField(max_length=8, blank=True)
+    descriptors = models.BinaryField(
+        default=b"", blank=True, help_text="Face descriptors (float32 rows) of the keyframes."
+    )
+    engine = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    failure_code = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    report = models.JSONField(default=dict, blank=True, help_text="What the checks measured.")
+    conflict_with = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The active likeness this claim's face matched (status review).",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "likenesses"
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(failure_code=""),
+                name="elements_likeness_failure_has_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="elements_likeness_progress_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Likeness of {self.owner}"
+
+
+class LikenessIndexVersion(models.Model):
+    """One row: a new random token whenever the set of active likenesses changes, so each
+    process knows when its cached matrix of descriptors is stale (`elements.likeness.index`).
+    Random, not a counter: a rolled-back transaction or a restored backup can't bring back a
+    number some process cached for another set."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"Likeness index {self.token}"
+
+
+class LikenessMatchState(models.TextChoices):
+    HELD = "held", "Held for the likeness owner"
+    ALLOWED = "allowed", "Allowed"
+    DECLINED = "declined", "Declined (staff review)"
+
+
+class LikenessMatch(models.Model):
+    """An element of another user whose faces match a likeness, and the owner's decision."""
+
+    likeness = models.ForeignKey(Likeness, on_delete=models.CASCADE, related_name="matches")
+    element = models.ForeignKey(Element, on_delete=models.CASCADE, related_name="likeness_matches")
+    state = models.CharField(
+        max_length=10, choices=LikenessMatchState.choices, default=LikenessMatchState.HELD
+    )
+    distance = models.FloatField(help_text="Nearest face descriptor distance.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["likeness", "element"], name="elements_likeness_match_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["likeness", "state", "-updated_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.element} ~ {self.likeness}"
+
+
+class LikenessGrant(models.Model):
+    """The likeness owner allows one user (grantee) or everyone (no grantee) to use
+    elements that match their face. Deleting it holds those elements again."""
+
+    likeness = models.ForeignKey(Likeness, on_delete=models.CASCADE, related_name="grants")
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: everyone.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["likeness", "grantee"], name="elements_likeness_grant_once"
+            ),
+            models.UniqueConstraint(
+                fields=["likeness"],
+                condition=Q(grantee__isnull=True),
+                name="elements_likeness_grant_everyone_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.likeness}: {self.grantee or 'everyone'}"

@@ -27,6 +27,7 @@ from accounts.locks import lock_owner
 from accounts.selectors import user_entitlements
 from elements.error_codes import ElementErrorCode
 from elements.hooks import pinned_file_names
+from elements.likeness.holds import refresh_holds
 from elements.media.audio import ProcessedAudio, QualityWarning, process_audio
 from elements.media.images import ProcessedImage, process_image
 from elements.models import (
@@ -868,6 +869,8 @@ def element_unblock(*, staff: AbstractBaseUser, element: Element, reason: str = 
             reason=(reason or "Unblocked").strip()[:300],
             staff_id=staff.pk,
         )
+        # Unblocked, it may still show a likeness its owner was not allowed to use.
+        refresh_holds([element.pk])
     element.refresh_from_db()
 
 

@@ -42,8 +42,33 @@ def compute_image_descriptors(image_id: int) -> bool:
     """Compute one image's face and appearance descriptors; a duplicate delivery, or an
     image deleted meanwhile, does nothing."""
     from elements.identity.services import image_descriptors_compute
+    from elements.likeness.services import element_likeness_check
+    from elements.models import ReferenceImage
 
-    return image_descriptors_compute(int(image_id))
+    computed = image_descriptors_compute(int(image_id))
+    # Then the element's faces against the claimed likenesses (held if one matches).
+    element_id = (
+        ReferenceImage.objects.filter(pk=image_id).values_list("element_id", flat=True).first()
+    )
+    if element_id is not None:
+        element_likeness_check(element_id)
+    return computed
+
+
+def enqueue_likeness_check(likeness_id: int) -> None:
+    """Hand a likeness claim's selfie video to the workers (after its transaction)."""
+    async_task(
+        "elements.tasks.check_likeness",
+        int(likeness_id),
+        task_name=f"likeness-{likeness_id}",
+    )
+
+
+def check_likeness(likeness_id: int) -> None:
+    """Check a likeness claim's selfie video, then delete it; a duplicate does nothing."""
+    from elements.likeness.services import likeness_check
+
+    likeness_check(int(likeness_id))
 
 
 def enqueue_element_export(export_id: int) -> None:

@@ -29,6 +29,7 @@ from strawberry_django.fields.types import OperationInfo, OperationMessage
 from accounts.error_codes import AccountErrorCode, CreditErrorCode
 from elements.bundles.errors import BundleErrorCode
 from elements.error_codes import ElementErrorCode
+from elements.likeness.error_codes import LikenessErrorCode
 from elements.media.errors import MediaErrorCode
 from elementsite.error_codes import ListErrorCode, RequestErrorCode
 from elementsite.storage import StorageErrorCode
@@ -48,6 +49,7 @@ DOMAIN_ENUMS: dict[type[StrEnum], str] = {
     CreditErrorCode: "credits",
     ElementErrorCode: "the element library",
     MediaErrorCode: "uploaded images, audio and video",
+    LikenessErrorCode: "likeness protection",
     BundleErrorCode: "element bundles (export and import)",
     PromptErrorCode: "the prompt",
     GenerationErrorCode: "generation jobs",

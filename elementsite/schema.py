@@ -35,6 +35,7 @@ from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.assists import AssistQuery
 from elements.graphql.bundles import BundleMutation, BundleQuery
+from elements.graphql.likeness import LikenessMutation, LikenessQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
 from elements.graphql.video import VideoElementMutation
@@ -70,6 +71,7 @@ Query = merge_types(
     (
         AccountQuery,
         ElementQuery,
+        LikenessQuery,
         BundleQuery,
         AssistQuery,
         GenerationQuery,
@@ -91,6 +93,7 @@ Mutation = merge_types(
         ElementMutation,
         BundleMutation,
         VideoElementMutation,
+        LikenessMutation,
         GenerationMutation,
         ExploreMutation,
         WebhookMutation,

@@ -57,6 +57,8 @@ class PromptErrorCode(StrEnum):
     ELEMENT_BLOCKED = "ELEMENT_BLOCKED"
     ELEMENT_PROCESSING = "ELEMENT_PROCESSING"
     ELEMENT_FAILED = "ELEMENT_FAILED"
+    # Its faces match another user's claimed likeness, who has not allowed it (or withdrew).
+    ELEMENT_HELD = "ELEMENT_HELD"
     UNKNOWN_IMAGE = "UNKNOWN_IMAGE"
     IMAGE_NUMBER_MISSING = "IMAGE_NUMBER_MISSING"
     IMAGES_NOT_SUPPORTED = "IMAGES_NOT_SUPPORTED"
@@ -719,6 +721,15 @@ def _references(
                 PromptIssue(
                     PromptErrorCode.ELEMENT_BLOCKED,
                     f'"{ref.name}" was blocked by moderation and can\'t be used.',
+                    field=where,
+                )
+            )
+        elif status == "held":
+            issues.append(
+                PromptIssue(
+                    PromptErrorCode.ELEMENT_HELD,
+                    f'"{ref.name}" shows a person who claimed their likeness and has not '
+                    "allowed you to use it; it is held until they do.",
                     field=where,
                 )
             )

@@ -16,6 +16,13 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.models import User
 from elements import services as element_services
+from elements.models import (
+    Likeness,
+    LikenessGrant,
+    LikenessMatch,
+    LikenessMatchState,
+    LikenessStatus,
+)
 from generation import services as generation_services
 from generation.catalog import ModelCode
 from generation.explore import services as explore_services
@@ -115,6 +122,18 @@ def seed() -> None:
     account_services.daily_reset()
     call_command("ensure_schedules", stdout=io.StringIO())
     call_command("janitor", "--dry-run", "--no-progress", stdout=io.StringIO())
+    claimant = User.objects.create_user(LONG_NAME[:-1] + "y", "may@example.com", TEST_PASSWORD)
+    likeness = Likeness.objects.create(
+        owner=claimant,
+        status=LikenessStatus.REVIEW,
+        phrase="apple river green morning table",
+        failure_code="LIKENESS_ALREADY_CLAIMED",
+        failure_message="This face matches a likeness another user claimed: staff will review.",
+    )
+    LikenessMatch.objects.create(
+        likeness=likeness, element=element, state=LikenessMatchState.DECLINED, distance=0.41
+    )
+    LikenessGrant.objects.create(likeness=likeness, grantee=owner)
     ProviderAlert.objects.create(
         provider="kling",
         code="1102",

@@ -173,6 +173,21 @@ OPERATIONS: list[tuple[str, str, dict[str, Any]]] = [
         {"a": "WebhookEndpoint"},
     ),
     (
+        "likenessAllowUser",
+        "mutation ($a: ID!) { likenessAllowUser(input: {matchId: $a}) RESULT }",
+        {"a": "LikenessMatch"},
+    ),
+    (
+        "likenessDecline",
+        "mutation ($a: ID!) { likenessDecline(input: {matchId: $a}) RESULT }",
+        {"a": "LikenessMatch"},
+    ),
+    (
+        "likenessGrantWithdraw",
+        "mutation ($a: ID!) { likenessGrantWithdraw(input: {grantId: $a}) RESULT }",
+        {"a": "LikenessGrant"},
+    ),
+    (
         "generationSubmit",
         "mutation ($a: ID!) { generationSubmit(input: "
         '{model: IMAGE_O1, prompt: "A red kite over the sea", elementIds: [$a]}) RESULT }',
@@ -266,9 +281,15 @@ UPLOAD_OPERATIONS: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"input": {"elementId": "Element", "imageId": "ReferenceImage", "file": None}},
         ["input.file"],
     ),
+    (
+        "likenessClaim",
+        "mutation ($input: LikenessClaimInput!) { likenessClaim(input: $input) RESULT }",
+        {"input": {"challengeId": "LikenessChallenge", "video": None}},
+        ["input.video"],
+    ),
 ]
 
-ID_FIELDS = {"voiceId", "outputId", "elementId", "imageId"}
+ID_FIELDS = {"voiceId", "outputId", "elementId", "imageId", "challengeId"}
 
 
 def with_ids(value: Any, make: Any) -> Any:

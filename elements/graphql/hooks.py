@@ -11,7 +11,7 @@ before it builds the schema, so both are in place before the first request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
@@ -40,6 +40,7 @@ HistoryStill = Callable[..., BinaryIO]
 class _Registered:
     usage: UsageResolver | None = None
     history_still: HistoryStill | None = None
+    use_counter: ElementUseCounter | None = None
 
 
 _registered = _Registered()
@@ -61,6 +62,22 @@ def usage_for(
     if _registered.usage is None:
         return None
     return _registered.usage(info, owner_id=owner_id, element_id=element_id, voice_file=voice_file)
+
+
+# element ids -> {element id: (jobs, shared works, recreations) that used it, by anyone}.
+ElementUseCounter = Callable[[Sequence[int]], dict[int, tuple[int, int, int]]]
+
+
+def element_use_counter_register(count: ElementUseCounter) -> None:
+    """Set the function that counts where an element went (the likeness console shows it
+    to the person the element shows, not the jobs themselves)."""
+    _registered.use_counter = count
+
+
+def element_use_counts(element_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    if _registered.use_counter is None:
+        return {}
+    return _registered.use_counter(element_ids)
 
 
 def history_still_register(still: HistoryStill) -> None:

@@ -229,7 +229,8 @@ class ElementNode(PkNodeID, relay.Node):
     source: ElementSource = column(description="Images or a video.")
     status: ElementStatus = column(
         description="ACTIVE (ready to use), PROCESSING (a video element being prepared), "
-        "BLOCKED by moderation, or FAILED (a video element that could not be made)."
+        "BLOCKED by moderation, FAILED (a video element that could not be made), or HELD "
+        "(it shows a person who claimed their likeness and has not allowed you)."
     )
     blocked_reason: str = column(description="Why moderation blocked it; empty unless blocked.")
     version: int = column(description="Grows by one on every change.")

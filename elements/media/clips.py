@@ -123,12 +123,15 @@ def clip_info(clip: Path) -> ClipInfo:
         raise ClipError(str(exc)) from exc
 
 
-def sample_frames(clip: Path, fps: float = SAMPLE_FPS) -> list[tuple[float, Image.Image]]:
-    """Frames at 0, 1/fps, 2/fps… seconds: for each instant, the first frame at or after it."""
+def sample_frames(
+    clip: Path, fps: float = SAMPLE_FPS, *, demuxer: str = "mov"
+) -> list[tuple[float, Image.Image]]:
+    """Frames at 0, 1/fps, 2/fps… seconds: for each instant, the first frame at or after it.
+    `demuxer`: ffmpeg's, forced (`video.DEMUXERS`); the trimmed clips are MP4 ("mov")."""
     frames: list[tuple[float, Image.Image]] = []
     step = 1 / fps
     try:
-        with av.open(str(clip), format="mov") as container:
+        with av.open(str(clip), format=demuxer) as container:
             stream = container.streams.video[0]
             base = stream.time_base or Fraction(1, 90_000)
             start = stream.start_time or 0
@@ -364,9 +367,7 @@ def _face_crop(image: Image.Image, face: Box) -> tuple[Image.Image, Box]:
     return crop, box
 
 
-def _keyframe_face(
-    engine: IdentityEngine, reading: FrameReading, image: Image.Image
-) -> Face | None:
+def keyframe_face(engine: IdentityEngine, reading: FrameReading, image: Image.Image) -> Face | None:
     """The descriptor of the face the frame's reading found in this keyframe: the described
     face of the crop around it that overlaps that box best. None when that face is under
     MIN_FACE_SIDE px or the engine finds and describes none there (a profile, for dlib)."""
@@ -387,7 +388,7 @@ def check_keyframe_identity(
     Only the (at most MAX_KEYFRAMES) chosen frames are described, each from a crop around
     the face the cascades found in it, not every sampled frame."""
     threshold = engine.face_threshold
-    faces = [_keyframe_face(engine, reading, image) for reading, image in keyframes]
+    faces = [keyframe_face(engine, reading, image) for reading, image in keyframes]
     if not faces or faces[0] is None:
         return IdentityCheck(True, False, [None] * len(faces), threshold)
     main = faces[0]

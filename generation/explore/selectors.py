@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from generation.explore.models import ExploreRecreation, ExploreWork, WorkStatus
-from generation.models import GenerationJob
+from generation.models import GenerationJob, JobElement
 
 NEWEST = "newest"
 MOST_RECREATED = "most_recreated"
@@ -84,3 +86,20 @@ def usage_recreations(
     return ExploreRecreation.objects.filter(work__in=works.values("pk")).order_by(
         "-created_at", "-id"
     )
+
+
+def element_use_counts(element_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """For each element: jobs that used it from its owner's library, works shared from
+    them, and recreations of those, by anyone, in one grouped query: the counts the likeness
+    console shows the person the element shows (never the jobs, which are its owner's)."""
+    rows = (
+        JobElement.objects.filter(element_id__in=list(element_ids))
+        .filter(job__explore_recreation__isnull=True)
+        .values("element_id")
+        .annotate(
+            jobs=Count("job_id", distinct=True),
+            works=Count("job__explore_works", distinct=True),
+            recreations=Count("job__explore_works__recreations", distinct=True),
+        )
+    )
+    return {r["element_id"]: (r["jobs"], r["works"], r["recreations"]) for r in rows}

@@ -77,12 +77,12 @@ def make_video(
     frames: Frame,
     seconds: float,
     *,
-    audio: str | None = "speech",
+    audio: str | bytes | None = "speech",
     container: str = "mp4",
     size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> bytes:
     """An mp4 (H.264/AAC), mov or webm (VP8/Opus) clip of `frames`; `audio` is "speech",
-    "silence" or None for no audio track."""
+    "silence", 16 kHz mono PCM bytes, or None for no audio track."""
     exe = imageio_ffmpeg.get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="test-video-") as workdir:
         out = Path(workdir) / f"clip.{container}"
@@ -90,7 +90,12 @@ def make_video(
         cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}"]
         cmd += ["-r", str(FPS), "-i", "pipe:0"]
         if audio is not None:
-            pcm = speechlike_pcm(seconds) if audio == "speech" else bytes(2 * int(16000 * seconds))
+            if isinstance(audio, bytes):
+                pcm = audio
+            elif audio == "speech":
+                pcm = speechlike_pcm(seconds)
+            else:
+                pcm = bytes(2 * int(16000 * seconds))
             wav = Path(workdir) / "sound.wav"
             wav.write_bytes(pcm_wav_bytes(pcm))
             cmd += ["-i", str(wav)]

@@ -21,7 +21,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from accounts.graphql.permissions import current_user, require_user
-from elements.graphql.hooks import usage_register
+from elements.graphql.hooks import element_use_counter_register, usage_register
 from elements.media_urls import media_url
 from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
@@ -209,3 +209,4 @@ def usage_for(
 # `Element.usage` and `Voice.usage` are declared by the element library, which never imports
 # generation: the record is plugged in here, before the schema is built.
 usage_register(graphql_type=Usage, resolve=usage_for)
+element_use_counter_register(selectors.element_use_counts)

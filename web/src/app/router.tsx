@@ -24,6 +24,7 @@ export const router = createBrowserRouter([
           { path: "elements/new/video", lazy: screen(() => import("../routes/VideoNew")) },
           { path: "elements/:id", lazy: screen(() => import("../routes/ElementPage")) },
           { path: "voices", lazy: screen(() => import("../routes/Voices")) },
+          { path: "likeness", lazy: screen(() => import("../routes/Likeness")) },
           { path: "account", lazy: screen(() => import("../routes/Account")) },
           { path: "create", lazy: screen(() => import("../routes/Create")) },
           { path: "jobs", lazy: screen(() => import("../routes/Jobs")) },

@@ -16,7 +16,7 @@ import {
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Coins, Compass, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
-import { History as HistoryIcon, ListVideo } from "lucide-react";
+import { History as HistoryIcon, ListVideo, ScanFace } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useMutation } from "urql";
@@ -45,6 +45,7 @@ const LogoutDocument = graphql(`
 const NAV = [
   { to: "/library", label: "Library", icon: Images },
   { to: "/voices", label: "Voices", icon: Mic },
+  { to: "/likeness", label: "Likeness", icon: ScanFace },
   { to: "/create", label: "Create", icon: Sparkles },
   { to: "/jobs", label: "Jobs", icon: ListVideo },
   { to: "/history", label: "History", icon: HistoryIcon },
@@ -98,20 +99,21 @@ export function Layout() {
     <AppShell header={{ height: 60 }} padding="md">
       <AppShell.Header px="md" style={{ background: "rgba(13,15,19,0.92)", backdropFilter: "blur(8px)" }}>
         <Group h="100%" justify="space-between" wrap="nowrap">
-          <Group gap="xl" wrap="nowrap">
+          <Group gap="lg" wrap="nowrap">
             <UnstyledButton component={Link} to="/library" aria-label="Element Studio home">
               <Group gap={8} wrap="nowrap">
                 <Sparkles size={22} color="var(--mantine-color-violet-4)" aria-hidden />
-                <Text fw={700} size="lg">
+                <Text fw={700} size="lg" style={{ whiteSpace: "nowrap" }}>
                   Element Studio
                 </Text>
               </Group>
             </UnstyledButton>
             {me && (
-              <Group gap="xs" visibleFrom="sm" component="nav" aria-label="Main">
+              // Seven links fit on one line from md up (the viewer's figures from lg).
+              <Group gap={4} visibleFrom="md" wrap="nowrap" component="nav" aria-label="Main">
                 {NAV.map(({ to, label, icon: Icon }) => (
                   <NavLink key={to} to={to} className="nav-link">
-                    <Group gap={6}>
+                    <Group gap={6} wrap="nowrap">
                       <Icon size={16} aria-hidden />
                       {label}
                     </Group>
@@ -122,7 +124,7 @@ export function Layout() {
           </Group>
           {me ? (
             <Group gap="md" wrap="nowrap">
-              <Group gap="md" visibleFrom="md" wrap="nowrap">
+              <Group gap="md" visibleFrom="lg" wrap="nowrap">
                 <ViewerFigures me={me} />
               </Group>
               <Menu position="bottom-end" withinPortal>
@@ -141,7 +143,7 @@ export function Layout() {
                   </Menu.Item>
                 </Menu.Dropdown>
               </Menu>
-              <Burger opened={drawer} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Open navigation" />
+              <Burger opened={drawer} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Open navigation" />
             </Group>
           ) : (
             <Group gap="sm">
@@ -156,7 +158,7 @@ export function Layout() {
         </Group>
       </AppShell.Header>
       {me && (
-        <Drawer opened={drawer} onClose={close} title="Element Studio" size="xs" hiddenFrom="sm">
+        <Drawer opened={drawer} onClose={close} title="Element Studio" size="xs" hiddenFrom="md">
           <Stack gap="md" component="nav" aria-label="Main (mobile)">
             {NAV.map(({ to, label }) => (
               <NavLink key={to} to={to} className="nav-link" onClick={close}>
