@@ -53,31 +53,42 @@ const NAV = [
 ];
 
 function ViewerFigures({ me }: { me: Viewer }) {
+  // Seven links leave the header about 500 px for these from lg up: the words after the
+  // figures show from xl, and each figure keeps its full meaning in a tooltip and its label.
   return (
     <>
       <Tooltip label={`${me.tier.name} tier`}>
-        <Badge variant="light" color={me.isMember ? "violet" : "gray"} aria-label={`Tier: ${me.tier.name}`}>
+        <Badge
+          variant="light"
+          color={me.isMember ? "violet" : "gray"}
+          aria-label={`Tier: ${me.tier.name}`}
+          style={{ flexShrink: 0, overflow: "visible" }}
+        >
           {me.tier.name}
         </Badge>
       </Tooltip>
-      <Group gap={4} aria-label={`Credits: ${me.creditBalance}`}>
-        <Coins size={16} aria-hidden />
-        <Text size="sm" fw={600}>
-          {me.creditBalance}
-        </Text>
-        <Text size="sm" c="dimmed">
-          credits
-        </Text>
-      </Group>
-      <Group gap={4} aria-label={`Free multi-view uses left today: ${me.freeMultiviewUsesLeftToday}`}>
-        <Sparkles size={16} aria-hidden />
-        <Text size="sm" fw={600}>
-          {me.freeMultiviewUsesLeftToday}/{me.freeMultiviewUsesPerDay}
-        </Text>
-        <Text size="sm" c="dimmed">
-          free multi-view today
-        </Text>
-      </Group>
+      <Tooltip label={`${me.creditBalance} credits`}>
+        <Group gap={4} wrap="nowrap" aria-label={`Credits: ${me.creditBalance}`}>
+          <Coins size={16} aria-hidden />
+          <Text size="sm" fw={600}>
+            {me.creditBalance}
+          </Text>
+          <Text size="sm" c="dimmed" visibleFrom="xl" style={{ whiteSpace: "nowrap" }}>
+            credits
+          </Text>
+        </Group>
+      </Tooltip>
+      <Tooltip label="Free multi-view uses left today">
+        <Group gap={4} wrap="nowrap" aria-label={`Free multi-view uses left today: ${me.freeMultiviewUsesLeftToday}`}>
+          <Sparkles size={16} aria-hidden />
+          <Text size="sm" fw={600} style={{ whiteSpace: "nowrap" }}>
+            {me.freeMultiviewUsesLeftToday}/{me.freeMultiviewUsesPerDay}
+          </Text>
+          <Text size="sm" c="dimmed" visibleFrom="xl" style={{ whiteSpace: "nowrap" }}>
+            free multi-view today
+          </Text>
+        </Group>
+      </Tooltip>
     </>
   );
 }
