@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -239,6 +240,27 @@ def test_a_claimed_likeness_holds_another_users_element_until_allowed(
     assert bobby(ELEMENT, {"id": element_id})["element"]["status"] == "HELD"
     assert issue_codes(bobby, "[@Commander] on the moon") == ["ELEMENT_HELD"]
     assert bobby(SUGGEST, {"q": "Comm"})["mentionSuggestions"] == []
+    # and a submit mentioning it is refused: no job, no credit moved
+    from accounts import services as account_services
+    from accounts.models import CreditLedgerEntry, CreditWallet
+    from generation import services as generation_services
+    from generation.catalog import ModelCode
+    from generation.models import GenerationJob
+
+    account_services.credits_grant(user=bob, amount=100, reason="test credits")
+    ledger = CreditLedgerEntry.objects.count()
+    balance = CreditWallet.objects.get(user=bob).balance
+    with pytest.raises(ValidationError) as refused:
+        generation_services.generation_submit(
+            owner=bob,
+            request=generation_services.JobRequest(
+                model=ModelCode.IMAGE_O1, prompt="[@Commander] on the moon"
+            ),
+        )
+    assert "ELEMENT_HELD" in error_codes(refused.value)
+    assert not GenerationJob.objects.filter(owner=bob).exists()
+    assert CreditLedgerEntry.objects.count() == ledger
+    assert CreditWallet.objects.get(user=bob).balance == balance
     # and Ada sees it, with Bob's public name and a preview she may open
     (edge,) = alice(MATCHES, {"state": "HELD"})["likenessMatches"]["edges"]
     match = edge["node"]
