@@ -14,6 +14,14 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from elements.teams.models import (  # noqa: F401  (the app's models, loaded with it)
+    InvitationStatus,
+    Team,
+    TeamInvitation,
+    TeamMembership,
+    TeamRole,
+)
+
 ELEMENT_NAME_MAX = 40
 ELEMENT_DESCRIPTION_MAX = 500
 # Characters that would break a `[@Name]` mention, or a line of a prompt.
@@ -96,6 +104,14 @@ class Voice(models.Model):
         related_name="voices",
         help_text="The uploader; empty for presets of the shared Voice Library.",
     )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="voices",
+        help_text="The team library it belongs to; empty: the uploader's own library.",
+    )
     name = models.CharField(max_length=60)
     audio = models.FileField(upload_to="voices/", max_length=200)
     duration_ms = models.PositiveIntegerField(help_text="Length of the normalized audio.")
@@ -146,10 +162,21 @@ class Element(models.Model):
     """A reusable character, prop or scene in its owner's library."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="elements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="elements",
+        help_text="Its library's owner; in a team library, the member who created it.",
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="elements",
+        help_text="The team library it belongs to; empty: the owner's own library.",
     )
     name = models.CharField(
-        max_length=ELEMENT_NAME_MAX, help_text="Unique in the owner's library; `[@Name]`."
+        max_length=ELEMENT_NAME_MAX, help_text="Unique in its library; `[@Name]`."
     )
     type = models.CharField(max_length=16, choices=ElementType.choices, default=ElementType.OTHER)
     description = models.TextField(blank=True, max_length=ELEMENT_DESCRIPTION_MAX)
@@ -227,12 +254,26 @@ class Element(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "-updated_at", "-id"]),
+            models.Index(fields=["team", "-updated_at", "-id"]),
             # The `@` picker's prefix match (`selectors.mention_suggestions`); exact-name
-            # lookups use the unique constraint's index below.
+            # lookups use the unique constraints' indexes below.
             PrefixIndex(F("owner"), Lower("name"), name="elements_owner_name_prefix"),
+            PrefixIndex(F("team"), Lower("name"), name="elements_team_name_prefix"),
         ]
         constraints = [
-            models.UniqueConstraint(Lower("name"), "owner", name="elements_name_unique_per_owner"),
+            # Names are unique per library: the owner's own, or a team's.
+            models.UniqueConstraint(
+                Lower("name"),
+                "owner",
+                condition=Q(team__isnull=True),
+                name="elements_name_unique_per_owner",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "team",
+                condition=Q(team__isnull=False),
+                name="elements_name_unique_per_team",
+            ),
             models.CheckConstraint(
                 condition=Q(name=Trim("name")) & ~Q(name=""),
                 name="elements_name_trimmed_not_empty",
