@@ -187,6 +187,7 @@ const ISSUE_AREAS: Partial<Record<string, Area>> = {
   TOO_MANY_BOUND_ELEMENTS: "elementIds",
   TOO_MANY_REFERENCES: "attachedImages",
   UNKNOWN_MENTION: "prompt",
+  AMBIGUOUS_MENTION: "prompt",
   SHOT_DURATIONS_MISMATCH: "duration",
 };
 
@@ -202,6 +203,34 @@ export function fixMention(prompt: string, issue: Pick<Issue, "message">, name: 
   const replacement = `[@${name}]`;
   if (written && prompt.includes(written)) return prompt.split(written).join(replacement);
   return prompt;
+}
+
+/** A qualified form as the service lists it (`[@Hero@studio-nine]`, or without brackets), as
+ * written in a prompt, and the name it qualifies. */
+export function qualifiedParts(form: string): { text: string; name: string } | null {
+  const m = form.trim().match(/^\[?@?\s*(.+?)\s*@\s*([a-z0-9-]+)\s*\]?$/i);
+  if (!m) return null;
+  return { text: `[@${m[1]}@${m[2].toLowerCase()}]`, name: m[1] };
+}
+
+/** The prompt with an ambiguous `[@Name]` (a name found in two or more teams) replaced by one
+ * qualified form, `[@Name@handle]`; mentions already qualified are left alone. */
+export function fixAmbiguous(prompt: string, form: string): string {
+  const parts = qualifiedParts(form);
+  if (!parts) return prompt;
+  const escaped = parts.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return prompt.replace(new RegExp(`\\[@\\s*${escaped}\\s*\\]`, "gi"), parts.text);
+}
+
+/** One click of an issue's suggestion: an unknown name replaced by a close one, or an
+ * ambiguous name by its qualified form. */
+export function applyFix(prompt: string, issue: Pick<Issue, "message" | "code">, suggestion: string): string {
+  return issue.code === "AMBIGUOUS_MENTION" ? fixAmbiguous(prompt, suggestion) : fixMention(prompt, issue, suggestion);
+}
+
+/** The words of a fix's button for a suggestion. */
+export function fixLabel(issue: Pick<Issue, "code">, suggestion: string): string {
+  return issue.code === "AMBIGUOUS_MENTION" ? (qualifiedParts(suggestion)?.text ?? suggestion) : suggestion;
 }
 
 function newKey(): string {
@@ -530,8 +559,8 @@ function PreviewPanel({
                   {issue.suggestions.length > 0 && (
                     <Group gap={6} mt={6}>
                       {issue.suggestions.map((s) => (
-                        <Button key={s} size="compact-xs" variant="white" color="dark" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => onFix(issue, s)}>
-                          Use {s}
+                        <Button key={s} size="compact-xs" variant="white" color="dark" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => onFix(issue, s)} tt="none">
+                          Use {fixLabel(issue, s)}
                         </Button>
                       ))}
                     </Group>
@@ -795,8 +824,8 @@ export default function Create() {
               {fixes.length > 0 && (
                 <Group gap={6} aria-label="Suggested names">
                   {fixes.map(({ issue, name }) => (
-                    <Button key={`${issue.message}-${name}`} size="compact-sm" variant="light" color="yellow" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => setPrompt((p) => fixMention(p, issue, name))}>
-                      Replace with {name}
+                    <Button key={`${issue.message}-${name}`} size="compact-sm" variant="light" color="yellow" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => setPrompt((p) => applyFix(p, issue, name))}>
+                      Replace with {fixLabel(issue, name)}
                     </Button>
                   ))}
                 </Group>
@@ -951,7 +980,7 @@ export default function Create() {
               loading={previewing}
               empty={empty}
               balance={me?.creditBalance ?? null}
-              onFix={(issue, name) => setPrompt((p) => fixMention(p, issue, name))}
+              onFix={(issue, name) => setPrompt((p) => applyFix(p, issue, name))}
             />
           </Box>
         </Grid.Col>

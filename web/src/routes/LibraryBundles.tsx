@@ -161,8 +161,10 @@ export function ExportDialog({
     if (started.current) return;
     started.current = true;
     const mine = run.current;
+    // The personal library is the default: only a team's handle is sent.
     const from = libraryArgument(library?.qualifier ?? PERSONAL);
-    void start({ input: ids ? { ids, library: from } : { all: true, library: from } }).then((r) => {
+    const where = from ? { library: from } : {};
+    void start({ input: ids ? { ids, ...where } : { all: true, ...where } }).then((r) => {
       if (mine !== run.current) return;
       const found = problemOf(r.error, r.data?.elementExport);
       if (found) {
@@ -313,7 +315,7 @@ export function ImportDialog({
     if (!file) return setProblem({ fields: { bundle: "Choose a bundle (.zip) first." }, form: null, codes: [] });
     setProblem(null);
     const r = await send(
-      { input: { bundle: file, onConflict, library: libraryArgument(library?.qualifier ?? PERSONAL) } },
+      { input: { bundle: file, onConflict, ...(library?.kind === "TEAM" ? { library: library.qualifier } : {}) } },
       { additionalTypenames: ["Element", "ElementConnection", "Me", "Library"] },
     );
     const found = pick(problemOf(r.error, r.data?.elementImport), ["bundle"]);
