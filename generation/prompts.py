@@ -441,7 +441,7 @@ class _Library:
         """Close names, each as the text that mentions it (qualified when it must be); within
         `library` only when given."""
         out: list[str] = []
-        for key in self._close(name, n if library is None else len(self._folded_names)):
+        for key in self._close(name, n if library is None else max(1, len(self._folded_names))):
             for element in self.by_name[key].values():
                 if not element.mentionable or (library is not None and element.library != library):
                     continue
