@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, Length, Lower
 
 from elements.models import (
@@ -20,6 +20,7 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.teams.models import PERSONAL_LIBRARY
 from elements.teams.policy import Action, Library, permitted, personal_library
 
 
@@ -82,8 +83,14 @@ def element_is_mentionable(status: str) -> bool:
 
 
 def usable_elements(*, owner: AbstractBaseUser) -> QuerySet[Element]:
-    """Elements the owner can mention and use in generation now (MENTIONABLE_STATUSES)."""
-    return Element.objects.filter(owner_id=owner.pk, status__in=MENTIONABLE_STATUSES)
+    """Elements the user can mention and use in generation now (MENTIONABLE_STATUSES), in
+    every library they may USE: their own and their teams' (one query, the teams a
+    subquery)."""
+    return permitted(owner, Element, Action.USE).filter(status__in=MENTIONABLE_STATUSES)
+
+
+# What `libraryName` says of the user's own library.
+PERSONAL_LIBRARY_NAME = "Personal"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,44 @@ class MentionSuggestion:
     name: str
     type: str
     match: str  # "prefix", "contains" or "fuzzy"
+    library: str = PERSONAL_LIBRARY  # its library's qualifier: "me" or a team's handle
+    library_name: str = PERSONAL_LIBRARY_NAME
+    # The text to insert: `[@Name]` when that resolves to this very element (it is in the
+    # personal library, or in the only library the user may use that has the name), else
+    # the qualified `[@Name@handle]`, as `generation.prompts` resolves them.
+    mention: str = ""
+
+
+# (pk, name, type, team handle or None, team name or None, unqualified)
+_Row = tuple[int, str, str, str | None, str | None, bool]
+
+
+def _suggestion(row: _Row, match: str) -> MentionSuggestion:
+    pk, name, kind, handle, team_name, unqualified = row
+    library = handle or PERSONAL_LIBRARY
+    return MentionSuggestion(
+        element_id=pk,
+        name=name,
+        type=kind,
+        match=match,
+        library=library,
+        library_name=team_name or PERSONAL_LIBRARY_NAME,
+        mention=f"[@{name}]" if unqualified else f"[@{name}@{library}]",
+    )
+
+
+def _with_unqualified(rows: list[tuple[Any, ...]], all_rows: list[tuple[Any, ...]]) -> list[_Row]:
+    """`rows` (pk, name, type, handle, team name) with whether `[@Name]` resolves to each:
+    it does for an element of the personal library, and for a team's when no other element
+    the user may use (in any state: the compiler resolves names before states) has its name."""
+    count: dict[str, int] = {}
+    for row in all_rows:
+        folded = " ".join(row[1].split()).casefold()
+        count[folded] = count.get(folded, 0) + 1
+    return [
+        (*row[:5], row[3] is None or count.get(" ".join(row[1].split()).casefold(), 0) <= 1)
+        for row in rows
+    ]
 
 
 def _bytewise(expression: Any) -> Any:
@@ -115,40 +160,76 @@ def _close(term: str, name: str) -> float:
 
 
 def mention_suggestions(
-    *, owner: AbstractBaseUser, query: str, first: int = 10
+    *, owner: AbstractBaseUser, query: str, first: int = 10, library: Library | None = None
 ) -> list[MentionSuggestion]:
     """For the `@` picker: names starting with `query` first (shortest first), then names
-    containing it, then close names (typos). Only the owner's usable elements.
+    containing it, then close names (typos). Only usable elements of the libraries the user
+    may USE (their own and their teams'; `library` alone when given), each with the mention
+    to insert (`MentionSuggestion.mention`).
 
-    Runs on every keystroke, so the prefix match is SQL on the `(owner, lower(name))` index
-    (`elements_owner_name_prefix`) with a LIMIT: when it fills the list (a short prefix in a
-    big library, the common case) that one query is all. Otherwise a second query reads the
-    other usable names (a library is capped by the tier's element limit) and ranks them
-    here: containing first, then the close ones by `difflib`. (A name that only casefold
-    matches, "Straße" for "strass", is offered as a prefix only when the list is not full.)"""
+    Runs on every keystroke, so the prefix match is SQL on the `(owner, lower(name))` and
+    `(team, lower(name))` indexes with a LIMIT: when it fills the list (a short prefix in a
+    big library, the common case) that one query is all; whether `[@Name]` would resolve to
+    each row is an EXISTS in it. Otherwise a second query reads every element the user may
+    use (each library is capped by its element limit) and ranks the rest here: containing
+    first, then the close ones by `difflib`. The teams are a subquery of each: the number of
+    queries doesn't grow with them. (A name that only casefold matches, "Straße" for
+    "strass", is offered as a prefix only when the list is not full.)"""
     first = max(1, min(first, 50))
     typed = (query or "").strip().lstrip("@[")
     term = typed.casefold()
-    usable = usable_elements(owner=owner).alias(folded=Lower("name"))
+    reachable = permitted(owner, Element, Action.USE)
+    usable = usable_elements(owner=owner)
+    if library is not None:
+        usable = usable.filter(library.rows())
+    columns = ("pk", "name", "type", "team__handle", "team__name")
+
+    def everything() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The usable rows to rank and every row reachable (for the names' owners), read in
+        one query."""
+        rows = list(reachable.order_by().values_list(*columns, "status", "team_id", "owner_id"))
+        if library is None:
+            candidates = [r[:5] for r in rows if r[5] in MENTIONABLE_STATUSES]
+        else:
+            candidates = [
+                r[:5]
+                for r in rows
+                if r[5] in MENTIONABLE_STATUSES
+                and (r[6] == library.team_id if library.team is not None else r[6] is None)
+            ]
+        return candidates, [r[:5] for r in rows]
+
     if not term:
         # Just `@`: the first names in casefold order, which no database's ORDER BY follows.
-        rows = list(usable.order_by().values_list("pk", "name", "type"))
-        rows.sort(key=lambda r: r[1].casefold())
-        return [MentionSuggestion(pk, name, kind, "prefix") for pk, name, kind in rows[:first]]
-    prefix: list[tuple[int, str, str]] = []
-    others = usable
+        candidates, all_rows = everything()
+        candidates.sort(key=lambda r: (r[1].casefold(), r[0]))
+        rows = _with_unqualified(candidates[:first], all_rows)
+        return [_suggestion(row, "prefix") for row in rows]
+    prefix: list[_Row] = []
     # SQLite's LOWER folds ASCII letters only: a term with others is matched here, below.
     if term.isascii():
-        starts = Q(folded__startswith=typed.lower())
-        prefix = list(
-            usable.filter(starts)
-            .order_by(Length("name"), _bytewise(Lower("name")), "pk")
-            .values_list("pk", "name", "type")[:first]
+        # Another element the user may use by this name: on the unique (lower(name), library)
+        # indexes, so one probe per row returned.
+        others_named = (
+            reachable.alias(folded=Lower("name"))
+            .filter(folded=Lower(OuterRef("name")))
+            .exclude(pk=OuterRef("pk"))
+            .values("pk")
         )
-        others = usable.exclude(starts)
-    contains, rest = [], []
+        prefix = [
+            (*row[:5], row[3] is None or not row[5])
+            for row in usable.alias(folded=Lower("name"))
+            .filter(folded__startswith=typed.lower())
+            .annotate(shadowed=Exists(others_named))
+            .order_by(Length("name"), _bytewise(Lower("name")), "pk")
+            .values_list(*columns, "shadowed")[:first]
+        ]
+    contains: list[_Row] = []
+    rest: list[_Row] = []
     if len(prefix) < first:
-        for row in others.order_by().values_list("pk", "name", "type"):
+        taken = {row[0] for row in prefix}
+        candidates, all_rows = everything()
+        for row in _with_unqualified([r for r in candidates if r[0] not in taken], all_rows):
             folded = row[1].casefold()
             # The rule is casefold's; LOWER misses a few (ß is "ss" to casefold).
             if folded.startswith(term):
@@ -157,20 +238,20 @@ def mention_suggestions(
                 contains.append(row)
             else:
                 rest.append(row)
-    prefix.sort(key=lambda r: (len(r[1]), r[1].casefold()))
-    contains.sort(key=lambda r: (r[1].casefold().index(term), r[1].casefold()))
-    out = [MentionSuggestion(pk, n, k, "prefix") for pk, n, k in prefix]
-    out += [MentionSuggestion(pk, n, k, "contains") for pk, n, k in contains]
+    prefix.sort(key=lambda r: (len(r[1]), r[1].casefold(), r[0]))
+    contains.sort(key=lambda r: (r[1].casefold().index(term), r[1].casefold(), r[0]))
+    out = [_suggestion(row, "prefix") for row in prefix]
+    out += [_suggestion(row, "contains") for row in contains]
     if len(out) < first and rest:
         scored = []
-        for pk, name, kind in rest:
-            folded = name.casefold()
+        for row in rest:
+            folded = row[1].casefold()
             # Compare with the name's start as well, so "banan" finds "Banana Cat".
             ratio = max(_close(term, folded), _close(term, folded[: len(term) + 1]))
             if ratio >= FUZZY_CUTOFF:
-                scored.append((-ratio, folded, pk, name, kind))
+                scored.append((-ratio, folded, row[0], row))
         scored.sort()
-        out += [MentionSuggestion(pk, n, k, "fuzzy") for _, _, pk, n, k in scored]
+        out += [_suggestion(row, "fuzzy") for *_, row in scored]
     return out[:first]
 
 

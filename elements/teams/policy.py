@@ -232,9 +232,18 @@ def _register_own() -> None:
     register(TeamInvitation, rule=_team_part_rule, scope=_team_part_scope)
 
 
-def _rule_for(model: type[models.Model]) -> Rule:
-    if not _RULES:
+_OWN_REGISTERED: list[bool] = []
+
+
+def _ensure_own() -> None:
+    # Not "no rule yet": a higher app registers its own in `ready()`, before any check.
+    if not _OWN_REGISTERED:
+        _OWN_REGISTERED.append(True)
         _register_own()
+
+
+def _rule_for(model: type[models.Model]) -> Rule:
+    _ensure_own()
     for klass in model.__mro__:
         if klass in _RULES:
             return _RULES[klass]
@@ -261,8 +270,7 @@ def scope(user: AbstractBaseUser | None, model: type[models.Model], action: Acti
     """`allowed` as a query condition on `model`'s rows."""
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
-    if not _SCOPES:
-        _register_own()
+    _ensure_own()
     for klass in model.__mro__:
         if klass in _SCOPES:
             return _SCOPES[klass](user, action)
