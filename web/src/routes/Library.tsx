@@ -332,11 +332,9 @@ function EmptyLibrary({ library, blocked }: { library: LibraryInfo | undefined; 
             <Button component={Link} to={newHref} leftSection={<Plus size={16} />} size="md" disabled={!!blocked}>
               {team ? "Add the first element" : "Create your first element"}
             </Button>
-            {!team && (
-              <Button component={Link} to="/elements/new/video" variant="light" leftSection={<Clapperboard size={16} />} size="md" disabled={!!blocked}>
-                From a video
-              </Button>
-            )}
+            <Button component={Link} to={`/elements/new/video${librarySearch(library?.qualifier)}`} variant="light" leftSection={<Clapperboard size={16} />} size="md" disabled={!!blocked}>
+              From a video
+            </Button>
           </Group>
         )}
       </Stack>
@@ -490,17 +488,15 @@ export default function Library() {
                 Import
               </Button>
             </WithReason>
-            {!team && (
-              <Button
-                component={Link}
-                to="/elements/new/video"
-                variant="light"
-                leftSection={<Clapperboard size={16} />}
-                disabled={!!createBlocked}
-              >
-                From a video
-              </Button>
-            )}
+            <Button
+              component={Link}
+              to={`/elements/new/video${librarySearch(qualifier)}`}
+              variant="light"
+              leftSection={<Clapperboard size={16} />}
+              disabled={!!createBlocked}
+            >
+              From a video
+            </Button>
             <WithReason reason={createBlocked}>
               <Button
                 component={Link}

@@ -56,6 +56,7 @@ export const TeamPageDocument = graphql(`
       }
       invitations {
         id
+        invitee
         role
         status
         invitedBy
@@ -501,15 +502,15 @@ function PendingInvitations({ team, refresh }: { team: Team; refresh: () => void
               >
                 <Stack gap={2} style={{ minWidth: 0 }}>
                   <Group gap="xs" wrap="nowrap">
+                    <Text size="sm" fw={600} truncate="end">
+                      {inv.invitee}
+                    </Text>
                     <Badge variant="light" color="gray" style={{ flexShrink: 0 }}>
                       {ROLE_LABELS[inv.role]}
                     </Badge>
-                    <Text size="sm" truncate="end">
-                      {inv.invitedBy ? `Invited by ${inv.invitedBy}` : "Invited"}
-                    </Text>
                   </Group>
                   <Text size="xs" c="dimmed">
-                    {when(inv.createdAt)}
+                    {inv.invitedBy ? `Invited by ${inv.invitedBy}` : "Invited"} · {when(inv.createdAt)}
                   </Text>
                 </Stack>
                 <Button
@@ -525,7 +526,7 @@ function PendingInvitations({ team, refresh }: { team: Team; refresh: () => void
                     );
                     if (ok) refresh();
                   }}
-                  aria-label={`Cancel the ${ROLE_LABELS[inv.role].toLowerCase()} invitation of ${when(inv.createdAt)}`}
+                  aria-label={`Cancel the invitation of ${inv.invitee}`}
                 >
                   Cancel
                 </Button>
@@ -635,7 +636,6 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
   const renameProblem = pick(problemAt("rename"), ["name"]);
   const elementCount = library?.elementCount;
 
-  if (!can.edit && !can.manageOwners && !can.leave && !can.deleteTeam) return null;
   return (
     <Paper withBorder p="lg" radius="lg" bg="dark.7" component="section" aria-labelledby="settings-title">
       <Stack gap="sm">
@@ -660,11 +660,9 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
             Transfer ownership
           </Button>
         )}
-        {can.leave && (
-          <Button variant="light" color="orange" justify="flex-start" leftSection={<DoorOpen size={16} aria-hidden />} onClick={() => open("leave")}>
-            Leave team
-          </Button>
-        )}
+        <Button variant="light" color="orange" justify="flex-start" leftSection={<DoorOpen size={16} aria-hidden />} onClick={() => open("leave")}>
+          Leave team
+        </Button>
         {can.deleteTeam && (
           <Button variant="light" color="red" justify="flex-start" leftSection={<Trash2 size={16} aria-hidden />} onClick={() => open("delete")}>
             Delete team
@@ -746,6 +744,12 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
             You lose access to its library at once, including the elements you made there (they stay with the team). To
             come back, someone has to invite you again.
           </Text>
+          {!can.leave && !problemAt("leave") && (
+            <Alert color="orange" role="alert" title="A team needs an owner" icon={<Crown size={18} aria-hidden />}>
+              You are the only owner of {team.name}. Make another member an owner first (Transfer ownership), or delete the
+              team.
+            </Alert>
+          )}
           <Refusal problem={problemAt("leave")} />
           <Group justify="flex-end">
             <Button variant="default" onClick={close} data-autofocus>
@@ -753,6 +757,7 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
             </Button>
             <Button
               color="orange"
+              disabled={!can.leave}
               loading={busy === "leave"}
               onClick={async () => {
                 const ok = await run("leave", () => leave({ input: { team: team.id } }, { additionalTypenames: TEAM_TYPENAMES }), "teamLeave");
