@@ -462,7 +462,7 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
       )}
       <StatusBanner element={element} />
       {readOnly && (
-        <Alert color="gray" variant="light" icon={<Eye size={18} aria-hidden />} title="View only" aria-label="Your role">
+        <Alert color="gray" variant="light" icon={<Eye size={18} aria-hidden />} title="View only">
           {element.viewerCan.use
             ? `Your role in ${element.libraryName} lets you call this element up in prompts and export it, not change or delete it`
             : `Your role in ${element.libraryName} doesn't let you change or delete this element`}

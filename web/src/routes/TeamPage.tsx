@@ -24,7 +24,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery, type CombinedError } from "urql";
 
 import { isSessionProblem, pick, problemOf, type Problem } from "../app/errors";
-import { when } from "../app/labels";
+import { day, when } from "../app/labels";
 import { librarySearch, ROLE_HINTS, ROLE_LABELS, useLibraries } from "../app/libraries";
 import { useSession } from "../app/session";
 import { TEAM_TYPENAMES } from "../app/teams";
@@ -288,16 +288,24 @@ function TeamView({ team, refresh, created, joined }: { team: Team; refresh: () 
             <ArrowLeft size={18} />
           </ActionIcon>
           <Stack gap={0} style={{ minWidth: 0 }}>
-            <Title order={1} style={{ overflowWrap: "anywhere" }}>
-              {team.name}
-            </Title>
+            <Group gap="sm" wrap="wrap" align="center">
+              <Title order={1} style={{ overflowWrap: "anywhere" }}>
+                {team.name}
+              </Title>
+              <Badge
+                variant="light"
+                color={team.viewerRole === "OWNER" ? "violet" : "gray"}
+                size="lg"
+                style={{ flexShrink: 0, overflow: "visible" }}
+                aria-label={`Your role: ${ROLE_LABELS[team.viewerRole]}`}
+              >
+                {ROLE_LABELS[team.viewerRole]}
+              </Badge>
+            </Group>
             <Text size="sm" c="dimmed">
-              @{team.handle} · since {when(team.createdAt)}
+              @{team.handle} · since {day(team.createdAt)}
             </Text>
           </Stack>
-          <Badge variant="light" color={team.viewerRole === "OWNER" ? "violet" : "gray"} size="lg" style={{ flexShrink: 0, overflow: "visible" }} aria-label={`Your role: ${ROLE_LABELS[team.viewerRole]}`}>
-            {ROLE_LABELS[team.viewerRole]}
-          </Badge>
         </Group>
         <Button component={Link} to={`/library${librarySearch(team.handle)}`} leftSection={<Images size={16} aria-hidden />}>
           Open the team library
@@ -354,15 +362,17 @@ function MembersTable({ team, members, refresh }: { team: Team; members: Member[
         </Group>
         <Refusal problem={problemAt("role")} />
         <ScrollArea type="auto">
-          <Table verticalSpacing="sm" miw={520} aria-label="Members">
+          <Table verticalSpacing="sm" miw={can.manageMembers ? 440 : 320} aria-label="Members">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Username</Table.Th>
-                <Table.Th w={170}>Role</Table.Th>
-                <Table.Th w={170}>Joined</Table.Th>
-                <Table.Th w={110}>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
+                <Table.Th w={140}>Role</Table.Th>
+                <Table.Th w={130}>Joined</Table.Th>
+                {can.manageMembers && (
+                  <Table.Th w={100}>
+                    <VisuallyHidden>Actions</VisuallyHidden>
+                  </Table.Th>
+                )}
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -407,12 +417,13 @@ function MembersTable({ team, members, refresh }: { team: Team; members: Member[
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Text size="sm" c="dimmed">
-                      {when(m.joinedAt)}
+                    <Text size="sm" c="dimmed" style={{ whiteSpace: "nowrap" }}>
+                      {day(m.joinedAt)}
                     </Text>
                   </Table.Td>
+                  {can.manageMembers && (
                   <Table.Td>
-                    {can.manageMembers && mayTouch(m) && (
+                    {mayTouch(m) && (
                       <Button
                         size="compact-sm"
                         variant="subtle"
@@ -425,6 +436,7 @@ function MembersTable({ team, members, refresh }: { team: Team; members: Member[
                       </Button>
                     )}
                   </Table.Td>
+                  )}
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -643,14 +655,13 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
           Team settings
         </Title>
         {can.edit && (
-          <Button variant="light" color="gray" justify="flex-start" leftSection={<Pencil size={16} aria-hidden />} onClick={() => open("rename")}>
+          <Button variant="default" justify="flex-start" leftSection={<Pencil size={16} aria-hidden />} onClick={() => open("rename")}>
             Rename team
           </Button>
         )}
         {can.manageOwners && (
           <Button
-            variant="light"
-            color="gray"
+            variant="default"
             justify="flex-start"
             leftSection={<Crown size={16} aria-hidden />}
             onClick={() => open("transfer")}
@@ -660,11 +671,11 @@ function TeamSettings({ team, members, refresh }: { team: Team; members: Member[
             Transfer ownership
           </Button>
         )}
-        <Button variant="light" color="orange" justify="flex-start" leftSection={<DoorOpen size={16} aria-hidden />} onClick={() => open("leave")}>
+        <Button variant="outline" color="orange" justify="flex-start" leftSection={<DoorOpen size={16} aria-hidden />} onClick={() => open("leave")}>
           Leave team
         </Button>
         {can.deleteTeam && (
-          <Button variant="light" color="red" justify="flex-start" leftSection={<Trash2 size={16} aria-hidden />} onClick={() => open("delete")}>
+          <Button variant="outline" color="red" justify="flex-start" leftSection={<Trash2 size={16} aria-hidden />} onClick={() => open("delete")}>
             Delete team
           </Button>
         )}
