@@ -142,12 +142,13 @@ export function Layout() {
               </Group>
             </UnstyledButton>
             {me && (
-              // Eight links fit on one line from md up (the viewer's figures from lg).
+              // Eight links fit on one line from md up (the viewer's figures from lg) with their
+              // icons from 84em: below that they pushed the account menu out (measured at 992–1280 px).
               <Group gap={4} visibleFrom="md" wrap="nowrap" component="nav" aria-label="Main">
                 {NAV.map(({ to, label, icon: Icon }) => (
                   <NavLink key={to} to={to} className="nav-link">
                     <Group gap={6} wrap="nowrap">
-                      <Icon size={16} aria-hidden />
+                      <Icon size={16} aria-hidden className="nav-icon" />
                       <NavLabel label={label} count={to === "/teams" ? pending : 0} />
                     </Group>
                   </NavLink>

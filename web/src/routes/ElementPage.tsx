@@ -906,7 +906,7 @@ function VoiceEditor({ element, editable }: { element: Detail; editable: boolean
               <Stack gap={0}>
                 <Text fw={600}>{voice.name}</Text>
                 <Text size="xs" c="dimmed">
-                  {seconds(voice.durationMs)} · {voice.source === "VIDEO" ? "native voice from the video" : voice.source === "PRESET" ? "Voice Library preset" : "your sample"}
+                  {seconds(voice.durationMs)} · {voice.source === "VIDEO" ? "native voice from the video" : voice.source === "PRESET" ? "Voice Library preset" : element.libraryQualifier !== PERSONAL ? `a sample in ${element.libraryName}` : "your sample"}
                 </Text>
               </Stack>
             </Group>

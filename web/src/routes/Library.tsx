@@ -435,7 +435,7 @@ export default function Library() {
     <Stack gap="lg" py="md">
       <Group justify="space-between" align="flex-end" gap="md">
         <Stack gap={2} style={{ minWidth: 0 }}>
-          <Group gap="sm" wrap="nowrap">
+          <Group gap="sm" wrap="wrap">
             <Title order={1}>Element Library</Title>
             {team && (
               <Badge variant="light" color="violet" size="lg" leftSection={<Users size={12} aria-hidden />} style={{ overflow: "visible" }}>
