@@ -27,7 +27,9 @@ import { useClient, useMutation, useQuery } from "urql";
 
 import { problemOf, type Problem } from "../app/errors";
 import { TYPE_LABELS } from "../app/labels";
+import { libraryArgument, librarySearch, PERSONAL, useLibraries } from "../app/libraries";
 import { useSession } from "../app/session";
+import { LibrarySwitcher } from "../components/LibrarySwitcher";
 import { MediaImage } from "../components/Media";
 import { MentionChips, MentionPrompt, removeMention, type MentionPromptHandle } from "../components/MentionPrompt";
 import { graphql } from "../gql";
@@ -97,14 +99,15 @@ const PromptPreviewDocument = graphql(`
 `);
 
 const CreateElementsDocument = graphql(`
-  query CreateElements($search: String) {
-    elements(status: ACTIVE, search: $search, order: NAME_ASC, first: 100) {
+  query CreateElements($search: String, $library: String) {
+    elements(status: ACTIVE, search: $search, order: NAME_ASC, first: 100, library: $library) {
       totalCount
       edges {
         node {
           id
           name
           type
+          qualifiedMention
           voice {
             id
           }
@@ -351,25 +354,34 @@ function Thumb({ file, label, onRemove }: { file: File; label: string; onRemove:
 }
 
 /** "Add from Element Library": the viewer's usable elements, searchable; a click mentions one. */
-function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: () => void; onPick: (name: string) => void }) {
+/** The Element Library as a grid to pick from, in any library the viewer may use: their own
+ * elements go in as `[@Name]`, a team's as the qualified `[@Name@handle]` (it can't be taken
+ * for another library's element of the same name). */
+function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: () => void; onPick: (mention: string) => void }) {
   const [search, setSearch] = useState("");
   const [debounced] = useDebouncedValue(search, 200);
+  const [qualifier, setQualifier] = useState(PERSONAL);
+  const { libraries } = useLibraries(qualifier);
   const [{ data, fetching }] = useQuery({
     query: CreateElementsDocument,
-    variables: { search: debounced || null },
+    variables: { search: debounced || null, library: libraryArgument(qualifier) },
     pause: !opened,
   });
   const edges = data?.elements.edges ?? [];
   return (
     <Modal opened={opened} onClose={onClose} title="Add from Element Library" size="xl">
       <Stack>
-        <TextInput
-          label="Search elements"
-          leftSection={<Search size={16} aria-hidden />}
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-          data-autofocus
-        />
+        <Group gap="sm" align="flex-end" wrap="wrap">
+          {libraries && libraries.length > 1 && <LibrarySwitcher libraries={libraries} value={qualifier} onChange={setQualifier} />}
+          <TextInput
+            label="Search elements"
+            leftSection={<Search size={16} aria-hidden />}
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            data-autofocus
+            style={{ flex: "1 1 240px" }}
+          />
+        </Group>
         {!data && fetching ? (
           <SimpleGrid cols={{ base: 3, sm: 5 }}>
             {Array.from({ length: 5 }, (_, i) => (
@@ -378,8 +390,14 @@ function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: 
           </SimpleGrid>
         ) : edges.length === 0 ? (
           <Stack align="center" gap={6} p="lg">
-            <Text fw={600}>{debounced ? `No element matches “${debounced}”` : "Your library has no usable elements yet"}</Text>
-            <Button component={Link} to="/elements/new" variant="light" onClick={onClose}>
+            <Text fw={600}>
+              {debounced
+                ? `No element matches “${debounced}”`
+                : qualifier === PERSONAL
+                  ? "Your library has no usable elements yet"
+                  : "This team's library has no usable elements yet"}
+            </Text>
+            <Button component={Link} to={`/elements/new${librarySearch(qualifier)}`} variant="light" onClick={onClose}>
               Create an element
             </Button>
           </Stack>
@@ -393,7 +411,7 @@ function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: 
                   aria-label={`Add ${node.name}`}
                   className="element-card"
                   onClick={() => {
-                    onPick(node.name);
+                    onPick(qualifier === PERSONAL ? `[@${node.name}]` : node.qualifiedMention);
                     onClose();
                   }}
                 >
@@ -985,7 +1003,7 @@ export default function Create() {
           </Box>
         </Grid.Col>
       </Grid>
-      <LibraryPicker opened={libraryOpen} onClose={() => setLibraryOpen(false)} onPick={(name) => promptBox.current?.insert(`[@${name}]`)} />
+      <LibraryPicker opened={libraryOpen} onClose={() => setLibraryOpen(false)} onPick={(mention) => promptBox.current?.insert(mention)} />
     </Stack>
   );
 }
