@@ -26,7 +26,7 @@ from tests.factories import UserFactory
 from tests.support.elements import CONSENT
 from tests.support.media import audio_upload, image_upload
 from tests.web.conftest import SCREENSHOTS, WIDTHS
-from tests.web.flows import log_in, prompt_box
+from tests.web.flows import log_in, preview, prompt_box
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -234,3 +234,53 @@ def test_a_team_library_from_invitation_to_removal(
     expect(ben_page.get_by_text("You're not in a team yet")).to_be_visible()
     # Nova stays with the team.
     assert Element.objects.filter(pk=nova.pk, team=team).exists()
+
+
+def _join(owner: Any, member: Any, name: str, handle: str) -> Team:
+    """A team of `owner` with `member` in it as an editor, through the services."""
+    from elements.teams import services as team_services
+
+    team = team_services.team_create(user=owner, name=name, handle=handle)
+    invitation = team_services.team_invite(
+        user=owner, team_id=team.pk, username=member.username, role="editor"
+    )
+    team_services.invitation_accept(user=member, invitation_id=invitation.pk)
+    return team
+
+
+def test_an_ambiguous_mention_is_fixed_with_one_click(page: Any, studio_url: str) -> None:
+    """A name in two of Ben's teams (and not his own): the preview's AMBIGUOUS_MENTION offers
+    each qualified form, and one click writes it into the prompt."""
+    ana = UserFactory(username="ana")
+    ben = UserFactory(username="ben")
+    for name, handle in ((TEAM, HANDLE), ("Night Shift", "night-shift")):
+        _join(ana, ben, name, handle)
+        element_services.element_create(
+            owner=ana,
+            name="Hero",
+            element_type="character",
+            main_image=image_upload(),
+            extra_images=[image_upload(color=(9, 9, 9))],
+            library=resolve_library(ana, handle),
+        )
+
+    log_in(page, studio_url, ben)
+    nav(page, "Create")
+    page.get_by_role("heading", name="Create", exact=True).wait_for()
+    prompt_box(page).click()
+    page.keyboard.type("Shot 1 (3s): @Her")
+    listbox = page.get_by_role("listbox", name="Elements")
+    # Both are offered, each with its library and the qualified text to insert.
+    expect(listbox.get_by_role("option", name=f"Hero ({TEAM})", exact=True)).to_be_visible()
+    expect(listbox.get_by_role("option", name="Hero (Night Shift)", exact=True)).to_be_visible()
+    page.keyboard.press("Escape")
+    prompt_box(page).fill("Shot 1 (3s): [@Hero] waves at the camera.")
+    issues = preview(page).get_by_role("list", name="Issues")
+    expect(issues).to_contain_text("in more than one of your team libraries")
+    fix = issues.get_by_role("button", name=f"Use [@Hero@{HANDLE}]")
+    expect(fix).to_be_visible()
+    expect(issues.get_by_role("button", name="Use [@Hero@night-shift]")).to_be_visible()
+    shooter(page)("12-ambiguous")
+    fix.click()
+    expect(prompt_box(page)).to_have_value(f"Shot 1 (3s): [@Hero@{HANDLE}] waves at the camera.")
+    expect(preview(page).get_by_text("in more than one")).to_have_count(0)
