@@ -48,7 +48,7 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
-from elements.teams.admin import LibraryFilter, library_link
+from elements.teams.admin import LIST_HANDLE_MAX, LibraryFilter, library_link
 from elementsite.admin_actions import plural, reason_action, staff_user
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
@@ -169,7 +169,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
                     "main_image",
                     "name",
                     "owner",
-                    "library",
+                    "library_name",
                     "type",
                     "description",
                     "source",
@@ -207,7 +207,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "main_image",
         "name",
         "owner",
-        "library",
+        "library_name",
         "type",
         "description",
         "source",
@@ -276,6 +276,10 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="library", ordering="team__handle")
     def library(self, obj: Element) -> SafeString | str:
+        return library_link(obj, limit=LIST_HANDLE_MAX)
+
+    @admin.display(description="library")
+    def library_name(self, obj: Element) -> SafeString | str:
         return library_link(obj)
 
     @staticmethod
@@ -568,7 +572,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 "fields": (
                     "name",
                     "owner_or_preset",
-                    "library",
+                    "library_name",
                     "source",
                     "language",
                     "style_tags",
@@ -592,7 +596,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     readonly_fields = (
         "name",
         "owner_or_preset",
-        "library",
+        "library_name",
         "source",
         "language",
         "style_tags",
@@ -674,6 +678,10 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="library", ordering="team__handle")
     def library(self, obj: Voice) -> SafeString | str:
+        return "" if obj.is_preset else library_link(obj, limit=LIST_HANDLE_MAX)
+
+    @admin.display(description="library")
+    def library_name(self, obj: Voice) -> SafeString | str:
         return "" if obj.is_preset else library_link(obj)
 
     @admin.display(description="duration", ordering="duration_ms")

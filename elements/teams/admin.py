@@ -43,12 +43,20 @@ class LibraryFilter(admin.SimpleListFilter):
         return queryset.filter(team_id=value) if value.isdigit() else queryset.none()
 
 
-def library_link(obj: Any) -> SafeString | str:
-    """The row's library: the team (linked to its page) or "personal"."""
+# In a list, a handle is cut to this many characters (whole in its tooltip), so the element
+# and voice lists keep fitting 1400 px with a 30-character handle (tests/test_admin_width.py).
+LIST_HANDLE_MAX = 10
+
+
+def library_link(obj: Any, *, limit: int | None = None) -> SafeString | str:
+    """The row's library: the team's handle linked to its page, or "personal"; a handle
+    longer than `limit` is cut, whole in its tooltip."""
     if obj.team_id is None:
         return PERSONAL
     url = reverse("admin:elements_team_change", args=[obj.team_id])
-    return format_html('<a href="{}">@{}</a>', url, obj.team.handle)
+    handle = f"@{obj.team.handle}"
+    shown = handle if limit is None or len(handle) <= limit else handle[: limit - 1] + "…"
+    return format_html('<a href="{}" title="{}">{}</a>', url, str(obj.team), shown)
 
 
 class TeamMembershipInline(ReadOnlyPartInline):
