@@ -89,7 +89,8 @@ def hand_over_team_rows(collector: Any, field: Any, sub_objs: Any, using: str) -
         else:
             by_heir[heir.user_id].append(row)
     if personal or orphaned:
-        CASCADE(collector, field, personal + orphaned, using)
+        going = model._base_manager.using(using).filter(pk__in=[r.pk for r in personal + orphaned])
+        CASCADE(collector, field, going, using)
     users = field.remote_field.model._base_manager.using(using).in_bulk(list(by_heir))
     for user_id, objs in by_heir.items():
         collector.add_field_update(field, users[user_id], objs)
@@ -118,4 +119,4 @@ def leave_teams(collector: Any, field: Any, sub_objs: Any, using: str) -> None:
         collector.collect(
             list(Team.objects.using(using).filter(pk__in=gone)), fail_on_restricted=False
         )
-    CASCADE(collector, field, rows, using)
+    CASCADE(collector, field, sub_objs, using)

@@ -227,13 +227,21 @@ def _team_files(team: Team) -> tuple[list[str], list[str]]:
 
 
 def team_delete(*, user: AbstractBaseUser, team_id: object) -> int:
-    """Delete a team with its library: its owners only. Its elements, their images and its
-    voices go with it, and their files are deleted once the transaction commits, except those
-    a submitted job or shared work still pins (`elements.services.delete_files_after_commit`,
-    as when an element is deleted). Elements of other libraries bound to one of its voices
-    lose the voice, with a notice (as when a voice is deleted). Returns the team's id."""
+    """Delete a team with its library: its owners only (`team_purge` says what goes).
+    Returns the team's id."""
     with transaction.atomic():
         team = _locked_team(user, team_id, Action.DELETE_TEAM, field="team")
+        return team_purge(team=team)
+
+
+def team_purge(*, team: Team) -> int:
+    """Delete `team` and its library, with no role check (its owners through `team_delete`,
+    staff in the admin). Its elements, their images and its voices go with it, and their
+    files are deleted once the transaction commits, except those a submitted job or shared
+    work still pins (`elements.services.delete_files_after_commit`, as when an element is
+    deleted). Elements of other libraries bound to one of its voices lose the voice, with a
+    notice (as when a voice is deleted). Returns the team's id."""
+    with transaction.atomic():
         pk = team.pk
         element_files, voice_files = _team_files(team)
         for voice_id, voice_name in Voice.objects.filter(team_id=pk).values_list("pk", "name"):
@@ -243,7 +251,7 @@ def team_delete(*, user: AbstractBaseUser, team_id: object) -> int:
                 version=F("version") + 1,
                 updated_at=timezone.now(),
             )
-        team.delete()
+        Team.objects.filter(pk=pk).delete()
         delete_files_after_commit(element_files + voice_files)
         _voices_withdrawn_after_commit(voice_files)
     return pk

@@ -314,3 +314,14 @@ def test_teams_take_the_same_queries_for_one_team_or_five(api, owner):
         api(TEAMS)
     team_queries = [q["sql"] for q in queries if "elements_team" in q["sql"]]
     assert len(team_queries) == 3, team_queries  # teams, members, pending invitations
+
+
+def test_anonymous_clients_are_refused(owner):
+    make_team(owner)
+    anonymous = GraphQLClient()
+    for query in (TEAMS, MY_INVITATIONS):
+        body = anonymous.post(query).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_AUTHENTICATED"]
+    payload = anonymous(CREATE, {"input": {"name": "A", "handle": "a"}})["teamCreate"]
+    assert codes(payload) == ["NOT_AUTHENTICATED"]
+    assert Team.objects.count() == 1
