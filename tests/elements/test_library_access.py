@@ -75,7 +75,9 @@ def test_an_editor_creates_in_the_team_library(studio):
 
     assert (element.team_id, element.owner_id) == (team.pk, p["ed"].pk)
     # A voice uploaded with it is the team's too.
-    assert (element.voice.team_id, element.voice.owner_id) == (team.pk, p["ed"].pk)
+    voice = element.voice
+    assert voice is not None
+    assert (voice.team_id, voice.owner_id) == (team.pk, p["ed"].pk)
     assert selectors.element_count(library=library) == 1
     # The personal library counts only team-less rows.
     assert selectors.element_count(owner=p["ed"]) == 0
@@ -330,6 +332,7 @@ def test_import_into_a_team_library_needs_edit(studio):
     refused("NOT_FOUND", element_import, owner=p["sam"], bundle=io.BytesIO(data), library=library)
     report = element_import(owner=p["ed"], bundle=io.BytesIO(data), library=library)
     (row,) = report.rows
+    assert row.element is not None
     assert (row.element.team_id, row.element.owner_id) == (team.pk, p["ed"].pk)
     assert ReferenceImage.objects.filter(element=row.element).count() == 2
     # Personal library untouched by it, and names per library: importing again skips.
