@@ -345,3 +345,41 @@ def test_personal_library_is_the_default(user):
     element = make(user)
     assert element.team_id is None
     assert personal_library(user).owns(element)
+
+
+def test_the_bundle_commands_take_a_library(studio, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    team, p = studio
+    make(p["ed"], library=Library(team=team), voice_upload=sample())
+    path = tmp_path / "team.zip"
+    out = io.StringIO()
+    call_command(
+        "elements_export",
+        user="vi",
+        library="studio-nine",
+        all=True,
+        output=str(path),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    manifest = json.loads(zipfile.ZipFile(path).read("manifest.json"))
+    assert manifest["includesVoiceFiles"] is False  # a viewer's export
+    assert [e["name"] for e in manifest["elements"]] == ["Hero"]
+    with pytest.raises(CommandError, match="No library"):
+        call_command(
+            "elements_export", user="sam", library="studio-nine", all=True, output=str(path)
+        )
+    with leaves_nothing_behind(), pytest.raises(CommandError, match="ROLE_FORBIDDEN"):
+        call_command(
+            "elements_import", str(path), user="vi", library="studio-nine", stderr=io.StringIO()
+        )
+    call_command(
+        "elements_import",
+        str(path),
+        user="olive",
+        library="me",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert Element.objects.get(owner=p["olive"], team=None).name == "Hero"
