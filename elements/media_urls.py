@@ -18,10 +18,13 @@ Two ways, chosen by the class of `default_storage`:
 - **Any other storage** (S3 through django-storages): `default_storage.url(name)`, a
   presigned URL that expires after `AWS_QUERYSTRING_EXPIRE` seconds. A presigned URL is a
   bearer URL: whoever holds it can fetch the object until it expires, and S3 knows nothing
-  of our users. Ownership is therefore enforced *before* a URL is made: callers (the GraphQL
-  types and selectors, which are owner-scoped) only ever pass names of files the requesting
-  user owns, or presets. `owner_id` is not checked on this path; never call `media_url` for a
-  file the caller may not read.
+  of our users. Access is therefore enforced *before* a URL is made: callers (the GraphQL
+  types and selectors, scoped by the access policy) only ever pass names of files the
+  requesting user may read now (their own, their team's: VIEW for images and clips,
+  DOWNLOAD_VOICE for a voice's audio), or presets. `owner_id`, `element_id` and `voice_id`
+  are not checked on this path, and a member removed from a team keeps a presigned URL until
+  it expires (`AWS_QUERYSTRING_EXPIRE`: keep it short); never call `media_url` for a file the
+  caller may not read.
 """
 
 from __future__ import annotations

@@ -153,6 +153,7 @@ def library_element_limit(library: Library, owner: AbstractBaseUser | None = Non
     if library.team is not None:
         return team_element_limit(library.team)
     if owner is None or owner.pk != library.owner_id:
+        assert library.owner_id is not None
         owner = User.objects.get(pk=library.owner_id)
     return user_entitlements(owner).element_limit
 

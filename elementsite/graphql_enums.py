@@ -27,10 +27,7 @@ def choices_enum(
     """Register `choices` (a `TextChoices`, or any Enum) as the GraphQL enum `name` (the class
     name if None). Each value's description is `value_descriptions[member name]` if given, else
     the member's `label` (a `TextChoices` label), else none."""
-    # Registered once: two apps may expose the same choices (TeamRole, by the teams and the
-    # library GraphQL); a second `strawberry.enum` would make a second type of the same name.
-    if not hasattr(choices, "__strawberry_definition__"):
-        strawberry.enum(choices, name=name, description=description)
+    strawberry.enum(choices, name=name, description=description)
     definition: StrawberryEnumDefinition = choices.__strawberry_definition__  # type: ignore[attr-defined]
     given = value_descriptions or {}
     for value in definition.values:

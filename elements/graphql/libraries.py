@@ -32,7 +32,18 @@ from elementsite.graphql_enums import choices_enum
 
 PERSONAL_LIBRARY_NAME = "Personal"
 
-choices_enum(TeamRole, name="TeamRole", description="A member's role in a team.")
+# The teams' GraphQL registers the same enum with the same words (`elements.graphql.teams`):
+# whichever module is imported first, the schema says the same.
+choices_enum(
+    TeamRole,
+    description="A member's role in a team, from most to least rights.",
+    value_descriptions={
+        "OWNER": "Everything: also makes owners, hands the team over, renames and deletes it.",
+        "ADMIN": "An editor who also invites and removes members and changes roles below owner.",
+        "EDITOR": "Creates, edits and deletes the library's elements; downloads voice files.",
+        "VIEWER": "Sees, uses (mentions, binds) and exports the library's elements.",
+    },
+)
 
 
 @strawberry.enum(description="Whose library it is.")

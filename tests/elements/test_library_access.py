@@ -75,7 +75,9 @@ def test_an_editor_creates_in_the_team_library(studio):
 
     assert (element.team_id, element.owner_id) == (team.pk, p["ed"].pk)
     # A voice uploaded with it is the team's too.
-    assert (element.voice.team_id, element.voice.owner_id) == (team.pk, p["ed"].pk)
+    voice = element.voice
+    assert voice is not None
+    assert (voice.team_id, voice.owner_id) == (team.pk, p["ed"].pk)
     assert selectors.element_count(library=library) == 1
     # The personal library counts only team-less rows.
     assert selectors.element_count(owner=p["ed"]) == 0
@@ -330,6 +332,7 @@ def test_import_into_a_team_library_needs_edit(studio):
     refused("NOT_FOUND", element_import, owner=p["sam"], bundle=io.BytesIO(data), library=library)
     report = element_import(owner=p["ed"], bundle=io.BytesIO(data), library=library)
     (row,) = report.rows
+    assert row.element is not None
     assert (row.element.team_id, row.element.owner_id) == (team.pk, p["ed"].pk)
     assert ReferenceImage.objects.filter(element=row.element).count() == 2
     # Personal library untouched by it, and names per library: importing again skips.
@@ -342,3 +345,41 @@ def test_personal_library_is_the_default(user):
     element = make(user)
     assert element.team_id is None
     assert personal_library(user).owns(element)
+
+
+def test_the_bundle_commands_take_a_library(studio, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    team, p = studio
+    make(p["ed"], library=Library(team=team), voice_upload=sample())
+    path = tmp_path / "team.zip"
+    out = io.StringIO()
+    call_command(
+        "elements_export",
+        user="vi",
+        library="studio-nine",
+        all=True,
+        output=str(path),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    manifest = json.loads(zipfile.ZipFile(path).read("manifest.json"))
+    assert manifest["includesVoiceFiles"] is False  # a viewer's export
+    assert [e["name"] for e in manifest["elements"]] == ["Hero"]
+    with pytest.raises(CommandError, match="No library"):
+        call_command(
+            "elements_export", user="sam", library="studio-nine", all=True, output=str(path)
+        )
+    with leaves_nothing_behind(), pytest.raises(CommandError, match="ROLE_FORBIDDEN"):
+        call_command(
+            "elements_import", str(path), user="vi", library="studio-nine", stderr=io.StringIO()
+        )
+    call_command(
+        "elements_import",
+        str(path),
+        user="olive",
+        library="me",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert Element.objects.get(owner=p["olive"], team=None).name == "Hero"

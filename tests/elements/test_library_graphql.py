@@ -182,7 +182,7 @@ def test_a_stranger_is_told_not_found_for_the_library_and_every_id(studio):
     for type_name, pk in (
         ("Element", element.pk),
         ("Voice", element.voice_id),
-        ("ReferenceImage", element.images.first().pk),
+        ("ReferenceImage", element.images.get(role="main").pk),
     ):
         node = api("query ($id: ID!) { node(id: $id) { id } }", {"id": gid(type_name, pk)})
         assert node["node"] is None
