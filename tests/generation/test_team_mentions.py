@@ -546,3 +546,44 @@ def test_a_qualified_mention_reaches_kling_as_the_element_token_and_list(
     (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-image"]
     assert body["prompt"] == "<<<element_1>>> reads in <<<element_2>>>."
     assert len(body["element_list"]) == 2
+
+
+@pytest.mark.django_db
+def test_the_database_narrows_the_rows_without_changing_the_answers(ana, ben, studio):
+    """`mention_suggestions` reads only the names the database finds may match: the same
+    answers as ranking every usable name of every library in Python, for random names and
+    terms (prefixes, middles, typos, case, names beyond ASCII)."""
+    import random
+
+    from tests.elements.test_mention_suggestions_sql import ranked_in_python
+
+    rng = random.Random(7)
+    words = ["amber", "Fox", "knight", "Straße", "élan", "Ökonom", "river", "moon", "100%",
+             "under_score", "Coffee", "cup", "Tokyo", "street", "ash", "Zed"]  # fmt: skip
+    north = team("north", (ana, TeamRole.OWNER), (ben, TeamRole.VIEWER))
+    names: set[str] = set()
+    while len(names) < 240:
+        names.add(" ".join(rng.sample(words, rng.randint(1, 3))) + rng.choice(["", " 2", "s"]))
+    rows = []
+    for n, name in enumerate(sorted(names)):
+        where = n % 3
+        if where == 0:
+            element = ElementFactory(owner=ben, name=name, images=0)
+        else:
+            element = team_element(ana, studio if where == 1 else north, name, images=0)
+        rows.append((element.pk, element.name, element.type))
+    rows.sort()
+    terms = ["", "a", "fo", "KNI", "knigth", "stras", "strasse", "élan", "ökon", "oon", "100%",
+             "_", "under_", "cofee cp", "zzz", "river moon", "tokio", "Ash Fo", "s 2"]  # fmt: skip
+    for _ in range(25):  # a typo of a real name: one letter dropped, doubled or swapped
+        name = rng.choice(rows)[1].casefold()
+        i = rng.randrange(len(name))
+        terms.append(rng.choice([name[:i] + name[i + 1 :], name[:i] + name[i] + name[i:]]))
+
+    for first in (5, 20):
+        for term in terms:
+            got = [
+                (s.element_id, s.match)
+                for s in selectors.mention_suggestions(owner=ben, query=term, first=first)
+            ]
+            assert got == ranked_in_python(rows, term, first), (term, first)
