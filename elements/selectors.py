@@ -261,6 +261,15 @@ def mention_suggestions(
     usable = usable_elements(owner=owner)
     if library is not None:
         usable = usable.filter(library.rows())
+    whole = usable
+    if connection.vendor == "sqlite":
+        # Every name, as a range on the `(owner, lower(name))` and `(team, lower(name))`
+        # indexes: SQLite's statistics count the personal rows' empty team as one value
+        # shared by all, so without a range it reads the whole table rather than the user's
+        # libraries. (U+10FFFF is a noncharacter: no name starts with it.)
+        whole = usable.alias(whole_name=Lower("name")).filter(
+            whole_name__gte="", whole_name__lt=chr(0x10FFFF)
+        )
     columns = ("pk", "name", "type", "team__handle", "team__name")
     # Another element the user may use by this name (in any state: the compiler resolves
     # names before states): one probe a row of each unique (lower(name), …) index, personal
@@ -290,13 +299,13 @@ def mention_suggestions(
         # beyond ASCII (where it is the C collation's): the first ASCII ones and every other.
         beyond_ascii = sql.non_ascii()
         ascii_first = (
-            usable.exclude(beyond_ascii).order_by(_bytewise(Lower("name")), "pk").values("pk")
+            whole.exclude(beyond_ascii).order_by(_bytewise(Lower("name")), "pk").values("pk")
         )
-        candidates = read(usable.filter(beyond_ascii | Q(pk__in=ascii_first[:first])).order_by())
+        candidates = read(whole.filter(beyond_ascii | Q(pk__in=ascii_first[:first])).order_by())
         candidates.sort(key=lambda r: (r[1].casefold(), r[0]))
         return [_suggestion(row, "prefix", unqualified[row[0]]) for row in candidates[:first]]
     prefix: list[_Row] = []
-    others = usable.order_by()
+    others = whole.order_by()
     # SQLite's LOWER folds ASCII letters only: a term with others is matched here, below.
     if term.isascii():
         starts = Q(folded__startswith=typed.lower())
@@ -310,7 +319,7 @@ def mention_suggestions(
             .filter(starts)
             .order_by(Length("name"), _bytewise(Lower("name")), "pk")[:first]
         )
-        others = usable.filter(sql.may_match(term)).order_by()
+        others = whole.filter(sql.may_match(term)).order_by()
     contains: list[_Row] = []
     rest: list[_Row] = []
     if len(prefix) < first:
