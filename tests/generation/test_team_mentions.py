@@ -587,3 +587,21 @@ def test_the_database_narrows_the_rows_without_changing_the_answers(ana, ben, st
                 for s in selectors.mention_suggestions(owner=ben, query=term, first=first)
             ]
             assert got == ranked_in_python(rows, term, first), (term, first)
+
+
+@pytest.mark.django_db
+def test_the_scope_of_images_and_voices_follows_the_teams(ana, ben, studio):
+    from elements.models import ReferenceImage, Voice
+    from elements.teams.policy import Action, permitted
+    from tests.factories import VoiceFactory
+
+    hero = team_element(ana, studio, "Hero")
+    stranger = UserFactory()
+    voice = VoiceFactory(owner=ana, team=studio)
+
+    for user, sees in ((ben, True), (ana, True), (stranger, False)):
+        images = permitted(user, ReferenceImage, Action.VIEW).filter(element=hero)
+        assert images.count() == (2 if sees else 0)
+        assert permitted(user, Voice, Action.USE).filter(pk=voice.pk).exists() is sees
+    TeamMembership.objects.filter(team=studio, user=ben).delete()
+    assert not permitted(ben, ReferenceImage, Action.VIEW).filter(element=hero).exists()
