@@ -9,7 +9,7 @@ kept when they leave the team; a member who left has lost the team's elements at
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -194,7 +194,7 @@ def team(handle: str, *members: tuple[Any, str]) -> Team:
 
 
 def team_element(creator: Any, in_team: Team, name: str, **kwargs: Any) -> Element:
-    return ElementFactory(owner=creator, team=in_team, name=name, **kwargs)
+    return cast(Element, ElementFactory(owner=creator, team=in_team, name=name, **kwargs))
 
 
 @pytest.fixture
@@ -568,7 +568,7 @@ def test_the_database_narrows_the_rows_without_changing_the_answers(ana, ben, st
     for n, name in enumerate(sorted(names)):
         where = n % 3
         if where == 0:
-            element = ElementFactory(owner=ben, name=name, images=0)
+            element = cast(Element, ElementFactory(owner=ben, name=name, images=0))
         else:
             element = team_element(ana, studio if where == 1 else north, name, images=0)
         rows.append((element.pk, element.name, element.type))
