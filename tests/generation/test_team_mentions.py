@@ -9,7 +9,7 @@ kept when they leave the team; a member who left has lost the team's elements at
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -194,7 +194,7 @@ def team(handle: str, *members: tuple[Any, str]) -> Team:
 
 
 def team_element(creator: Any, in_team: Team, name: str, **kwargs: Any) -> Element:
-    return ElementFactory(owner=creator, team=in_team, name=name, **kwargs)
+    return cast(Element, ElementFactory(owner=creator, team=in_team, name=name, **kwargs))
 
 
 @pytest.fixture
@@ -546,3 +546,62 @@ def test_a_qualified_mention_reaches_kling_as_the_element_token_and_list(
     (_family, body), *_ = [b for b in kling.bodies if b[0] == "omni-image"]
     assert body["prompt"] == "<<<element_1>>> reads in <<<element_2>>>."
     assert len(body["element_list"]) == 2
+
+
+@pytest.mark.django_db
+def test_the_database_narrows_the_rows_without_changing_the_answers(ana, ben, studio):
+    """`mention_suggestions` reads only the names the database finds may match: the same
+    answers as ranking every usable name of every library in Python, for random names and
+    terms (prefixes, middles, typos, case, names beyond ASCII)."""
+    import random
+
+    from tests.elements.test_mention_suggestions_sql import ranked_in_python
+
+    rng = random.Random(7)
+    words = ["amber", "Fox", "knight", "Straße", "élan", "Ökonom", "river", "moon", "100%",
+             "under_score", "Coffee", "cup", "Tokyo", "street", "ash", "Zed"]  # fmt: skip
+    north = team("north", (ana, TeamRole.OWNER), (ben, TeamRole.VIEWER))
+    names: set[str] = set()
+    while len(names) < 240:
+        names.add(" ".join(rng.sample(words, rng.randint(1, 3))) + rng.choice(["", " 2", "s"]))
+    rows = []
+    for n, name in enumerate(sorted(names)):
+        where = n % 3
+        if where == 0:
+            element = cast(Element, ElementFactory(owner=ben, name=name, images=0))
+        else:
+            element = team_element(ana, studio if where == 1 else north, name, images=0)
+        rows.append((element.pk, element.name, element.type))
+    rows.sort()
+    terms = ["", "a", "fo", "KNI", "knigth", "stras", "strasse", "élan", "ökon", "oon", "100%",
+             "_", "under_", "cofee cp", "zzz", "river moon", "tokio", "Ash Fo", "s 2"]  # fmt: skip
+    for _ in range(25):  # a typo of a real name: one letter dropped, doubled or swapped
+        name = rng.choice(rows)[1].casefold()
+        i = rng.randrange(len(name))
+        terms.append(rng.choice([name[:i] + name[i + 1 :], name[:i] + name[i] + name[i:]]))
+
+    for first in (5, 20):
+        for term in terms:
+            got = [
+                (s.element_id, s.match)
+                for s in selectors.mention_suggestions(owner=ben, query=term, first=first)
+            ]
+            assert got == ranked_in_python(rows, term, first), (term, first)
+
+
+@pytest.mark.django_db
+def test_the_scope_of_images_and_voices_follows_the_teams(ana, ben, studio):
+    from elements.models import ReferenceImage, Voice
+    from elements.teams.policy import Action, permitted
+    from tests.factories import VoiceFactory
+
+    hero = team_element(ana, studio, "Hero")
+    stranger = UserFactory()
+    voice = VoiceFactory(owner=ana, team=studio)
+
+    for user, sees in ((ben, True), (ana, True), (stranger, False)):
+        images = permitted(user, ReferenceImage, Action.VIEW).filter(element=hero)
+        assert images.count() == (2 if sees else 0)
+        assert permitted(user, Voice, Action.USE).filter(pk=voice.pk).exists() is sees
+    TeamMembership.objects.filter(team=studio, user=ben).delete()
+    assert not permitted(ben, ReferenceImage, Action.VIEW).filter(element=hero).exists()
