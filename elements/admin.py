@@ -48,6 +48,7 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.teams.admin import LIST_HANDLE_MAX, LibraryFilter, library_link
 from elementsite.admin_actions import plural, reason_action, staff_user
 from elementsite.admin_buttons import ObjectActionsMixin
 from elementsite.admin_display import truncated
@@ -149,18 +150,32 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "thumbnail",
         "name",
         "owner",
+        "library",
         "type",
         "status",
         "voice_name",
         "updated_at",
     )
     list_display_links = ("thumbnail", "name")
-    list_filter = ("type", "status", OwnerTierFilter)
-    search_fields = ("name", "owner__username")
-    list_select_related = ("owner", "voice")
+    list_filter = ("type", "status", LibraryFilter, OwnerTierFilter)
+    search_fields = ("name", "owner__username", "team__handle")
+    list_select_related = ("owner", "voice", "team")
     ordering = ("-updated_at", "-id")
     fieldsets = (
-        (None, {"fields": ("main_image", "name", "owner", "type", "description", "source")}),
+        (
+            None,
+            {
+                "fields": (
+                    "main_image",
+                    "name",
+                    "owner",
+                    "library_name",
+                    "type",
+                    "description",
+                    "source",
+                )
+            },
+        ),
         ("Voice", {"fields": ("voice", "voice_player", "voice_notice")}),
         (
             "Subject detection",
@@ -192,6 +207,7 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "main_image",
         "name",
         "owner",
+        "library_name",
         "type",
         "description",
         "source",
@@ -257,6 +273,14 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
             services.element_delete(owner=element.owner, element_id=element.pk)
 
     # --- columns and fields
+
+    @admin.display(description="library", ordering="team__handle")
+    def library(self, obj: Element) -> SafeString | str:
+        return library_link(obj, limit=LIST_HANDLE_MAX)
+
+    @admin.display(description="library")
+    def library_name(self, obj: Element) -> SafeString | str:
+        return library_link(obj)
 
     @staticmethod
     def _main_image(obj: Element) -> ReferenceImage | None:
@@ -529,15 +553,16 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "owner_or_preset",
+        "library",
         "source",
         "status",
         "duration",
         "quality_warnings",
         "created_at",
     )
-    list_filter = ("source", "status")
-    search_fields = ("name", "owner__username")
-    list_select_related = ("owner",)
+    list_filter = ("source", "status", LibraryFilter)
+    search_fields = ("name", "owner__username", "team__handle")
+    list_select_related = ("owner", "team")
     ordering = ("name", "id")
     add_fieldsets = ((None, {"fields": ("name", "language", "tags", "audio_file")}),)
     fieldsets = (
@@ -547,6 +572,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 "fields": (
                     "name",
                     "owner_or_preset",
+                    "library_name",
                     "source",
                     "language",
                     "style_tags",
@@ -570,6 +596,7 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     readonly_fields = (
         "name",
         "owner_or_preset",
+        "library_name",
         "source",
         "language",
         "style_tags",
@@ -648,6 +675,14 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     @admin.display(description="owner", ordering="owner__username")
     def owner_or_preset(self, obj: Voice) -> str:
         return obj.owner.username if obj.owner is not None else PRESET_OWNER_LABEL
+
+    @admin.display(description="library", ordering="team__handle")
+    def library(self, obj: Voice) -> SafeString | str:
+        return "" if obj.is_preset else library_link(obj, limit=LIST_HANDLE_MAX)
+
+    @admin.display(description="library")
+    def library_name(self, obj: Voice) -> SafeString | str:
+        return "" if obj.is_preset else library_link(obj)
 
     @admin.display(description="duration", ordering="duration_ms")
     def duration(self, obj: Voice) -> str:

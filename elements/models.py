@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 
+from elements.teams.deletion import hand_over_team_rows
 from elements.teams.models import (  # noqa: F401  (the app's models, loaded with it)
     InvitationStatus,
     Team,
@@ -96,9 +97,11 @@ class VoiceStatus(models.TextChoices):
 class Voice(models.Model):
     """A voice a character speaks with: a user's own sample, or a shared preset."""
 
+    # A deleted account's personal voices go with it; its team voices stay in the team
+    # (elements.teams.deletion).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=hand_over_team_rows,
         null=True,
         blank=True,
         related_name="voices",
@@ -161,9 +164,11 @@ class Voice(models.Model):
 class Element(models.Model):
     """A reusable character, prop or scene in its owner's library."""
 
+    # A deleted account's personal elements go with it; its team elements stay in the team
+    # (elements.teams.deletion).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=hand_over_team_rows,
         related_name="elements",
         help_text="Its library's owner; in a team library, the member who created it.",
     )

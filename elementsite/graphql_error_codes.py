@@ -31,6 +31,7 @@ from elements.bundles.errors import BundleErrorCode
 from elements.error_codes import ElementErrorCode
 from elements.likeness.error_codes import LikenessErrorCode
 from elements.media.errors import MediaErrorCode
+from elements.teams.error_codes import TeamErrorCode
 from elementsite.error_codes import ListErrorCode, RequestErrorCode
 from elementsite.storage import StorageErrorCode
 from generation.error_codes import GenerationErrorCode
@@ -50,6 +51,7 @@ DOMAIN_ENUMS: dict[type[StrEnum], str] = {
     ElementErrorCode: "the element library",
     MediaErrorCode: "uploaded images, audio and video",
     LikenessErrorCode: "likeness protection",
+    TeamErrorCode: "teams, their members and invitations",
     BundleErrorCode: "element bundles (export and import)",
     PromptErrorCode: "the prompt",
     GenerationErrorCode: "generation jobs",

@@ -38,6 +38,7 @@ from elements.graphql.bundles import BundleMutation, BundleQuery
 from elements.graphql.likeness import LikenessMutation, LikenessQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
+from elements.graphql.teams import TeamMutation, TeamQuery
 from elements.graphql.video import VideoElementMutation
 from elementsite.errors import prepare_graphql_error
 from elementsite.graphql_error_codes import type_code_fields, type_operation_messages
@@ -72,6 +73,7 @@ Query = merge_types(
         AccountQuery,
         ElementQuery,
         LikenessQuery,
+        TeamQuery,
         BundleQuery,
         AssistQuery,
         GenerationQuery,
@@ -94,6 +96,7 @@ Mutation = merge_types(
         BundleMutation,
         VideoElementMutation,
         LikenessMutation,
+        TeamMutation,
         GenerationMutation,
         ExploreMutation,
         WebhookMutation,

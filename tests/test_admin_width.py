@@ -17,12 +17,15 @@ from accounts import services as account_services
 from accounts.models import User
 from elements import services as element_services
 from elements.models import (
+    Element,
     Likeness,
     LikenessGrant,
     LikenessMatch,
     LikenessMatchState,
     LikenessStatus,
+    Voice,
 )
+from elements.teams import services as team_services
 from generation import services as generation_services
 from generation.catalog import ModelCode
 from generation.explore import services as explore_services
@@ -69,6 +72,15 @@ def seed() -> None:
         extra_images=[image_upload(color=(1, 1, 1))],
         voice_id=voice.pk,
     ).element
+    # A team with the longest name and handle; the element and voice move to its library, so
+    # the lists' library column shows the longest handle.
+    team = team_services.team_create(
+        user=owner,
+        name="A team name as long as sixty characters allow, for the test",
+        handle="a" * 30,
+    )
+    Element.objects.filter(pk=element.pk).update(team=team)
+    Voice.objects.filter(pk=voice.pk).update(team=team)
     job = generation_services.generation_submit(
         owner=owner,
         request=generation_services.JobRequest(

@@ -188,6 +188,50 @@ OPERATIONS: list[tuple[str, str, dict[str, Any]]] = [
         {"a": "LikenessGrant"},
     ),
     (
+        "teamUpdate",
+        'mutation ($a: ID!) { teamUpdate(input: {team: $a, name: "X"}) RESULT }',
+        {"a": "Team"},
+    ),
+    ("teamDelete", "mutation ($a: ID!) { teamDelete(input: {team: $a}) RESULT }", {"a": "Team"}),
+    (
+        "teamInvite",
+        "mutation ($a: ID!) "
+        '{ teamInvite(input: {team: $a, username: "nobody", role: VIEWER}) RESULT }',
+        {"a": "Team"},
+    ),
+    (
+        "teamInvitationCancel",
+        "mutation ($a: ID!) { teamInvitationCancel(input: {invitation: $a}) RESULT }",
+        {"a": "TeamInvitation"},
+    ),
+    (
+        "teamInvitationAccept",
+        "mutation ($a: ID!) { teamInvitationAccept(input: {invitation: $a}) RESULT }",
+        {"a": "TeamInvitation"},
+    ),
+    (
+        "teamInvitationDecline",
+        "mutation ($a: ID!) { teamInvitationDecline(input: {invitation: $a}) RESULT }",
+        {"a": "TeamInvitation"},
+    ),
+    (
+        "teamMemberRoleChange",
+        "mutation ($a: ID!) { teamMemberRoleChange(input: {member: $a, role: VIEWER}) RESULT }",
+        {"a": "TeamMember"},
+    ),
+    (
+        "teamMemberRemove",
+        "mutation ($a: ID!) { teamMemberRemove(input: {member: $a}) RESULT }",
+        {"a": "TeamMember"},
+    ),
+    ("teamLeave", "mutation ($a: ID!) { teamLeave(input: {team: $a}) RESULT }", {"a": "Team"}),
+    (
+        "teamOwnershipTransfer",
+        "mutation ($a: ID!, $b: ID!) "
+        "{ teamOwnershipTransfer(input: {team: $a, member: $b}) RESULT }",
+        {"a": "Team", "b": "TeamMember"},
+    ),
+    (
         "generationSubmit",
         "mutation ($a: ID!) { generationSubmit(input: "
         '{model: IMAGE_O1, prompt: "A red kite over the sea", elementIds: [$a]}) RESULT }',

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Trim
 from django.utils import timezone
 
+from elements.teams.deletion import leave_teams
+
 TEAM_NAME_MAX = 60
 # A handle names the team's library in a qualified mention, `[@Hero@studio-nine]`: lower-case
 # letters, digits and inner hyphens, so it can never hold the `@`, `[` or `]` the mention
@@ -66,8 +68,10 @@ class TeamMembership(models.Model):
     (`elements.teams.services`)."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    # A deleted account's memberships go; a team it was the last owner of gets a new one,
+    # or goes when no member stays (elements.teams.deletion).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+        settings.AUTH_USER_MODEL, on_delete=leave_teams, related_name="team_memberships"
     )
     role = models.CharField(max_length=8, choices=TeamRole.choices)
     created_at = models.DateTimeField(default=timezone.now)

@@ -23,7 +23,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from elements.teams.models import PERSONAL_LIBRARY, Team, TeamMembership, TeamRole
+from elements.teams.models import (
+    PERSONAL_LIBRARY,
+    Team,
+    TeamInvitation,
+    TeamMembership,
+    TeamRole,
+)
 
 
 class Action(StrEnum):
@@ -169,6 +175,19 @@ def _team_scope(user: AbstractBaseUser, action: Action) -> Q:
     return Q(pk__in=teams)
 
 
+def _team_part_rule(user: AbstractBaseUser, row: Any, action: Action) -> bool:
+    # A membership or an invitation is seen and managed as part of its team.
+    role = team_role(user, row.team_id)
+    return role is not None and action in ROLE_ACTIONS[role]
+
+
+def _team_part_scope(user: AbstractBaseUser, action: Action) -> Q:
+    teams = TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
+        "team_id"
+    )
+    return Q(team_id__in=teams)
+
+
 def _voice_rule(user: AbstractBaseUser, voice: Any, action: Action) -> bool:
     if voice.owner_id is None:  # a preset of the shared Voice Library
         return action in (Action.VIEW, Action.USE, Action.DOWNLOAD_VOICE)
@@ -209,6 +228,8 @@ def _register_own() -> None:
         ),
     )
     register(Team, rule=_team_rule, scope=_team_scope)
+    register(TeamMembership, rule=_team_part_rule, scope=_team_part_scope)
+    register(TeamInvitation, rule=_team_part_rule, scope=_team_part_scope)
 
 
 def _rule_for(model: type[models.Model]) -> Rule:
