@@ -266,11 +266,11 @@ class ElementAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Element) -> None:
         # Through the service, which also removes the files.
-        services.element_delete(owner=obj.owner, element_id=obj.pk)
+        services.element_remove(element=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Element]) -> None:
-        for element in queryset.select_related("owner"):
-            services.element_delete(owner=element.owner, element_id=element.pk)
+        for element in queryset:
+            services.element_remove(element=element)
 
     # --- columns and fields
 
@@ -636,12 +636,12 @@ class VoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Voice) -> None:
         if obj.owner is None:  # presets are taken down, not deleted
             raise PermissionDenied
-        services.voice_delete(owner=obj.owner, voice_id=obj.pk)
+        services.voice_remove(voice=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Voice]) -> None:
         for voice in queryset.select_related("owner"):
             if voice.owner is not None:
-                services.voice_delete(owner=voice.owner, voice_id=voice.pk)
+                services.voice_remove(voice=voice)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)

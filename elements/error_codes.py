@@ -5,6 +5,9 @@ from enum import StrEnum
 
 class ElementErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
+    # A member of the team's library whose role does not allow this (a viewer editing); a
+    # non-member is told NOT_FOUND, as for an unknown id.
+    ROLE_FORBIDDEN = "ROLE_FORBIDDEN"
     # A type outside `ElementType` (the GraphQL enum stops it before; a service caller may not).
     INVALID_TYPE = "INVALID_TYPE"
     # An image given both as a file and as a still of the history, or as neither.

@@ -11,13 +11,20 @@ Two ways, chosen by the class of `default_storage`:
   the requesting user is that owner. The token is signed, not encrypted: the storage name can
   be decoded from it, but not changed, so it reveals nothing the owner does not already have
   and grants nothing beyond that one file for that one user.
+  A file of an element or a voice (which may be a team's) is signed for the user who asked,
+  with the element's or voice's id: the view asks the access policy again on every request
+  (`elements.teams.policy`: VIEW for an element's images and clip, DOWNLOAD_VOICE for a
+  voice's audio), so a member removed from the team can't use a link they were given before.
 - **Any other storage** (S3 through django-storages): `default_storage.url(name)`, a
   presigned URL that expires after `AWS_QUERYSTRING_EXPIRE` seconds. A presigned URL is a
   bearer URL: whoever holds it can fetch the object until it expires, and S3 knows nothing
-  of our users. Ownership is therefore enforced *before* a URL is made: callers (the GraphQL
-  types and selectors, which are owner-scoped) only ever pass names of files the requesting
-  user owns, or presets. `owner_id` is not checked on this path; never call `media_url` for a
-  file the caller may not read.
+  of our users. Access is therefore enforced *before* a URL is made: callers (the GraphQL
+  types and selectors, scoped by the access policy) only ever pass names of files the
+  requesting user may read now (their own, their team's: VIEW for images and clips,
+  DOWNLOAD_VOICE for a voice's audio), or presets. `owner_id`, `element_id` and `voice_id`
+  are not checked on this path, and a member removed from a team keeps a presigned URL until
+  it expires (`AWS_QUERYSTRING_EXPIRE`: keep it short); never call `media_url` for a file the
+  caller may not read.
 """
 
 from __future__ import annotations
@@ -53,6 +60,9 @@ class MediaGrant:
     name: str
     owner_id: int | None
     expires_in: int
+    # The element or voice the file belongs to: the view checks the policy on it again.
+    element_id: int | None = None
+    voice_id: int | None = None
 
 
 def media_url_ttl() -> int:
@@ -113,10 +123,19 @@ def _media_path(token: str) -> str:
     return prefix + token
 
 
-def media_url(name: str, *, owner_id: int | None, request: HttpRequest | None = None) -> str:
+def media_url(
+    name: str,
+    *,
+    owner_id: int | None,
+    request: HttpRequest | None = None,
+    element_id: int | None = None,
+    voice_id: int | None = None,
+) -> str:
     """The URL at which `owner_id` (None: any logged-in user, for presets) can read the file
     `name` of `default_storage`, for a limited time. Absolute when `request` is given (a
-    presigned S3 URL always is)."""
+    presigned S3 URL always is). With `element_id` (an image or clip of that element) or
+    `voice_id` (that voice's audio), the view also asks the access policy whether the user
+    may still see the element / download the voice: pass them for every file of a library."""
     if not is_safe_name(name):
         raise ValueError(f"not a storage name media URLs are made for: {name!r}")
     if not served_by_view(default_storage):
@@ -125,7 +144,12 @@ def media_url(name: str, *, owner_id: int | None, request: HttpRequest | None = 
             raise ImproperlyConfigured("Media storage must presign its URLs (querystring_auth).")
         return default_storage.url(name)
     # The same token as signing.dumps({...}, salt=MEDIA_TOKEN_SALT, compress=True).
-    token = _signer(settings.SECRET_KEY).sign_object({"n": name, "o": owner_id}, compress=True)
+    payload: dict[str, object] = {"n": name, "o": owner_id}
+    if element_id is not None:
+        payload["e"] = element_id
+    if voice_id is not None:
+        payload["v"] = voice_id
+    token = _signer(settings.SECRET_KEY).sign_object(payload, compress=True)
     path = _media_path(token)
     return request.build_absolute_uri(path) if request is not None else path
 
@@ -145,10 +169,19 @@ def read_media_token(token: str) -> MediaGrant:
     if not isinstance(payload, dict):
         raise MediaTokenInvalid
     name, owner_id = payload.get("n"), payload.get("o")
-    if not is_safe_name(name) or not (owner_id is None or type(owner_id) is int):
+    element_id, voice_id = payload.get("e"), payload.get("v")
+    if not is_safe_name(name) or not all(
+        key is None or type(key) is int for key in (owner_id, element_id, voice_id)
+    ):
         raise MediaTokenInvalid
     assert isinstance(name, str)
     # A TimestampSigner value is `payload:timestamp:signature`; loads() checked all three.
     issued_at = signing.b62_decode(token.rsplit(":", 2)[1])
     expires_in = max(0, min(ttl, int(issued_at + ttl - time.time())))
-    return MediaGrant(name=name, owner_id=owner_id, expires_in=expires_in)
+    return MediaGrant(
+        name=name,
+        owner_id=owner_id,
+        expires_in=expires_in,
+        element_id=element_id,  # type: ignore[arg-type]
+        voice_id=voice_id,  # type: ignore[arg-type]
+    )

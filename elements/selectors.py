@@ -1,4 +1,5 @@
-"""Reads of the element library, always scoped to an owner."""
+"""Reads of the element library, always scoped to a library the reader may see
+(`elements.teams.policy`)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,16 @@ from elements.models import (
     VoiceSource,
     VoiceStatus,
 )
+from elements.teams.policy import Action, Library, permitted, personal_library
 
 
-def element_count(*, owner: AbstractBaseUser) -> int:
-    """How many elements `owner` keeps, the number compared with the tier's element limit."""
-    return Element.objects.filter(owner_id=owner.pk).count()
+def element_count(*, owner: AbstractBaseUser | None = None, library: Library | None = None) -> int:
+    """How many elements a library holds (default: `owner`'s own, which counts only their
+    team-less rows), the number compared with its element limit."""
+    if library is None:
+        assert owner is not None
+        library = personal_library(owner)
+    return Element.objects.filter(library.rows()).count()
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,15 @@ class ElementFilters:
 
 
 def element_list(
-    *, owner: AbstractBaseUser, filters: ElementFilters | None = None
+    *,
+    owner: AbstractBaseUser,
+    filters: ElementFilters | None = None,
+    library: Library | None = None,
 ) -> QuerySet[Element]:
-    """The owner's elements, newest change first, optionally filtered."""
-    qs = Element.objects.filter(owner_id=owner.pk)
+    """The elements of `library` (default: `owner`'s own) that `owner`, the reader, may see
+    (none of a library they are not a member of), newest change first, optionally filtered."""
+    library = library or personal_library(owner)
+    qs = permitted(owner, Element, Action.VIEW).filter(library.rows())
     if filters is not None:
         if filters.type:
             qs = qs.filter(type=filters.type)
@@ -50,9 +61,11 @@ def element_list(
 
 
 def element_get(*, owner: AbstractBaseUser, element_id: int) -> Element | None:
+    """An element of any library `owner` (the reader) may see, or None."""
     return (
-        Element.objects.filter(owner_id=owner.pk, pk=element_id)
-        .select_related("voice")
+        permitted(owner, Element, Action.VIEW)
+        .filter(pk=element_id)
+        .select_related("voice", "team")
         .prefetch_related(Prefetch("images", ReferenceImage.objects.order_by("position")))
         .first()
     )
@@ -161,10 +174,15 @@ def mention_suggestions(
     return out[:first]
 
 
-def voice_list(*, owner: AbstractBaseUser, source: str | None = None) -> QuerySet[Voice]:
-    """Presets of the Voice Library and the owner's own voices, active ones only."""
-    qs = Voice.objects.filter(
-        Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET),
+def voice_list(
+    *, owner: AbstractBaseUser, source: str | None = None, library: Library | None = None
+) -> QuerySet[Voice]:
+    """Presets of the Voice Library and the voices of `library` (default: `owner`'s own) that
+    `owner`, the reader, may see: those one may bind to an element of that library. Active
+    ones only."""
+    library = library or personal_library(owner)
+    qs = permitted(owner, Voice, Action.VIEW).filter(
+        library.rows() | Q(owner__isnull=True, source=VoiceSource.PRESET),
         status=VoiceStatus.ACTIVE,
     )
     if source:

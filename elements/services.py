@@ -4,8 +4,16 @@ Every service validates all media before it touches the database, writes rows an
 one transaction, and deletes any file it saved if that transaction fails, so bad input leaves
 no row and no file behind. Files of deleted rows are removed only after the commit.
 
-The tier limit is checked with the owner's row locked (PostgreSQL) or inside an IMMEDIATE
-transaction (SQLite), so parallel creates can't pass it together.
+Every element and voice belongs to a library: its owner's own (`team` empty) or a team's.
+Who may do what to it is `elements.teams.policy`'s answer, never `owner_id == user`: the
+`owner` argument of these services is the user acting, who for a team's element need not be
+its creator (and a creator who left the team may do nothing to it). A stranger to the library
+is told NOT_FOUND, exactly as for an id no row has; a member whose role forbids the action,
+ROLE_FORBIDDEN.
+
+The tier limit is checked with the library locked (the owner's row for a personal library,
+the team's row for a team's) on PostgreSQL, or inside an IMMEDIATE transaction (SQLite), so
+parallel creates can't pass it together.
 """
 
 from __future__ import annotations
@@ -19,11 +27,12 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.locks import lock_owner
+from accounts.models import User
 from accounts.selectors import user_entitlements
 from elements.error_codes import ElementErrorCode
 from elements.hooks import pinned_file_names
@@ -50,6 +59,18 @@ from elements.models import (
 )
 from elements.signals import voice_withdrawn
 from elements.tasks import enqueue_image_descriptors
+from elements.teams.models import Team
+from elements.teams.policy import (
+    Action,
+    Library,
+    allowed,
+    get_or_not_found,
+    library_actions,
+    library_of,
+    permitted,
+    personal_library,
+)
+from elements.teams.selectors import team_element_limit
 from elementsite.errors import field_error as _error
 from elementsite.files import FileBatch, atomic_with_files
 from elementsite.ids import row_key, row_or_not_found
@@ -64,6 +85,81 @@ Upload = Any
 
 # Another user's object is reported exactly like one that does not exist (`row_or_not_found`).
 NOT_FOUND = ElementErrorCode.NOT_FOUND
+
+
+# --- Libraries and access -----------------------------------------------------------------
+
+
+def role_forbidden(field: str | None, what: str = "do this") -> ValidationError:
+    """ROLE_FORBIDDEN: a member of the library whose role does not allow the action."""
+    return _error(
+        field,
+        f"Your role in this team's library does not allow you to {what}.",
+        ElementErrorCode.ROLE_FORBIDDEN,
+    )
+
+
+def check_library_allows(
+    user: AbstractBaseUser, library: Library, action: Action, *, what: str = "do this"
+) -> None:
+    """NOT_FOUND on `library` for a library the user is not a member of (as for an unknown
+    handle), ROLE_FORBIDDEN for a member whose role does not allow `action`."""
+    actions = library_actions(user, library)
+    if action in actions:
+        return
+    if Action.VIEW in actions:
+        raise role_forbidden("library", what)
+    raise _error("library", "No such library.", NOT_FOUND)
+
+
+def library_element(
+    user: AbstractBaseUser,
+    element_id: int | str,
+    action: Action,
+    *,
+    field: str = "id",
+    what: str = "change its elements",
+) -> Element:
+    """The element `element_id` if `user` may do `action` to it. NOT_FOUND for an element of
+    a library they can't see (as for an unknown id), ROLE_FORBIDDEN for one they see but
+    their role does not let them `action`."""
+    element = get_or_not_found(
+        user,
+        Element.objects.select_related("team"),
+        element_id,
+        Action.VIEW,
+        field=field,
+        message="No such element.",
+        code=NOT_FOUND,
+    )
+    if action != Action.VIEW and not allowed(user, element, action):
+        raise role_forbidden(field, what)
+    return element
+
+
+def lock_library(library: Library) -> None:
+    """Lock the library until the current transaction ends (call inside one): the team's row
+    for a team's library, the owner's row for a personal one, so two writes that count its
+    rows against its limit can't both pass the count."""
+    if library.team is not None:
+        Team.objects.select_for_update().filter(pk=library.team.pk).first()
+    else:
+        lock_owner(User(pk=library.owner_id))
+
+
+def library_element_limit(library: Library, owner: AbstractBaseUser | None = None) -> int:
+    """The element limit of a library: its owner's tier's for a personal one (`owner`, when
+    given, is that owner), the best of the owners' tiers for a team's."""
+    if library.team is not None:
+        return team_element_limit(library.team)
+    if owner is None or owner.pk != library.owner_id:
+        assert library.owner_id is not None
+        owner = User.objects.get(pk=library.owner_id)
+    return user_entitlements(owner).element_limit
+
+
+def _library_label(library: Library) -> str:
+    return "Your library" if library.is_personal else f"The library of {library.team.name}"  # type: ignore[union-attr]
 
 
 # --- Files ----------------------------------------------------------------------------------
@@ -136,10 +232,17 @@ def clean_description(description: str) -> str:
     return description
 
 
-def check_name_free(owner: AbstractBaseUser, name: str, *, exclude_pk: int | None = None) -> None:
-    """NAME_TAKEN when the owner has another element of this name (ignoring case); the
-    unique constraint backs it for writes that race."""
-    taken = Element.objects.filter(owner_id=owner.pk, name__iexact=name)
+def check_name_free(
+    owner: AbstractBaseUser,
+    name: str,
+    *,
+    exclude_pk: int | None = None,
+    library: Library | None = None,
+) -> None:
+    """NAME_TAKEN when the library (default: the owner's own) has another element of this
+    name (ignoring case); the unique constraints back it for writes that race."""
+    library = library or personal_library(owner)
+    taken = Element.objects.filter(library.rows(), name__iexact=name)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
@@ -150,7 +253,7 @@ def name_taken() -> ValidationError:
     """The NAME_TAKEN error, also for an IntegrityError of the name constraint."""
     return _error(
         "name",
-        "You already have an element with this name (names ignore case).",
+        "This library already has an element with this name (names ignore case).",
         ElementErrorCode.NAME_TAKEN,
     )
 
@@ -184,16 +287,19 @@ def _process_audio(upload: Upload, field: str) -> ProcessedAudio:
         raise ValidationError({field: exc.error_list}) from None
 
 
-def check_can_create(owner: AbstractBaseUser) -> None:
-    """ELEMENT_LIMIT_REACHED when the owner's library is at their tier's limit (call with
-    the owner locked, `accounts.locks.lock_owner`)."""
-    limit = user_entitlements(owner).element_limit
-    count = Element.objects.filter(owner_id=owner.pk).count()
+def check_can_create(owner: AbstractBaseUser, library: Library | None = None) -> None:
+    """ELEMENT_LIMIT_REACHED when the library (default: the owner's own) is at its limit
+    (call with the library locked, `lock_library`). A personal library counts only its
+    owner's team-less rows: what they made in teams is the teams'."""
+    library = library or personal_library(owner)
+    limit = library_element_limit(library, owner)
+    count = Element.objects.filter(library.rows()).count()
     if count >= limit:
+        tier = "your tier" if library.is_personal else "its owners' best tier"
         raise _error(
             None,
-            f"Your library holds {count} element{pluralize(count)}, the limit of your tier is "
-            f"{limit}: "
+            f"{_library_label(library)} holds {count} element{pluralize(count)}, the limit of "
+            f"{tier} is {limit}: "
             "delete some or upgrade to create more.",
             ElementErrorCode.ELEMENT_LIMIT_REACHED,
         )
@@ -219,25 +325,39 @@ def check_can_edit(element: Element) -> None:
             "Delete it and try another clip.",
             ElementErrorCode.ELEMENT_FAILED,
         )
-    limit = user_entitlements(element.owner).element_limit
-    count = Element.objects.filter(owner_id=element.owner_id).count()
+    library = library_of(element)
+    limit = library_element_limit(library, element.owner if library.is_personal else None)
+    count = Element.objects.filter(library.rows()).count()
     if count > limit:
+        if library.is_personal:
+            said = (
+                f"Your library holds {count} element{pluralize(count)}, more than the {limit} "
+                "your tier allows now: delete some (or upgrade) before editing. Your elements "
+                "still work in generation."
+            )
+        else:
+            said = (
+                f"{_library_label(library)} holds {count} element{pluralize(count)}, more "
+                f"than the {limit} its owners' best tier allows now: delete some before "
+                "editing. Its elements still work in generation."
+            )
         raise _error(
             None,
-            f"Your library holds {count} element{pluralize(count)}, more than the {limit} your "
-            "tier allows "
-            "now: delete some (or upgrade) before editing. Your elements still work in "
-            "generation.",
+            said,
             ElementErrorCode.OVER_ELEMENT_LIMIT,
         )
 
 
-def locked_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
-    """The owner's element, locked for this transaction, ready to edit."""
-    lock_owner(owner)
+def locked_element(
+    owner: AbstractBaseUser, element_id: int | str, action: Action = Action.EDIT
+) -> Element:
+    """An element `owner` (the user acting) may `action` (EDIT), its library and the row
+    locked for this transaction, ready to edit: NOT_FOUND / ROLE_FORBIDDEN per the policy."""
+    found = library_element(owner, element_id, action)
+    lock_library(library_of(found))
     element = row_or_not_found(
-        Element.objects.select_for_update().select_related("owner").filter(owner_id=owner.pk),
-        element_id,
+        Element.objects.select_for_update(of=("self",)).select_related("owner", "team"),
+        found.pk,
         field="id",
         message="No such element.",
         code=NOT_FOUND,
@@ -311,10 +431,17 @@ def _prepare_voice(upload: VoiceUpload, field: str = "file") -> _PreparedVoice:
     return _PreparedVoice(upload, name, consent, _process_audio(upload.file, field))
 
 
-def _create_voice(owner: AbstractBaseUser, prepared: _PreparedVoice, files: FileBatch) -> Voice:
+def _create_voice(
+    owner: AbstractBaseUser,
+    prepared: _PreparedVoice,
+    files: FileBatch,
+    library: Library | None = None,
+) -> Voice:
+    """The voice, uploaded by `owner` into `library` (default: their own)."""
     audio = prepared.audio
     voice = Voice(
         owner_id=owner.pk,
+        team=library.team if library is not None else None,
         name=prepared.name,
         duration_ms=audio.duration_ms,
         sha256=audio.sha256,
@@ -331,28 +458,50 @@ def _create_voice(owner: AbstractBaseUser, prepared: _PreparedVoice, files: File
     return voice
 
 
-def voice_upload(*, owner: AbstractBaseUser, upload: VoiceUpload) -> VoiceResult:
-    """Store an audio sample (5–30 s of one speaker) as the owner's voice.
+def voice_upload(
+    *, owner: AbstractBaseUser, upload: VoiceUpload, library: Library | None = None
+) -> VoiceResult:
+    """Store an audio sample (5–30 s of one speaker) as a voice of `library` (default: the
+    uploader's own; a team's needs EDIT there).
 
     The uploader's consent statement is recorded with the time. A poor sample (silence,
     clipping, noise) is accepted; its warnings come back to show the user.
     """
+    library = library or personal_library(owner)
+    check_library_allows(owner, library, Action.EDIT, what="upload voices")
     prepared = _prepare_voice(upload)
     with atomic_with_files() as files:
-        voice = _create_voice(owner, prepared, files)
+        voice = _create_voice(owner, prepared, files, library)
     return VoiceResult(voice, prepared.audio.quality.warnings)
 
 
-def _usable_voice(owner: AbstractBaseUser, voice_id: int | str, field: str = "voiceId") -> Voice:
-    voice = row_or_not_found(
-        Voice.objects.filter(
-            Q(owner_id=owner.pk) | Q(owner__isnull=True, source=VoiceSource.PRESET)
-        ),
+def _usable_voice(
+    owner: AbstractBaseUser,
+    voice_id: int | str,
+    field: str = "voiceId",
+    library: Library | None = None,
+) -> Voice:
+    """A voice `owner` may bind to an element of `library` (default: their own): a preset,
+    or a voice of that same library. A voice of another library they may use is refused
+    (VOICE_NOT_ALLOWED): bound to a team's element, a personal voice would hand its audio to
+    the team. A voice they can't use is NOT_FOUND, as an unknown id."""
+    library = library or personal_library(owner)
+    voice = get_or_not_found(
+        owner,
+        Voice.objects.select_related("team"),
         voice_id,
+        Action.USE,
         field=field,
         message="No such voice.",
         code=NOT_FOUND,
     )
+    if voice.owner_id is not None and not library.owns(voice):
+        raise _error(
+            field,
+            "This voice belongs to another library: bind a voice of the element's own "
+            "library or a preset.",
+            ElementErrorCode.VOICE_NOT_ALLOWED,
+        )
     if voice.status == VoiceStatus.TAKEN_DOWN:
         raise _error(
             field,
@@ -372,25 +521,40 @@ def _check_voice_allowed(element_type: str) -> None:
 
 
 def voice_delete(*, owner: AbstractBaseUser, voice_id: int | str) -> None:
-    """Delete one of the owner's voices; elements bound to it lose it (a new version)."""
+    """Delete a voice of a library `owner` (the user acting) may edit; elements bound to it
+    lose it (a new version). Presets are NOT_FOUND here, as any voice one can't see."""
     with transaction.atomic():
-        voice = row_or_not_found(
-            Voice.objects.filter(owner_id=owner.pk),
+        voice = get_or_not_found(
+            owner,
+            Voice.objects.filter(owner__isnull=False).select_related("team"),
             voice_id,
+            Action.VIEW,
             field="id",
             message="No such voice.",
             code=NOT_FOUND,
         )
-        Element.objects.filter(voice=voice).update(
-            voice=None,
-            voice_notice=f"The voice “{voice.name}” was deleted.",
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
-        name = voice.audio.name
-        voice.delete()
-        delete_files_after_commit([name])
-        _send_voice_withdrawn_after_commit(name)
+        if not allowed(owner, voice, Action.EDIT):
+            raise role_forbidden("id", "delete its voices")
+        _voice_remove(voice)
+
+
+def voice_remove(*, voice: Voice) -> None:
+    """Delete `voice` whoever may (the admin's: the caller decided); see `voice_delete`."""
+    with transaction.atomic():
+        _voice_remove(voice)
+
+
+def _voice_remove(voice: Voice) -> None:
+    Element.objects.filter(voice=voice).update(
+        voice=None,
+        voice_notice=f"The voice “{voice.name}” was deleted.",
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    name = voice.audio.name
+    voice.delete()
+    delete_files_after_commit([name])
+    _send_voice_withdrawn_after_commit(name)
 
 
 def _send_voice_withdrawn_after_commit(voice_file: str) -> None:
@@ -412,8 +576,9 @@ def voice_bind(
     voice_id: int | str | None = None,
     upload: VoiceUpload | None = None,
 ) -> tuple[Element, tuple[QualityWarning, ...]]:
-    """Bind a voice to a character: one of the owner's voices or a preset (`voice_id`), or a
-    new sample (`upload`). Replaces any voice bound before."""
+    """Bind a voice to a character: a voice of the element's library or a preset
+    (`voice_id`), or a new sample (`upload`, stored in the element's library). Replaces any
+    voice bound before. Needs EDIT on the element."""
     if (voice_id is None) == (upload is None):
         raise _error(
             "voice",
@@ -424,10 +589,11 @@ def voice_bind(
     with atomic_with_files() as files:
         element = locked_element(owner, element_id)
         _check_voice_allowed(element.type)
+        library = library_of(element)
         if prepared is not None:
-            voice = _create_voice(owner, prepared, files)
+            voice = _create_voice(owner, prepared, files, library)
         else:
-            voice = _usable_voice(owner, voice_id)  # type: ignore[arg-type]
+            voice = _usable_voice(owner, voice_id, library=library)  # type: ignore[arg-type]
         touch(element, voice=voice, voice_notice="")
     return element, (prepared.audio.quality.warnings if prepared else ())
 
@@ -562,15 +728,20 @@ def element_create(
     voice_upload: VoiceUpload | None = None,
     main_origin: str = ImageOrigin.UPLOAD,
     min_images: int = MIN_IMAGES,
+    library: Library | None = None,
 ) -> ElementResult:
-    """Create a multi-image element: 1 main image + 1–3 supplementary ones, a name unique in
-    the owner's library (ignoring case), and for characters an optional voice: a new sample
-    (`voice_upload`), an existing voice or preset (`voice_id`), or none. The main image may
-    come from the owner's generation history (`main_origin="history"`).
+    """Create a multi-image element in `library` (default: the owner's own; a team's needs
+    EDIT there, and the element's `owner` is then the creating member): 1 main image + 1–3
+    supplementary ones, a name unique in that library (ignoring case), and for characters an
+    optional voice: a new sample (`voice_upload`, stored in the same library), a voice of the
+    same library or a preset (`voice_id`), or none. The main image may come from the owner's
+    generation history (`main_origin="history"`).
 
-    Refused at the tier's element limit. Creating is free. `min_images=1` only for the "AI
+    Refused at the library's element limit. Creating is free. `min_images=1` only for the "AI
     multi-view" choice at creation, whose job (made by generation) fills the rest at once.
     """
+    library = library or personal_library(owner)
+    check_library_allows(owner, library, Action.EDIT, what="create elements")
     name = clean_name(name)
     description = clean_description(description)
     element_type = _check_type(element_type)
@@ -584,7 +755,7 @@ def element_create(
                 ElementErrorCode.VOICE_CHOICE_CONFLICT,
             )
     # Cheap checks first, then all the media, and only then the database.
-    check_name_free(owner, name)
+    check_name_free(owner, name, library=library)
     main = _process_image(main_image, "mainImage")
     detected = _detected_fields(main)
     extras = [_process_image(f, f"extraImages.{i}") for i, f in enumerate(extra_images)]
@@ -592,16 +763,17 @@ def element_create(
 
     try:
         with atomic_with_files() as files:
-            lock_owner(owner)
-            check_can_create(owner)
-            check_name_free(owner, name)
+            lock_library(library)
+            check_can_create(owner, library)
+            check_name_free(owner, name, library=library)
             voice = None
             if prepared_voice is not None:
-                voice = _create_voice(owner, prepared_voice, files)
+                voice = _create_voice(owner, prepared_voice, files, library)
             elif voice_id is not None:
-                voice = _usable_voice(owner, voice_id)
+                voice = _usable_voice(owner, voice_id, library=library)
             element = Element.objects.create(
                 owner_id=owner.pk,
+                team=library.team,
                 name=name,
                 type=element_type,
                 description=description,
@@ -656,7 +828,9 @@ def element_update(
         with transaction.atomic():
             element = locked_element(owner, element_id)
             if "name" in changes:
-                check_name_free(owner, changes["name"], exclude_pk=element.pk)
+                check_name_free(
+                    owner, changes["name"], exclude_pk=element.pk, library=library_of(element)
+                )
             if (
                 changes.get("type", ElementType.CHARACTER) != ElementType.CHARACTER
                 and element.voice_id
@@ -675,19 +849,24 @@ def element_update(
 
 
 def element_delete(*, owner: AbstractBaseUser, element_id: int | str) -> None:
-    """Delete an element and its image files. Allowed over the tier limit and when blocked."""
+    """Delete an element (`owner`, the user acting, needs EDIT on it) and its image files.
+    Allowed over the tier limit and when blocked."""
     with transaction.atomic():
-        element = row_or_not_found(
-            Element.objects.filter(owner_id=owner.pk),
-            element_id,
-            field="id",
-            message="No such element.",
-            code=NOT_FOUND,
-        )
-        names = _image_files(list(element.images.all()))
-        names += [element.clip.name, element.video_source.name]  # video elements
-        element.delete()
-        delete_files_after_commit(names)
+        element = library_element(owner, element_id, Action.EDIT, what="delete its elements")
+        _element_remove(element)
+
+
+def element_remove(*, element: Element) -> None:
+    """Delete `element` whoever may (the admin's: the caller decided); see `element_delete`."""
+    with transaction.atomic():
+        _element_remove(element)
+
+
+def _element_remove(element: Element) -> None:
+    names = _image_files(list(element.images.all()))
+    names += [element.clip.name, element.video_source.name]  # video elements
+    element.delete()
+    delete_files_after_commit(names)
 
 
 def _element_image(element: Element, image_id: int | str, field: str = "imageId") -> ReferenceImage:
@@ -740,9 +919,11 @@ def element_image_replace(
     """Replace the file of one image, keeping its role and place."""
     processed = _process_image(file, "file")
     # Detection takes a fraction of a second: run it before the lock, for a main image.
-    replaces_main = ReferenceImage.objects.filter(
-        pk=row_key(ReferenceImage, image_id), element__owner_id=owner.pk, role=ImageRole.MAIN
-    ).exists()
+    replaces_main = (
+        permitted(owner, ReferenceImage, Action.EDIT)
+        .filter(pk=row_key(ReferenceImage, image_id), role=ImageRole.MAIN)
+        .exists()
+    )
     detected = _detected_fields(processed) if replaces_main else None
     with atomic_with_files() as files:
         element = locked_element(owner, element_id)

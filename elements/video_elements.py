@@ -49,7 +49,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.locks import lock_owner
 from elements.error_codes import ElementErrorCode
 from elements.identity.registry import get_identity_engine
 from elements.media import clips
@@ -74,13 +73,16 @@ from elements.services import (
     add_image,
     check_can_create,
     check_consent,
+    check_library_allows,
     check_name_free,
     clean_description,
     clean_name,
     delete_files_after_commit,
+    lock_library,
     name_taken,
 )
 from elements.signals import element_event
+from elements.teams.policy import Action, Library, personal_library
 from elementsite.errors import field_error as _error
 from elementsite.files import atomic_with_files
 
@@ -141,9 +143,11 @@ def video_element_create(
     trim_end: float,
     consent_statement: str,
     description: str = "",
+    library: Library | None = None,
 ) -> ElementResult:
     """Create a character element from a video (mp4, mov or webm) and a 3–8 s trim window
-    inside it. Returns the element in `processing`; the job makes it ready or failed.
+    inside it, in `library` (default: the owner's own; a team's needs EDIT there). Returns
+    the element in `processing`; the job makes it ready or failed.
 
     Refused, before anything is written: a window under 3 s or over 8 s or outside the
     video, a file that is not a readable video with a picture, over the caps of bytes,
@@ -153,8 +157,10 @@ def video_element_create(
     description = clean_description(description)
     consent = check_consent(consent_statement)
     start, end = _check_window(trim_start, trim_end)
-    check_name_free(owner, name)
-    check_can_create(owner)  # again under the lock below; this spares reading the video
+    library = library or personal_library(owner)
+    check_library_allows(owner, library, Action.EDIT, what="create elements")
+    check_name_free(owner, name, library=library)
+    check_can_create(owner, library)  # again under the lock below; this spares reading the video
     try:
         with open_element_video(video) as probed:
             if end > probed.duration + TRIM_TOLERANCE:
@@ -165,11 +171,12 @@ def video_element_create(
                 )
             try:
                 with atomic_with_files() as files, probed.path.open("rb") as handle:
-                    lock_owner(owner)
-                    check_can_create(owner)
-                    check_name_free(owner, name)
+                    lock_library(library)
+                    check_can_create(owner, library)
+                    check_name_free(owner, name, library=library)
                     element = Element(
                         owner_id=owner.pk,
+                        team=library.team,
                         name=name,
                         type=ElementType.CHARACTER,
                         description=description,
@@ -468,7 +475,9 @@ def _store(element_id: int, outcome: _Outcome) -> Element | None:
 def _native_voice_row(element: Element, audio: Any, files: Any) -> Voice:
     consent_at = element.video_report.get("consent_at")
     voice = Voice(
+        # The element's library's: a team's element speaks with a voice of the team.
         owner_id=element.owner_id,
+        team_id=element.team_id,
         name=f"{element.name} (from video)"[:60],
         duration_ms=audio.duration_ms,
         sha256=audio.sha256,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
@@ -11,7 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponseForbidden
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
-from elements.media_urls import MediaTokenExpired, MediaTokenInvalid, read_media_token
+from elements.media_urls import (
+    MediaGrant,
+    MediaTokenExpired,
+    MediaTokenInvalid,
+    read_media_token,
+)
+from elements.models import Element, Voice
+from elements.teams.policy import Action, allowed
 from elementsite.ranged_files import stored_file_response
 
 
@@ -47,6 +55,8 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404
     if grant.owner_id is not None and user.pk != grant.owner_id:
         raise Http404
+    if not _still_allowed(user, grant):
+        raise Http404
 
     try:
         # The type comes from the extension of the name we stored, never from the uploader.
@@ -62,6 +72,20 @@ def media_file(request: HttpRequest, token: str) -> HttpResponseBase:
     response.headers["Cache-Control"] = f"private, max-age={grant.expires_in}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _still_allowed(user: Any, grant: MediaGrant) -> bool:
+    """The policy, asked again now: the link was made for a member who may since have left
+    the team, or lost the role that let them download the voice."""
+    if grant.element_id is not None:
+        element = Element.objects.filter(pk=grant.element_id).only("owner_id", "team_id").first()
+        if not allowed(user, element, Action.VIEW):
+            return False
+    if grant.voice_id is not None:
+        voice = Voice.objects.filter(pk=grant.voice_id).only("owner_id", "team_id").first()
+        if not allowed(user, voice, Action.DOWNLOAD_VOICE):
+            return False
+    return True
 
 
 _SHOWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

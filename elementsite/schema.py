@@ -35,6 +35,7 @@ from accounts.graphql.mutations import AccountMutation
 from accounts.graphql.queries import AccountQuery
 from elements.graphql.assists import AssistQuery
 from elements.graphql.bundles import BundleMutation, BundleQuery
+from elements.graphql.libraries import LibraryQuery
 from elements.graphql.likeness import LikenessMutation, LikenessQuery
 from elements.graphql.mutations import ElementMutation
 from elements.graphql.queries import ElementQuery
@@ -72,6 +73,7 @@ Query = merge_types(
     (
         AccountQuery,
         ElementQuery,
+        LibraryQuery,
         LikenessQuery,
         TeamQuery,
         BundleQuery,

@@ -28,9 +28,9 @@ from elements.models import (
     ImageRole,
     ReferenceImage,
 )
+from elements.teams.policy import Action
 from elementsite.errors import field_error as _error
 from elementsite.files import FileBatch
-from elementsite.ids import row_or_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +85,12 @@ def subject_type_detect(*, upload: Any) -> SubjectSuggestion:
 
 
 def _owned_element(owner: AbstractBaseUser, element_id: int | str) -> Element:
-    return row_or_not_found(
-        Element.objects.filter(owner_id=owner.pk),
-        element_id,
-        field="elementId",
-        message="No such element.",
-        code=ElementErrorCode.NOT_FOUND,
+    """An element the user may edit (a description is made to be kept by `element_update`):
+    NOT_FOUND outside their libraries, ROLE_FORBIDDEN for a team's viewer."""
+    from elements.services import library_element
+
+    return library_element(
+        owner, element_id, Action.EDIT, field="elementId", what="describe its elements"
     )
 
 
@@ -117,8 +117,9 @@ def element_describe(*, owner: AbstractBaseUser, element_id: int | str) -> str:
 def multiview_element_lock(
     *, owner: AbstractBaseUser, element_id: int | str
 ) -> tuple[Element, int]:
-    """The owner's element to complete, locked for this transaction, with the number of its
-    free image slots. Refused: another user's element (NOT_FOUND), a blocked or processing
+    """An element the user may edit, locked for this transaction, with the number of its
+    free image slots. Refused: an element outside the user's libraries (NOT_FOUND), a
+    team's element their role may not edit (ROLE_FORBIDDEN), a blocked or processing
     element, an owner over their element limit, a full element (ELEMENT_FULL)."""
     from elements.services import locked_element
 

@@ -24,7 +24,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from elements.bundles.format import (
     ManifestVoice,
     timestamp,
 )
-from elements.bundles.library import BundleLibrary, personal_library
+from elements.bundles.library import BundleLibrary, bundle_library, personal_library
 from elements.error_codes import ElementErrorCode
 from elements.media_urls import media_url, served_by_view
 from elements.models import (
@@ -48,6 +48,9 @@ from elements.models import (
     Voice,
     VoiceSource,
 )
+from elements.services import check_library_allows
+from elements.teams.models import Team
+from elements.teams.policy import Action, Library, allowed, permitted
 from elementsite.errors import field_error
 from elementsite.files import atomic_with_files
 from elementsite.ids import row_key
@@ -160,19 +163,43 @@ def exportable_elements(library: BundleLibrary, ids: Sequence[int] | None) -> li
     return [found[pk] for pk in ids if pk in found]
 
 
+def _may_export_voice_files(owner: AbstractBaseUser, team_ids: set[int | None]) -> bool:
+    """Whether `owner` may download the voices of every library the elements come from (a
+    team's viewer may not: the bundle then holds no voice file, and its manifest says so)."""
+    return all(
+        team_id is None or allowed(owner, Library(team=Team(pk=team_id)), Action.DOWNLOAD_VOICE)
+        for team_id in team_ids
+    )
+
+
+class ExportSelection(BundleLibrary):
+    """The elements an export's requester may still export, whatever their library (the
+    export names them by id)."""
+
+    def elements(self) -> QuerySet[Element]:
+        return permitted(self.owner, Element, Action.EXPORT)
+
+
 def element_export_start(
     *,
     owner: AbstractBaseUser,
     element_ids: Sequence[int | str] | None = None,
     all_elements: bool = False,
+    library: Library | None = None,
 ) -> ElementExport:
-    """Export some of the owner's elements (`element_ids`) or every usable one
-    (`all_elements`) to a bundle. Refused: nothing or both chosen (EXPORT_NOTHING_SELECTED),
-    an id that is not one of the owner's elements (NOT_FOUND), an element blocked,
-    processing or failed (ELEMENT_NOT_EXPORTABLE), an empty library. Small exports are
-    written before this returns; larger ones by a worker."""
-    library = personal_library(owner)
-    return _start(library, element_ids, all_elements)
+    """Export some elements (`element_ids`, of `library`: default the owner's own) or every
+    usable one of the library (`all_elements`) to a bundle. Refused: nothing or both chosen
+    (EXPORT_NOTHING_SELECTED), an id that is not an element of that library the owner may
+    export (NOT_FOUND), an element blocked, processing or failed (ELEMENT_NOT_EXPORTABLE), an
+    empty library. Voice files go in only where the owner may download them (not a team's
+    viewer: the bundle's manifest says it holds none). Small exports are written before this
+    returns; larger ones by a worker."""
+    if library is not None:
+        check_library_allows(owner, library, Action.EXPORT, what="export")
+    elif element_ids is not None:
+        # Ids alone: elements of any library the owner may export.
+        return _start(ExportSelection(owner), element_ids, all_elements)
+    return _start(bundle_library(owner, library), element_ids, all_elements)
 
 
 def _start(
@@ -188,10 +215,9 @@ def _start(
     ids: list[int] | None = None
     if element_ids is not None:
         ids = list(dict.fromkeys(row_key(Element, i) for i in element_ids))
-        rows = {
-            pk: status
-            for pk, status in library.elements().filter(pk__in=ids).values_list("pk", "status")
-        }
+        found = list(library.elements().filter(pk__in=ids).values_list("pk", "status", "team_id"))
+        rows = {pk: status for pk, status, _ in found}
+        include_voice_files = _may_export_voice_files(library.owner, {t for *_, t in found})
         if len(rows) != len(ids):
             raise field_error("ids", "No such element.", ElementErrorCode.NOT_FOUND)
         if any(status != ElementStatus.ACTIVE for status in rows.values()):
@@ -202,19 +228,24 @@ def _start(
             )
         count = len(ids)
     else:
-        count = library.elements().filter(status=ElementStatus.ACTIVE).count()
+        active = library.elements().filter(status=ElementStatus.ACTIVE)
+        count = active.count()
         if count == 0:
             raise bundle_error(
-                "Your library has no element to export.",
+                "The library has no element to export.",
                 BundleErrorCode.EXPORT_NOTHING_SELECTED,
                 field="all",
             )
+        include_voice_files = library.may_export_voice_files
+        if library.team_id is not None:
+            # The export row names no library: a team's is recorded as its elements.
+            ids = list(active.order_by("name", "id").values_list("pk", flat=True))
     with transaction.atomic():
         export = ElementExport.objects.create(
             owner_id=library.owner_id,
             element_ids=ids if ids is not None else [],
             element_count=count,
-            include_voice_files=library.may_export_voice_files,
+            include_voice_files=include_voice_files,
         )
         if count > int(settings.ELEMENT_EXPORT_INLINE_MAX):
             from elements.tasks import enqueue_element_export
@@ -262,7 +293,11 @@ def element_export_process(
     export = _claim(export_id)
     if export is None:
         return None
-    library = personal_library(export.owner)
+    # The elements asked for, in whichever library the requester may still export them
+    # (a member removed since is left nothing); else the whole of their own library.
+    library = (
+        ExportSelection(export.owner) if export.element_ids else personal_library(export.owner)
+    )
     shown = -1
 
     def report(done: int, total: int) -> None:

@@ -51,7 +51,7 @@ from elements.bundles.format import (
     ManifestVoice,
     parse_manifest,
 )
-from elements.bundles.library import BundleLibrary, personal_library
+from elements.bundles.library import BundleLibrary, bundle_library
 from elements.error_codes import ElementErrorCode
 from elements.media.audio import process_audio
 from elements.media.errors import MediaErrorCode, human_size, media_error
@@ -71,12 +71,14 @@ from elements.services import (
     add_image,
     check_can_edit,
     check_consent,
+    check_library_allows,
     clean_description,
     clean_name,
     delete_files_after_commit,
     name_taken,
     touch,
 )
+from elements.teams.policy import Action, Library
 from elements.video_elements import VIDEO_VOICE_MIN_SECONDS
 from elementsite.errors import field_error
 from elementsite.files import FileBatch, atomic_with_files
@@ -296,8 +298,8 @@ def _check_limit(library: BundleLibrary, plans: list[_Plan]) -> None:
     if count + adding > limit:
         raise field_error(
             None,
-            f"The bundle adds {adding} element{pluralize(adding)} to the {count} of your "
-            f"library; the limit of your tier is {limit}. Nothing was imported.",
+            f"The bundle adds {adding} element{pluralize(adding)} to the {count} of the "
+            f"library; its limit is {limit}. Nothing was imported.",
             ElementErrorCode.ELEMENT_LIMIT_REACHED,
         )
 
@@ -412,6 +414,7 @@ def _create_voice(library: BundleLibrary, staged: _StagedVoice, files: FileBatch
     consent_at = parse_datetime(entry.consent_at) if entry.consent_at else None
     voice = Voice(
         owner_id=library.owner_id,
+        team_id=library.team_id,
         name=entry.name.strip()[:60],
         duration_ms=audio.duration_ms,
         sha256=audio.sha256,
@@ -508,10 +511,15 @@ def element_import(
     bundle: Any,
     on_conflict: OnConflict | str = OnConflict.SKIP,
     progress: Progress | None = None,
+    library: Library | None = None,
 ) -> ImportReport:
-    """Import a bundle (a seekable file) into the owner's library, all or nothing (see the
-    module docstring). Returns a row for each element of the bundle, in its order."""
-    return import_into(personal_library(owner), bundle, OnConflict(on_conflict), progress)
+    """Import a bundle (a seekable file) into `library` (default: the owner's own; a team's
+    needs EDIT there: NOT_FOUND for a non-member, ROLE_FORBIDDEN for a viewer), all or
+    nothing (see the module docstring). Returns a row for each element of the bundle, in
+    its order."""
+    if library is not None:
+        check_library_allows(owner, library, Action.EDIT, what="import into it")
+    return import_into(bundle_library(owner, library), bundle, OnConflict(on_conflict), progress)
 
 
 def import_into(
@@ -575,6 +583,7 @@ def import_into(
                     else:
                         target = Element.objects.create(
                             owner_id=library.owner_id,
+                            team_id=library.team_id,
                             name=plan.name,
                             type=element.type,
                             description=descriptions[index],

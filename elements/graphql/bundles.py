@@ -18,6 +18,7 @@ from accounts.graphql.permissions import current_user, require_user
 from elements import models
 from elements.bundles.export import element_export_start, export_download_url
 from elements.bundles.importer import OnConflict, Outcome, element_import
+from elements.graphql.libraries import LIBRARY_ARGUMENT, library_argument
 from elements.graphql.types import ElementNode
 from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
@@ -93,6 +94,12 @@ class ElementExportInput:
     ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Your elements to export, in this order."
     )
+    library: str | None = strawberry.field(
+        default=None,
+        description="The library: with `ids`, where they are; alone (or with `all`), export "
+        "every usable element of it. " + LIBRARY_ARGUMENT + " A team's viewer gets no voice "
+        "files (the manifest's includesVoiceFiles says so).",
+    )
     all: bool = strawberry.field(
         default=False, description="Every usable element of your library instead."
     )
@@ -104,6 +111,10 @@ class ElementImportInput:
     on_conflict: ElementImportConflict = strawberry.field(
         default=ElementImportConflict.SKIP,
         description="What to do with an element whose name your library already has.",
+    )
+    library: str | None = strawberry.field(
+        default=None,
+        description="The library to import into (needs the right to edit it): " + LIBRARY_ARGUMENT,
     )
 
 
@@ -159,7 +170,8 @@ class BundleMutation:
         export = element_export_start(
             owner=require_user(info),
             element_ids=node_pks(list(input.ids), ElementNode) if input.ids is not None else None,
-            all_elements=input.all,
+            all_elements=input.all or (input.library is not None and input.ids is None),
+            library=library_argument(info, input.library) if input.library is not None else None,
         )
         return ElementExportResult(export=export)  # type: ignore[arg-type]
 
@@ -179,6 +191,7 @@ class BundleMutation:
             owner=require_user(info),
             bundle=input.bundle,
             on_conflict=_CONFLICTS[input.on_conflict],
+            library=library_argument(info, input.library),
         )
         return ElementImportResult(
             rows=[

@@ -17,6 +17,7 @@ from accounts.graphql.permissions import require_user
 from elements import services
 from elements.error_codes import ElementErrorCode
 from elements.graphql.hooks import history_still
+from elements.graphql.libraries import LIBRARY_ARGUMENT, library_argument
 from elements.graphql.types import (
     ElementNode,
     ElementTypeEnum,
@@ -46,6 +47,12 @@ class VoiceSampleInput:
     language: str = strawberry.field(default="", description="Language tag, e.g. `en`.")
     style_tags: list[str] = strawberry.field(
         default_factory=list, description="Style tags, e.g. calm, warm."
+    )
+    library: str | None = strawberry.field(
+        default=None,
+        description="`voiceUpload` only: the library to keep the voice in, "
+        + LIBRARY_ARGUMENT
+        + " A sample given with an element goes to the element's library.",
     )
 
     def to_service(self) -> services.VoiceUpload:
@@ -115,6 +122,9 @@ class ElementCreateInput:
     description: str = strawberry.field(default="", description="Key features, ≤ 500 chars.")
     voice: VoiceChoiceInput | None = strawberry.field(
         default=None, description="Characters only: the voice to bind; none if omitted."
+    )
+    library: str | None = strawberry.field(
+        default=None, description="The library to create it in: " + LIBRARY_ARGUMENT
     )
     multi_view: bool = strawberry.field(
         default=False,
@@ -225,6 +235,7 @@ def element_create_fields(info: Info, input: ElementCreateInput) -> dict[str, An
     )
     return dict(
         owner=require_user(info),
+        library=library_argument(info, input.library),
         name=input.name,
         element_type=input.type.value,
         description=input.description,
@@ -359,7 +370,11 @@ class ElementMutation:
         info: Info,
         input: Annotated[VoiceSampleInput, strawberry.argument(description="The voice sample.")],
     ) -> VoiceUploadResult:
-        result = services.voice_upload(owner=require_user(info), upload=input.to_service())
+        result = services.voice_upload(
+            owner=require_user(info),
+            upload=input.to_service(),
+            library=library_argument(info, input.library),
+        )
         return VoiceUploadResult(voice=result.voice, warnings=quality_warnings(result.warnings))  # type: ignore[arg-type]
 
     @strawberry_django.mutation(description="Delete one of your voices; characters lose it.")

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
 from elements import selectors
+from elements.graphql.libraries import LIBRARY_ARGUMENT, library_query_argument
 from elements.graphql.types import (
     ElementNode,
     ElementStatus,
@@ -48,7 +49,8 @@ _ORDERING = {
 class ElementQuery:
     @strawberry_django.connection(
         ListConnection[ElementNode],
-        description="The viewer's elements, filtered and ordered (newest change first).",
+        description="The elements of one of the viewer's libraries (their own by default), "
+        "filtered and ordered (newest change first).",
         permission_classes=[IsAuthenticated],
     )
     def elements(
@@ -66,16 +68,25 @@ class ElementQuery:
         order: Annotated[
             ElementOrder, strawberry.argument(description="The order of the list.")
         ] = ElementOrder.UPDATED_DESC,
+        library: Annotated[
+            str | None, strawberry.argument(description="The library: " + LIBRARY_ARGUMENT)
+        ] = None,
     ) -> QuerySet[Element]:
         filters = selectors.ElementFilters(
             type=type.value if type else None,
             status=status.value if status else None,
             search=search_text(search),
         )
-        qs = selectors.element_list(owner=require_user(info), filters=filters)
+        qs = selectors.element_list(
+            owner=require_user(info),
+            filters=filters,
+            library=library_query_argument(info, library),
+        )
         return qs.order_by(*_ORDERING[order])
 
-    @strawberry.field(description="One of the viewer's elements by its global id; null if none.")
+    @strawberry.field(
+        description="An element of one of the viewer's libraries by its global id; null if none."
+    )
     def element(
         self,
         info: Info,
@@ -112,7 +123,8 @@ class ElementQuery:
 
     @strawberry_django.connection(
         ListConnection[VoiceNode],
-        description="Voices the viewer can bind: Voice Library presets and their own.",
+        description="Voices the viewer can bind to an element of a library (their own by "
+        "default): Voice Library presets and that library's voices.",
         permission_classes=[IsAuthenticated],
     )
     def voices(
@@ -123,9 +135,14 @@ class ElementQuery:
             VoiceSource | None,
             strawberry.argument(name="source", description="Only voices from this source."),
         ] = None,
+        library: Annotated[
+            str | None, strawberry.argument(description="The library: " + LIBRARY_ARGUMENT)
+        ] = None,
     ) -> QuerySet[Voice]:
         return selectors.voice_list(
-            owner=require_user(info), source=source_filter.value if source_filter else None
+            owner=require_user(info),
+            source=source_filter.value if source_filter else None,
+            library=library_query_argument(info, library),
         )
 
     @strawberry.field(description="The element types, with labels, for pickers.")

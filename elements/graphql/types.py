@@ -1,5 +1,7 @@
 """GraphQL types of the element library. Every type is scoped in `get_queryset` to what the
-viewer may see, and relay `node(id:)` lookups go through it too."""
+viewer may see (`elements.teams.policy`: their own library and their teams'), and relay
+`node(id:)` lookups go through it too. What the viewer may do to a row of a team's library is
+read from their roles, loaded once per request (`elements.graphql.libraries`)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from strawberry.types import Info
 from accounts.graphql.permissions import current_user
 from elements import models
 from elements.graphql.hooks import LazyUsage, usage_for
+from elements.graphql.libraries import library_label, viewer_actions
 from elements.identity.base import IdentityWarningCode
 from elements.identity.services import element_identity_check, images_with_descriptors
 from elements.media_urls import media_url
+from elements.teams.policy import Action, library_scope
 from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
@@ -102,11 +106,30 @@ class VoiceNode(PkNodeID, relay.Node):
         return root.owner_id is None
 
     @strawberry_django.field(
-        description="A short-lived URL of the normalized audio (WAV).",
-        only=["audio", "owner_id"],
+        description="Where the voice is: your own library (`me`) or a team's handle; null "
+        "for presets.",
+        only=["owner_id", "team_id"],
     )
-    def audio_url(self, root: models.Voice, info: Info) -> str:
-        return media_url(root.audio.name, owner_id=root.owner_id, request=_request(info))
+    def library_qualifier(self, root: models.Voice, info: Info) -> str | None:
+        if root.owner_id is None:
+            return None
+        return library_label(info, root.team_id)[0]
+
+    @strawberry_django.field(
+        description="A short-lived URL of the normalized audio (WAV); null when your role in "
+        "the voice's team library does not let you download voices.",
+        only=["audio", "owner_id", "team_id"],
+    )
+    def audio_url(self, root: models.Voice, info: Info) -> str | None:
+        if root.owner_id is None:  # a preset: any logged-in user
+            return media_url(root.audio.name, owner_id=None, request=_request(info))
+        actions = viewer_actions(info, owner_id=root.owner_id, team_id=root.team_id)
+        if Action.DOWNLOAD_VOICE not in actions:
+            return None
+        # Signed for the viewer; the media view asks the policy again on every request.
+        return media_url(
+            root.audio.name, owner_id=_viewer_id(info), request=_request(info), voice_id=root.pk
+        )
 
     @strawberry_django.field(
         description="The sample's quality report; null for presets.", only=["quality"]
@@ -131,12 +154,14 @@ class VoiceNode(PkNodeID, relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        viewer = _viewer_id(info)
-        if viewer is None:
+        user = current_user(info)
+        if user is None:
             return queryset.none()
-        # Own voices in any state (so the owner sees a takedown), presets only while active.
+        # The voices of the viewer's libraries in any state (so they see a takedown),
+        # presets only while active.
         return queryset.filter(
-            Q(owner_id=viewer) | Q(owner__isnull=True, status=models.VoiceStatus.ACTIVE)
+            library_scope(user, Action.VIEW)
+            | Q(owner__isnull=True, status=models.VoiceStatus.ACTIVE)
         )
 
 
@@ -151,24 +176,36 @@ class ReferenceImageNode(PkNodeID, relay.Node):
     sha256: str = column(description="SHA-256 of the stored image.")
     origin: ImageOrigin = column(description="Where the image came from.")
 
-    # get_queryset lets through only images of the viewer's elements, so the viewer is the
-    # owner: no need to load each image's element to sign its URL.
-    @strawberry_django.field(description="A short-lived URL of the image.", only=["image"])
+    # get_queryset lets through only images of elements the viewer may see: the URL is
+    # signed for the viewer and names the element, whose policy the media view asks again.
+    @strawberry_django.field(
+        description="A short-lived URL of the image.", only=["image", "element_id"]
+    )
     def url(self, root: models.ReferenceImage, info: Info) -> str:
-        return media_url(root.image.name, owner_id=_viewer_id(info), request=_request(info))
+        return media_url(
+            root.image.name,
+            owner_id=_viewer_id(info),
+            request=_request(info),
+            element_id=root.element_id,
+        )
 
     @strawberry_django.field(
-        description="A short-lived URL of a small preview.", only=["thumbnail"]
+        description="A short-lived URL of a small preview.", only=["thumbnail", "element_id"]
     )
     def thumbnail_url(self, root: models.ReferenceImage, info: Info) -> str:
-        return media_url(root.thumbnail.name, owner_id=_viewer_id(info), request=_request(info))
+        return media_url(
+            root.thumbnail.name,
+            owner_id=_viewer_id(info),
+            request=_request(info),
+            element_id=root.element_id,
+        )
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        viewer = _viewer_id(info)
-        if viewer is None:
+        user = current_user(info)
+        if user is None:
             return queryset.none()
-        return queryset.filter(element__owner_id=viewer)
+        return queryset.filter(library_scope(user, Action.VIEW, "element__"))
 
 
 @strawberry.type(description="A suggested element type and what the detector saw.")
@@ -219,9 +256,18 @@ class IdentityCheck:
     )
 
 
+@strawberry.type(description="What the viewer's role lets them do to an element.")
+class ElementPermissions:
+    edit: bool = strawberry.field(description="Change it, its images and its voice.")
+    delete: bool = strawberry.field(description="Delete it.")
+    download_voice: bool = strawberry.field(description="Download its bound voice's audio.")
+    use: bool = strawberry.field(description="Mention it and use it in generation.")
+
+
 @strawberry_django.type(models.Element, name="Element")
 class ElementNode(PkNodeID, relay.Node):
-    """A reusable character, prop or scene of the viewer's library."""
+    """A reusable character, prop or scene of one of the viewer's libraries (their own or a
+    team's)."""
 
     name: str = column(description="Unique in the library; mention it as `[@Name]`.")
     type: ElementTypeEnum = column(description="What the element is.")
@@ -260,7 +306,8 @@ class ElementNode(PkNodeID, relay.Node):
         description="A video element's trim window: its end, in seconds of the upload."
     )
 
-    # The type's get_queryset admits only the viewer's elements: the viewer is the owner.
+    # The type's get_queryset admits only elements the viewer may see: the URL is signed for
+    # the viewer and names the element, whose policy the media view asks again.
     @strawberry_django.field(
         description="A short-lived URL of a video element's trimmed clip (H.264/AAC MP4); "
         "null before processing has made it, and for image elements.",
@@ -269,7 +316,40 @@ class ElementNode(PkNodeID, relay.Node):
     def clip_url(self, root: models.Element, info: Info) -> str | None:
         if not root.clip.name:
             return None
-        return media_url(root.clip.name, owner_id=_viewer_id(info), request=_request(info))
+        return media_url(
+            root.clip.name, owner_id=_viewer_id(info), request=_request(info), element_id=root.pk
+        )
+
+    @strawberry_django.field(
+        description='Its library: "me" (your own) or the team\'s handle.', only=["team_id"]
+    )
+    def library_qualifier(self, root: models.Element, info: Info) -> str:
+        return library_label(info, root.team_id)[0]
+
+    @strawberry_django.field(
+        description="Its library's name: the team's, or “Personal”.", only=["team_id"]
+    )
+    def library_name(self, root: models.Element, info: Info) -> str:
+        return library_label(info, root.team_id)[1]
+
+    @strawberry_django.field(
+        description="The mention naming its library: `[@Hero@studio-nine]` or `[@Hero@me]`.",
+        only=["name", "team_id"],
+    )
+    def qualified_mention(self, root: models.Element, info: Info) -> str:
+        return f"[@{root.name}@{library_label(info, root.team_id)[0]}]"
+
+    @strawberry_django.field(
+        description="What your role lets you do to it.", only=["owner_id", "team_id"]
+    )
+    def viewer_can(self, root: models.Element, info: Info) -> ElementPermissions:
+        actions = viewer_actions(info, owner_id=root.owner_id, team_id=root.team_id)
+        return ElementPermissions(
+            edit=Action.EDIT in actions,
+            delete=Action.EDIT in actions,
+            download_voice=Action.DOWNLOAD_VOICE in actions,
+            use=Action.USE in actions,
+        )
 
     @strawberry_django.field(
         description="Where this element went: the jobs that used it, the works shared from "
@@ -316,10 +396,10 @@ class ElementNode(PkNodeID, relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        viewer = _viewer_id(info)
-        if viewer is None:
+        user = current_user(info)
+        if user is None:
             return queryset.none()
-        return queryset.filter(owner_id=viewer)
+        return queryset.filter(library_scope(user, Action.VIEW))
 
 
 @strawberry.type(description="One element type and its label, for pickers.")

@@ -10,6 +10,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from accounts.graphql.permissions import require_user
+from elements.graphql.libraries import LIBRARY_ARGUMENT, library_argument
 from elements.graphql.mutations import ElementResult
 from elements.video_elements import video_element_create
 
@@ -30,6 +31,9 @@ class VideoElementCreateInput:
         "recorded, and kept with the native voice taken from the clip."
     )
     description: str = strawberry.field(default="", description="Key features, ≤ 500 chars.")
+    library: str | None = strawberry.field(
+        default=None, description="The library to create it in: " + LIBRARY_ARGUMENT
+    )
 
 
 @strawberry.type
@@ -56,5 +60,6 @@ class VideoElementMutation:
             trim_end=input.trim_end,
             consent_statement=input.consent_statement,
             description=input.description,
+            library=library_argument(info, input.library),
         )
         return ElementResult(element=result.element)  # type: ignore[arg-type]

@@ -340,3 +340,19 @@ def resolve_library(user: AbstractBaseUser, qualifier: str | None) -> Library | 
         return personal_library(user)
     team = Team.objects.filter(handle=text, memberships__user_id=user.pk).first()
     return Library(team=team) if team is not None else None
+
+
+def library_of(obj: Any) -> Library:
+    """The library an element or a (non-preset) voice belongs to; its `team` must be loaded
+    or loadable (`select_related("team")` spares the query)."""
+    if obj.team_id is not None:
+        return Library(team=obj.team)
+    return Library(owner_id=obj.owner_id)
+
+
+def refusal(user: AbstractBaseUser | None, obj: Any, action: Action) -> str | None:
+    """Why `user` may not do `action` to `obj`: None (allowed), "forbidden" (a member who
+    sees it but whose role forbids: ROLE_FORBIDDEN) or "not_found" (anyone else)."""
+    if allowed(user, obj, action):
+        return None
+    return "forbidden" if allowed(user, obj, Action.VIEW) else "not_found"

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from elements.bundles.importer import OnConflict, element_import
+from elements.teams.policy import resolve_library
 from elementsite.progress import ProgressBar
 
 
@@ -31,7 +32,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("bundle", help="The .zip an export made.")
-        parser.add_argument("--user", required=True, help="The owner's username.")
+        parser.add_argument("--user", required=True, help="The importing user's username.")
+        parser.add_argument(
+            "--library",
+            default=None,
+            help='"me" (the default) for the user\'s own library, else the handle of a team '
+            "they may edit.",
+        )
         parser.add_argument(
             "--on-conflict",
             choices=[c.value for c in OnConflict],
@@ -44,6 +51,9 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"No user {options['user']!r}.")
+        library = resolve_library(user, options["library"])
+        if library is None:
+            raise CommandError(f"No library {options['library']!r} of {user}.")
         path = Path(options["bundle"])
         if not path.is_file():
             raise CommandError(f"No file {path}.")
@@ -51,6 +61,7 @@ class Command(BaseCommand):
             with path.open("rb") as bundle:
                 report = element_import(
                     owner=user,
+                    library=library,
                     bundle=bundle,
                     on_conflict=OnConflict(options["on_conflict"]),
                     progress=ProgressBar(self.stderr, "Importing elements"),
