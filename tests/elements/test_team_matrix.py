@@ -172,7 +172,10 @@ def state() -> dict[str, Any]:
 # What an operation needs: an action on the team's library (or the team), or OWN_JOB: the job
 # is the submitter's (the team's owner here), whatever anyone's role.
 OWN_JOB = "own_job"
-DENIALS = ("NOT_FOUND", "ROLE_FORBIDDEN")
+DENIALS = ("NOT_FOUND", "ROLE_FORBIDDEN", "UNKNOWN_MENTION")
+# Operations that reach the element by a mention: one the actor may not use is a name that
+# resolves to nothing, exactly like a name no library has.
+BY_MENTION = {"generationSubmit"}
 
 
 @dataclass(frozen=True)
@@ -459,11 +462,11 @@ NOT_IN_THE_MATRIX = {
 }
 
 
-def expected(w: World, needs: Action | str) -> Outcome:
+def expected(w: World, operation: str, needs: Action | str) -> Outcome:
     if needs == OWN_JOB:
         return Outcome(None if w.actor == w.owner else "NOT_FOUND")
     if w.actor_role is None:
-        return Outcome("NOT_FOUND")
+        return Outcome("UNKNOWN_MENTION" if operation in BY_MENTION else "NOT_FOUND")
     assert isinstance(needs, Action)
     return Outcome(None if needs in ROLE_ACTIONS[w.actor_role] else "ROLE_FORBIDDEN")
 
@@ -474,7 +477,7 @@ def test_mutation(actor_kind: str, operation: str) -> None:
     # given
     w = build_world(actor_kind)
     needs, ask = MUTATIONS[operation]
-    want = expected(w, needs)
+    want = expected(w, operation, needs)
     before = state()
     # when
     got = ask(w)
