@@ -1,7 +1,7 @@
 """The GraphQL and submit rows of the benchmarks alone (issue 18): `creditLedger`, the
-Explore feed against its JSON view, the listing over HTTP, `generation_submit`, and the
-server CPU that a page of the web studio costs, each against its baseline measured in the
-same run.
+Explore feed against its JSON view, the listing over HTTP, `generation_submit`, the
+server CPU that a page of the web studio costs, and `mentionSuggestions` for a member of 5
+teams (`bench/teams.py`), each against its baseline measured in the same run.
 
     .venv/bin/python bench/api.py [--quick] [--only creditLedger,explore,listing,...]
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from run import Rows, run_selected
 
-CASES = ("creditLedger", "explore", "generation_submit", "studio", "listing")
+CASES = ("creditLedger", "explore", "generation_submit", "studio", "listing", "teams")
 
 
 def graphql_rows() -> Rows:
@@ -20,6 +20,7 @@ def graphql_rows() -> Rows:
     from listing import run_listing
     from run import credit_ledger, submit_latency
     from studio import studio_pages
+    from teams import teams
 
     return {
         "creditLedger": credit_ledger,
@@ -27,6 +28,7 @@ def graphql_rows() -> Rows:
         "generation_submit": submit_latency,
         "studio": studio_pages,
         "listing": run_listing,
+        "teams": teams,
     }
 
 

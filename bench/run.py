@@ -106,8 +106,10 @@ def print_spread(baseline_s: list[float], subject_s: list[float], *, unit: str =
     )
 
 
-def setup_django(workdir: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+def setup_django(workdir: Path, database_url: str | None = None) -> None:
+    """Django on a throwaway SQLite database in `workdir`, or on `database_url` (a scratch
+    database a bench may fill), migrated."""
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["DATA_DIR"] = str(workdir)
     os.environ["DEBUG"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver"

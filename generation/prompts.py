@@ -8,6 +8,12 @@ stable code, and `PromptPlan.raise_if_invalid()` turns those into a `ValidationE
 What it understands:
 - `[@Element Name]` (case-insensitive, trimmed) and bare `@Element Name` (the longest name
   in the library that matches there, ending at a word boundary);
+- qualified mentions `[@Element Name@studio-nine]` / `[@Element Name@me]` (and bare
+  `@Element Name@studio-nine`): the name in that library only. The library is a team's
+  handle or "me"; an element name can't hold an `@` and a handle is `[a-z0-9-]`, so the
+  last `@` always splits them. An unqualified name resolves in the personal library first,
+  then in the teams; in two teams or more (and not personal) it is AMBIGUOUS_MENTION, whose
+  suggestions are the qualified forms;
 - `[@Image1]`, `[@Image 1]`, `[@image 1]`: attached images, 1-based in attach order;
   `[@Image]` when exactly one image is attached; `[@Video]` for the input video;
 - shots: `Shot 1 (3s): …`, `Shot 1: 3s, …`, `[Shot 2] …`, `[Shot 2 (3s)] …`;
@@ -26,6 +32,7 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 
+from elements.teams.models import PERSONAL_LIBRARY
 from generation.camera import (
     MOVE_PATTERN,
     MOVES,
@@ -51,6 +58,9 @@ class PromptErrorCode(StrEnum):
     PROMPT_EMPTY = "PROMPT_EMPTY"
     PROMPT_TOO_LONG = "PROMPT_TOO_LONG"
     UNKNOWN_MENTION = "UNKNOWN_MENTION"
+    # `[@Name]` names elements of two or more of the user's team libraries (and none of their
+    # own): the suggestions are the qualified forms, `Name@handle`, one per library.
+    AMBIGUOUS_MENTION = "AMBIGUOUS_MENTION"
     # An `elementIds` entry that is not one of the owner's elements (exactly as if it did not
     # exist): the code every "not yours" answers with.
     NOT_FOUND = "NOT_FOUND"
@@ -96,7 +106,7 @@ SPEAKER_TYPES = frozenset({"character", "animal", "other"})
 
 @dataclass(frozen=True)
 class LibraryElement:
-    """One of the owner's elements, as the compiler needs it."""
+    """One of the elements the user may use, as the compiler needs it."""
 
     element_id: int
     name: str
@@ -107,6 +117,23 @@ class LibraryElement:
     # Offered as a "did you mean" suggestion; the caller applies the library's one rule
     # (`elements.selectors.element_is_mentionable`), shared with `mentionSuggestions`.
     mentionable: bool = True
+    # The library it is in, as a qualified mention names it: "me" (the user's own) or a
+    # team's handle.
+    library: str = PERSONAL_LIBRARY
+
+    @property
+    def personal(self) -> bool:
+        return self.library == PERSONAL_LIBRARY
+
+    @property
+    def qualified_mention(self) -> str:
+        return qualified_mention(self.name, self.library)
+
+
+def qualified_mention(name: str, library: str) -> str:
+    """The mention that names `name` in `library` only, whatever else the user may use:
+    `[@Hero@studio-nine]`, `[@Hero@me]`. It compiles back to the same element."""
+    return f"[@{name.strip()}@{library}]"
 
 
 class MentionKind(StrEnum):
@@ -114,6 +141,7 @@ class MentionKind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
     UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"  # an unqualified name in two or more team libraries
 
 
 @dataclass(frozen=True)
@@ -123,10 +151,19 @@ class Mention:
     kind: MentionKind
     start: int
     end: int
-    name: str  # what was written after the `@`, trimmed
+    name: str  # what was written after the `@`, trimmed, without its library
     bracketed: bool
     element_id: int | None = None
     image_number: int | None = None
+    library: str | None = None  # the library written after the name (lower-cased), if any
+    # An ambiguous mention's qualified forms (`Name@handle`), one per library, by handle.
+    choices: tuple[str, ...] = ()
+
+    @property
+    def written(self) -> str:
+        """The mention as the user wrote it (its name trimmed)."""
+        name = self.name if self.library is None else f"{self.name}@{self.library}"
+        return f"[@{name}]" if self.bracketed else f"@{name}"
 
 
 @dataclass(frozen=True)
@@ -325,39 +362,93 @@ def _norm(name: str) -> str:
 
 
 class _Library:
+    """The usable elements indexed by name, per library.
+
+    A name is unique within a library, not across them: `find` resolves a qualified name in
+    its library only, an unqualified one in the personal library first, then in the teams."""
+
     def __init__(self, elements: Sequence[LibraryElement]) -> None:
         self.by_id: dict[int, LibraryElement] = {}
-        self.by_name: dict[str, LibraryElement] = {}
-        # First folded character -> (name length, folded name, element), longest first.
-        self.by_first: dict[str, list[tuple[int, str, LibraryElement]]] = {}
+        # Folded name -> {library qualifier: element}.
+        self.by_name: dict[str, dict[str, LibraryElement]] = {}
+        # First folded character -> (name length, folded name), longest first, each name once.
+        self.by_first: dict[str, list[tuple[int, str]]] = {}
         for element in elements:
             self.by_id.setdefault(element.element_id, element)
             key = _norm(element.name)
-            if not key or key in self.by_name:
+            if not key:
                 continue
-            self.by_name[key] = element
+            libraries = self.by_name.setdefault(key, {})
+            if element.library in libraries:
+                continue
+            libraries[element.library] = element
+            if len(libraries) > 1:
+                continue
             name = element.name.strip()
             folded = name.casefold()
             if len(folded) == len(name):  # names whose folding changes length: brackets only
-                self.by_first.setdefault(folded[0], []).append((len(name), folded, element))
+                self.by_first.setdefault(folded[0], []).append((len(name), folded))
         for candidates in self.by_first.values():
             candidates.sort(key=lambda c: -c[0])
-        self._folded_names = [key for key, e in self.by_name.items() if e.mentionable]
+        self._folded_names = [
+            key for key, found in self.by_name.items() if any(e.mentionable for e in found.values())
+        ]
 
-    def longest_at(self, text: str, pos: int) -> LibraryElement | None:
+    def find(
+        self, name: str, library: str | None = None
+    ) -> tuple[LibraryElement | None, tuple[LibraryElement, ...]]:
+        """The element `name` names (in `library` only when given), or None with the
+        elements of the two or more team libraries an unqualified name is ambiguous between
+        (ordered by library), or None and () when there is none."""
+        found = self.by_name.get(_norm(name))
+        if not found:
+            return None, ()
+        if library is not None:
+            return found.get(library), ()
+        personal = found.get(PERSONAL_LIBRARY)
+        if personal is not None:
+            return personal, ()
+        if len(found) == 1:
+            return next(iter(found.values())), ()
+        return None, tuple(sorted(found.values(), key=lambda e: e.library))
+
+    def has(self, name: str) -> bool:
+        return _norm(name) in self.by_name
+
+    def longest_at(self, text: str, pos: int) -> str | None:
+        """The longest name of any library written at `pos` (ending at a word boundary), as
+        written there."""
         if pos >= len(text):
             return None
-        for length, folded, element in self.by_first.get(text[pos].casefold()[:1], ()):
+        for length, folded in self.by_first.get(text[pos].casefold()[:1], ()):
             end = pos + length
             if end > len(text) or text[pos:end].casefold() != folded:
                 continue
             if end < len(text) and _is_word(folded[-1]) and _is_word(text[end]):
                 continue
-            return element
+            return text[pos:end]
         return None
 
-    def suggestions(self, name: str, n: int = 3) -> list[str]:
-        return [self.by_name[m].name for m in self._close(name, n)]
+    def mention_text(self, element: LibraryElement) -> str:
+        """What to write inside `[@…]` for `element`: its name when that resolves to it, else
+        the qualified `Name@library`."""
+        found, _ = self.find(element.name)
+        if found is not None and found.element_id == element.element_id:
+            return element.name
+        return f"{element.name}@{element.library}"
+
+    def suggestions(self, name: str, n: int = 3, library: str | None = None) -> list[str]:
+        """Close names, each as the text that mentions it (qualified when it must be); within
+        `library` only when given."""
+        out: list[str] = []
+        for key in self._close(name, n if library is None else max(1, len(self._folded_names))):
+            for element in self.by_name[key].values():
+                if not element.mentionable or (library is not None and element.library != library):
+                    continue
+                text = self.mention_text(element)
+                if text not in out:
+                    out.append(text)
+        return out[:n]
 
     def _close(self, name: str, n: int) -> list[str]:
         return difflib.get_close_matches(_norm(name), self._folded_names, n=n, cutoff=0.6)
@@ -401,29 +492,50 @@ class _Spans:
         return i >= 0 and self.spans[i][1] > start
 
 
+def _element_mention(
+    library: _Library,
+    name: str,
+    qualifier: str | None,
+    start: int,
+    end: int,
+    bracketed: bool,
+) -> Mention:
+    """A mention of an element by name (in `qualifier`'s library only, when given)."""
+    element, ambiguous = library.find(name, qualifier)
+    if element is not None:
+        return Mention(
+            MentionKind.ELEMENT, start, end, name, bracketed, element.element_id, library=qualifier
+        )
+    if ambiguous:
+        choices = tuple(f"{e.name}@{e.library}" for e in ambiguous)
+        return Mention(MentionKind.AMBIGUOUS, start, end, name, bracketed, choices=choices)
+    return Mention(MentionKind.UNKNOWN, start, end, name, bracketed, library=qualifier)
+
+
 def _scan_brackets(text: str, library: _Library, attached_images: int) -> list[Mention]:
     mentions: list[Mention] = []
     for match in _BRACKET_MENTION.finditer(text):
         name = match.group(1).strip()
         start, end = match.span()
-        element = library.by_name.get(_norm(name))
+        if "@" in name:  # `[@Hero@studio-nine]`: an element of that library, nothing else
+            name, _, qualifier = name.rpartition("@")
+            mentions.append(
+                _element_mention(library, name.strip(), qualifier.strip().lower(), start, end, True)
+            )
+            continue
+        known = library.has(name)
         image = _IMAGE_NAME.fullmatch(name)
         # `[@Image2]` is always an image; a plain `[@Image]` is the element of that name if
         # there is one.
-        if image and (image.group(1) is not None or element is None):
+        if image and (image.group(1) is not None or not known):
             number = _image_number(image.group(1), attached_images)
             mentions.append(Mention(MentionKind.IMAGE, start, end, name, True, image_number=number))
             continue
         video = _VIDEO_NAME.fullmatch(name)
-        if video and (video.group(1) is not None or element is None):
+        if video and (video.group(1) is not None or not known):
             mentions.append(Mention(MentionKind.VIDEO, start, end, name, True))
             continue
-        if element is not None:
-            mentions.append(
-                Mention(MentionKind.ELEMENT, start, end, name, True, element.element_id)
-            )
-        else:
-            mentions.append(Mention(MentionKind.UNKNOWN, start, end, name, True))
+        mentions.append(_element_mention(library, name, None, start, end, True))
     return mentions
 
 
@@ -453,6 +565,10 @@ def _scan_markers(text: str, taken: _Spans) -> list[_Marker]:
     return markers
 
 
+# A library written right after a bare mention's name: `@Hero@studio-nine`.
+_BARE_QUALIFIER = re.compile(r"@([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?![\w@-])", re.IGNORECASE)
+
+
 def _scan_bare(text: str, library: _Library, attached_images: int, taken: _Spans) -> list[Mention]:
     mentions: list[Mention] = []
     for match in _BARE_AT.finditer(text):
@@ -460,10 +576,10 @@ def _scan_bare(text: str, library: _Library, attached_images: int, taken: _Spans
         if taken.covering(at) is not None:
             continue
         pos = at + 1
-        element = library.longest_at(text, pos)
-        element_end = pos + len(element.name.strip()) if element is not None else pos
+        written = library.longest_at(text, pos)
+        element_end = pos + len(written) if written is not None else pos
         if taken.overlaps(at, element_end):  # a name running into a shot marker
-            element, element_end = None, pos
+            written, element_end = None, pos
         image = _BARE_IMAGE.match(text, pos)
         # `@Image2` is an image, unless a longer element name starts there (`@Image 2 Pro`).
         if image and image.end() >= element_end:
@@ -477,17 +593,16 @@ def _scan_bare(text: str, library: _Library, attached_images: int, taken: _Spans
         if video and video.end() >= element_end:
             mentions.append(Mention(MentionKind.VIDEO, at, video.end(), video.group(0), False))
             continue
-        if element is not None:
-            mentions.append(
-                Mention(
-                    MentionKind.ELEMENT,
-                    at,
-                    element_end,
-                    text[pos:element_end],
-                    False,
-                    element.element_id,
+        if written is not None:
+            qualifier = _BARE_QUALIFIER.match(text, element_end)
+            if qualifier is not None and not taken.overlaps(element_end, qualifier.end()):
+                mentions.append(
+                    _element_mention(
+                        library, written, qualifier.group(1).lower(), at, qualifier.end(), False
+                    )
                 )
-            )
+            else:
+                mentions.append(_element_mention(library, written, None, at, element_end, False))
             continue
         image = _BARE_IMAGE_ALONE.match(text, pos)
         if image:
@@ -661,6 +776,23 @@ def compile_prompt(
     )
 
 
+def qualified_prompt(plan: PromptPlan) -> str:
+    """The plan's text with every element mention written qualified (`[@Hero@studio-nine]`):
+    it compiles to the same elements whatever the user's libraries come to hold."""
+    by_id = {ref.element_id: ref.element for ref in plan.elements}
+    out: list[str] = []
+    last = 0
+    for mention in plan.mentions:
+        element = by_id.get(mention.element_id or 0)
+        if mention.kind is not MentionKind.ELEMENT or element is None:
+            continue
+        out.append(plan.text[last : mention.start])
+        out.append(element.qualified_mention)
+        last = mention.end
+    out.append(plan.text[last:])
+    return "".join(out)
+
+
 def _token(mention: Mention, element_pos: dict[int, int], input_video: bool) -> str | None:
     if mention.kind is MentionKind.ELEMENT and mention.element_id in element_pos:
         return f"<<<element_{element_pos[mention.element_id]}>>>"
@@ -753,6 +885,32 @@ def _references(
     return elements, images
 
 
+def _unknown_issue(mention: Mention, lib: _Library) -> PromptIssue:
+    """No element by that name (in that library, for a qualified mention): the close names,
+    each as the text that mentions it. A library the user can't use reads as one with no
+    such element."""
+    written = mention.written
+    if mention.library is None:
+        suggestions = lib.suggestions(mention.name)
+        where = "in your library"
+    else:
+        # The same name in the libraries that have it, else close names in that library,
+        # else close names anywhere.
+        found = lib.by_name.get(_norm(mention.name), {})
+        suggestions = [lib.mention_text(e) for e in found.values() if e.mentionable][:3]
+        suggestions = suggestions or lib.suggestions(mention.name, library=mention.library)
+        suggestions = suggestions or lib.suggestions(mention.name)
+        where = f"in the library @{mention.library}"
+    hint = (
+        " Did you mean " + " or ".join(f'"{s}"' for s in suggestions) + "?" if suggestions else ""
+    )
+    return PromptIssue(
+        PromptErrorCode.UNKNOWN_MENTION,
+        f"{written}: no element with this name {where}.{hint}",
+        suggestions=suggestions,
+    )
+
+
 def _mention_issues(
     mentions: Sequence[Mention],
     lib: _Library,
@@ -762,21 +920,19 @@ def _mention_issues(
 ) -> None:
     reported: set[tuple[MentionKind, str]] = set()
     for mention in mentions:
-        key = (mention.kind, _norm(mention.name))
+        key = (mention.kind, _norm(mention.written.lstrip("[@").rstrip("]")))
         if mention.kind is MentionKind.UNKNOWN and key not in reported:
             reported.add(key)
-            suggestions = lib.suggestions(mention.name)
-            written = f"[@{mention.name}]" if mention.bracketed else f"@{mention.name}"
-            hint = (
-                " Did you mean " + " or ".join(f'"{s}"' for s in suggestions) + "?"
-                if suggestions
-                else ""
-            )
+            issues.append(_unknown_issue(mention, lib))
+        elif mention.kind is MentionKind.AMBIGUOUS and key not in reported:
+            reported.add(key)
+            forms = " or ".join(f"[@{choice}]" for choice in mention.choices)
             issues.append(
                 PromptIssue(
-                    PromptErrorCode.UNKNOWN_MENTION,
-                    f"{written}: no element with this name in your library.{hint}",
-                    suggestions=suggestions,
+                    PromptErrorCode.AMBIGUOUS_MENTION,
+                    f'{mention.written}: "{mention.name}" is in more than one of your team '
+                    f"libraries; say which: {forms}.",
+                    suggestions=list(mention.choices),
                 )
             )
         elif mention.kind is MentionKind.IMAGE and key not in reported:

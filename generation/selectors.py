@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from elements.teams.policy import Action, permitted
 from generation.explore.models import ExploreWorkFile
 from generation.models import (
     GenerationJob,
@@ -59,7 +60,8 @@ def pinned_file_names(names: Iterable[str]) -> set[str]:
 def job_list(
     *, owner: AbstractBaseUser, status: str | None = None, model: str | None = None
 ) -> QuerySet[GenerationJob]:
-    qs = GenerationJob.objects.filter(owner_id=owner.pk)
+    # The submitter's jobs only, whatever team's elements they used (generation.access).
+    qs = permitted(owner, GenerationJob, Action.VIEW)
     if status:
         qs = qs.filter(status=status)
     if model:
@@ -68,4 +70,4 @@ def job_list(
 
 
 def output_list(*, owner: AbstractBaseUser) -> QuerySet[GenerationOutput]:
-    return GenerationOutput.objects.filter(owner_id=owner.pk).order_by("-created_at", "-id")
+    return permitted(owner, GenerationOutput, Action.VIEW).order_by("-created_at", "-id")

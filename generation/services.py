@@ -1,9 +1,10 @@
 """Writes of generation: preview, submit, cancel, and the ends of a job.
 
-Submitting compiles the prompt against the owner's own library (another user's element is
-simply unknown) and validates every file; the one job service (`generation.jobs.job_create`)
-then, in one transaction, creates the job, pins a snapshot of each element, stores the inputs,
-debits the price and writes `generation.queued`. The task is enqueued only after that
+Submitting compiles the prompt against every element the submitter may use, their own
+library and their teams' (anyone else's element is simply unknown), and validates every
+file; the one job service (`generation.jobs.job_create`) then, in one transaction, creates
+the job (the submitter's, charged to them), pins a snapshot of each element, stores the
+inputs, debits the price and writes `generation.queued`. The task is enqueued only after that
 transaction commits. A job that fails or is canceled gets its credits back exactly
 once (the refund is keyed to the debit). Every change of a job's status writes its webhook
 event (`generation.webhooks.services.job_event_emit`) in the transaction that makes it.
@@ -38,6 +39,8 @@ from elements.models import (
     VoiceStatus,
 )
 from elements.selectors import element_is_mentionable
+from elements.teams.models import PERSONAL_LIBRARY
+from elements.teams.policy import Action, permitted
 from elementsite.errors import field_error as _error
 from elementsite.ids import row_or_not_found
 from elementsite.storage import save_file
@@ -94,9 +97,12 @@ class Preview:
 
 
 def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
-    """The owner's elements as the compiler sees them (one query)."""
-    rows = Element.objects.filter(owner_id=owner.pk).values_list(
-        "pk", "name", "type", "status", "source", "voice_id", "voice__status"
+    """Every element `owner` may use (their own library and their teams'), as the compiler
+    sees them, each with its library's qualifier: one query whatever the number of teams
+    (the policy's USE scope is a subquery). A member who left a team has none of its
+    elements from that moment: their mentions of them are unknown."""
+    rows = permitted(owner, Element, Action.USE).values_list(
+        "pk", "name", "type", "status", "source", "voice_id", "voice__status", "team__handle"
     )
     return [
         LibraryElement(
@@ -107,8 +113,9 @@ def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
             source=source,
             has_voice=voice_id is not None and voice_status == VoiceStatus.ACTIVE,
             mentionable=element_is_mentionable(status),
+            library=handle or PERSONAL_LIBRARY,
         )
-        for pk, name, kind, status, source, voice_id, voice_status in rows
+        for pk, name, kind, status, source, voice_id, voice_status, handle in rows
     ]
 
 
@@ -232,10 +239,13 @@ def _is_native_voice(element: Element, voice: Any) -> bool:
 
 
 def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser) -> None:
-    """Snapshot each element as it is now; the images share the element's stored files."""
+    """Snapshot each element as it is now; the images share the element's stored files.
+    Read through the policy: an element of a team the submitter left since the compile (or
+    deleted, or blocked) can no longer be used."""
     elements = {
         e.pk: e
-        for e in Element.objects.filter(owner_id=owner.pk, pk__in=plan.element_ids)
+        for e in permitted(owner, Element, Action.USE)
+        .filter(pk__in=plan.element_ids)
         .select_related("voice")
         .prefetch_related("images")
     }
@@ -388,6 +398,7 @@ def plan_as_json(plan: PromptPlan) -> dict[str, Any]:
                 "position": r.position,
                 "element_id": r.element_id,
                 "name": r.name,
+                "library": r.element.library,
                 "mentioned": r.mentioned,
             }
             for r in plan.elements
@@ -429,7 +440,7 @@ def generation_cancel(*, owner: AbstractBaseUser, job_id: Any) -> GenerationJob:
     report. Another user's job is reported as not found."""
     with transaction.atomic():
         job = row_or_not_found(
-            GenerationJob.objects.select_for_update().filter(owner_id=owner.pk),
+            permitted(owner, GenerationJob.objects.select_for_update(), Action.EDIT),
             job_id,
             field="id",
             message="No such job.",
@@ -531,7 +542,7 @@ def output_still(*, owner: AbstractBaseUser, output_id: Any, at: float | None = 
     from generation.providers import local_render
 
     output = row_or_not_found(
-        GenerationOutput.objects.filter(owner_id=owner.pk),
+        permitted(owner, GenerationOutput, Action.VIEW),
         output_id,
         field="outputId",
         message="No such output in your history.",

@@ -12,12 +12,12 @@ from strawberry.types import Info
 from accounts.graphql.permissions import IsAuthenticated, require_user
 from elements import selectors
 from elements.graphql.libraries import LIBRARY_ARGUMENT, library_query_argument
+from elements.graphql.mentions import MentionSuggestion
 from elements.graphql.types import (
     ElementNode,
     ElementStatus,
     ElementTypeEnum,
     ElementTypeInfo,
-    MentionSuggestion,
     VoiceNode,
     VoiceSource,
 )
@@ -96,7 +96,8 @@ class ElementQuery:
 
     @strawberry_django.field(
         description="Elements for the `@` picker: names starting with `query`, then names "
-        "containing it, then close names. Only usable elements (not blocked).",
+        "containing it, then close names. Only usable elements (not blocked), from every "
+        "library the viewer may use (their own and their teams'), or `library` alone.",
         permission_classes=[IsAuthenticated],
     )
     def mention_suggestions(
@@ -104,11 +105,18 @@ class ElementQuery:
         info: Info,
         query: Annotated[str, strawberry.argument(description="What was typed after `@`.")],
         first: Annotated[int, strawberry.argument(description="At most this many (≤ 50).")] = 10,
+        library: Annotated[
+            str | None,
+            strawberry.argument(description="Only this library: " + LIBRARY_ARGUMENT),
+        ] = None,
     ) -> list[MentionSuggestion]:
+        user = require_user(info)
+        scoped = None if library is None else library_query_argument(info, library)
         rows = selectors.mention_suggestions(
-            owner=require_user(info),
+            owner=user,
             query=search_text(query, argument="query") or "",
             first=min(max(first, 1), MAX_SUGGESTIONS),
+            library=scoped,
         )
         return [
             MentionSuggestion(
@@ -116,7 +124,9 @@ class ElementQuery:
                 name=row.name,
                 type=ElementTypeEnum(row.type),
                 match=row.match,
-                mention=f"[@{row.name}]",
+                library_qualifier=row.library,
+                library_name=row.library_name,
+                mention=row.mention,
             )
             for row in rows
         ]

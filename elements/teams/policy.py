@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 
 from elements.teams.models import (
     PERSONAL_LIBRARY,
@@ -160,7 +160,24 @@ def library_scope(user: AbstractBaseUser, action: Action, prefix: str = "") -> Q
     teams = TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
         "team_id"
     )
-    return own | Q(**{f"{prefix}team_id__in": teams})
+    return own | Q(InTeams(F(f"{prefix}team_id"), teams))
+
+
+class InTeams(Func):
+    """`team_id IN (SELECT …)`, written `team_id = ANY(ARRAY(SELECT …))` on PostgreSQL: the
+    array is computed once, so each side of the OR with the user's own rows is an index
+    scan (an IN subquery is a hashed filter, and the OR made PostgreSQL read the table)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        column, column_params = compiler.compile(self.source_expressions[0])
+        rows, rows_params = compiler.compile(self.source_expressions[1])
+        if not rows.startswith("("):
+            rows = f"({rows})"
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(ARRAY{rows})", [*column_params, *rows_params]
+        return f"{column} IN {rows}", [*column_params, *rows_params]
 
 
 def _team_rule(user: AbstractBaseUser, team: Any, action: Action) -> bool:
@@ -232,9 +249,18 @@ def _register_own() -> None:
     register(TeamInvitation, rule=_team_part_rule, scope=_team_part_scope)
 
 
-def _rule_for(model: type[models.Model]) -> Rule:
-    if not _RULES:
+_OWN_REGISTERED: list[bool] = []
+
+
+def _ensure_own() -> None:
+    # Not "no rule yet": a higher app registers its own in `ready()`, before any check.
+    if not _OWN_REGISTERED:
+        _OWN_REGISTERED.append(True)
         _register_own()
+
+
+def _rule_for(model: type[models.Model]) -> Rule:
+    _ensure_own()
     for klass in model.__mro__:
         if klass in _RULES:
             return _RULES[klass]
@@ -261,8 +287,7 @@ def scope(user: AbstractBaseUser | None, model: type[models.Model], action: Acti
     """`allowed` as a query condition on `model`'s rows."""
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
-    if not _SCOPES:
-        _register_own()
+    _ensure_own()
     for klass in model.__mro__:
         if klass in _SCOPES:
             return _SCOPES[klass](user, action)

@@ -26,6 +26,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from elements.models import Element, ElementStatus, Voice, VoiceStatus
+from elements.teams.models import PERSONAL_LIBRARY
 from elementsite.errors import field_error as _error
 from elementsite.ids import row_or_not_found
 from generation import services as generation_services
@@ -73,6 +74,9 @@ def _work(rows: QuerySet[ExploreWork], work_id: Any, field: str = "workId") -> E
 def freeze_recipe(job: GenerationJob) -> dict[str, Any]:
     """What a recreation needs of `job`, copied now: the pins of the job as they are."""
     pins = list(job.elements.prefetch_related("images").order_by("position"))
+    # The library each element was in, so a qualified mention (`[@Hero@studio-nine]`) of the
+    # author's prompt names its snapshot again.
+    libraries = {e.get("position"): e.get("library") for e in (job.plan or {}).get("elements", [])}
     sources: dict[int | None, str] = dict(
         Element.objects.filter(pk__in=[p.element_id for p in pins if p.element_id]).values_list(
             "pk", "source"
@@ -91,6 +95,7 @@ def freeze_recipe(job: GenerationJob) -> dict[str, Any]:
                 # shown to anyone and never pinned by a recreation.
                 "element_id": pin.element_id,
                 "name": pin.name,
+                "library": libraries.get(pin.position) or PERSONAL_LIBRARY,
                 "type": pin.type,
                 "description": pin.description,
                 "version": pin.version,
@@ -297,6 +302,7 @@ def _recipe_library(recipe: dict[str, Any]) -> list[LibraryElement]:
             status="active",
             has_voice=bool(e.get("voice_file")),
             source=e.get("source", "images"),
+            library=e.get("library") or PERSONAL_LIBRARY,
         )
         for e in recipe["elements"]
     ]

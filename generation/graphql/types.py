@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import current_user
 from elements.media_urls import media_url
+from elements.teams.policy import Action, permitted
 from elementsite.graphql_columns import column
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import PkNodeID
@@ -79,8 +80,7 @@ class GenerationOutputNode(PkNodeID, relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        viewer = _viewer(info)
-        return queryset.none() if viewer is None else queryset.filter(owner_id=viewer)
+        return permitted(current_user(info), queryset, Action.VIEW)
 
 
 @strawberry.type(
@@ -315,5 +315,4 @@ class GenerationJobNode(PkNodeID, relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
-        viewer = _viewer(info)
-        return queryset.none() if viewer is None else queryset.filter(owner_id=viewer)
+        return permitted(current_user(info), queryset, Action.VIEW)
