@@ -59,7 +59,6 @@ from elements.models import (
 )
 from elements.signals import voice_withdrawn
 from elements.tasks import enqueue_image_descriptors
-from elements.teams.limits import team_element_limit
 from elements.teams.models import Team
 from elements.teams.policy import (
     Action,
@@ -71,6 +70,7 @@ from elements.teams.policy import (
     permitted,
     personal_library,
 )
+from elements.teams.selectors import team_element_limit
 from elementsite.errors import field_error as _error
 from elementsite.files import FileBatch, atomic_with_files
 from elementsite.ids import row_key, row_or_not_found

@@ -156,9 +156,10 @@ def video_element_create(
     name = clean_name(name)
     description = clean_description(description)
     consent = check_consent(consent_statement)
-    start, end = _check_window(trim_start, trim_end)
+    # Access first: a member who may not create here is told so, whatever else is wrong.
     library = library or personal_library(owner)
     check_library_allows(owner, library, Action.EDIT, what="create elements")
+    start, end = _check_window(trim_start, trim_end)
     check_name_free(owner, name, library=library)
     check_can_create(owner, library)  # again under the lock below; this spares reading the video
     try:

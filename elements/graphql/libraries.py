@@ -32,8 +32,7 @@ from elementsite.graphql_enums import choices_enum
 
 PERSONAL_LIBRARY_NAME = "Personal"
 
-# The teams' GraphQL registers the same enum with the same words (`elements.graphql.teams`):
-# whichever module is imported first, the schema says the same.
+# The one registration of TeamRole as a GraphQL enum (the teams' GraphQL uses it too).
 choices_enum(
     TeamRole,
     description="A member's role in a team, from most to least rights.",

@@ -11,7 +11,6 @@ from strawberry.types import Info
 
 from accounts.graphql.permissions import IsAuthenticated, require_user
 from elements import selectors
-from elements.error_codes import ElementErrorCode
 from elements.graphql.libraries import LIBRARY_ARGUMENT, library_query_argument
 from elements.graphql.mentions import MentionSuggestion
 from elements.graphql.types import (
@@ -23,8 +22,6 @@ from elements.graphql.types import (
     VoiceSource,
 )
 from elements.models import Element, ElementType, Voice
-from elements.teams.policy import resolve_library
-from elementsite.errors import ClientError
 from elementsite.ids import node_or_none
 from elementsite.relay import ListConnection
 from elementsite.search import search_text
@@ -110,18 +107,11 @@ class ElementQuery:
         first: Annotated[int, strawberry.argument(description="At most this many (≤ 50).")] = 10,
         library: Annotated[
             str | None,
-            strawberry.argument(
-                description="Only this library: `me` (or empty) for the viewer's own, else a "
-                "team's handle. NOT_FOUND when the viewer is in no such team."
-            ),
+            strawberry.argument(description="Only this library: " + LIBRARY_ARGUMENT),
         ] = None,
     ) -> list[MentionSuggestion]:
         user = require_user(info)
-        scoped = None
-        if library is not None:
-            scoped = resolve_library(user, library)
-            if scoped is None:
-                raise ClientError("No such library.", ElementErrorCode.NOT_FOUND, field="library")
+        scoped = None if library is None else library_query_argument(info, library)
         rows = selectors.mention_suggestions(
             owner=user,
             query=search_text(query, argument="query") or "",

@@ -30,16 +30,8 @@ from elementsite.graphql_enums import choices_enum
 from elementsite.ids import node_pk
 from elementsite.relay import PkNodeID
 
-choices_enum(
-    TeamRole,
-    description="A member's role in a team, from most to least rights.",
-    value_descriptions={
-        "OWNER": "Everything: also makes owners, hands the team over, renames and deletes it.",
-        "ADMIN": "An editor who also invites and removes members and changes roles below owner.",
-        "EDITOR": "Creates, edits and deletes the library's elements; downloads voice files.",
-        "VIEWER": "Sees, uses (mentions, binds) and exports the library's elements.",
-    },
-)
+# TeamRole is registered as a GraphQL enum by `elements.graphql.libraries` (imported above
+# through `mutations`), once.
 choices_enum(
     InvitationStatus,
     name="TeamInvitationStatus",

@@ -407,12 +407,3 @@ class ElementTypeInfo:
     value: ElementTypeEnum = strawberry.field(description="The enum value.")
     label: str = strawberry.field(description="The name shown to users.")
     can_have_voice: bool = strawberry.field(description="Whether elements of it can speak.")
-
-
-@strawberry.type(description="An element for the `@` picker.")
-class MentionSuggestion:
-    id: relay.GlobalID = strawberry.field(description="The element's global id.")
-    name: str = strawberry.field(description="The name to insert as `[@Name]`.")
-    type: ElementTypeEnum = strawberry.field(description="What the element is.")
-    match: str = strawberry.field(description="`prefix`, `contains` or `fuzzy`.")
-    mention: str = strawberry.field(description="The text to insert: `[@Name]`.")

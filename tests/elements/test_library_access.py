@@ -15,9 +15,9 @@ from elements import selectors, services
 from elements.bundles.export import element_export_start
 from elements.bundles.importer import element_import
 from elements.models import Element, ElementExport, ReferenceImage, Voice
-from elements.teams.limits import team_element_limit
 from elements.teams.models import Team, TeamMembership, TeamRole
 from elements.teams.policy import Library, personal_library
+from elements.teams.selectors import team_element_limit
 from tests.factories import MembershipFactory, UserFactory, VoiceFactory, tier
 from tests.support.elements import CONSENT, leaves_nothing_behind, refused
 from tests.support.errors import error_codes
