@@ -362,12 +362,13 @@ function MembersTable({ team, members, refresh }: { team: Team; members: Member[
         </Group>
         <Refusal problem={problemAt("role")} />
         <ScrollArea type="auto">
-          <Table verticalSpacing="sm" miw={can.manageMembers ? 440 : 320} aria-label="Members">
+          {/* Without the role pickers and Remove it fits a phone as it is; with them it scrolls. */}
+          <Table verticalSpacing="sm" miw={can.manageMembers ? 440 : undefined} aria-label="Members">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Username</Table.Th>
-                <Table.Th w={140}>Role</Table.Th>
-                <Table.Th w={130}>Joined</Table.Th>
+                <Table.Th w={can.changeRoles ? 140 : 110}>Role</Table.Th>
+                <Table.Th w={120}>Joined</Table.Th>
                 {can.manageMembers && (
                   <Table.Th w={100}>
                     <VisuallyHidden>Actions</VisuallyHidden>
