@@ -178,18 +178,10 @@ def browser_context(tmp_path: Path, studio_url: str) -> Iterator[Any]:
         service_missing("python playwright is not installed: pip install -e '.[dev]'")
     profile = tmp_path / "chromium-profile"
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            user_data_dir=str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 900},
-            locale="en-US",
-        )
-        context.set_default_timeout(20_000)
-        outside = OutsideRequests(urlsplit(studio_url).hostname or "127.0.0.1")
-        context.route("**/*", outside)
-        context.outside_requests = outside  # type: ignore[attr-defined]
+        context = launch_context(playwright, profile, studio_url)
+        outside = context.outside_requests
+        # For a second person's own browser in the same test (second_page).
+        context.playwright = playwright  # type: ignore[attr-defined]
         try:
             yield context
         finally:
@@ -200,6 +192,42 @@ def browser_context(tmp_path: Path, studio_url: str) -> Iterator[Any]:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
     assert outside.attempted == [], f"pages tried to load from outside: {outside.attempted}"
+
+
+def launch_context(playwright: Any, profile: Path, studio_url: str) -> Any:
+    """A fresh Chromium profile that may load only from the service (see OutsideRequests)."""
+    context = playwright.chromium.launch_persistent_context(
+        user_data_dir=str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 900},
+        locale="en-US",
+    )
+    context.set_default_timeout(20_000)
+    outside = OutsideRequests(urlsplit(studio_url).hostname or "127.0.0.1")
+    context.route("**/*", outside)
+    context.outside_requests = outside  # type: ignore[attr-defined]
+    return context
+
+
+@pytest.fixture
+def second_page(browser_context: Any, tmp_path: Path, studio_url: str) -> Iterator[Any]:
+    """A page in a second browser (its own profile and cookies): another person at another
+    computer, side by side with `page`."""
+    profile = tmp_path / "chromium-profile-2"
+    context = launch_context(browser_context.playwright, profile, studio_url)
+    page = context.pages[0] if context.pages else context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        connections.close_all()
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    assert errors == [], f"uncaught errors in the second page: {errors}"
+    assert context.outside_requests.attempted == [], context.outside_requests.attempted
 
 
 @pytest.hookimpl(wrapper=True)

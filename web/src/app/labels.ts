@@ -33,3 +33,11 @@ export function when(iso: string): string {
 export function signed(amount: number): string {
   return amount > 0 ? `+${amount}` : amount < 0 ? `\u2212${-amount}` : "0";
 }
+
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+/** A day from the service (ISO 8601), in the reader's locale: "Dec 6, 2026". */
+export function day(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : DAY.format(d);
+}

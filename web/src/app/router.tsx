@@ -33,6 +33,8 @@ export const router = createBrowserRouter([
           { path: "explore", lazy: screen(() => import("../routes/Explore")) },
           { path: "explore/mine", lazy: screen(() => import("../routes/ExploreMine")) },
           { path: "explore/:id", lazy: screen(() => import("../routes/ExploreWork")) },
+          { path: "teams", lazy: screen(() => import("../routes/Teams")) },
+          { path: "teams/:handle", lazy: screen(() => import("../routes/TeamPage")) },
         ],
       },
       { path: "*", lazy: screen(() => import("../routes/NotFound")) },

@@ -16,13 +16,14 @@ import {
 } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { Coins, Compass, Images, LogOut, Settings, Sparkles, UserRound, Mic } from "lucide-react";
-import { History as HistoryIcon, ListVideo, ScanFace } from "lucide-react";
+import { History as HistoryIcon, ListVideo, ScanFace, Users } from "lucide-react";
 import { Suspense } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from "react-router";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 
 import { graphql } from "../gql";
 import { useSession, type Viewer } from "../app/session";
+import { PENDING_CONTEXT, PendingInvitationsDocument } from "../app/teams";
 import { SessionLostModal } from "./SessionLostModal";
 
 const LogoutDocument = graphql(`
@@ -50,7 +51,27 @@ const NAV = [
   { to: "/jobs", label: "Jobs", icon: ListVideo },
   { to: "/history", label: "History", icon: HistoryIcon },
   { to: "/explore", label: "Explore", icon: Compass },
+  { to: "/teams", label: "Teams", icon: Users },
 ];
+
+/** The count of invitations waiting for the viewer, beside "Teams". */
+function usePendingInvitations(signedIn: boolean): number {
+  const [{ data }] = useQuery({ query: PendingInvitationsDocument, pause: !signedIn, context: PENDING_CONTEXT });
+  return signedIn ? (data?.myInvitations.length ?? 0) : 0;
+}
+
+function NavLabel({ label, count }: { label: string; count: number }) {
+  return (
+    <>
+      {label}
+      {count > 0 && (
+        <Badge size="xs" circle variant="filled" color="violet" aria-label={`${count} pending invitation${count === 1 ? "" : "s"}`}>
+          {count}
+        </Badge>
+      )}
+    </>
+  );
+}
 
 function ViewerFigures({ me }: { me: Viewer }) {
   // Seven links leave the header about 500 px for these from lg up: the words after the
@@ -98,6 +119,7 @@ export function Layout() {
   const navigate = useNavigate();
   const [, logout] = useMutation(LogoutDocument);
   const [drawer, { toggle, close }] = useDisclosure(false);
+  const pending = usePendingInvitations(!!me);
 
   const signOut = async () => {
     await logout({});
@@ -120,13 +142,14 @@ export function Layout() {
               </Group>
             </UnstyledButton>
             {me && (
-              // Seven links fit on one line from md up (the viewer's figures from lg).
+              // Eight links fit on one line from md up (the viewer's figures from lg) with their
+              // icons from 84em: below that they pushed the account menu out (measured at 992–1280 px).
               <Group gap={4} visibleFrom="md" wrap="nowrap" component="nav" aria-label="Main">
                 {NAV.map(({ to, label, icon: Icon }) => (
                   <NavLink key={to} to={to} className="nav-link">
                     <Group gap={6} wrap="nowrap">
-                      <Icon size={16} aria-hidden />
-                      {label}
+                      <Icon size={16} aria-hidden className="nav-icon" />
+                      <NavLabel label={label} count={to === "/teams" ? pending : 0} />
                     </Group>
                   </NavLink>
                 ))}
@@ -173,7 +196,9 @@ export function Layout() {
           <Stack gap="md" component="nav" aria-label="Main (mobile)">
             {NAV.map(({ to, label }) => (
               <NavLink key={to} to={to} className="nav-link" onClick={close}>
-                {label}
+                <Group gap={6} wrap="nowrap" component="span">
+                  <NavLabel label={label} count={to === "/teams" ? pending : 0} />
+                </Group>
               </NavLink>
             ))}
             <Stack gap="xs">

@@ -11,10 +11,14 @@ if (!("fonts" in document)) {
   Object.defineProperty(document, "fonts", { value: { addEventListener() {}, removeEventListener() {} } });
 }
 
+const MINE = { libraryQualifier: "me", libraryName: "My library" };
 const LIBRARY = [
-  { id: "E1", name: "Maya", type: "CHARACTER" },
-  { id: "E2", name: "Max the Dog", type: "ANIMAL" },
-  { id: "E3", name: "Red Scooter", type: "PROP" },
+  { id: "E1", name: "Maya", type: "CHARACTER", ...MINE, mention: "[@Maya]" },
+  { id: "E2", name: "Max the Dog", type: "ANIMAL", ...MINE, mention: "[@Max the Dog]" },
+  { id: "E3", name: "Red Scooter", type: "PROP", ...MINE, mention: "[@Red Scooter]" },
+  // The same name in two teams: the service gives the qualified form to insert.
+  { id: "T1", name: "Hero", type: "CHARACTER", libraryQualifier: "studio-nine", libraryName: "Studio Nine", mention: "[@Hero@studio-nine]" },
+  { id: "T2", name: "Hero", type: "CHARACTER", libraryQualifier: "night-shift", libraryName: "Night Shift", mention: "[@Hero@night-shift]" },
 ];
 
 function suggestions({ variables }: { variables: Record<string, unknown> }) {
@@ -23,7 +27,6 @@ function suggestions({ variables }: { variables: Record<string, unknown> }) {
     mentionSuggestions: LIBRARY.filter((e) => e.name.toLowerCase().includes(q)).map((e) => ({
       __typename: "MentionSuggestion",
       ...e,
-      mention: `[@${e.name}]`,
     })),
   };
 }
@@ -65,7 +68,7 @@ describe("mention helpers", () => {
 
   it("matches elements already seen by prefix, then by containing the query", () => {
     const pool = new Map<string, Suggestion>(
-      LIBRARY.map((e) => [e.id, { ...e, type: e.type as Suggestion["type"], mention: `[@${e.name}]` }]),
+      LIBRARY.map((e) => [e.id, { ...e, type: e.type as Suggestion["type"] }]),
     );
     expect(localMatches(pool, "ma").map((s) => s.name)).toEqual(["Max the Dog", "Maya"]);
     expect(localMatches(pool, "oo").map((s) => s.name)).toEqual(["Red Scooter"]);
@@ -118,6 +121,22 @@ describe("MentionPrompt", () => {
     await user.keyboard("{End}@");
     await user.click(await screen.findByRole("option", { name: "Red Scooter" }));
     expect(value()).toBe("Shot 1 (3s): [@Red Scooter] ");
+  });
+
+  it("shows a team element's library and inserts the service's mention text (qualified when needed)", async () => {
+    const user = userEvent.setup();
+    setup();
+    await user.click(prompt());
+    await user.keyboard("@her");
+    const option = await screen.findByRole("option", { name: "Hero (Night Shift)" });
+    expect(screen.getByRole("option", { name: "Hero (Studio Nine)" }).textContent).toContain("Studio Nine");
+    // A personal element carries no library badge.
+    expect(option.textContent).toContain("Night Shift");
+    await user.click(screen.getByRole("option", { name: "Hero (Studio Nine)" }));
+    expect(value()).toBe("[@Hero@studio-nine] ");
+    await user.keyboard("and @may");
+    const maya = await screen.findByRole("option", { name: "Maya" });
+    expect(maya.textContent).not.toContain("My library");
   });
 
   it("says so when nothing matches", async () => {

@@ -1,4 +1,5 @@
 import { Badge, CloseButton, Group, Paper, Text, Textarea } from "@mantine/core";
+import { Users } from "lucide-react";
 import { forwardRef, useCallback, useEffect, useId, useImperativeHandle, useRef, useState } from "react";
 import { useClient } from "urql";
 
@@ -13,6 +14,8 @@ const MentionSuggestionsDocument = graphql(`
       name
       type
       mention
+      libraryQualifier
+      libraryName
     }
   }
 `);
@@ -21,7 +24,15 @@ export interface Suggestion {
   id: string;
   name: string;
   type: ElementType;
+  /** The text to insert: `[@Name]`, or `[@Name@handle]` when the name alone is ambiguous. */
   mention: string;
+  libraryQualifier: string;
+  libraryName: string;
+}
+
+/** How an option is named: the element's name, and its team's name when it is a team's. */
+export function optionName(s: Pick<Suggestion, "name" | "libraryQualifier" | "libraryName">): string {
+  return s.libraryQualifier === "me" ? s.name : `${s.name} (${s.libraryName})`;
 }
 
 /** The `@…` being typed just before the caret: where its `@` is and what follows it, or null
@@ -312,7 +323,7 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
                   id={optionId(i)}
                   role="option"
                   aria-selected={i === active}
-                  aria-label={s.name}
+                  aria-label={optionName(s)}
                   className="mention-option"
                   data-active={i === active || undefined}
                   onMouseDown={(e) => e.preventDefault()}
@@ -323,9 +334,16 @@ export const MentionPrompt = forwardRef<MentionPromptHandle, Props>(function Men
                     <Text size="sm" fw={600} truncate="end">
                       {s.name}
                     </Text>
-                    <Badge size="xs" variant="light" color="gray">
-                      {TYPE_LABELS[s.type]}
-                    </Badge>
+                    <Group gap={4} wrap="nowrap" style={{ flexShrink: 0 }}>
+                      {s.libraryQualifier !== "me" && (
+                        <Badge size="xs" variant="light" color="violet" leftSection={<Users size={9} aria-hidden />} tt="none" maw={150}>
+                          {s.libraryName}
+                        </Badge>
+                      )}
+                      <Badge size="xs" variant="light" color="gray">
+                        {TYPE_LABELS[s.type]}
+                      </Badge>
+                    </Group>
                   </Group>
                 </div>
               ))

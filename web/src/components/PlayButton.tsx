@@ -34,8 +34,23 @@ function usePlayer(url: string) {
   return { on, toggle };
 }
 
-/** A round play/pause button for a voice. */
-export function PlayButton({ url, name, size = "lg" }: { url: string; name: string; size?: string }) {
+/** A round play/pause button for a voice; disabled, with the reason, when there is no URL
+ * (the viewer's role may not download the voice's file). */
+export function PlayButton({ url, name, size = "lg" }: { url: string | null | undefined; name: string; size?: string }) {
+  if (!url)
+    return (
+      <Tooltip label="Your role in this library can't play or download voices">
+        <span style={{ display: "inline-flex" }}>
+          <ActionIcon variant="light" color="gray" radius="xl" size={size} disabled aria-label={`Play voice ${name} (your role can't play it)`}>
+            <Play size={16} aria-hidden />
+          </ActionIcon>
+        </span>
+      </Tooltip>
+    );
+  return <PlayableButton url={url} name={name} size={size} />;
+}
+
+function PlayableButton({ url, name, size }: { url: string; name: string; size: string }) {
   const { on, toggle } = usePlayer(url);
   return (
     <Tooltip label={on ? "Pause" : `Play “${name}”`}>
@@ -57,8 +72,27 @@ export function PlayButton({ url, name, size = "lg" }: { url: string; name: stri
   );
 }
 
-/** The voice badge of a card: its name, and it plays on click. */
-export function VoiceBadge({ url, name }: { url: string; name: string }) {
+/** The voice badge of a card: its name, and it plays on click. Without a URL (the viewer's
+ * role may not download the voice's file) it only names the voice, and says why. */
+export function VoiceBadge({ url, name }: { url: string | null | undefined; name: string }) {
+  if (!url)
+    return (
+      <Tooltip label="Your role in this library can't play or download voices">
+        <Badge
+          variant="light"
+          color="gray"
+          leftSection={<AudioLines size={12} aria-hidden />}
+          aria-label={`Voice ${name} (your role can't play it)`}
+          style={{ maxWidth: "100%" }}
+        >
+          {name}
+        </Badge>
+      </Tooltip>
+    );
+  return <PlayableVoiceBadge url={url} name={name} />;
+}
+
+function PlayableVoiceBadge({ url, name }: { url: string; name: string }) {
   const { on, toggle } = usePlayer(url);
   return (
     <Badge

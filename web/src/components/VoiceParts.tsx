@@ -53,8 +53,8 @@ export const VoiceUploadDocument = graphql(`
 `);
 
 export const VoiceListDocument = graphql(`
-  query VoiceList($first: Int!) {
-    voices(first: $first) {
+  query VoiceList($first: Int!, $library: String) {
+    voices(first: $first, library: $library) {
       edges {
         node {
           id
@@ -82,14 +82,23 @@ export const VoiceListDocument = graphql(`
 export interface ChosenVoice {
   id: string;
   name: string;
-  audioUrl: string;
+  audioUrl: string | null;
   durationMs: number;
   warnings: { code: string; message: string }[];
 }
 
 /** Upload a 5–30 s sample with the consent statement; the service's quality warnings are
  * shown once it is in. Refusals (too short, too long, no speech…) show at the file. */
-export function VoiceUploader({ onUploaded, submitLabel = "Upload voice" }: { onUploaded: (v: ChosenVoice) => void; submitLabel?: string }) {
+export function VoiceUploader({
+  onUploaded,
+  submitLabel = "Upload voice",
+  library = null,
+}: {
+  onUploaded: (v: ChosenVoice) => void;
+  submitLabel?: string;
+  /** The library the sample goes to (a team's handle; null: the viewer's own). */
+  library?: string | null;
+}) {
   const { setSessionLost } = useSession();
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState("");
@@ -103,7 +112,7 @@ export function VoiceUploader({ onUploaded, submitLabel = "Upload voice" }: { on
       return setProblem({ fields: { consentStatement: "Confirm you may use this voice." }, form: null, codes: [] });
     setProblem(null);
     const result = await upload({
-      input: { file, name: name.trim() || file.name.replace(/\.[^.]+$/, ""), consentStatement: CONSENT_STATEMENT },
+      input: { file, name: name.trim() || file.name.replace(/\.[^.]+$/, ""), consentStatement: CONSENT_STATEMENT, library },
     });
     const found = problemOf(result.error, result.data?.voiceUpload);
     if (found) {
@@ -173,8 +182,17 @@ export function QualityWarnings({ warnings }: { warnings: { code: string; messag
 }
 
 /** The Voice Library: presets and the viewer's own, each playable, one to choose. */
-export function VoiceLibraryPicker({ value, onChange }: { value: string | null; onChange: (v: ChosenVoice) => void }) {
-  const [{ data, fetching, error }] = useQuery({ query: VoiceListDocument, variables: { first: 100 } });
+export function VoiceLibraryPicker({
+  value,
+  onChange,
+  library = null,
+}: {
+  value: string | null;
+  onChange: (v: ChosenVoice) => void;
+  /** Whose voices besides the presets: a team's handle, or null for the viewer's own. */
+  library?: string | null;
+}) {
+  const [{ data, fetching, error }] = useQuery({ query: VoiceListDocument, variables: { first: 100, library } });
   if (error) return <Text c="red.5">{error.message}</Text>;
   if (fetching && !data) return <Text c="dimmed">Loading voices…</Text>;
   const voices = (data?.voices.edges ?? []).map((e) => e.node).filter((v) => v.status === "ACTIVE");

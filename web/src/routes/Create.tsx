@@ -27,7 +27,9 @@ import { useClient, useMutation, useQuery } from "urql";
 
 import { problemOf, type Problem } from "../app/errors";
 import { TYPE_LABELS } from "../app/labels";
+import { libraryArgument, librarySearch, PERSONAL, useLibraries } from "../app/libraries";
 import { useSession } from "../app/session";
+import { LibrarySwitcher } from "../components/LibrarySwitcher";
 import { MediaImage } from "../components/Media";
 import { MentionChips, MentionPrompt, removeMention, type MentionPromptHandle } from "../components/MentionPrompt";
 import { graphql } from "../gql";
@@ -97,14 +99,15 @@ const PromptPreviewDocument = graphql(`
 `);
 
 const CreateElementsDocument = graphql(`
-  query CreateElements($search: String) {
-    elements(status: ACTIVE, search: $search, order: NAME_ASC, first: 100) {
+  query CreateElements($search: String, $library: String) {
+    elements(status: ACTIVE, search: $search, order: NAME_ASC, first: 100, library: $library) {
       totalCount
       edges {
         node {
           id
           name
           type
+          qualifiedMention
           voice {
             id
           }
@@ -187,6 +190,7 @@ const ISSUE_AREAS: Partial<Record<string, Area>> = {
   TOO_MANY_BOUND_ELEMENTS: "elementIds",
   TOO_MANY_REFERENCES: "attachedImages",
   UNKNOWN_MENTION: "prompt",
+  AMBIGUOUS_MENTION: "prompt",
   SHOT_DURATIONS_MISMATCH: "duration",
 };
 
@@ -202,6 +206,34 @@ export function fixMention(prompt: string, issue: Pick<Issue, "message">, name: 
   const replacement = `[@${name}]`;
   if (written && prompt.includes(written)) return prompt.split(written).join(replacement);
   return prompt;
+}
+
+/** A qualified form as the service lists it (`[@Hero@studio-nine]`, or without brackets), as
+ * written in a prompt, and the name it qualifies. */
+export function qualifiedParts(form: string): { text: string; name: string } | null {
+  const m = form.trim().match(/^\[?@?\s*(.+?)\s*@\s*([a-z0-9-]+)\s*\]?$/i);
+  if (!m) return null;
+  return { text: `[@${m[1]}@${m[2].toLowerCase()}]`, name: m[1] };
+}
+
+/** The prompt with an ambiguous `[@Name]` (a name found in two or more teams) replaced by one
+ * qualified form, `[@Name@handle]`; mentions already qualified are left alone. */
+export function fixAmbiguous(prompt: string, form: string): string {
+  const parts = qualifiedParts(form);
+  if (!parts) return prompt;
+  const escaped = parts.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return prompt.replace(new RegExp(`\\[@\\s*${escaped}\\s*\\]`, "gi"), parts.text);
+}
+
+/** One click of an issue's suggestion: an unknown name replaced by a close one, or an
+ * ambiguous name by its qualified form. */
+export function applyFix(prompt: string, issue: Pick<Issue, "message" | "code">, suggestion: string): string {
+  return issue.code === "AMBIGUOUS_MENTION" ? fixAmbiguous(prompt, suggestion) : fixMention(prompt, issue, suggestion);
+}
+
+/** The words of a fix's button for a suggestion. */
+export function fixLabel(issue: Pick<Issue, "code">, suggestion: string): string {
+  return issue.code === "AMBIGUOUS_MENTION" ? (qualifiedParts(suggestion)?.text ?? suggestion) : suggestion;
 }
 
 function newKey(): string {
@@ -322,25 +354,34 @@ function Thumb({ file, label, onRemove }: { file: File; label: string; onRemove:
 }
 
 /** "Add from Element Library": the viewer's usable elements, searchable; a click mentions one. */
-function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: () => void; onPick: (name: string) => void }) {
+/** The Element Library as a grid to pick from, in any library the viewer may use: their own
+ * elements go in as `[@Name]`, a team's as the qualified `[@Name@handle]` (it can't be taken
+ * for another library's element of the same name). */
+function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: () => void; onPick: (mention: string) => void }) {
   const [search, setSearch] = useState("");
   const [debounced] = useDebouncedValue(search, 200);
+  const [qualifier, setQualifier] = useState(PERSONAL);
+  const { libraries } = useLibraries(qualifier);
   const [{ data, fetching }] = useQuery({
     query: CreateElementsDocument,
-    variables: { search: debounced || null },
+    variables: { search: debounced || null, library: libraryArgument(qualifier) },
     pause: !opened,
   });
   const edges = data?.elements.edges ?? [];
   return (
     <Modal opened={opened} onClose={onClose} title="Add from Element Library" size="xl">
       <Stack>
-        <TextInput
-          label="Search elements"
-          leftSection={<Search size={16} aria-hidden />}
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-          data-autofocus
-        />
+        <Group gap="sm" align="flex-end" wrap="wrap">
+          {libraries && libraries.length > 1 && <LibrarySwitcher libraries={libraries} value={qualifier} onChange={setQualifier} />}
+          <TextInput
+            label="Search elements"
+            leftSection={<Search size={16} aria-hidden />}
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            data-autofocus
+            style={{ flex: "1 1 240px" }}
+          />
+        </Group>
         {!data && fetching ? (
           <SimpleGrid cols={{ base: 3, sm: 5 }}>
             {Array.from({ length: 5 }, (_, i) => (
@@ -349,8 +390,14 @@ function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: 
           </SimpleGrid>
         ) : edges.length === 0 ? (
           <Stack align="center" gap={6} p="lg">
-            <Text fw={600}>{debounced ? `No element matches “${debounced}”` : "Your library has no usable elements yet"}</Text>
-            <Button component={Link} to="/elements/new" variant="light" onClick={onClose}>
+            <Text fw={600}>
+              {debounced
+                ? `No element matches “${debounced}”`
+                : qualifier === PERSONAL
+                  ? "Your library has no usable elements yet"
+                  : "This team's library has no usable elements yet"}
+            </Text>
+            <Button component={Link} to={`/elements/new${librarySearch(qualifier)}`} variant="light" onClick={onClose}>
               Create an element
             </Button>
           </Stack>
@@ -364,7 +411,7 @@ function LibraryPicker({ opened, onClose, onPick }: { opened: boolean; onClose: 
                   aria-label={`Add ${node.name}`}
                   className="element-card"
                   onClick={() => {
-                    onPick(node.name);
+                    onPick(qualifier === PERSONAL ? `[@${node.name}]` : node.qualifiedMention);
                     onClose();
                   }}
                 >
@@ -530,8 +577,8 @@ function PreviewPanel({
                   {issue.suggestions.length > 0 && (
                     <Group gap={6} mt={6}>
                       {issue.suggestions.map((s) => (
-                        <Button key={s} size="compact-xs" variant="white" color="dark" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => onFix(issue, s)}>
-                          Use {s}
+                        <Button key={s} size="compact-xs" variant="white" color="dark" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => onFix(issue, s)} tt="none">
+                          Use {fixLabel(issue, s)}
                         </Button>
                       ))}
                     </Group>
@@ -795,8 +842,8 @@ export default function Create() {
               {fixes.length > 0 && (
                 <Group gap={6} aria-label="Suggested names">
                   {fixes.map(({ issue, name }) => (
-                    <Button key={`${issue.message}-${name}`} size="compact-sm" variant="light" color="yellow" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => setPrompt((p) => fixMention(p, issue, name))}>
-                      Replace with {name}
+                    <Button key={`${issue.message}-${name}`} size="compact-sm" variant="light" color="yellow" leftSection={<Wand2 size={12} aria-hidden />} onClick={() => setPrompt((p) => applyFix(p, issue, name))}>
+                      Replace with {fixLabel(issue, name)}
                     </Button>
                   ))}
                 </Group>
@@ -951,12 +998,12 @@ export default function Create() {
               loading={previewing}
               empty={empty}
               balance={me?.creditBalance ?? null}
-              onFix={(issue, name) => setPrompt((p) => fixMention(p, issue, name))}
+              onFix={(issue, name) => setPrompt((p) => applyFix(p, issue, name))}
             />
           </Box>
         </Grid.Col>
       </Grid>
-      <LibraryPicker opened={libraryOpen} onClose={() => setLibraryOpen(false)} onPick={(name) => promptBox.current?.insert(`[@${name}]`)} />
+      <LibraryPicker opened={libraryOpen} onClose={() => setLibraryOpen(false)} onPick={(mention) => promptBox.current?.insert(mention)} />
     </Stack>
   );
 }

@@ -19,13 +19,14 @@ import {
   Title,
 } from "@mantine/core";
 import { useDebouncedValue, useMediaQuery } from "@mantine/hooks";
-import { ArrowLeft, ArrowRight, Check, Sparkles, Trash2, Wand2 } from "lucide-react";
+import { ArrowLeft, ArrowRight, Check, Sparkles, Trash2, Users, Wand2 } from "lucide-react";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { useNavigate } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 import { useClient, useMutation, useQuery } from "urql";
 
 import { isSessionProblem, pick, problemOf, type Problem } from "../app/errors";
 import { TYPE_LABELS, TYPES, VOICE_TYPES } from "../app/labels";
+import { createBlockedReason, libraryArgument, librarySearch, qualifierOf, useLibraries } from "../app/libraries";
 import { useSession } from "../app/session";
 import { FileDrop, IMAGE_ACCEPT } from "../components/FileDrop";
 import { HistoryPicker } from "../components/HistoryPicker";
@@ -61,8 +62,8 @@ const DetectDocument = graphql(`
 `);
 
 const NameCheckDocument = graphql(`
-  query ElementNameCheck($search: String!) {
-    elements(search: $search, first: 20) {
+  query ElementNameCheck($search: String!, $library: String) {
+    elements(search: $search, first: 20, library: $library) {
       edges {
         node {
           id
@@ -144,6 +145,11 @@ export default function ElementNew() {
   const navigate = useNavigate();
   const client = useClient();
   const { me, refresh, setSessionLost } = useSession();
+  // The library the element goes to (?library=<team handle>; none: the viewer's own).
+  const [params] = useSearchParams();
+  const qualifier = qualifierOf(params.get("library"));
+  const library = libraryArgument(qualifier);
+  const { current: target } = useLibraries(qualifier);
   const [active, setActive] = useState(0);
   const [main, setMain] = useState<Main | null>(null);
   const [detecting, setDetecting] = useState(false);
@@ -220,6 +226,7 @@ export default function ElementNew() {
         extraImages: extras.map((x) => x.file),
         voice: voiceMode !== "none" && voice && VOICE_TYPES.includes(type) ? { voiceId: voice.id } : null,
         multiView,
+        library,
       },
     });
     const payload = result.data?.elementCreate;
@@ -269,7 +276,13 @@ export default function ElementNew() {
     }
   };
 
-  const quotaBlocked = me && !me.canCreateElements;
+  const teamTarget = target?.kind === "TEAM" ? target : null;
+  const blockedReason = teamTarget
+    ? createBlockedReason(teamTarget)
+    : me && !me.canCreateElements
+      ? (me.elementQuotaReason ?? `You have ${me.elementCount} of ${me.elementLimit} elements.`)
+      : null;
+  const quotaBlocked = !!blockedReason || target === null;
   const stepTitles: Record<StepKey, string> = {
     image: "Main image",
     type: "Subject type",
@@ -281,14 +294,24 @@ export default function ElementNew() {
   return (
     <Stack gap="lg" py="md" maw={960} mx="auto">
       <Group gap="sm">
-        <ActionIcon variant="subtle" onClick={() => navigate("/library")} aria-label="Back to the library">
+        <ActionIcon variant="subtle" onClick={() => navigate(`/library${librarySearch(qualifier)}`)} aria-label="Back to the library">
           <ArrowLeft size={18} />
         </ActionIcon>
         <Title order={1}>Create element</Title>
+        {teamTarget && (
+          <Badge variant="light" color="violet" size="lg" leftSection={<Users size={12} aria-hidden />} aria-label={`In ${teamTarget.name}'s library`}>
+            {teamTarget.name}
+          </Badge>
+        )}
       </Group>
-      {quotaBlocked && (
+      {target === null && (
+        <Alert color="orange" title="This library isn't available" role="alert">
+          There is no team “{qualifier}” among yours: it may have been deleted, or you are no longer a member.
+        </Alert>
+      )}
+      {blockedReason && (
         <Alert color="orange" title="You can't create elements right now" role="alert">
-          {me.elementQuotaReason ?? `You have ${me.elementCount} of ${me.elementLimit} elements.`}
+          {blockedReason}
         </Alert>
       )}
       <Stepper
@@ -432,9 +455,9 @@ export default function ElementNew() {
                     </Group>
                   </Stack>
                 ) : (
-                  <VoiceUploader onUploaded={setVoice} submitLabel="Upload and use this voice" />
+                  <VoiceUploader onUploaded={setVoice} submitLabel="Upload and use this voice" library={library} />
                 ))}
-              {voiceMode === "library" && <VoiceLibraryPicker value={voice?.id ?? null} onChange={setVoice} />}
+              {voiceMode === "library" && <VoiceLibraryPicker value={voice?.id ?? null} onChange={setVoice} library={library} />}
               {voiceMode === "none" && (
                 <Text c="dimmed">The character won't speak. You can bind a voice later on its page.</Text>
               )}
@@ -524,6 +547,8 @@ export default function ElementNew() {
               autoDescribe={autoDescribe}
               setAutoDescribe={setAutoDescribe}
               problem={stepProblem}
+              library={library}
+              libraryName={teamTarget?.name ?? null}
             />
           )}
 
@@ -567,13 +592,20 @@ function DetailsStep(props: {
   autoDescribe: boolean;
   setAutoDescribe: (v: boolean) => void;
   problem: Problem | null;
+  library: string | null;
+  libraryName: string | null;
 }) {
-  const { name, setName, description, setDescription, autoDescribe, setAutoDescribe, problem } = props;
+  const { name, setName, description, setDescription, autoDescribe, setAutoDescribe, problem, library, libraryName } = props;
   const [typed] = useDebouncedValue(name.trim(), 250);
-  const [{ data }] = useQuery({ query: NameCheckDocument, variables: { search: typed }, pause: typed.length === 0 });
+  const [{ data }] = useQuery({ query: NameCheckDocument, variables: { search: typed, library }, pause: typed.length === 0 });
   const taken = typed && data?.elements.edges.some((e) => e.node.name.toLowerCase() === typed.toLowerCase());
   const nameError =
-    problem?.fields.name ?? (taken ? `You already have an element named “${typed}”. Choose another name.` : undefined);
+    problem?.fields.name ??
+    (taken
+      ? libraryName
+        ? `${libraryName} already has an element named “${typed}”. Choose another name.`
+        : `You already have an element named “${typed}”. Choose another name.`
+      : undefined);
   return (
     <Stack gap="md">
       <TextInput

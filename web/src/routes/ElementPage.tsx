@@ -41,6 +41,7 @@ import {
 import {
   ArrowLeft,
   Crown,
+  Eye,
   GripVertical,
   ImagePlus,
   MoreVertical,
@@ -48,6 +49,7 @@ import {
   Sparkles,
   Trash2,
   Unlink,
+  Users,
   Wand2,
 } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
@@ -56,6 +58,7 @@ import { useClient, useMutation, useQuery } from "urql";
 
 import { isSessionProblem, problemOf, type Problem } from "../app/errors";
 import { TYPE_LABELS, TYPES, VOICE_TYPES, seconds } from "../app/labels";
+import { libraryArgument, librarySearch, PERSONAL } from "../app/libraries";
 import { useSession } from "../app/session";
 import { FileDrop, IMAGE_ACCEPT } from "../components/FileDrop";
 import { HistoryPicker } from "../components/HistoryPicker";
@@ -86,6 +89,14 @@ export const ElementDetailDocument = graphql(`
       createdAt
       updatedAt
       voiceNotice
+      libraryQualifier
+      libraryName
+      viewerCan {
+        edit
+        delete
+        downloadVoice
+        use
+      }
       voice {
         id
         name
@@ -410,13 +421,17 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
   const { act, problem } = useAct();
 
   // Over the tier limit (after a downgrade) elements stay usable but frozen: say why.
-  const frozen = !!me && !me.canEditElements;
-  const editable = element.status === "ACTIVE" && !frozen;
+  const team = element.libraryQualifier !== PERSONAL;
+  const frozen = !team && !!me && !me.canEditElements;
+  // What the viewer may do comes from the service's policy (viewerCan), never from a role.
+  const readOnly = !element.viewerCan.edit;
+  const editable = element.status === "ACTIVE" && !frozen && !readOnly;
+  const backTo = `/library${librarySearch(element.libraryQualifier)}`;
   return (
     <Stack gap="lg" py="md">
       <Group justify="space-between" wrap="wrap" gap="sm">
         <Group gap="sm" wrap="nowrap" style={{ minWidth: 0 }}>
-          <ActionIcon variant="subtle" component={Link} to="/library" aria-label="Back to the library">
+          <ActionIcon variant="subtle" component={Link} to={backTo} aria-label="Back to the library">
             <ArrowLeft size={18} />
           </ActionIcon>
           <Title order={1} style={{ overflowWrap: "anywhere" }}>
@@ -428,10 +443,17 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
           <Badge variant="outline" color="gray" style={{ flexShrink: 0 }} aria-label={`Version ${element.version}`}>
             v{element.version}
           </Badge>
+          {team && (
+            <Badge variant="light" color="violet" leftSection={<Users size={12} aria-hidden />} style={{ flexShrink: 0 }} aria-label={`Library: ${element.libraryName}`}>
+              {element.libraryName}
+            </Badge>
+          )}
         </Group>
-        <Button color="red" variant="light" leftSection={<Trash2 size={16} />} onClick={() => setDeleting(true)}>
-          Delete
-        </Button>
+        {element.viewerCan.delete && (
+          <Button color="red" variant="light" leftSection={<Trash2 size={16} />} onClick={() => setDeleting(true)}>
+            Delete
+          </Button>
+        )}
       </Group>
       {created && element.status !== "FAILED" && (
         <Alert color="teal" variant="light" py="xs" role="status">
@@ -439,6 +461,14 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
         </Alert>
       )}
       <StatusBanner element={element} />
+      {readOnly && (
+        <Alert color="gray" variant="light" icon={<Eye size={18} aria-hidden />} title="View only">
+          {element.viewerCan.use
+            ? `Your role in ${element.libraryName} lets you call this element up in prompts and export it, not change or delete it`
+            : `Your role in ${element.libraryName} doesn't let you change or delete this element`}
+          {element.voice && !element.viewerCan.downloadVoice ? ", nor play or download its voice." : "."}
+        </Alert>
+      )}
       {frozen && element.status === "ACTIVE" && (
         <Alert color="orange" role="alert" title="Editing is paused">
           {me?.elementQuotaReason}
@@ -480,7 +510,7 @@ function ElementView({ element, refresh, created }: { element: Detail; refresh: 
                 const ok = await act("delete", () => del({ input: { id: element.id } }), (r) => r.data?.elementDelete);
                 if (ok) {
                   refreshMe();
-                  navigate("/library", { replace: true });
+                  navigate(backTo, { replace: true });
                 }
               }}
             >
@@ -872,11 +902,11 @@ function VoiceEditor({ element, editable }: { element: Detail; editable: boolean
         {voice ? (
           <Group justify="space-between" wrap="wrap" gap="sm">
             <Group gap="sm" wrap="nowrap" style={{ minWidth: 0 }}>
-              <PlayButton url={voice.audioUrl} name={voice.name} />
+              <PlayButton url={element.viewerCan.downloadVoice ? voice.audioUrl : null} name={voice.name} />
               <Stack gap={0}>
                 <Text fw={600}>{voice.name}</Text>
                 <Text size="xs" c="dimmed">
-                  {seconds(voice.durationMs)} · {voice.source === "VIDEO" ? "native voice from the video" : voice.source === "PRESET" ? "Voice Library preset" : "your sample"}
+                  {seconds(voice.durationMs)} · {voice.source === "VIDEO" ? "native voice from the video" : voice.source === "PRESET" ? "Voice Library preset" : element.libraryQualifier !== PERSONAL ? `a sample in ${element.libraryName}` : "your sample"}
                 </Text>
               </Stack>
             </Group>
@@ -927,9 +957,9 @@ function VoiceEditor({ element, editable }: { element: Detail; editable: boolean
             aria-label="Voice source"
           />
           {mode === "library" ? (
-            <VoiceLibraryPicker value={voice?.id ?? null} onChange={choose} />
+            <VoiceLibraryPicker value={voice?.id ?? null} onChange={choose} library={libraryArgument(element.libraryQualifier)} />
           ) : (
-            <VoiceUploader onUploaded={choose} submitLabel="Upload and bind" />
+            <VoiceUploader onUploaded={choose} submitLabel="Upload and bind" library={libraryArgument(element.libraryQualifier)} />
           )}
         </Stack>
       </Modal>

@@ -15,15 +15,27 @@ import {
   Text,
   TextInput,
   Title,
+  Tooltip,
 } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
-import { Ban, CheckSquare, Clapperboard, Download, ImagePlus, Plus, Search, TriangleAlert, Upload } from "lucide-react";
+import { Ban, CheckSquare, Clapperboard, Download, Eye, ImagePlus, Lock, Plus, Search, TriangleAlert, Upload, Users } from "lucide-react";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 
 import { TYPE_LABELS, TYPES } from "../app/labels";
+import {
+  createBlockedReason,
+  libraryArgument,
+  librarySearch,
+  PERSONAL,
+  qualifierOf,
+  quotaOf,
+  useLibraries,
+  type LibraryInfo,
+} from "../app/libraries";
 import { useSession } from "../app/session";
+import { LibrarySwitcher } from "../components/LibrarySwitcher";
 import { MediaImage } from "../components/Media";
 import { VoiceBadge } from "../components/PlayButton";
 import { graphql } from "../gql";
@@ -39,8 +51,9 @@ const LibraryPageDocument = graphql(`
     $order: ElementOrder!
     $first: Int!
     $after: String
+    $library: String
   ) {
-    elements(type: $type, search: $search, order: $order, first: $first, after: $after) {
+    elements(type: $type, search: $search, order: $order, first: $first, after: $after, library: $library) {
       totalCount
       pageInfo {
         hasNextPage
@@ -57,6 +70,13 @@ const LibraryPageDocument = graphql(`
           failureMessage
           blockedReason
           version
+          libraryQualifier
+          viewerCan {
+            edit
+            delete
+            downloadVoice
+            use
+          }
           voice {
             id
             name
@@ -161,7 +181,7 @@ function ElementCard({ element, eager }: { element: ElementNode; eager: boolean 
       radius="lg"
       bg="dark.7"
       className="element-card"
-      aria-label={`${element.name}, ${TYPE_LABELS[element.type]}${element.status !== "ACTIVE" ? `, ${element.status.toLowerCase()}` : ""}`}
+      aria-label={`${element.name}, ${TYPE_LABELS[element.type]}${element.status !== "ACTIVE" ? `, ${element.status.toLowerCase()}` : ""}${element.viewerCan.edit ? "" : ", view only"}`}
       data-testid="element-card"
     >
       <Box pos="relative">
@@ -171,6 +191,11 @@ function ElementCard({ element, eager }: { element: ElementNode; eager: boolean 
           <Badge variant="filled" color="dark" radius="sm" size="sm">
             {TYPE_LABELS[element.type]}
           </Badge>
+          {!element.viewerCan.edit && (
+            <Badge variant="filled" color="dark" radius="sm" size="sm" leftSection={<Eye size={10} aria-hidden />} title="You can use this element in prompts, not change or delete it">
+              View only
+            </Badge>
+          )}
           {element.source === "VIDEO" && (
             <Badge variant="filled" color="dark" radius="sm" size="sm" leftSection={<Clapperboard size={10} aria-hidden />}>
               Video
@@ -184,7 +209,7 @@ function ElementCard({ element, eager }: { element: ElementNode; eager: boolean 
         </Text>
         <Group justify="space-between" gap={6} wrap="nowrap">
           {element.voice ? (
-            <VoiceBadge url={element.voice.audioUrl} name={element.voice.name} />
+            <VoiceBadge url={element.viewerCan.downloadVoice ? element.voice.audioUrl : null} name={element.voice.name} />
           ) : (
             <Text size="xs" c="dimmed">
               {element.type === "CHARACTER" ? "No voice" : `${element.images.length} images`}
@@ -200,17 +225,18 @@ function ElementCard({ element, eager }: { element: ElementNode; eager: boolean 
 }
 
 interface PageProps {
-  variables: { type: ElementType | null; search: string | null; order: ElementOrder };
+  variables: { type: ElementType | null; search: string | null; order: ElementOrder; library: string | null };
   after: string | null;
   isLast: boolean;
   onLoadMore: (cursor: string) => void;
   first: boolean;
   selection: Selection;
   refreshed: boolean;
+  empty: React.ReactNode;
 }
 
 /** One page of the relay connection: one request for its 24 cards. */
-function LibraryGridPage({ variables, after, isLast, onLoadMore, first, selection, refreshed }: PageProps) {
+function LibraryGridPage({ variables, after, isLast, onLoadMore, first, selection, refreshed, empty }: PageProps) {
   const [result] = useQuery({
     query: LibraryPageDocument,
     variables: { ...variables, first: PAGE_SIZE, after },
@@ -226,7 +252,7 @@ function LibraryGridPage({ variables, after, isLast, onLoadMore, first, selectio
     );
   if (!data) return first ? <LibrarySkeleton /> : <Center p="md"><Loader aria-label="Loading more" /></Center>;
   const edges = data.elements.edges;
-  if (first && edges.length === 0) return <EmptyLibrary filtered={!!variables.type || !!variables.search} />;
+  if (first && edges.length === 0) return variables.type || variables.search ? <NoMatch /> : empty;
   return (
     <>
       {first && (
@@ -265,9 +291,8 @@ function LibrarySkeleton() {
   );
 }
 
-function EmptyLibrary({ filtered }: { filtered: boolean }) {
-  if (filtered)
-    return (
+function NoMatch() {
+  return (
       <Center py={80}>
         <Stack align="center" gap="xs">
           <Search size={36} aria-hidden />
@@ -278,27 +303,78 @@ function EmptyLibrary({ filtered }: { filtered: boolean }) {
         </Stack>
       </Center>
     );
+}
+
+/** A library with nothing in it: what to do next, for whoever may (or may not) add. */
+function EmptyLibrary({ library, blocked }: { library: LibraryInfo | undefined; blocked: string | null }) {
+  const team = library?.kind === "TEAM";
+  const newHref = `/elements/new${librarySearch(library?.qualifier)}`;
   return (
     <Center py={80}>
       <Stack align="center" gap="md" maw={520}>
-        <ImagePlus size={48} color="var(--mantine-color-violet-4)" aria-hidden />
+        {team ? (
+          <Users size={48} color="var(--mantine-color-violet-4)" aria-hidden />
+        ) : (
+          <ImagePlus size={48} color="var(--mantine-color-violet-4)" aria-hidden />
+        )}
         <Title order={2} ta="center">
-          Your library is empty
+          {team ? `${library.name} has no elements yet` : "Your library is empty"}
         </Title>
         <Text c="dimmed" ta="center">
-          An element is a character, prop or scene you reuse across videos: upload a clear image
-          (add more angles and a voice for characters), or take a character from a short video.
+          {team
+            ? blocked
+              ? "When an editor adds a character, prop or scene here, every member can call it up in their prompts."
+              : "Elements you add here are shared with every member of the team: they can call them up in prompts with @."
+            : "An element is a character, prop or scene you reuse across videos: upload a clear image (add more angles and a voice for characters), or take a character from a short video."}
+        </Text>
+        {!(team && blocked) && (
+          <Group justify="center">
+            <Button component={Link} to={newHref} leftSection={<Plus size={16} />} size="md" disabled={!!blocked}>
+              {team ? "Add the first element" : "Create your first element"}
+            </Button>
+            <Button component={Link} to={`/elements/new/video${librarySearch(library?.qualifier)}`} variant="light" leftSection={<Clapperboard size={16} />} size="md" disabled={!!blocked}>
+              From a video
+            </Button>
+          </Group>
+        )}
+      </Stack>
+    </Center>
+  );
+}
+
+/** The URL names a library the viewer can't open (unknown, or a team they left). */
+function LibraryGone({ qualifier, onPersonal }: { qualifier: string; onPersonal: () => void }) {
+  return (
+    <Center py={80}>
+      <Stack align="center" gap="md" maw={520}>
+        <Lock size={44} color="var(--mantine-color-gray-5)" aria-hidden />
+        <Title order={2} ta="center">
+          This library isn't available
+        </Title>
+        <Text c="dimmed" ta="center">
+          There is no team “{qualifier}” among yours: it may have been deleted, or you are no longer a member.
         </Text>
         <Group justify="center">
-          <Button component={Link} to="/elements/new" leftSection={<Plus size={16} />} size="md">
-            Create your first element
-          </Button>
-          <Button component={Link} to="/elements/new/video" variant="light" leftSection={<Clapperboard size={16} />} size="md">
-            From a video
+          <Button onClick={onPersonal}>Open my library</Button>
+          <Button component={Link} to="/teams" variant="light">
+            Your teams
           </Button>
         </Group>
       </Stack>
     </Center>
+  );
+}
+
+/** A disabled action keeps its reason in a tooltip (a disabled button gets no hover); the
+ * same reason is written on the page too, for keyboards and screen readers. */
+function WithReason({ reason, children }: { reason: string | null; children: React.ReactElement }) {
+  if (!reason) return children;
+  return (
+    <Tooltip label={reason} multiline w={300} withArrow>
+      <span style={{ display: "inline-flex" }}>
+        {children}
+      </span>
+    </Tooltip>
   );
 }
 
@@ -315,12 +391,14 @@ export default function Library() {
     toggle: (id) => setSelected((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id])),
   };
   const [params, setParams] = useSearchParams();
+  const qualifier = qualifierOf(params.get("library"));
+  const { libraries, current, refresh: refreshLibraries } = useLibraries(qualifier);
   const type = (params.get("type") as ElementType | null) || null;
   const order = (params.get("order") as ElementOrder | null) || "UPDATED_DESC";
   const [searchText, setSearchText] = useState(params.get("q") ?? "");
   const [search] = useDebouncedValue(searchText.trim(), 300);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const variables = { type, search: search || null, order };
+  const variables = { type, search: search || null, order, library: libraryArgument(qualifier) };
   const key = `${JSON.stringify(variables)}#${generation}`;
 
   const setParam = (name: string, value: string | null) => {
@@ -330,59 +408,115 @@ export default function Library() {
     setParams(next, { replace: true });
     setCursors([null]);
   };
+  const switchTo = (q: string) => {
+    setSelecting(false);
+    setSelected([]);
+    const next = new URLSearchParams(params);
+    if (q === PERSONAL) next.delete("library");
+    else next.set("library", q);
+    // A new entry: Back returns to the library chosen before.
+    setParams(next);
+    setCursors([null]);
+  };
 
-  const blocked = me && !me.canCreateElements;
+  const team = current?.kind === "TEAM";
+  // Until the list of libraries is in, the personal library answers from `me` as before.
+  const quota = current ? quotaOf(current, me?.elementQuotaReason) : null;
+  const createBlocked = current
+    ? createBlockedReason(current, me?.elementQuotaReason, me?.canCreateElements ?? true)
+    : me && !me.canCreateElements
+      ? (me.elementQuotaReason ?? "Your library is full.")
+      : null;
+  const importBlocked = current && !current.viewerCan.edit ? createBlocked : null;
+  const exportBlocked = current && !current.viewerCan.export ? "Your role in this library can't export its elements." : null;
+  const gone = current === null;
+  const roleLine = team && !current.viewerCan.edit ? createBlocked : null;
   return (
     <Stack gap="lg" py="md">
       <Group justify="space-between" align="flex-end" gap="md">
-        <Stack gap={2}>
-          <Title order={1}>Element Library</Title>
-          {me && (
-            <Text c={blocked ? "orange.4" : "dimmed"} size="sm" aria-label="Element quota">
-              {me.elementCount} of {me.elementLimit} elements
-              {me.elementQuotaReason ? ` · ${me.elementQuotaReason}` : ""}
+        <Stack gap={2} style={{ minWidth: 0 }}>
+          <Group gap="sm" wrap="wrap">
+            <Title order={1}>Element Library</Title>
+            {team && (
+              <Badge variant="light" color="violet" size="lg" leftSection={<Users size={12} aria-hidden />} style={{ overflow: "visible" }}>
+                {current.name}
+              </Badge>
+            )}
+          </Group>
+          {quota ? (
+            <Text c={quota.full ? "orange.4" : "dimmed"} size="sm" aria-label="Element quota">
+              {quota.text}
+              {quota.reason ? ` · ${quota.reason}` : ""}
             </Text>
+          ) : (
+            me &&
+            !gone && (
+              <Text c={me.canCreateElements ? "dimmed" : "orange.4"} size="sm" aria-label="Element quota">
+                {me.elementCount} of {me.elementLimit} elements
+                {me.elementQuotaReason ? ` · ${me.elementQuotaReason}` : ""}
+              </Text>
+            )
           )}
         </Stack>
-        <Group gap="sm">
-          <Button
-            variant={selecting ? "filled" : "subtle"}
-            color={selecting ? "violet" : "gray"}
-            leftSection={<CheckSquare size={16} aria-hidden />}
-            aria-pressed={selecting}
-            onClick={() => {
-              setSelecting((s) => !s);
-              setSelected([]);
-            }}
-          >
-            {selecting ? "Done selecting" : "Select"}
-          </Button>
-          <Button
-            variant="light"
-            leftSection={<Download size={16} aria-hidden />}
-            onClick={() => setExporting(selecting && selected.length ? [...selected] : null)}
-            disabled={selecting && selected.length === 0}
-          >
-            {selecting ? (selected.length ? `Export ${selected.length} selected` : "Select elements to export") : "Export"}
-          </Button>
-          <Button variant="light" leftSection={<Upload size={16} aria-hidden />} onClick={() => setImporting(true)}>
-            Import
-          </Button>
-          <Button
-            component={Link}
-            to="/elements/new/video"
-            variant="light"
-            leftSection={<Clapperboard size={16} />}
-            disabled={!!blocked}
-          >
-            From a video
-          </Button>
-          <Button component={Link} to="/elements/new" leftSection={<Plus size={16} />} disabled={!!blocked}>
-            Create element
-          </Button>
-        </Group>
+        {!gone && (
+          <Group gap="sm">
+            <Button
+              variant={selecting ? "filled" : "subtle"}
+              color={selecting ? "violet" : "gray"}
+              leftSection={<CheckSquare size={16} aria-hidden />}
+              aria-pressed={selecting}
+              disabled={!!exportBlocked}
+              onClick={() => {
+                setSelecting((s) => !s);
+                setSelected([]);
+              }}
+            >
+              {selecting ? "Done selecting" : "Select"}
+            </Button>
+            <WithReason reason={exportBlocked}>
+              <Button
+                variant="light"
+                leftSection={<Download size={16} aria-hidden />}
+                onClick={() => setExporting(selecting && selected.length ? [...selected] : null)}
+                disabled={(selecting && selected.length === 0) || !!exportBlocked}
+              >
+                {selecting ? (selected.length ? `Export ${selected.length} selected` : "Select elements to export") : "Export"}
+              </Button>
+            </WithReason>
+            <WithReason reason={importBlocked}>
+              <Button variant="light" leftSection={<Upload size={16} aria-hidden />} onClick={() => setImporting(true)} disabled={!!importBlocked}>
+                Import
+              </Button>
+            </WithReason>
+            <Button
+              component={Link}
+              to={`/elements/new/video${librarySearch(qualifier)}`}
+              variant="light"
+              leftSection={<Clapperboard size={16} />}
+              disabled={!!createBlocked}
+            >
+              From a video
+            </Button>
+            <WithReason reason={createBlocked}>
+              <Button
+                component={Link}
+                to={`/elements/new${librarySearch(qualifier)}`}
+                leftSection={<Plus size={16} />}
+                disabled={!!createBlocked}
+              >
+                Create element
+              </Button>
+            </WithReason>
+          </Group>
+        )}
       </Group>
+      {roleLine && (
+        <Alert variant="light" color="gray" icon={<Eye size={18} aria-hidden />} aria-label="Your role">
+          {roleLine}
+        </Alert>
+      )}
       <Group gap="sm" align="flex-end" wrap="wrap">
+        <LibrarySwitcher libraries={libraries} value={qualifier} onChange={switchTo} />
         <TextInput
           label="Search"
           placeholder="Name or description"
@@ -412,29 +546,41 @@ export default function Library() {
           style={{ flex: "1 1 160px", maxWidth: 220 }}
         />
       </Group>
-      <Stack gap="md" key={key}>
-        {cursors.map((after, i) => (
-          <LibraryGridPage
-            key={after ?? "first"}
-            variables={variables}
-            after={after}
-            first={i === 0}
-            isLast={i === cursors.length - 1}
-            onLoadMore={(cursor) => setCursors((c) => [...c, cursor])}
-            selection={selection}
-            refreshed={generation > 0}
-          />
-        ))}
-      </Stack>
-      <ExportDialog opened={exporting !== undefined} ids={exporting ?? null} onClose={() => setExporting(undefined)} />
+      {gone ? (
+        <LibraryGone qualifier={qualifier} onPersonal={() => switchTo(PERSONAL)} />
+      ) : (
+        <Stack gap="md" key={key}>
+          {cursors.map((after, i) => (
+            <LibraryGridPage
+              key={after ?? "first"}
+              variables={variables}
+              after={after}
+              first={i === 0}
+              isLast={i === cursors.length - 1}
+              onLoadMore={(cursor) => setCursors((c) => [...c, cursor])}
+              selection={selection}
+              refreshed={generation > 0}
+              empty={<EmptyLibrary library={current ?? undefined} blocked={createBlocked} />}
+            />
+          ))}
+        </Stack>
+      )}
+      <ExportDialog
+        opened={exporting !== undefined}
+        ids={exporting ?? null}
+        library={current ?? null}
+        onClose={() => setExporting(undefined)}
+      />
       <ImportDialog
         opened={importing}
+        library={current ?? null}
         onClose={() => setImporting(false)}
         onImported={() => {
           // New or replaced elements: read the list and the quota again, from the first page.
           setCursors([null]);
           setGeneration((g) => g + 1);
           refresh();
+          refreshLibraries();
         }}
       />
     </Stack>

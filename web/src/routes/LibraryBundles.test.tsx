@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import { SessionProvider } from "../app/session";
+import { CAN_ALL, personalLibrary } from "../test/libraries";
 import { fakeClient, renderWith } from "../test/render";
 import Library from "./Library";
 
@@ -39,6 +40,8 @@ const card = (id: string, name: string, status = "ACTIVE") => ({
     failureMessage: "",
     blockedReason: "",
     version: 1,
+    libraryQualifier: "me",
+    viewerCan: CAN_ALL,
     voice: null,
     images: [],
   },
@@ -72,6 +75,7 @@ function renderLibrary(respond: (name: string | undefined, variables: Record<str
     const name = opName(query);
     if (name === "Viewer") return { me };
     if (name === "LibraryPage") return libraryPage;
+    if (name === "Libraries") return { libraries: [personalLibrary()] };
     return respond(name, variables);
   });
   renderWith(

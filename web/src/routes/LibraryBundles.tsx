@@ -16,6 +16,7 @@ import { useEffect, useRef, useState } from "react";
 import { useClient, useMutation } from "urql";
 
 import { isSessionProblem, pick, problemOf, type Problem } from "../app/errors";
+import { libraryArgument, PERSONAL, type LibraryInfo } from "../app/libraries";
 import { isLive, usePolling } from "../app/polling";
 import { useSession } from "../app/session";
 import { FileDrop } from "../components/FileDrop";
@@ -128,7 +129,18 @@ export function bundleFileName(now: Date = new Date()): string {
 
 /** Starts an export as it opens (of `ids`, or of the whole library when null), shows its
  * progress while a worker writes it, then the link to the bundle and until when it is kept. */
-export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: string[] | null; onClose: () => void }) {
+export function ExportDialog({
+  opened,
+  ids,
+  library = null,
+  onClose,
+}: {
+  opened: boolean;
+  ids: string[] | null;
+  /** The library being exported (null: the personal one). */
+  library?: LibraryInfo | null;
+  onClose: () => void;
+}) {
   const client = useClient();
   const { setSessionLost } = useSession();
   const [, start] = useMutation(ElementExportStartDocument);
@@ -149,7 +161,10 @@ export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: s
     if (started.current) return;
     started.current = true;
     const mine = run.current;
-    void start({ input: ids ? { ids } : { all: true } }).then((r) => {
+    // The personal library is the default: only a team's handle is sent.
+    const from = libraryArgument(library?.qualifier ?? PERSONAL);
+    const where = from ? { library: from } : {};
+    void start({ input: ids ? { ids, ...where } : { all: true, ...where } }).then((r) => {
       if (mine !== run.current) return;
       const found = problemOf(r.error, r.data?.elementExport);
       if (found) {
@@ -159,7 +174,7 @@ export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: s
       const done = r.data?.elementExport;
       if (done?.__typename === "ElementExportResult") setJob(done.export);
     });
-  }, [opened, ids, start, setSessionLost]);
+  }, [opened, ids, library, start, setSessionLost]);
 
   usePolling(opened && !!job && isLive(job.status), async () => {
     if (!job) return false;
@@ -172,7 +187,8 @@ export function ExportDialog({ opened, ids, onClose }: { opened: boolean; ids: s
     return changed;
   });
 
-  const what = ids ? `${ids.length} selected element${ids.length === 1 ? "" : "s"}` : "your whole library";
+  const whole = library?.kind === "TEAM" ? `${library.name}'s whole library` : "your whole library";
+  const what = ids ? `${ids.length} selected element${ids.length === 1 ? "" : "s"}` : whole;
   return (
     <Modal opened={opened} onClose={onClose} title="Export elements" size="md">
       <Stack gap="md">
@@ -268,7 +284,18 @@ type ImportReport = {
 
 /** Import a bundle, all or nothing: the choice for names you already use, then a row per
  * element. A refused bundle shows the service's reason and changes nothing. */
-export function ImportDialog({ opened, onClose, onImported }: { opened: boolean; onClose: () => void; onImported: () => void }) {
+export function ImportDialog({
+  opened,
+  library = null,
+  onClose,
+  onImported,
+}: {
+  opened: boolean;
+  /** The library to import into (null: the personal one). */
+  library?: LibraryInfo | null;
+  onClose: () => void;
+  onImported: () => void;
+}) {
   const { setSessionLost } = useSession();
   const [state, send] = useMutation(ElementImportDocument);
   const [file, setFile] = useState<File | null>(null);
@@ -288,8 +315,8 @@ export function ImportDialog({ opened, onClose, onImported }: { opened: boolean;
     if (!file) return setProblem({ fields: { bundle: "Choose a bundle (.zip) first." }, form: null, codes: [] });
     setProblem(null);
     const r = await send(
-      { input: { bundle: file, onConflict } },
-      { additionalTypenames: ["Element", "ElementConnection", "Me"] },
+      { input: { bundle: file, onConflict, ...(library?.kind === "TEAM" ? { library: library.qualifier } : {}) } },
+      { additionalTypenames: ["Element", "ElementConnection", "Me", "Library"] },
     );
     const found = pick(problemOf(r.error, r.data?.elementImport), ["bundle"]);
     if (found) {
@@ -304,7 +331,12 @@ export function ImportDialog({ opened, onClose, onImported }: { opened: boolean;
   };
 
   return (
-    <Modal opened={opened} onClose={close} title="Import elements" size={report ? "xl" : "lg"}>
+    <Modal
+      opened={opened}
+      onClose={close}
+      title={library?.kind === "TEAM" ? `Import elements into ${library.name}` : "Import elements"}
+      size={report ? "xl" : "lg"}
+    >
       {report ? (
         <Stack gap="md">
           <Text fw={600} aria-live="polite">

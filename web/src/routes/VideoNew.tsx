@@ -1,6 +1,7 @@
 import {
   ActionIcon,
   Alert,
+  Badge,
   Box,
   Button,
   Checkbox,
@@ -15,12 +16,13 @@ import {
   Textarea,
   Title,
 } from "@mantine/core";
-import { ArrowLeft, Check, Play } from "lucide-react";
+import { ArrowLeft, Check, Play, Users } from "lucide-react";
 import { useEffect, useRef, useState } from "react";
-import { useNavigate } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "urql";
 
 import { isSessionProblem, problemOf, type Problem } from "../app/errors";
+import { createBlockedReason, libraryArgument, librarySearch, qualifierOf, useLibraries } from "../app/libraries";
 import { useSession } from "../app/session";
 import { FileDrop, VIDEO_ACCEPT } from "../components/FileDrop";
 import { graphql } from "../gql";
@@ -58,6 +60,12 @@ const round = (n: number) => Math.round(n * 10) / 10;
 export default function VideoNew() {
   const navigate = useNavigate();
   const { me, refresh, setSessionLost } = useSession();
+  // The library the character goes to (?library=<team handle>; none: the viewer's own).
+  const [params] = useSearchParams();
+  const qualifier = qualifierOf(params.get("library"));
+  const { current: target } = useLibraries(qualifier);
+  const teamTarget = target?.kind === "TEAM" ? target : null;
+  const blockedReason = teamTarget ? createBlockedReason(teamTarget) : me && !me.canCreateElements ? me.elementQuotaReason : null;
   const [file, setFile] = useState<File | null>(null);
   const [url, setUrl] = useState<string | null>(null);
   const [duration, setDuration] = useState(0);
@@ -106,6 +114,7 @@ export default function VideoNew() {
         trimEnd: range[1],
         consentStatement: VIDEO_CONSENT,
         description: description.trim(),
+        library: libraryArgument(qualifier),
       },
     });
     const payload = result.data?.videoElementCreate;
@@ -133,14 +142,24 @@ export default function VideoNew() {
   return (
     <Stack gap="lg" py="md" maw={1100} mx="auto">
       <Group gap="sm">
-        <ActionIcon variant="subtle" onClick={() => navigate("/library")} aria-label="Back to the library">
+        <ActionIcon variant="subtle" onClick={() => navigate(`/library${librarySearch(qualifier)}`)} aria-label="Back to the library">
           <ArrowLeft size={18} />
         </ActionIcon>
         <Title order={1}>Character from a video</Title>
+        {teamTarget && (
+          <Badge variant="light" color="violet" size="lg" leftSection={<Users size={12} aria-hidden />} aria-label={`In ${teamTarget.name}'s library`}>
+            {teamTarget.name}
+          </Badge>
+        )}
       </Group>
-      {me && !me.canCreateElements && (
+      {target === null && (
+        <Alert color="orange" title="This library isn't available" role="alert">
+          There is no team “{qualifier}” among yours: it may have been deleted, or you are no longer a member.
+        </Alert>
+      )}
+      {blockedReason && (
         <Alert color="orange" role="alert" title="You can't create elements right now">
-          {me.elementQuotaReason}
+          {blockedReason}
         </Alert>
       )}
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="xl">
