@@ -19,6 +19,7 @@ from elementsite.graphql_execution import FastLeafExecutor
 from elementsite.schema import schema
 from elementsite.stack_room import call_with_stack_room
 from generation.models import GenerationJob, GenerationOutput, JobStatus
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,81 @@ def test_the_stack_room_frame_is_larger_than_an_ordinary_chunk():
         return n if n == 0 else down(n - 1)
 
     assert call_with_stack_room(down, depth) == 0
+
+
+def test_total_count_is_the_windows_count_from_a_subquery_of_the_same_statement(
+    logged_in, user, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from elementsite import relay
+
+    for n in range(7):
+        services.credits_grant(user=user, amount=1, reason=f"Grant {n}", reference=f"r:{n}")
+    services.credits_grant(user=UserFactory(), amount=1, reason="Someone else's")
+    client = logged_in()
+    client.csrf_token()
+    first = client(LEDGER, {"first": 3})["creditLedger"]
+    after = "query ($after: String) { creditLedger(first: 5, after: $after) { totalCount } }"
+
+    # One request at a time: Django empties the query log when a request starts.
+    with CaptureQueriesContext(connection) as queries:
+        answers = [client.post(LEDGER, {"first": 3}).content]
+    page = [q["sql"] for q in queries.captured_queries if "creditledgerentry" in q["sql"]]
+    answers += [
+        # Past the end: no row to read the count off, strawberry-django counts the list.
+        client.post(after, {"after": first["pageInfo"]["endCursor"]}).content,
+        client.post(after, {"after": _last_cursor(client)}).content,
+    ]
+    with monkeypatch.context() as patched:
+        patched.setattr(relay, "_with_total_count", lambda *args, **kwargs: None)
+        windowed = [
+            client.post(LEDGER, {"first": 3}).content,
+            client.post(after, {"after": first["pageInfo"]["endCursor"]}).content,
+            client.post(after, {"after": _last_cursor(client)}).content,
+        ]
+
+    assert answers == windowed
+    assert [json.loads(a)["data"]["creditLedger"]["totalCount"] for a in answers] == [7, 7, 7]
+    assert len(page) == 1
+    assert "COUNT(*)" in page[0] and " OVER " not in page[0]
+
+
+def _last_cursor(client: Any) -> str:
+    query = "{ creditLedger(first: 100) { pageInfo { endCursor } } }"
+    return client(query)["creditLedger"]["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["first: 2", "first: 2, outputKind: IMAGE", "first: 2, order: MOST_RECREATED"],
+)
+def test_a_filtered_feed_counts_what_the_window_counts(logged_in, user, monkeypatch, arguments):
+    from elementsite import relay
+    from generation.explore.models import ExploreWork, WorkStatus
+
+    for n in range(5):
+        job = GenerationJob.objects.create(
+            owner=user, model="VIDEO_3_0_OMNI", mode="std", prompt=f"Take {n}.",
+            provider="local", status=JobStatus.SUCCEEDED,
+        )  # fmt: skip
+        output = GenerationOutput.objects.create(
+            job=job, owner=user, kind="video" if n % 2 else "image", file=f"o/{n}.mp4",
+            width=8, height=6,
+        )  # fmt: skip
+        ExploreWork.objects.create(
+            job=job, output=output, author=user, title=f"Work {n}", prompt=job.prompt,
+            model=job.model, output_kind=output.kind, recreate_count=n % 3,
+            recipe={}, status=WorkStatus.APPROVED if n != 4 else WorkStatus.PENDING,
+        )  # fmt: skip
+    query = f"{{ exploreFeed({arguments}) {{ totalCount edges {{ node {{ id }} }} }} }}"
+    client = logged_in()
+    answer = client.post(query).content
+    with monkeypatch.context() as patched:
+        patched.setattr(relay, "_with_total_count", lambda *args, **kwargs: None)
+        windowed = client.post(query).content
+    assert answer == windowed
+    assert json.loads(answer)["data"]["exploreFeed"]["totalCount"] == (
+        2 if "IMAGE" in arguments else 4
+    )
