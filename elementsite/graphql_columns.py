@@ -14,7 +14,8 @@ from strawberry_django.fields.field import StrawberryDjangoField
 _plain_columns: dict[tuple[type, str], str | None] = {}
 
 
-def _plain_attname(model: type, name: str) -> str | None:
+def plain_attname(model: type, name: str) -> str | None:
+    """The `__dict__` key of `model.<name>` when it is a plain column, else None."""
     key = (model, name)
     if key not in _plain_columns:
         attr = getattr(model, name, None)
@@ -46,7 +47,7 @@ class ColumnField(StrawberryDjangoField):
         # `get_result` returns for it after its checks. Anything else (a file, a property,
         # a deferred column to load) goes the usual way.
         if source is not None and self.base_resolver is None:
-            attname = _plain_attname(type(source), self.django_name or self.python_name)
+            attname = plain_attname(type(source), self.django_name or self.python_name)
             if attname is not None:
                 try:
                     return source.__dict__[attname]
