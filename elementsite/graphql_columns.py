@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry_django
@@ -62,3 +63,81 @@ def column(*, description: str, field_name: str | None = None) -> Any:
     return strawberry_django.field(
         description=description, field_name=field_name, field_cls=ColumnField
     )
+
+
+class RowValueField(StrawberryDjangoField):
+    """A value computed from the row alone, with the optimizer's hints for what it reads.
+
+    A method field (`@strawberry_django.field def author_name(self, root)`) goes through
+    strawberry's whole resolver path per value: an `Info`, argument conversion and
+    strawberry-django's `django_resolver` wrapper. A function of the row needs none of it:
+    this field is basic to strawberry (resolved without an `Info`) and so takes the
+    executor's short path for plain leaves (`elementsite.graphql_execution`)."""
+
+    compute: Callable[..., Any]
+
+    def __copy__(self) -> RowValueField:
+        # strawberry copies fields when it builds a type; keep the function with the copy.
+        new = super().__copy__()
+        new.compute = self.compute
+        return new
+
+    @property
+    def is_basic_field(self) -> bool:
+        return self.base_resolver is None and not self.extensions
+
+    def get_result(
+        self, source: Any, info: Info | None, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
+        return self.compute(source)
+
+
+def row_value(
+    compute: Callable[[Any], Any],
+    *,
+    description: str,
+    select_related: list[str] | None = None,
+    only: list[str] | None = None,
+) -> Any:
+    """A `strawberry_django.field` whose value is `compute(row)` (see `RowValueField`)."""
+    field = strawberry_django.field(
+        description=description, select_related=select_related, only=only, field_cls=RowValueField
+    )
+    field.compute = compute
+    return field
+
+
+class RowContextValueField(RowValueField):
+    """A value computed from the row and the request's context (`compute(row, context)`):
+    a signed absolute URL needs the request. Resolved by strawberry with an `Info`, of
+    which it reads the context alone; the executor's short path for plain object fields
+    passes the context straight (`elementsite.graphql_execution`)."""
+
+    @property
+    def is_basic_field(self) -> bool:
+        return False
+
+    def get_result(
+        self, source: Any, info: Info | None, args: list[Any], kwargs: dict[str, Any]
+    ) -> Any:
+        assert info is not None
+        return self.compute(source, info.context)
+
+
+def row_context_value(
+    compute: Callable[[Any, Any], Any],
+    *,
+    description: str,
+    select_related: list[str] | None = None,
+    only: list[str] | None = None,
+) -> Any:
+    """A `strawberry_django.field` whose value is `compute(row, context)` (see
+    `RowContextValueField`)."""
+    field = strawberry_django.field(
+        description=description,
+        select_related=select_related,
+        only=only,
+        field_cls=RowContextValueField,
+    )
+    field.compute = compute
+    return field

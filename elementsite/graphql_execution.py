@@ -50,7 +50,7 @@ from strawberry.types.field import StrawberryField
 from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.relay.utils import resolve_model_id
 
-from elementsite.graphql_columns import ColumnField, plain_attname
+from elementsite.graphql_columns import ColumnField, RowContextValueField, plain_attname
 
 # Per field of the schema and its parent type: how it may take the short path, or None.
 # Keyed by identity (GraphQLField compares by value); the objects are kept in the entry so
@@ -66,7 +66,7 @@ class _ObjectPlan:
     """A plain field (an attribute, as for a leaf) whose value is an object, or a list of
     objects, of one object type: a connection's `edges`, an edge's `node`, `pageInfo`."""
 
-    __slots__ = ("field_def", "is_list", "is_type_of", "item_type", "object_type")
+    __slots__ = ("compute", "field_def", "is_list", "is_type_of", "item_type", "object_type")
 
     def __init__(
         self,
@@ -75,8 +75,11 @@ class _ObjectPlan:
         *,
         item_type: Any,
         is_type_of: Any,
+        compute: Any = None,
     ) -> None:
         self.field_def = field_def
+        # A `RowContextValueField`'s function of the row and the context, else None.
+        self.compute = compute
         # A list's item type (the object type, or it non-null), else None.
         self.item_type = item_type
         self.is_list = item_type is not None
@@ -122,6 +125,14 @@ def _plan(field_def: GraphQLField, parent_type: GraphQLObjectType) -> _Plan:
         and not field_def.args
     ):
         plan = _object_plan(field_def, named)
+    elif (
+        isinstance(definition, RowContextValueField)
+        and definition.base_resolver is None
+        and not definition.extensions
+        and not definition.permission_classes
+        and not field_def.args
+    ):
+        plan = _object_plan(field_def, named, compute=definition.compute)
     elif isinstance(definition, StrawberryField):
         plan = _id_plan(definition, field_def, parent_type)
     _plans[key] = (field_def, parent_type, plan)
@@ -142,7 +153,7 @@ def _column(definition: StrawberryField, parent_type: GraphQLObjectType) -> tupl
     return (model, attname) if attname is not None else (None, "")
 
 
-def _object_plan(field_def: GraphQLField, named: Any) -> _ObjectPlan | None:
+def _object_plan(field_def: GraphQLField, named: Any, *, compute: Any = None) -> _ObjectPlan | None:
     item = named.of_type if is_list_type(named) else None
     object_type = get_nullable_type(item) if item is not None else named
     if not is_object_type(object_type):
@@ -155,6 +166,7 @@ def _object_plan(field_def: GraphQLField, named: Any) -> _ObjectPlan | None:
         object_type,
         item_type=item,
         is_type_of=checks,
+        compute=compute,
     )
 
 
@@ -292,7 +304,11 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         field_def = plan.field_def
         try:
-            value = field_def.resolve(source, None)  # type: ignore[misc]
+            value = (
+                field_def.resolve(source, None)  # type: ignore[misc]
+                if plan.compute is None
+                else plan.compute(source, self.context_value)
+            )
         except Exception:
             return Undefined
         if value is None or value is Undefined:
