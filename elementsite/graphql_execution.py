@@ -255,10 +255,16 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
                         if position_context is None:
                             field_path = Path(path, response_name, parent_type.name)
                             value = self._object(plan, source_value, field_path, field_details_list)
-                    elif isinstance(plan[0], GraphQLField):
-                        value = self._leaf(plan, source_value)  # type: ignore[arg-type]
                     else:
-                        value = _global_id(plan, source_value)
+                        # A coerced leaf or an id: never awaitable.
+                        value = (
+                            self._leaf(plan, source_value)  # type: ignore[arg-type]
+                            if isinstance(plan[0], GraphQLField)
+                            else _global_id(plan, source_value)
+                        )
+                        if value is not Undefined:
+                            results[response_name] = value
+                            continue
                 if value is Undefined:
                     value = self.execute_field(
                         parent_type,
