@@ -19,6 +19,7 @@ from elementsite.graphql_execution import FastLeafExecutor
 from elementsite.schema import schema
 from elementsite.stack_room import call_with_stack_room
 from generation.models import GenerationJob, GenerationOutput, JobStatus
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -112,13 +113,19 @@ def test_a_job_list_is_the_same_through_both_executors(logged_in, user):
 
 
 def test_a_null_in_a_non_null_leaf_is_the_same_error_through_both(logged_in, user, monkeypatch):
+    from django.db.models.signals import post_init
+
     services.credits_grant(user=user, amount=5, reason="Grant", reference="r")
-    from accounts.graphql.types import CreditLedgerEntryType
 
     # A value the schema promises never to be null: both executors must refuse it alike.
-    fields = {f.python_name: f for f in CreditLedgerEntryType.__strawberry_definition__.fields}
-    monkeypatch.setattr(fields["reason"], "get_result", lambda *args, **kwargs: None)
-    fast, plain = _answers(logged_in(), LEDGER, {"first": 5})
+    def null_reason(instance: Any, **kwargs: Any) -> None:
+        instance.__dict__["reason"] = None
+
+    post_init.connect(null_reason, sender=CreditLedgerEntry)
+    try:
+        fast, plain = _answers(logged_in(), LEDGER, {"first": 5})
+    finally:
+        post_init.disconnect(null_reason, sender=CreditLedgerEntry)
 
     def without_error_id(answer: str) -> Any:
         body = json.loads(answer)
@@ -167,3 +174,137 @@ def test_the_stack_room_frame_is_larger_than_an_ordinary_chunk():
         return n if n == 0 else down(n - 1)
 
     assert call_with_stack_room(down, depth) == 0
+
+
+def test_total_count_is_the_windows_count_from_a_subquery_of_the_same_statement(
+    logged_in, user, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from elementsite import relay
+
+    for n in range(7):
+        services.credits_grant(user=user, amount=1, reason=f"Grant {n}", reference=f"r:{n}")
+    services.credits_grant(user=UserFactory(), amount=1, reason="Someone else's")
+    client = logged_in()
+    client.csrf_token()
+    first = client(LEDGER, {"first": 3})["creditLedger"]
+    after = "query ($after: String) { creditLedger(first: 5, after: $after) { totalCount } }"
+
+    # One request at a time: Django empties the query log when a request starts.
+    with CaptureQueriesContext(connection) as queries:
+        answers = [client.post(LEDGER, {"first": 3}).content]
+    page = [q["sql"] for q in queries.captured_queries if "creditledgerentry" in q["sql"]]
+    answers += [
+        # Past the end: no row to read the count off, strawberry-django counts the list.
+        client.post(after, {"after": first["pageInfo"]["endCursor"]}).content,
+        client.post(after, {"after": _last_cursor(client)}).content,
+    ]
+    with monkeypatch.context() as patched:
+        patched.setattr(relay, "_with_total_count", lambda *args, **kwargs: None)
+        windowed = [
+            client.post(LEDGER, {"first": 3}).content,
+            client.post(after, {"after": first["pageInfo"]["endCursor"]}).content,
+            client.post(after, {"after": _last_cursor(client)}).content,
+        ]
+
+    assert answers == windowed
+    assert [json.loads(a)["data"]["creditLedger"]["totalCount"] for a in answers] == [7, 7, 7]
+    assert len(page) == 1
+    assert "COUNT(*)" in page[0] and " OVER " not in page[0]
+
+
+def _last_cursor(client: Any) -> str:
+    query = "{ creditLedger(first: 100) { pageInfo { endCursor } } }"
+    return client(query)["creditLedger"]["pageInfo"]["endCursor"]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["first: 2", "first: 2, outputKind: IMAGE", "first: 2, order: MOST_RECREATED"],
+)
+def test_a_filtered_feed_counts_what_the_window_counts(logged_in, user, monkeypatch, arguments):
+    from elementsite import relay
+
+    _share_works(user, 5)
+    query = f"{{ exploreFeed({arguments}) {{ totalCount edges {{ node {{ id }} }} }} }}"
+    client = logged_in()
+    answer = client.post(query).content
+    with monkeypatch.context() as patched:
+        patched.setattr(relay, "_with_total_count", lambda *args, **kwargs: None)
+        windowed = client.post(query).content
+    assert answer == windowed
+    assert json.loads(answer)["data"]["exploreFeed"]["totalCount"] == (
+        2 if "IMAGE" in arguments else 4
+    )
+
+
+def _share_works(user: Any, count: int) -> None:
+    """`count` works of `user` on Explore, every other one a video; the last one pending."""
+    from generation.explore.models import ExploreWork, WorkStatus
+
+    for n in range(count):
+        job = GenerationJob.objects.create(
+            owner=user, model="VIDEO_3_0_OMNI", mode="std", prompt=f"Take {n}.",
+            provider="local", status=JobStatus.SUCCEEDED,
+        )  # fmt: skip
+        output = GenerationOutput.objects.create(
+            job=job, owner=user, kind="video" if n % 2 else "image", file=f"o/{n}.mp4",
+            poster=f"o/{n}.jpg", thumbnail=f"o/t{n}.jpg", width=8, height=6,
+            duration_ms=5000 if n % 2 else None, has_audio=bool(n % 2),
+        )  # fmt: skip
+        ExploreWork.objects.create(
+            job=job, output=output, author=user, title=f"Work {n}", prompt=job.prompt,
+            model=job.model, output_kind=output.kind, recreate_count=n % 3, recipe={},
+            status=WorkStatus.APPROVED if n != count - 1 else WorkStatus.PENDING,
+        )  # fmt: skip
+
+
+FEED = """
+query ($first: Int!) {
+  exploreFeed(first: $first) {
+    pageInfo { hasNextPage endCursor hasPreviousPage startCursor }
+    edges { cursor node {
+      id title caption model outputKind recreateCount createdAt promptText authorName
+      output { kind width height durationMs hasAudio url posterUrl thumbnailUrl }
+    } }
+    again: edges { node { title } }
+  }
+}"""
+
+
+def test_an_explore_page_is_the_same_through_both_executors(logged_in, user):
+    _share_works(user, 6)
+    fast, plain = _answers(logged_in(), FEED, {"first": 3})
+    assert "errors" not in json.loads(fast)
+    assert _without_signatures(fast) == _without_signatures(plain)
+    feed = json.loads(fast)["data"]["exploreFeed"]
+    assert [e["node"]["title"] for e in feed["edges"]] == ["Work 4", "Work 3", "Work 2"]
+    assert [e["node"]["title"] for e in feed["again"]] == ["Work 4", "Work 3", "Work 2"]
+    assert feed["pageInfo"]["hasNextPage"] is True
+
+
+def test_an_error_under_an_edge_is_the_same_through_both_executors(logged_in, user, monkeypatch):
+    from generation.explore.graphql.types import ExploreWorkNode
+
+    _share_works(user, 4)
+    fields = {f.python_name: f for f in ExploreWorkNode.__strawberry_definition__.fields}
+
+    def fails_on_the_second(root: Any) -> str:
+        if root.title == "Work 1":
+            raise ValueError("boom")
+        return root.author.shown_name
+
+    monkeypatch.setattr(fields["author_name"], "compute", fails_on_the_second)
+    fast, plain = _answers(logged_in(), FEED, {"first": 3})
+
+    def comparable(answer: str) -> Any:
+        body = _without_signatures(answer)
+        for error in body["errors"]:
+            error_id = error["extensions"].pop("errorId", "")
+            error["message"] = error["message"].replace(error_id, "<id>")
+        return body
+
+    assert comparable(fast) == comparable(plain)
+    assert json.loads(fast)["errors"][0]["path"][:3] == ["exploreFeed", "edges", 1]

@@ -23,7 +23,7 @@ from strawberry.types import Info
 from accounts.graphql.permissions import current_user, require_user
 from elements.graphql.hooks import element_use_counter_register, usage_register
 from elements.media_urls import media_url
-from elementsite.graphql_columns import column
+from elementsite.graphql_columns import column, row_context_value, row_value
 from elementsite.graphql_enums import choices_enum
 from elementsite.relay import ListConnection, PkNodeID
 from generation import models as generation_models
@@ -74,6 +74,21 @@ class ExploreOutput:
     thumbnail_url: str = strawberry.field(description="A short-lived URL of a small preview.")
 
 
+def _explore_output(work: models.ExploreWork, request: Any) -> ExploreOutput:
+    out = work.output
+    # Signed for any logged-in user (owner None): the work is public while visible.
+    return ExploreOutput(
+        kind=OutputKind(out.kind),
+        width=out.width,
+        height=out.height,
+        duration_ms=out.duration_ms,
+        has_audio=out.has_audio,
+        url=media_url(out.file.name, owner_id=None, request=request),
+        poster_url=media_url(out.poster.name, owner_id=None, request=request),
+        thumbnail_url=media_url(out.thumbnail.name, owner_id=None, request=request),
+    )
+
+
 @strawberry_django.type(models.ExploreWork, name="ExploreWork")
 class ExploreWorkNode(PkNodeID, relay.Node):
     """A work shared to Explore, as every user sees it. Elements are never shared: the prompt
@@ -90,15 +105,15 @@ class ExploreWorkNode(PkNodeID, relay.Node):
         description="The prompt as written; mentions appear as `[@Name]`.", field_name="prompt"
     )
 
-    @strawberry_django.field(
+    author_name: str = row_value(
+        lambda work: work.author.shown_name,
         description="The author's display name.",
         select_related=["author"],
         only=["author__display_name", "author__username"],
     )
-    def author_name(self, root: models.ExploreWork) -> str:
-        return root.author.shown_name
 
-    @strawberry_django.field(
+    output: ExploreOutput = row_context_value(
+        lambda work, context: _explore_output(work, context.request),
         description="The shared output.",
         select_related=["output"],
         only=[
@@ -112,20 +127,6 @@ class ExploreWorkNode(PkNodeID, relay.Node):
             "output__has_audio",
         ],
     )
-    def output(self, root: models.ExploreWork, info: Info) -> ExploreOutput:
-        out = root.output
-        request = info.context.request
-        # Signed for any logged-in user (owner None): the work is public while visible.
-        return ExploreOutput(
-            kind=OutputKind(out.kind),
-            width=out.width,
-            height=out.height,
-            duration_ms=out.duration_ms,
-            has_audio=out.has_audio,
-            url=media_url(out.file.name, owner_id=None, request=request),
-            poster_url=media_url(out.poster.name, owner_id=None, request=request),
-            thumbnail_url=media_url(out.thumbnail.name, owner_id=None, request=request),
-        )
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet[Any], info: Info, **kwargs: Any) -> QuerySet[Any]:
