@@ -98,6 +98,7 @@ def build_world(actor_kind: str) -> World:
     zoe = UserFactory(username="zoe")
     ElementFactory(owner=zoe, name="Lantern", type="prop")
     bundle = element_export_start(owner=zoe, all_elements=True).file.open("rb").read()
+    role: str | None
     if actor_kind == "owner":
         actor, role = owner, TeamRole.OWNER
     else:
@@ -515,7 +516,7 @@ def test_reads_mentions_and_files(actor_kind: str) -> None:
     # given
     w = build_world(actor_kind)
     member = w.actor_role is not None
-    actions = ROLE_ACTIONS[w.actor_role] if member else frozenset()
+    actions = ROLE_ACTIONS[w.actor_role] if w.actor_role is not None else frozenset()
     before = state()
     element_id, voice_id = E(w), gid("Voice", w.voice.pk)
 
