@@ -555,7 +555,7 @@ def test_the_database_narrows_the_rows_without_changing_the_answers(ana, ben, st
     terms (prefixes, middles, typos, case, names beyond ASCII)."""
     import random
 
-    from tests.elements.test_mention_suggestions_sql import ranked_in_python
+    from tests.support.mentions import ranked_in_python
 
     rng = random.Random(7)
     words = ["amber", "Fox", "knight", "Straße", "élan", "Ökonom", "river", "moon", "100%",
