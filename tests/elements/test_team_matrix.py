@@ -74,7 +74,7 @@ class World:
     client: UploadClient
     urls: dict[str, str]  # media URLs handed to the actor while it could see them
     job: GenerationJob  # the owner's: a job is its submitter's alone, team or not
-    bundle: bytes  # a bundle of someone else's element, to import
+    bundle: bytes = b""  # someone else's bundle, for the import (`PREPARE`)
 
 
 def build_world(actor_kind: str) -> World:
@@ -95,9 +95,6 @@ def build_world(actor_kind: str) -> World:
     )
     UserFactory(username="eve")  # someone to invite
     job = GenerationJobFactory(owner=owner, succeeded=True, prompt="[@Hero] waves.")
-    zoe = UserFactory(username="zoe")
-    ElementFactory(owner=zoe, name="Lantern", type="prop")
-    bundle = element_export_start(owner=zoe, all_elements=True).file.open("rb").read()
     role: str | None
     if actor_kind == "owner":
         actor, role = owner, TeamRole.OWNER
@@ -129,7 +126,6 @@ def build_world(actor_kind: str) -> World:
         client,
         urls,
         job,
-        bundle,
     )
 
 
@@ -268,6 +264,13 @@ def _image_replace(w: World) -> Outcome:
     value = {"elementId": E(w), "imageId": Img(w, 1), "file": None}
     files = {"input.file": image_upload(color=(3, 2, 1))}
     return run_mutation(w, "elementImageReplace", "ElementImageReplaceInput", value, files)
+
+
+def _bundle(w: World) -> None:
+    """A bundle of someone else's element, made before the state is taken."""
+    zoe = UserFactory(username="zoe")
+    ElementFactory(owner=zoe, name="Lantern", type="prop")
+    w.bundle = element_export_start(owner=zoe, all_elements=True).file.open("rb").read()
 
 
 def _import(w: World) -> Outcome:
@@ -463,6 +466,10 @@ NOT_IN_THE_MATRIX = {
 }
 
 
+# What an operation needs in place before the state it must not change is taken.
+PREPARE: dict[str, Callable[[World], None]] = {"elementImport": _bundle}
+
+
 def expected(w: World, operation: str, needs: Action | str) -> Outcome:
     if needs == OWN_JOB:
         return Outcome(None if w.actor == w.owner else "NOT_FOUND")
@@ -479,6 +486,8 @@ def test_mutation(actor_kind: str, operation: str) -> None:
     w = build_world(actor_kind)
     needs, ask = MUTATIONS[operation]
     want = expected(w, operation, needs)
+    if operation in PREPARE:
+        PREPARE[operation](w)
     before = state()
     # when
     got = ask(w)
