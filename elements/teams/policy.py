@@ -157,10 +157,14 @@ def library_scope(user: AbstractBaseUser, action: Action, prefix: str = "") -> Q
         if action in PERSONAL_ACTIONS
         else Q(pk__in=[])
     )
-    teams = TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
+    return own | Q(InTeams(F(f"{prefix}team_id"), teams_allowing(user, action)))
+
+
+def teams_allowing(user: AbstractBaseUser, action: Action) -> QuerySet[Any]:
+    """The ids of the teams where `user`'s role allows `action`, as a subquery."""
+    return TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
         "team_id"
     )
-    return own | Q(InTeams(F(f"{prefix}team_id"), teams))
 
 
 class InTeams(Func):
@@ -180,29 +184,19 @@ class InTeams(Func):
         return f"{column} IN {rows}", [*column_params, *rows_params]
 
 
-def _team_rule(user: AbstractBaseUser, team: Any, action: Action) -> bool:
-    role = team_role(user, team.pk)
-    return role is not None and action in ROLE_ACTIONS[role]
+def _team_rule(team_of: Callable[[Any], int]) -> Rule:
+    """The rule for a team (`team_of` = its pk) or a part of one, a membership or an
+    invitation (`team_of` = its team_id): what the user's role in that team allows."""
+
+    def rule(user: AbstractBaseUser, row: Any, action: Action) -> bool:
+        role = team_role(user, team_of(row))
+        return role is not None and action in ROLE_ACTIONS[role]
+
+    return rule
 
 
-def _team_scope(user: AbstractBaseUser, action: Action) -> Q:
-    teams = TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
-        "team_id"
-    )
-    return Q(pk__in=teams)
-
-
-def _team_part_rule(user: AbstractBaseUser, row: Any, action: Action) -> bool:
-    # A membership or an invitation is seen and managed as part of its team.
-    role = team_role(user, row.team_id)
-    return role is not None and action in ROLE_ACTIONS[role]
-
-
-def _team_part_scope(user: AbstractBaseUser, action: Action) -> Q:
-    teams = TeamMembership.objects.filter(user_id=user.pk, role__in=roles_allowing(action)).values(
-        "team_id"
-    )
-    return Q(team_id__in=teams)
+def _team_scope(column: str) -> ScopeRule:
+    return lambda user, action: Q(**{f"{column}__in": teams_allowing(user, action)})
 
 
 def _voice_rule(user: AbstractBaseUser, voice: Any, action: Action) -> bool:
@@ -244,9 +238,9 @@ def _register_own() -> None:
             Q(owner_id=user.pk) if action in (Action.VIEW, Action.EXPORT) else Q(pk__in=[])
         ),
     )
-    register(Team, rule=_team_rule, scope=_team_scope)
-    register(TeamMembership, rule=_team_part_rule, scope=_team_part_scope)
-    register(TeamInvitation, rule=_team_part_rule, scope=_team_part_scope)
+    register(Team, rule=_team_rule(lambda team: team.pk), scope=_team_scope("pk"))
+    for part in (TeamMembership, TeamInvitation):
+        register(part, rule=_team_rule(lambda row: row.team_id), scope=_team_scope("team_id"))
 
 
 _OWN_REGISTERED: list[bool] = []
