@@ -201,6 +201,27 @@ class ListConnection(DjangoListConnection[relay.NodeType]):
         return cls._rescope(result, scope)
 
     @classmethod
+    def resolve_optimized_last_connection(
+        cls,
+        nodes: NodeIterableType[relay.NodeType],
+        *,
+        info: Info,
+        before: str | None = None,
+        after: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        **kwargs: Any,
+    ) -> AwaitableOrValue[Self]:
+        """`last` without `before`: strawberry-django counts the rows and asks again with a
+        cursor after the last one, in its own cursor format, which `resolve_connection`
+        refuses (INVALID_CURSOR) as not one of this list's. Asked again with ours."""
+        assert isinstance(nodes, models.QuerySet)
+        end = make_cursor(_cursor_scope(info), nodes.count())
+        return cls.resolve_connection(
+            nodes, info=info, before=end, after=after, first=first, last=last, **kwargs
+        )
+
+    @classmethod
     def _rescope(cls, connection: Self, scope: str) -> Self:
         edges = connection.edges
         if edges:

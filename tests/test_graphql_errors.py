@@ -448,6 +448,23 @@ def test_cursors_page_through_their_own_list(api, user):
     assert all(e["cursor"] for e in first["edges"])
 
 
+def test_the_last_page_is_asked_without_a_cursor(api, user):
+    # `last` alone: the last rows in the list's order, with cursors that page back.
+    for i in range(5):
+        Element.objects.create(owner=user, name=f"Kite {i}", type="prop")
+    everything = [e["node"]["name"] for e in api(ELEMENTS, {"first": 5})["elements"]["edges"]]
+    last = api(
+        "{ elements(last: 2) { edges { cursor node { name } } pageInfo { hasPreviousPage } } }"
+    )["elements"]
+    assert [e["node"]["name"] for e in last["edges"]] == everything[-2:]
+    assert last["pageInfo"]["hasPreviousPage"] is True
+    before = api(
+        "query ($b: String) { elements(last: 2, before: $b) { edges { node { name } } } }",
+        {"b": last["edges"][0]["cursor"]},
+    )["elements"]
+    assert [e["node"]["name"] for e in before["edges"]] == everything[1:3]
+
+
 def test_a_cursor_of_another_list_is_refused(api, user):
     credits_grant(user=user, amount=1, reason="another")
     ledger_cursor = api(LEDGER)["creditLedger"]["pageInfo"]["endCursor"]
