@@ -904,9 +904,15 @@ def _unknown_issue(mention: Mention, lib: _Library) -> PromptIssue:
     hint = (
         " Did you mean " + " or ".join(f'"{s}"' for s in suggestions) + "?" if suggestions else ""
     )
+    problem = f"no element with this name {where}."
+    if mention.library == "":  # `[@Hero@]`: the handle after the "@" is missing
+        problem = (
+            f'no library is named after the "@": write [@{mention.name}] for your own '
+            f"library or [@{mention.name}@team-handle] for a team's."
+        )
     return PromptIssue(
         PromptErrorCode.UNKNOWN_MENTION,
-        f"{written}: no element with this name {where}.{hint}",
+        f"{written}: {problem}{hint}",
         suggestions=suggestions,
     )
 

@@ -140,6 +140,19 @@ def test_a_qualified_mention_of_an_unknown_library_or_name_is_unknown_with_sugge
     assert [m.kind for m in image.mentions] == [MentionKind.UNKNOWN]
 
 
+def test_a_mention_with_nothing_after_its_at_says_the_library_is_missing():
+    library = [el(1, "Hero"), el(2, "Hero", "north")]
+
+    plan = compile_("[@Hero@] waves.", library)
+
+    assert codes(plan) == [PromptErrorCode.UNKNOWN_MENTION]
+    assert plan.issues[0].message == (
+        '[@Hero@]: no library is named after the "@": write [@Hero] for your own library or '
+        '[@Hero@team-handle] for a team\'s. Did you mean "Hero" or "Hero@north"?'
+    )
+    assert plan.issues[0].suggestions == ["Hero", "Hero@north"]
+
+
 def test_the_did_you_mean_of_an_unqualified_typo_is_qualified_when_it_must_be():
     library = [el(2, "Hero", "north"), el(3, "Hero", "studio-nine"), el(4, "Villain", "north")]
 
