@@ -24,7 +24,7 @@ from elements.teams.models import InvitationStatus, Team, TeamInvitation, TeamMe
 from elements.teams.policy import resolve_library
 from tests.factories import UserFactory
 from tests.support.elements import CONSENT
-from tests.support.media import audio_upload, image_upload
+from tests.support.media import audio_upload, image_bytes, image_upload
 from tests.web.conftest import SCREENSHOTS, WIDTHS
 from tests.web.flows import log_in, preview, prompt_box
 
@@ -284,3 +284,49 @@ def test_an_ambiguous_mention_is_fixed_with_one_click(page: Any, studio_url: str
     fix.click()
     expect(prompt_box(page)).to_have_value(f"Shot 1 (3s): [@Hero@{HANDLE}] waves at the camera.")
     expect(preview(page).get_by_text("in more than one")).to_have_count(0)
+
+
+def test_a_team_element_is_bound_to_the_start_frame_beside_ones_own(
+    page: Any, studio_url: str
+) -> None:
+    """Video 3.0's bound elements come from any library Ben may use: he binds his own element
+    and one of the team's, switching libraries in between, and the preview counts both."""
+    ana = UserFactory(username="ana")
+    ben = UserFactory(username="ben")
+    _join(ana, ben, TEAM, HANDLE)
+    for owner, name, library in ((ana, "Hero", HANDLE), (ben, "Scout", None)):
+        element_services.element_create(
+            owner=owner,
+            name=name,
+            element_type="character",
+            main_image=image_upload(),
+            extra_images=[image_upload(color=(9, 9, 9))],
+            library=resolve_library(owner, library) if library else None,
+        )
+
+    log_in(page, studio_url, ben)
+    nav(page, "Create")
+    page.get_by_role("heading", name="Create", exact=True).wait_for()
+    page.get_by_label("Model").select_option("VIDEO_3_0")
+    prompt_box(page).fill("They stand together in the morning light.")
+    page.get_by_label("Start frame file").set_input_files(
+        {"name": "start.jpg", "mimeType": "image/jpeg", "buffer": image_bytes(640, 360)}
+    )
+    frames = page.get_by_role("group", name="Start and end frame")
+    bound = frames.get_by_role("combobox", name="Bound elements")
+    bound.click()
+    page.get_by_role("option", name="Scout", exact=True).click()
+    page.keyboard.press("Escape")
+    frames.get_by_role("combobox", name="Bind from library").click()
+    page.get_by_role("option", name=f"{TEAM} (Editor)", exact=True).click()
+    bound.click()
+    # The team's list is shown; what is already bound stays bound (a chip, not an option).
+    expect(page.get_by_role("option", name="Scout", exact=True)).to_have_count(0)
+    page.get_by_role("option", name=f"Hero ({TEAM})", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(frames.get_by_text("Scout", exact=True)).to_be_visible()
+    elements = preview(page)
+    expect(elements.get_by_text("Scout (bound)")).to_be_visible()
+    expect(elements.get_by_text("Hero (bound)")).to_be_visible()
+    expect(elements.get_by_text("Ready to generate.")).to_be_visible()
+    shooter(page)("13-bound-from-a-team")

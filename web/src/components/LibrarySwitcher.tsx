@@ -9,10 +9,12 @@ export function LibrarySwitcher({
   libraries,
   value,
   onChange,
+  label = "Library",
 }: {
   libraries: LibraryInfo[] | null;
   value: string;
   onChange: (qualifier: string) => void;
+  label?: string;
 }) {
   const known = libraries ?? [];
   const data = known.length
@@ -31,7 +33,7 @@ export function LibrarySwitcher({
   const current = known.find((l) => l.qualifier === value);
   return (
     <Select
-      label="Library"
+      label={label}
       data={data}
       value={current || !libraries ? value : null}
       placeholder="Choose a library"

@@ -788,8 +788,31 @@ export default function Create() {
     if (!/\[@\s*video\s*\]/i.test(prompt)) promptBox.current?.insert("[@Video]");
   };
 
-  const { data: boundData } = useQuery({ query: CreateElementsDocument, variables: { search: null }, pause: !model?.takesFrames })[0];
-  const boundOptions = (boundData?.elements.edges ?? []).map(({ node }) => ({ value: node.id, label: node.name }));
+  // Bound elements come from any library the viewer may use: the switcher picks the list, and
+  // what is already bound stays bound (and labelled) when another library is shown.
+  const [boundLibrary, setBoundLibrary] = useState(PERSONAL);
+  const { libraries: boundLibraries } = useLibraries(boundLibrary);
+  const { data: boundData } = useQuery({
+    query: CreateElementsDocument,
+    variables: { search: null, library: libraryArgument(boundLibrary) },
+    pause: !model?.takesFrames,
+  })[0];
+  const [boundLabels, setBoundLabels] = useState<Record<string, string>>({});
+  const boundLibraryName = boundLibrary === PERSONAL ? null : (boundLibraries?.find((l) => l.qualifier === boundLibrary)?.name ?? boundLibrary);
+  const shownOptions = (boundData?.elements.edges ?? []).map(({ node }) => ({
+    value: node.id,
+    label: boundLibraryName ? `${node.name} (${boundLibraryName})` : node.name,
+  }));
+  const boundOptions = [
+    ...shownOptions,
+    ...bound.filter((id) => !shownOptions.some((o) => o.value === id)).map((id) => ({ value: id, label: boundLabels[id] ?? id })),
+  ];
+  const changeBound = (ids: string[]) => {
+    const labels = { ...boundLabels };
+    for (const option of shownOptions) if (ids.includes(option.value)) labels[option.value] = option.label;
+    setBoundLabels(labels);
+    setBound(ids);
+  };
 
   // An unknown mention's close names, one click each, right under the prompt too.
   const fixes = (preview && !empty ? preview.issues : []).flatMap((issue) => issue.suggestions.map((name) => ({ issue, name })));
@@ -899,17 +922,24 @@ export default function Create() {
                       <FieldError messages={at("endFrame")} />
                     </Stack>
                   </Group>
-                  <MultiSelect
-                    label="Bound elements"
-                    description={`Bind elements to enhance consistency (up to ${model.maxBoundElements}).`}
-                    data={boundOptions}
-                    value={bound}
-                    onChange={setBound}
-                    searchable
-                    clearable
-                    placeholder={boundOptions.length ? "Pick elements" : "No usable elements yet"}
-                    error={at("elementIds").join(" ") || undefined}
-                  />
+                  <Group gap="sm" align="flex-end" wrap="wrap">
+                    {boundLibraries && boundLibraries.length > 1 && (
+                      <LibrarySwitcher libraries={boundLibraries.filter((l) => l.viewerCan.use)} value={boundLibrary} onChange={setBoundLibrary} label="Bind from library" />
+                    )}
+                    <MultiSelect
+                      label="Bound elements"
+                      description={`Bind elements to enhance consistency (up to ${model.maxBoundElements}).`}
+                      data={boundOptions}
+                      value={bound}
+                      onChange={changeBound}
+                      hidePickedOptions
+                      searchable
+                      clearable
+                      placeholder={shownOptions.length ? "Pick elements" : "No usable elements in this library yet"}
+                      error={at("elementIds").join(" ") || undefined}
+                      style={{ flex: "2 1 320px" }}
+                    />
+                  </Group>
                 </Stack>
               </Card>
             )}
