@@ -80,7 +80,7 @@ def test_a_submit_takes_a_constant_number_of_queries(owner, django_assert_num_qu
         name="Third",
         element_type="prop",
         main_image=image_upload(),
-        extra_images=[],
+        extra_images=[image_upload(color=(9, 9, 9)), image_upload(color=(90, 9, 9))],
     )
     with django_assert_num_queries(12):
         submit(owner, prompt="[@Little Scholar] walks into [@Tokyo Street] with [@Third].")
