@@ -22,7 +22,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -324,6 +324,46 @@ def _check_reason(reason: str) -> str:
     return reason
 
 
+def _wallet_move(user_id: int, amount: int) -> int | None:
+    """Move `amount` (signed) on the user's wallet if the balance stays within 0 and
+    MAX_BALANCE (one conditional UPDATE, exact under concurrency); the balance after it, or
+    None when nothing moved (no wallet, or the limit). The UPDATE holds the row lock until
+    commit, so the balance it reads is ours: returned by the same statement where the
+    database can (`RETURNING`: PostgreSQL, SQLite 3.35+), else read after it."""
+    now = timezone.now()
+    connection = connections[router.db_for_write(CreditWallet)]
+    if not connection.features.can_return_columns_from_insert:
+        wallet = CreditWallet.objects.filter(user_id=user_id)
+        if amount < 0:
+            wallet = wallet.filter(balance__gte=-amount)
+        else:
+            wallet = wallet.filter(balance__lte=MAX_BALANCE - amount)
+        if not wallet.update(balance=F("balance") + amount, updated_at=now):
+            return None
+        return CreditWallet.objects.values_list("balance", flat=True).get(user_id=user_id)
+    meta = CreditWallet._meta
+    quote = connection.ops.quote_name
+    balance = quote(meta.get_field("balance").column)
+    updated_at = meta.get_field("updated_at")
+    bound = f"{balance} >= %s" if amount < 0 else f"{balance} <= %s"
+    with connection.cursor() as cursor:
+        # Names from the model's metadata, every value a parameter.
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {balance} = {balance} + %s, "  # noqa: S608
+            f"{quote(updated_at.column)} = %s "
+            f"WHERE {quote(meta.get_field('user').column)} = %s AND {bound} "
+            f"RETURNING {balance}",
+            [
+                amount,
+                updated_at.get_db_prep_value(now, connection),
+                user_id,
+                -amount if amount < 0 else MAX_BALANCE - amount,
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def _post_entry(
     *,
     user_id: int,
@@ -358,16 +398,11 @@ def _post_entry(
         return found
     try:
         with transaction.atomic(savepoint=not new_key):
-            wallet = CreditWallet.objects.filter(user_id=user_id)
-            if amount < 0:
-                wallet = wallet.filter(balance__gte=-amount)
-            else:
-                wallet = wallet.filter(balance__lte=MAX_BALANCE - amount)
-            moved = wallet.update(balance=F("balance") + amount, updated_at=timezone.now())
-            if not moved and CreditWallet.objects.get_or_create(user_id=user_id)[1]:
+            balance_after = _wallet_move(user_id, amount)
+            if balance_after is None and CreditWallet.objects.get_or_create(user_id=user_id)[1]:
                 # The user had no wallet yet: it starts at zero, try again.
-                moved = wallet.update(balance=F("balance") + amount, updated_at=timezone.now())
-            if not moved:
+                balance_after = _wallet_move(user_id, amount)
+            if balance_after is None:
                 if amount > 0:
                     raise _error(
                         "amount",
@@ -379,10 +414,6 @@ def _post_entry(
                     f"Not enough credits: this needs {-amount}.",
                     CreditErrorCode.INSUFFICIENT_CREDITS,
                 )
-            # The UPDATE above holds the row lock until commit, so this read is our balance.
-            balance_after = CreditWallet.objects.values_list("balance", flat=True).get(
-                user_id=user_id
-            )
             return CreditLedgerEntry.objects.create(
                 user_id=user_id,
                 kind=kind,

@@ -120,8 +120,20 @@ def owner_library(owner: AbstractBaseUser) -> list[LibraryElement]:
 
 
 def job_price(spec: ModelSpec, mode: str, duration: int | None) -> int | None:
-    rule = PriceRule.objects.filter(model=spec.code, mode=mode).first()
-    return rule.price(duration if spec.kind == ModelKind.VIDEO else None) if rule else None
+    # One rule per model and mode (a unique constraint): no ORDER BY, just its two columns.
+    rule = next(
+        iter(
+            PriceRule.objects.filter(model=spec.code, mode=mode)
+            .order_by()
+            .values_list("base_credits", "per_second_credits")[:1]
+        ),
+        None,
+    )
+    if rule is None:
+        return None
+    return PriceRule(base_credits=rule[0], per_second_credits=rule[1]).price(
+        duration if spec.kind == ModelKind.VIDEO else None
+    )
 
 
 def job_settings_issues(
@@ -232,38 +244,123 @@ def _is_native_voice(element: Element, voice: Any) -> bool:
     """Whether the bound voice is the one taken from this video element's own clip (so the
     clip's sound *is* the voice). Elements processed before the report named their native
     voice count any voice taken from a video."""
-    if voice is None or element.source != ElementSource.VIDEO or voice.source != VoiceSource.VIDEO:
+    if voice is None:
         return False
     native = (element.video_report or {}).get("native_voice_id")
-    return native is None or native == voice.pk
+    return _native_sound(element.source, voice.source, voice.pk, native)
+
+
+def _native_sound(element_source: str, voice_source: str, voice_id: int, native: Any) -> bool:
+    if element_source != ElementSource.VIDEO or voice_source != VoiceSource.VIDEO:
+        return False
+    return native is None or native == voice_id
+
+
+@dataclass
+class _Snapshot:
+    """What a pin copies of an element, read as plain columns."""
+
+    element_id: int
+    name: str
+    type: str
+    description: str
+    version: int
+    voice_name: str
+    voice_file: str
+    clip_file: str
+    clip_sound: bool
+    # (role, position, file, width, height), in the element's order (position, then id)
+    images: list[tuple[str, int, str, int, int]]
 
 
 def _pin_elements(job: GenerationJob, plan: PromptPlan, owner: AbstractBaseUser) -> None:
     """Snapshot each element as it is now; the images share the element's stored files.
     Read through the policy: an element of a team the submitter left since the compile (or
-    deleted, or blocked) can no longer be used."""
-    elements = {
-        e.pk: e
-        for e in permitted(owner, Element, Action.USE)
+    deleted, or blocked) can no longer be used. One statement for the elements, their voices
+    and their images (a row per image), as plain columns."""
+    rows = (
+        permitted(owner, Element, Action.USE)
         .filter(pk__in=plan.element_ids)
-        .select_related("voice")
-        .prefetch_related("images")
-    }
-    pins: list[tuple[int, Element, Voice | None]] = []
+        .order_by()
+        .values_list(
+            "pk",
+            "name",
+            "type",
+            "description",
+            "version",
+            "status",
+            "source",
+            "clip",
+            "video_report__native_voice_id",
+            "voice_id",
+            "voice__status",
+            "voice__source",
+            "voice__name",
+            "voice__audio",
+            "images__id",
+            "images__role",
+            "images__position",
+            "images__image",
+            "images__width",
+            "images__height",
+        )
+    )
+    found: dict[int, tuple[_Snapshot, str, dict[int, tuple[str, int, str, int, int]]]] = {}
+    for (
+        pk,
+        name,
+        kind,
+        description,
+        version,
+        status,
+        source,
+        clip,
+        native,
+        voice_id,
+        voice_status,
+        voice_source,
+        voice_name,
+        voice_audio,
+        image_id,
+        role,
+        position,
+        image,
+        width,
+        height,
+    ) in rows:
+        entry = found.get(pk)
+        if entry is None:
+            active_voice = voice_id is not None and voice_status == VoiceStatus.ACTIVE
+            snapshot = _Snapshot(
+                element_id=pk,
+                name=name,
+                type=kind,
+                description=description,
+                version=version,
+                voice_name=voice_name if active_voice else "",
+                voice_file=voice_audio if active_voice else "",
+                clip_file=clip if source == ElementSource.VIDEO else "",
+                clip_sound=active_voice and _native_sound(source, voice_source, voice_id, native),
+                images=[],
+            )
+            entry = found[pk] = (snapshot, status, {})
+        if image_id is not None:
+            entry[2][image_id] = (role, position, image, width, height)
+    pins: list[tuple[int, _Snapshot]] = []
     for ref in plan.elements:
-        element = elements.get(ref.element_id)
-        if element is None or element.status != ElementStatus.ACTIVE:
+        entry = found.get(ref.element_id)
+        if entry is None or entry[1] != ElementStatus.ACTIVE:
             # Deleted or blocked between the compile and now.
             raise _error(
                 "prompt",
                 f"The element “{ref.name}” can no longer be used.",
                 PromptErrorCode.UNKNOWN_MENTION,
             )
-        voice = (
-            element.voice if element.voice and element.voice.status == VoiceStatus.ACTIVE else None
-        )
-        pins.append((ref.position, element, voice))
-    pin_elements(job, pins)
+        snapshot, _, images = entry
+        if not snapshot.images:
+            snapshot.images = [images[i] for i in sorted(images, key=lambda i: (images[i][1], i))]
+        pins.append((ref.position, snapshot))
+    _write_pins(job, pins)
 
 
 def pin_element(
@@ -280,21 +377,48 @@ def pin_elements(
 ) -> list[JobElement]:
     """`pin_element` for each (position, element, voice), in two INSERTs whatever their
     number: the pins, then all their images."""
+    return _write_pins(
+        job,
+        [
+            (
+                position,
+                _Snapshot(
+                    element_id=element.pk,
+                    name=element.name,
+                    type=element.type,
+                    description=element.description,
+                    version=element.version,
+                    voice_name=voice.name if voice else "",
+                    voice_file=voice.audio.name if voice else "",
+                    clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
+                    clip_sound=_is_native_voice(element, voice),
+                    images=[
+                        (image.role, image.position, image.image.name, image.width, image.height)
+                        for image in sorted(element.images.all(), key=lambda i: i.position)
+                    ],
+                ),
+            )
+            for position, element, voice in pins
+        ],
+    )
+
+
+def _write_pins(job: GenerationJob, pins: list[tuple[int, _Snapshot]]) -> list[JobElement]:
     rows = [
         JobElement(
             job=job,
             position=position,
-            element=element,
-            name=element.name,
-            type=element.type,
-            description=element.description,
-            version=element.version,
-            voice_name=voice.name if voice else "",
-            voice_file=voice.audio.name if voice else "",
-            clip_file=element.clip.name if element.source == ElementSource.VIDEO else "",
-            clip_sound=_is_native_voice(element, voice),
+            element_id=snapshot.element_id,
+            name=snapshot.name,
+            type=snapshot.type,
+            description=snapshot.description,
+            version=snapshot.version,
+            voice_name=snapshot.voice_name,
+            voice_file=snapshot.voice_file,
+            clip_file=snapshot.clip_file,
+            clip_sound=snapshot.clip_sound,
         )
-        for position, element, voice in pins
+        for position, snapshot in pins
     ]
     if connection.features.can_return_rows_from_bulk_insert:
         JobElement.objects.bulk_create(rows)
@@ -304,14 +428,14 @@ def pin_elements(
     JobElementImage.objects.bulk_create(
         JobElementImage(
             job_element=pin,
-            role=image.role,
-            position=image.position,
-            file=image.image.name,
-            width=image.width,
-            height=image.height,
+            role=role,
+            position=position,
+            file=file,
+            width=width,
+            height=height,
         )
-        for pin, (_, element, _) in zip(rows, pins, strict=True)
-        for image in sorted(element.images.all(), key=lambda i: i.position)
+        for pin, (_, snapshot) in zip(rows, pins, strict=True)
+        for role, position, file, width, height in snapshot.images
     )
     return rows
 

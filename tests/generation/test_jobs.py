@@ -66,6 +66,26 @@ def test_a_submitted_job_pins_its_elements(owner, django_capture_on_commit_callb
     assert scholar.voice_file in media_files()
 
 
+def test_a_submit_takes_a_constant_number_of_queries(owner, django_assert_num_queries):
+    # The library and the price; in the transaction the job row, the pins' read (elements,
+    # voices and images in one statement), the pins and their images (two INSERTs), the
+    # debit (its UPDATE returns the balance) and its entry, the job's link to it and the
+    # outbox check: 12 with the savepoint's two statements (14 before the second pass of
+    # issue 18), whatever the number of elements or images. The enqueue runs on commit,
+    # not in this test's transaction.
+    with django_assert_num_queries(12):
+        submit(owner)
+    element_services.element_create(
+        owner=owner,
+        name="Third",
+        element_type="prop",
+        main_image=image_upload(),
+        extra_images=[image_upload(color=(9, 9, 9)), image_upload(color=(90, 9, 9))],
+    )
+    with django_assert_num_queries(12):
+        submit(owner, prompt="[@Little Scholar] walks into [@Tokyo Street] with [@Third].")
+
+
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
