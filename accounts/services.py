@@ -329,10 +329,15 @@ def _wallet_move(user_id: int, amount: int) -> int | None:
     MAX_BALANCE (one conditional UPDATE, exact under concurrency); the balance after it, or
     None when nothing moved (no wallet, or the limit). The UPDATE holds the row lock until
     commit, so the balance it reads is ours: returned by the same statement where the
-    database can (`RETURNING`: PostgreSQL, SQLite 3.35+), else read after it."""
+    database can (`RETURNING`), else read after it."""
     now = timezone.now()
     connection = connections[router.db_for_write(CreditWallet)]
-    if not connection.features.can_return_columns_from_insert:
+    # `UPDATE … RETURNING`: PostgreSQL, and SQLite from 3.35 (the version that also returns
+    # columns from an INSERT). MariaDB returns them from INSERT, not from UPDATE.
+    returning = connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and connection.features.can_return_columns_from_insert
+    )
+    if not returning:
         wallet = CreditWallet.objects.filter(user_id=user_id)
         if amount < 0:
             wallet = wallet.filter(balance__gte=-amount)

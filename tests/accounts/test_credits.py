@@ -57,6 +57,25 @@ def test_debit_beyond_balance_is_refused_and_moves_nothing(user):
     assert CreditLedgerEntry.objects.filter(user=user).count() == 1
 
 
+def test_a_database_without_update_returning_moves_the_same_credits(user, monkeypatch):
+    """The wallet's UPDATE returns the balance on PostgreSQL and SQLite; elsewhere it is read
+    after the UPDATE, with the same balances, ledger and refusals."""
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "mysql")
+    services.credits_grant(user=user, amount=10, reason="a")
+    debit = services.credits_debit(user=user, amount=4, reason="b")
+    with pytest.raises(ValidationError) as excinfo:
+        services.credits_debit(user=user, amount=7, reason="too much")
+
+    assert debit.balance_after == 6
+    assert codes(excinfo.value) == [CreditErrorCode.INSUFFICIENT_CREDITS]
+    assert credit_balance(user) == 6
+    assert list(
+        CreditLedgerEntry.objects.filter(user=user).order_by("id").values_list("balance_after")
+    ) == [(10,), (6,)]
+
+
 @pytest.mark.parametrize("amount", [0, -1, -100, 1.5, "10", True, None, 1_000_000_001])
 @pytest.mark.parametrize("operation", ["grant", "debit"])
 def test_zero_negative_or_non_integer_amounts_are_refused(user, operation, amount):
