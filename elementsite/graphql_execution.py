@@ -69,7 +69,15 @@ class _ObjectPlan:
     """A plain field (an attribute, as for a leaf) whose value is an object, or a list of
     objects, of one object type: a connection's `edges`, an edge's `node`, `pageInfo`."""
 
-    __slots__ = ("compute", "field_def", "is_list", "is_type_of", "item_type", "object_type")
+    __slots__ = (
+        "attribute",
+        "compute",
+        "field_def",
+        "is_list",
+        "is_type_of",
+        "item_type",
+        "object_type",
+    )
 
     def __init__(
         self,
@@ -88,6 +96,18 @@ class _ObjectPlan:
         self.is_list = item_type is not None
         self.object_type = object_type
         self.is_type_of = is_type_of
+        # The attribute strawberry's resolver reads (`StrawberryField.get_result` with the
+        # default resolver, `getattr`), read here without the two calls; else None.
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        self.attribute = (
+            definition.python_name
+            if compute is None
+            and isinstance(definition, StrawberryField)
+            and type(definition).get_result is StrawberryField.get_result
+            and definition.base_resolver is None
+            and definition.default_resolver is getattr
+            else None
+        )
 
 
 _Plan = _LeafPlan | _IdPlan | _ObjectPlan | None
@@ -397,7 +417,9 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         field_def = plan.field_def
         try:
             value = (
-                field_def.resolve(source, None)  # type: ignore[misc]
+                getattr(source, plan.attribute)
+                if plan.attribute is not None
+                else field_def.resolve(source, None)  # type: ignore[misc]
                 if plan.compute is None
                 else plan.compute(source, self.context_value)
             )
