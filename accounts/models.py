@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from elementsite.model_rows import plain_rows
+
 NON_MEMBER_TIER_CODE = "non_member"
 
 
@@ -146,6 +148,7 @@ class LedgerKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
 
 
+@plain_rows
 class CreditLedgerEntry(models.Model):
     """One movement of credits; the wallet balance is the sum of a user's entries."""
 

@@ -123,14 +123,27 @@ def element_listing_view(request: Any) -> Any:
                 else {
                     "name": voice.name,
                     "audioUrl": media_url(
-                        voice.audio.name, owner_id=voice.owner_id, request=request
+                        voice.audio.name,
+                        owner_id=voice.owner_id,
+                        request=request,
+                        # As the Voice type signs it: a preset for any logged-in user,
+                        # an own voice for the viewer, re-checked as that voice's.
+                        voice_id=voice.pk if voice.owner_id is not None else None,
                     ),
                 },
                 "images": [
                     {
-                        "url": media_url(image.image.name, owner_id=owner_id, request=request),
+                        "url": media_url(
+                            image.image.name,
+                            owner_id=owner_id,
+                            request=request,
+                            element_id=element.pk,
+                        ),
                         "thumbnailUrl": media_url(
-                            image.thumbnail.name, owner_id=owner_id, request=request
+                            image.thumbnail.name,
+                            owner_id=owner_id,
+                            request=request,
+                            element_id=element.pk,
                         ),
                         "width": image.width,
                         "height": image.height,

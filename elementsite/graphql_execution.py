@@ -27,7 +27,10 @@ path (`_id_plan`): it is the `GlobalID` strawberry's `Node._id` would build, wri
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.db.models.manager import BaseManager
@@ -66,7 +69,15 @@ class _ObjectPlan:
     """A plain field (an attribute, as for a leaf) whose value is an object, or a list of
     objects, of one object type: a connection's `edges`, an edge's `node`, `pageInfo`."""
 
-    __slots__ = ("compute", "field_def", "is_list", "is_type_of", "item_type", "object_type")
+    __slots__ = (
+        "attribute",
+        "compute",
+        "field_def",
+        "is_list",
+        "is_type_of",
+        "item_type",
+        "object_type",
+    )
 
     def __init__(
         self,
@@ -85,9 +96,36 @@ class _ObjectPlan:
         self.is_list = item_type is not None
         self.object_type = object_type
         self.is_type_of = is_type_of
+        # The attribute strawberry's resolver reads (`StrawberryField.get_result` with the
+        # default resolver, `getattr`), read here without the two calls; else None.
+        definition = field_def.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        self.attribute = (
+            definition.python_name
+            if compute is None
+            and isinstance(definition, StrawberryField)
+            and type(definition).get_result is StrawberryField.get_result
+            and definition.base_resolver is None
+            and definition.default_resolver is getattr
+            else None
+        )
 
 
 _Plan = _LeafPlan | _IdPlan | _ObjectPlan | None
+
+# What a field of a selection takes (`FastLeafExecutor._steps`), and the step: (response
+# name, its field details, kind, plan, and for a leaf: the model and `__dict__` key of a
+# plain column, the leaf type).
+_GENERAL, _LEAF, _ID, _OBJECT = "general", "leaf", "id", "object"
+_Step = tuple[str, Any, str, Any, Any, str, Any]
+
+# Values an object field's short path leaves to graphql-core.
+_NOT_OBJECTS = (Exception, QuerySet, BaseManager)
+
+# Exact types of column values that are never an exception or an awaitable: a leaf holding
+# one is coerced at once (`_leaf` checks anything else).
+_PLAIN_VALUES = frozenset(
+    {str, int, float, bool, datetime.datetime, datetime.date, datetime.time, Decimal, UUID}
+)
 _plans: dict[tuple[int, int], tuple[GraphQLField, GraphQLObjectType, _Plan]] = {}
 
 # strawberry's resolver for a basic field (schema_converter `_get_basic_result`): it calls
@@ -233,38 +271,108 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        return self._run(
+            parent_type,
+            source_value,
+            path,
+            self._steps(parent_type, grouped_field_set),
+            position_context,
+        )
+
+    def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> tuple[_Step, ...]:
+        """What each field of a selection takes, worked out once per selection and
+        execution: the items of a list (a page of 100 nodes) share their selection, so the
+        field look-ups, plans and checks are not repeated for each. Keyed by identity; the
+        selection (graphql-core memoizes it for the execution) is kept in the entry, so its
+        id can't be reused while the entry lives. The variables are the execution's, so a
+        selection's @include/@skip are settled before it gets here."""
+        cache = self.__dict__.get("_selection_steps")
+        if cache is None:
+            cache = self.__dict__["_selection_steps"] = {}
+        key = (id(parent_type), id(grouped_field_set))
+        entry = cache.get(key)
+        if entry is not None:
+            return entry[2]
+        fields = parent_type.fields
+        steps: list[_Step] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            field_def = fields.get(node.name.value)
+            plan = (
+                _plan(field_def, parent_type)
+                if field_def is not None and not node.arguments
+                else None
+            )
+            if plan is None:
+                steps.append((response_name, field_details_list, _GENERAL, None, None, "", None))
+            elif isinstance(plan, _ObjectPlan):
+                # A directive on the field (@stream, or one graphql-core does not know)
+                # leaves it to graphql-core, as `_object` did on every call.
+                kind = (
+                    _GENERAL
+                    if any(details.node.directives for details in field_details_list)
+                    else _OBJECT
+                )
+                steps.append((response_name, field_details_list, kind, plan, None, "", None))
+            elif isinstance(plan[0], GraphQLField):
+                leaf: _LeafPlan = plan  # type: ignore[assignment]
+                steps.append(
+                    (response_name, field_details_list, _LEAF, leaf, leaf[3], leaf[4], leaf[1])
+                )
+            else:
+                steps.append((response_name, field_details_list, _ID, plan, None, "", None))
+        cache[key] = (parent_type, grouped_field_set, tuple(steps))
+        return cache[key][2]
+
+    def _run(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        steps: tuple[_Step, ...],
+        position_context: Any,
+    ) -> Any:
         # graphql-core's loop (`execute_fields`), field by field in the selection's order, so
         # resolvers run and errors are recorded in the same order as without the short path.
-        fields = parent_type.fields
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        source_type = type(source_value)
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                field_def = fields.get(node.name.value)
-                plan = (
-                    _plan(field_def, parent_type)
-                    if field_def is not None and not node.arguments
-                    else None
-                )
+            for response_name, field_details_list, kind, plan, model, attname, leaf_type in steps:
                 value: Any = Undefined
                 field_path = None
-                if plan is not None:
-                    if isinstance(plan, _ObjectPlan):
-                        if position_context is None:
-                            field_path = Path(path, response_name, parent_type.name)
-                            value = self._object(plan, source_value, field_path, field_details_list)
+                if kind is _LEAF:
+                    # A loaded column of the type's own model holding a value of a plain
+                    # Python type (never an exception or an awaitable): read and coerced
+                    # here; anything else goes through `_leaf`.
+                    if source_type is model and attname in source_value.__dict__:
+                        result = source_value.__dict__[attname]
+                        if type(result) in _PLAIN_VALUES:
+                            try:
+                                value = leaf_type.coerce_output_value(result)  # type: ignore[union-attr]
+                            except Exception:
+                                value = Undefined
+                            else:
+                                if value is None:
+                                    value = Undefined
+                        elif result is None and not plan[2]:  # type: ignore[index]
+                            value = None
+                        else:
+                            value = self._leaf(plan, source_value)  # type: ignore[arg-type]
                     else:
-                        # A coerced leaf or an id: never awaitable.
-                        value = (
-                            self._leaf(plan, source_value)  # type: ignore[arg-type]
-                            if isinstance(plan[0], GraphQLField)
-                            else _global_id(plan, source_value)
-                        )
-                        if value is not Undefined:
-                            results[response_name] = value
-                            continue
+                        value = self._leaf(plan, source_value)  # type: ignore[arg-type]
+                    if value is not Undefined:
+                        results[response_name] = value
+                        continue
+                elif kind is _ID:
+                    value = _global_id(plan, source_value)
+                    if value is not Undefined:
+                        results[response_name] = value
+                        continue
+                elif kind is _OBJECT and position_context is None:
+                    field_path = Path(path, response_name, parent_type.name)
+                    value = self._object(plan, source_value, field_path, field_details_list)  # type: ignore[arg-type]
                 if value is Undefined:
                     value = self.execute_field(
                         parent_type,
@@ -306,12 +414,12 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
         would optimise), goes back before anything under the field is executed. Errors
         raised by the fields under it are handled as `execute_field` and
         `complete_list_item_value` handle them."""
-        if any(details.node.directives for details in field_details_list):
-            return Undefined
         field_def = plan.field_def
         try:
             value = (
-                field_def.resolve(source, None)  # type: ignore[misc]
+                getattr(source, plan.attribute)
+                if plan.attribute is not None
+                else field_def.resolve(source, None)  # type: ignore[misc]
                 if plan.compute is None
                 else plan.compute(source, self.context_value)
             )
@@ -319,7 +427,7 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         if value is None or value is Undefined:
             return Undefined if is_non_null_type(field_def.type) else None
-        if isinstance(value, Exception | QuerySet | BaseManager) or self.is_awaitable(value):
+        if isinstance(value, _NOT_OBJECTS) or self.is_awaitable(value):
             if hasattr(value, "close"):
                 value.close()  # a coroutine not awaited; graphql-core will make its own
             return Undefined
@@ -341,20 +449,23 @@ class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         try:
             if not plan.is_list:
+                object_type = plan.object_type
                 return self._awaited_or(
-                    self.execute_fields(plan.object_type, value, path, grouped, None),
+                    self._run(object_type, value, path, self._steps(object_type, grouped), None),
                     field_def.type,
                     field_details_list,
                     path,
                 )
             item_type = plan.item_type
+            object_type = plan.object_type
+            steps = self._steps(object_type, grouped)
             completed = []
             for index, item in enumerate(value):
                 item_path = path.add_key(index, None)
                 try:
                     completed.append(
                         self._awaited_or(
-                            self.execute_fields(plan.object_type, item, item_path, grouped, None),
+                            self._run(object_type, item, item_path, steps, None),
                             item_type,
                             field_details_list,
                             item_path,

@@ -5,17 +5,25 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
+import sys
 from typing import Any, ClassVar, Self
 
 import strawberry
 from django.db import models
 from strawberry import relay
 from strawberry.relay.types import NodeIterableType
-from strawberry.relay.utils import from_base64, to_base64
+from strawberry.relay.utils import (
+    SliceMetadata,
+    from_base64,
+    should_resolve_list_connection_edges,
+    to_base64,
+)
 from strawberry.types import Info
 from strawberry.utils.await_maybe import AwaitableOrValue
+from strawberry.utils.inspect import in_async_context
 from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay import DjangoListConnection
+from strawberry_django.relay.utils import resolve_edge_class
 
 from elementsite.error_codes import ListErrorCode
 from elementsite.errors import ClientError
@@ -100,6 +108,12 @@ def _scoped(cursor: str | None, scope: str) -> str | None:
     return make_cursor(scope, int(offset))
 
 
+# strawberry's identity `resolve_node` and its `resolve_edge` (cursor, node): `_page`
+# builds the edges itself only when the connection and its edge keep them.
+_DEFAULT_RESOLVE_NODE = relay.Connection.resolve_node.__func__  # type: ignore[attr-defined]
+_DEFAULT_RESOLVE_EDGE = relay.Edge.resolve_edge.__func__  # type: ignore[attr-defined]
+
+
 # --- Lists: the total count ----------------------------------------------------------------
 #
 # strawberry-django answers `totalCount` from a window on the page's own statement,
@@ -181,6 +195,12 @@ class ListConnection(DjangoListConnection[relay.NodeType]):
             before = _native(parse_cursor(before, scope=scope, argument="before"))
         counted = _with_total_count(nodes, info, before=before, last=last)
         if counted is not None:
+            page = cls._page(
+                counted, info, scope, before, after, first, last, kwargs.get("max_results")
+            )
+            if page is not None:
+                page.nodes = nodes
+                return page
             # strawberry-django's own resolution less its window count (see above): the
             # slicing is strawberry's; `nodes` stays the list for a count when a page is empty.
             result = super(DjangoListConnection, cls).resolve_connection(
@@ -219,6 +239,79 @@ class ListConnection(DjangoListConnection[relay.NodeType]):
         end = make_cursor(_cursor_scope(info), nodes.count())
         return cls.resolve_connection(
             nodes, info=info, before=end, after=after, first=first, last=last, **kwargs
+        )
+
+    @classmethod
+    def _page(
+        cls,
+        nodes: models.QuerySet[Any],
+        info: Info,
+        scope: str,
+        before: str | None,
+        after: str | None,
+        first: int | None,
+        last: int | None,
+        max_results: int | None,
+    ) -> Self | None:
+        """strawberry's `ListConnection.resolve_connection` for a queryset read
+        synchronously, with each edge given its cursor of this list at once: strawberry
+        writes its own (`arrayconnection:<offset>`) for every edge and `_rescope` read two
+        and wrote them all again. The slice, the page and its flags are strawberry's
+        (`SliceMetadata`, the same overfetch of one). None (strawberry's own way) when
+        the connection or its edge resolve their nodes or edges in a way of their own,
+        or when running in an async context."""
+        edge_class = resolve_edge_class(cls)
+        if (
+            in_async_context()
+            or getattr(cls.resolve_node, "__func__", None) is not _DEFAULT_RESOLVE_NODE
+            or getattr(edge_class.resolve_edge, "__func__", None) is not _DEFAULT_RESOLVE_EDGE
+        ):
+            return None
+        metadata = SliceMetadata.from_arguments(
+            info,
+            before=before,
+            after=after,
+            first=first,
+            last=last,
+            max_results=max_results,
+            prefix=edge_class.CURSOR_PREFIX,
+        )
+        if not should_resolve_list_connection_edges(info):
+            return cls(
+                edges=[],
+                page_info=relay.PageInfo(
+                    start_cursor=None,
+                    end_cursor=None,
+                    has_previous_page=False,
+                    has_next_page=False,
+                ),
+            )
+        start = metadata.start
+        edges = [
+            edge_class(cursor=make_cursor(scope, start + i), node=node)
+            for i, node in enumerate(nodes[start : metadata.overfetch])
+        ]
+        has_previous_page = start > 0
+        if metadata.expected is not None and len(edges) == metadata.expected + 1:
+            edges = edges[:-1]  # the overfetched one
+            has_next_page = True
+        elif metadata.end == sys.maxsize:
+            # `last` without `after`/`before` (not taken here: see `_with_total_count`).
+            assert last is not None
+            original_len = len(edges)
+            edges = edges[-last:]
+            has_next_page = False
+            has_previous_page = len(edges) != original_len
+        else:
+            has_next_page = False
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+                has_previous_page=has_previous_page,
+                has_next_page=has_next_page,
+            ),
         )
 
     @classmethod

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from elementsite.model_rows import plain_rows
 from generation.catalog import MODELS
 
 MODEL_CHOICES = [(code.value, spec.label) for code, spec in MODELS.items()]
@@ -60,6 +61,7 @@ class PriceRule(models.Model):
         return self.base_credits + self.per_second_credits * (duration or 0)
 
 
+@plain_rows
 class GenerationJob(models.Model):
     """One video or image generation: its request, its state, and its cost."""
 

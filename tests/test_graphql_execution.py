@@ -308,3 +308,136 @@ def test_an_error_under_an_edge_is_the_same_through_both_executors(logged_in, us
 
     assert comparable(fast) == comparable(plain)
     assert json.loads(fast)["errors"][0]["path"][:3] == ["exploreFeed", "edges", 1]
+
+
+PAGE = """
+query ($first: Int, $after: String, $last: Int, $before: String) {
+  creditLedger(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { reference } }
+  }
+}"""
+
+
+def test_a_page_built_with_its_cursors_is_strawberrys_page(logged_in, user, monkeypatch):
+    """`ListConnection._page` gives each edge its cursor of this list at once; strawberry's
+    own page then `_rescope` (its path before) gives the same answer for every slice."""
+    from elementsite.relay import ListConnection
+
+    for n in range(9):
+        services.credits_grant(user=user, amount=1, reason=f"Grant {n}", reference=f"r:{n}")
+    client = logged_in()
+    client.csrf_token()
+    cursors = [e["cursor"] for e in client(PAGE, {"first": 9})["creditLedger"]["edges"]]
+    cases: list[dict[str, Any]] = [
+        {"first": 3},
+        {"first": 0},
+        {"first": 9},
+        {"first": 20},
+        {"first": 3, "after": cursors[2]},
+        {"first": 3, "after": cursors[6]},
+        {"first": 3, "after": cursors[8]},
+        {"last": 2, "before": cursors[5]},
+        {"last": 9, "before": cursors[3]},
+        {"first": 2, "before": cursors[4]},
+        {"first": 4, "after": cursors[1], "before": cursors[4]},
+        {"first": 3, "after": "not a cursor"},
+    ]
+    built = [client.post(PAGE, case).content for case in cases]
+    with monkeypatch.context() as patched:
+        patched.setattr(ListConnection, "_page", classmethod(lambda *args, **kwargs: None))
+        strawberrys = [client.post(PAGE, case).content for case in cases]
+    assert built == strawberrys
+    pages = [json.loads(answer) for answer in built]
+    assert [e["node"]["reference"] for e in pages[4]["data"]["creditLedger"]["edges"]] == [
+        "r:5", "r:4", "r:3"
+    ]  # fmt: skip
+    assert pages[0]["data"]["creditLedger"]["pageInfo"]["hasNextPage"] is True
+    assert pages[-1]["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+SHAPED = """
+query ($first: Int, $withId: Boolean!, $noKind: Boolean!) {
+  creditLedger(first: $first) {
+    ... { totalCount }
+    edges {
+      __typename
+      node {
+        ...Entry
+        id @include(if: $withId)
+        kind @skip(if: $noKind)
+        howMuch: amount
+        amount
+        ... @include(if: $withId) { again: id reason }
+      }
+      node2: node { reference }
+    }
+  }
+}
+fragment Entry on CreditLedgerEntry { reference createdAt amount }
+"""
+
+
+@pytest.mark.parametrize("with_id", [True, False])
+@pytest.mark.parametrize("no_kind", [True, False])
+def test_a_selection_shaped_by_fragments_aliases_and_directives_is_the_same(
+    logged_in, user, with_id, no_kind
+):
+    """A selection's steps are worked out once per execution: what the variables include
+    or skip, aliases of one field and fragments merged into one field are the same through
+    both executors, and one process answers each set of variables with its own."""
+    for n in range(4):
+        services.credits_grant(user=user, amount=n + 1, reason=f"Grant {n}", reference=f"r:{n}")
+    client = logged_in()
+    variables = {"first": 3, "withId": with_id, "noKind": no_kind}
+    fast, plain = _answers(client, SHAPED, variables)
+    assert "errors" not in json.loads(fast)
+    assert fast == plain
+    node = json.loads(fast)["data"]["creditLedger"]["edges"][0]["node"]
+    assert ("id" in node, "again" in node, "kind" in node) == (with_id, with_id, not no_kind)
+    assert list(node)[:3] == ["reference", "createdAt", "amount"]
+
+
+def test_plain_rows_build_the_instance_django_builds(user):
+    """`elementsite.model_rows.plain_rows`: the same loaded columns, the same state, the
+    other columns deferred (read from the database when asked for), and Django's own
+    `from_db` as soon as an init signal has a receiver."""
+    from django.db.models import Model
+    from django.db.models.signals import post_init
+
+    from elementsite.model_rows import plain_rows
+
+    services.credits_grant(user=user, amount=4, reason="Grant", reference="r:1")
+    query = CreditLedgerEntry.objects.filter(user=user).only("id", "amount", "created_at")
+    (built,) = list(query)
+    assert CreditLedgerEntry.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
+
+    django_built = Model.from_db.__func__(  # type: ignore[attr-defined]
+        CreditLedgerEntry,
+        built._state.db,
+        ["id", "amount", "created_at"],
+        (built.id, built.amount, built.created_at),
+    )
+    state = {k: v for k, v in built.__dict__.items() if k != "_state"}
+    assert state == {k: v for k, v in django_built.__dict__.items() if k != "_state"}
+    assert (built._state.adding, built._state.db) == (False, django_built._state.db)
+    assert built.get_deferred_fields() == django_built.get_deferred_fields()
+    assert built.reason == "Grant"  # deferred: read when asked for
+    assert CreditLedgerEntry.objects.get(pk=built.pk) == built
+
+    seen: list[Any] = []
+
+    def receiver(instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=CreditLedgerEntry)
+    try:
+        (again,) = list(query.all())
+    finally:
+        post_init.disconnect(receiver, sender=CreditLedgerEntry)
+    assert seen == [again]
+
+    # A model whose instances Django builds with more than stored columns is refused.
+    with pytest.raises(TypeError, match="poster"):
+        plain_rows(GenerationOutput)

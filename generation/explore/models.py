@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from elementsite.model_rows import plain_rows
 from generation.models import MODEL_CHOICES, GenerationJob, GenerationOutput, OutputKind
 
 
@@ -20,6 +21,7 @@ class WorkStatus(models.TextChoices):
     HIDDEN = "hidden", "Hidden by moderation"
 
 
+@plain_rows
 class ExploreWork(models.Model):
     """One output shared to the Explore feed, with the recipe it was made from.
 
