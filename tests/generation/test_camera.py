@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -402,3 +403,91 @@ def test_every_camera_phrasing_in_the_user_guide_renders(tmp_path: Path) -> None
     assert {CameraMove.FOLLOW, CameraMove.PUSH_IN, CameraMove.ORBIT} <= moves
     for prompt in prompts:
         render_prompt(prompt, tmp_path)
+
+
+# --- Where a camera word can start ------------------------------------------------------------
+
+
+def _starts(items: Any, boundary: bool = False) -> tuple[set[str], bool]:
+    """The characters a match of the parsed `items` can start with, and whether it can
+    be empty. An ASCII start must come after a word boundary (`\\b`) or be one of
+    CAMERA_CUE_ANYWHERE: the compiler tries camera words only at such positions
+    (`prompts._CAMERA_CUE`)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    from generation.prompts import CAMERA_CUE_ANYWHERE
+
+    starts: set[str] = set()
+    for op, arg in items:
+        if op in (c.ASSERT, c.ASSERT_NOT):
+            continue  # zero-width: what comes after it starts the match
+        if op is c.AT:
+            boundary = boundary or arg is c.AT_BOUNDARY
+            continue
+        if op is c.SUBPATTERN:
+            found, empty = _starts(arg[3], boundary)
+        elif op is c.BRANCH:
+            found, empty = set(), False
+            for branch in arg[1]:
+                more, can_be_empty = _starts(branch, boundary)
+                found |= more
+                empty = empty or can_be_empty
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            found, empty = _starts(arg[2], boundary)
+            empty = empty or arg[0] == 0
+        elif op is c.LITERAL:
+            found, empty = {chr(arg)}, False
+        elif op is c.IN:
+            found, empty = set(), False
+            for kind, value in arg:
+                if kind is c.LITERAL:
+                    found.add(chr(value))
+                elif kind is c.RANGE:
+                    found |= {chr(n) for n in range(value[0], value[1] + 1)}
+                else:
+                    raise AssertionError(f"a camera word starts with a class: {kind}")
+        else:
+            raise AssertionError(f"a camera word starts with {op}")
+        if op in (c.LITERAL, c.IN):
+            for char in found:
+                assert not char.isascii() or boundary or char in CAMERA_CUE_ANYWHERE, (
+                    f"{char!r} can start a word without \\b"
+                )
+        starts |= found
+        if not empty:
+            return starts, False
+    return starts, True
+
+
+def test_every_camera_word_starts_where_the_compiler_looks_for_one():
+    """The compiler tries the ~60 camera words only after a word boundary at one of
+    CAMERA_CUE_STARTS, or at a character outside ASCII; a word added to the vocabulary
+    with another first letter must be added there too, or it would never be found."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from generation.prompts import CAMERA_CUE_STARTS, CAMERA_CUE_WORDS
+
+    starts, empty = _starts(_parser.parse(CAMERA_CUE_WORDS))
+
+    assert not empty
+    ascii_starts = {char for char in starts if char.isascii()}
+    assert ascii_starts <= set(CAMERA_CUE_STARTS), sorted(ascii_starts - set(CAMERA_CUE_STARTS))
+    assert set(CAMERA_CUE_STARTS) <= ascii_starts  # no letter tried for nothing
+
+
+def test_the_camera_words_found_with_and_without_the_start_filter_are_the_same():
+    from generation.prompts import _CAMERA_CUE, CAMERA_CUE_WORDS
+
+    plain = re.compile(CAMERA_CUE_WORDS)
+    texts = [p.lower() for p in readme_prompts()] + [
+        spec.label.lower() + " " + spec.phrase.lower() for spec in MOVES.values()
+    ]
+    texts += [
+        "the camera slowly tilts up; 镜头推进, then a 360° spin shot. frying pan, dark circles.",
+        "环绕360度拍摄, a360度 orbit, x360 spin shot, 1360度.",
+        "café panning éclair—whip-pan. she tilts her head; pans of bread. crane shot, jib up.",
+    ]
+    for text in texts:
+        assert [m.span() for m in _CAMERA_CUE.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ], text
